@@ -1,0 +1,51 @@
+"""The ``latentroom`` command line.
+
+Core commands live in ``engine.commands`` and are imported only when used, so
+``latentroom --help`` stays fast and imports no plugin code. Commands contributed by
+plugins (``register_commands``) are looked up on first use of a name the core does
+not know.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from engine import __version__
+
+# name -> "module:attribute"; modules must not import torch or onnxruntime at import time.
+CORE_COMMANDS: dict[str, str] = {
+    "apply": "engine.commands.apply:apply_command",
+    "preset": "engine.commands.preset:preset_group",
+    "plugins": "engine.commands.plugins:plugins_command",
+    "generate": "engine.commands.generate:generate_command",
+}
+
+
+class LatentroomGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(CORE_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in CORE_COMMANDS:
+            module_name, attribute = CORE_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        if name not in self.commands:
+            from engine.plugins import load_plugin_commands
+
+            load_plugin_commands(self)
+        return self.commands.get(name)
+
+
+@click.group(
+    cls=LatentroomGroup,
+    epilog="Plugins can add more commands; `latentroom plugins` lists them.",
+)
+@click.version_option(__version__, prog_name="latentroom")
+def cli() -> None:
+    """Apply and author GAN image-edit presets."""
+
+
+def main() -> None:
+    cli(prog_name="latentroom")

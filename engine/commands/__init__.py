@@ -1,0 +1,1 @@
+"""Core CLI commands, one module each, imported only when the command is used."""

@@ -1,0 +1,89 @@
+"""The hooks a latentroom plugin can implement.
+
+Every hook is a register-callback: the engine calls it once, with a ``register``
+function (or the click group), and the plugin calls ``register`` once per item it
+contributes. The engine records which plugin contributed each item, so duplicate
+names are reported with both plugins named, and ``latentroom plugins`` can list
+what every plugin added.
+
+A plugin module implements hooks with ``@engine.hookimpl``::
+
+    from engine import hookimpl
+
+    @hookimpl
+    def register_generators(register):
+        register("mygan", load_mygan, description="My GAN, 256x256")
+
+docs/plugins.md documents every hook here with its exact signature; a test keeps the
+two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("latentroom")
+
+
+@hookspec
+def register_generators(register: Callable[..., None]) -> None:
+    """Contribute generators.
+
+    Call ``register(name, factory, description="")`` once per generator. ``factory``
+    is called as ``factory(argument, device)`` where ``argument`` is the text after
+    ``NAME:`` in a generator spec (``stylegan2:weights.pt`` gives ``"weights.pt"``;
+    plain ``NAME`` gives ``None``) and ``device`` is a torch device string such as
+    ``"cpu"`` or ``"cuda"``. It returns an object satisfying
+    :class:`engine.protocols.Generator`.
+    """
+
+
+@hookspec
+def register_inverters(register: Callable[..., None]) -> None:
+    """Contribute inverters (image to latent code).
+
+    Call ``register(name, factory, description="")`` once per inverter. ``factory``
+    is called as ``factory(generator, device, **options)`` and returns an object
+    satisfying :class:`engine.protocols.Inverter`.
+    """
+
+
+@hookspec
+def register_direction_sources(register: Callable[..., None]) -> None:
+    """Contribute direction sources (ways to find an attribute's latent direction).
+
+    Call ``register(name, factory, description="")`` once per source. ``factory`` is
+    called as ``factory(**options)`` and returns an object satisfying
+    :class:`engine.protocols.DirectionSource`.
+    """
+
+
+@hookspec
+def register_presets(register: Callable[..., None]) -> None:
+    """Contribute preset bundles shipped inside the plugin.
+
+    Call ``register(path)`` once per bundle, with the path of a bundle directory or
+    of a packed ``.lrpreset`` file. Bundles are verified when loaded, not when
+    registered, so registering is cheap.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``latentroom`` command line.
+
+    ``cli`` is the root :class:`click.Group`; decorate functions with
+    ``@cli.command()`` or ``@cli.group()``. Plugin commands load on first use, so
+    ``latentroom --help`` lists only the core commands.
+    """
+
+
+HOOK_NAMES: tuple[str, ...] = (
+    "register_generators",
+    "register_inverters",
+    "register_direction_sources",
+    "register_presets",
+    "register_commands",
+)
