@@ -1,0 +1,380 @@
+"""The plugin manager: entry-point discovery, allow/deny lists, error capture, the registry.
+
+Plugins are modules named by entry points in the ``latentroom`` group. They are
+imported on the first call to :func:`registry` (never by ``import engine`` or
+``latentroom --help``) and only once per process. Each register-callback hook is
+called per plugin with a ``register`` function bound to that plugin, so every
+contribution records who made it.
+
+A broken plugin never breaks the engine: import errors, exceptions raised by a hook
+and bad registrations become :class:`PluginError` entries in ``registry().errors``,
+each printed once on stderr, and everything else keeps working.
+
+Environment:
+
+* ``LATENTROOM_LOAD_PLUGINS=a,b`` loads only the third-party plugins ``a`` and ``b``
+  (built-ins always load); set but empty loads the built-ins only.
+* ``LATENTROOM_DISABLE_PLUGINS=a,b`` never imports ``a`` or ``b`` (built-ins included).
+
+Tests can add plugin objects without packaging them: :func:`register_plugin`, and
+:func:`reset` to start again from the entry points.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+from engine import hookspecs
+from engine.errors import LatentroomError, PluginLoadError
+
+from engine.protocols import Generator  # typing-only torch imports: stays torch-free
+
+if TYPE_CHECKING:
+    import click
+
+PROJECT = "latentroom"  # pluggy project name, entry-point group and built-in distribution
+DEFAULT_GENERATOR = "toyfaces"
+KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets")
+_SINGULAR = {
+    "generators": "generator",
+    "inverters": "inverter",
+    "direction_sources": "direction source",
+    "presets": "preset",
+}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One registered item: ``value`` is the factory (or, for presets, the bundle path)."""
+
+    name: str
+    value: Any
+    description: str
+    plugin: str
+
+
+@dataclass(frozen=True)
+class PluginError:
+    """Why a plugin (or one of its items) was not loaded. ``stage`` is ``"import"``,
+    ``"register"`` (pluggy rejected the module) or the name of the failing hook."""
+
+    plugin: str
+    stage: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"plugin '{self.plugin}' failed: {self.stage}: {self.message}"
+
+
+@dataclass
+class PluginInfo:
+    """A discovered plugin. ``contributions`` maps a kind (``generators``, ...,
+    ``commands``) to the names it added; a plugin that failed to import has no hooks."""
+
+    name: str
+    version: str | None
+    module: str
+    builtin: bool
+    hooks: list[str] = field(default_factory=list)
+    contributions: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins contributed, by kind and name, plus the plugins
+    themselves, their errors, and the pluggy ``manager`` they are registered with."""
+
+    generators: dict[str, Contribution] = field(default_factory=dict)
+    inverters: dict[str, Contribution] = field(default_factory=dict)
+    direction_sources: dict[str, Contribution] = field(default_factory=dict)
+    presets: dict[str, Contribution] = field(default_factory=dict)
+    errors: list[PluginError] = field(default_factory=list)
+    plugins: list[PluginInfo] = field(default_factory=list)  # in load order
+    manager: pluggy.PluginManager = field(default_factory=lambda: _new_manager(), repr=False)
+    # (id of click group, plugin name) pairs whose register_commands already ran.
+    _commands_done: set[tuple[int, str]] = field(default_factory=set, repr=False)
+
+    def plugin(self, name: str) -> PluginInfo | None:
+        return next((info for info in self.plugins if info.name == name), None)
+
+    def errors_for(self, plugin: str) -> list[PluginError]:
+        return [error for error in self.errors if error.plugin == plugin]
+
+    def _fail(self, plugin: str, stage: str, message: str) -> None:
+        error = PluginError(plugin, stage, message)
+        self.errors.append(error)
+        # Recorded once per process (the registry is cached), so printed once.
+        print(f"latentroom: {error}", file=sys.stderr)
+
+
+_registry: Registry | None = None
+
+
+def _new_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager(PROJECT)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def registry() -> Registry:
+    """The process-wide registry, loading the plugins on first use."""
+    global _registry
+    if _registry is None:
+        # Assigned before loading so a plugin that calls registry() sees the partial
+        # registry instead of recursing.
+        _registry = Registry()
+        for entry_point in _selected_entry_points():
+            _load_entry_point(_registry, entry_point)
+    return _registry
+
+
+def reset() -> None:
+    """Forget every loaded plugin; the next :func:`registry` call discovers them again.
+    Modules already imported stay in ``sys.modules``. Meant for tests."""
+    global _registry
+    _registry = None
+
+
+def register_plugin(plugin: object, name: str) -> PluginInfo:
+    """Add a plugin object (a module or any object with ``@hookimpl`` methods) to the
+    registry without an entry point, running its register hooks now. Meant for tests;
+    :func:`reset` removes it again. Its commands are added by the next
+    :func:`load_plugin_commands` call."""
+    reg = registry()
+    module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+    info = PluginInfo(name, None, module, False)
+    reg.plugins.append(info)
+    _add_plugin(reg, info, plugin)
+    return info
+
+
+def load_plugin_commands(cli: "click.Group") -> None:
+    """Run ``register_commands(cli)`` once for every loaded plugin. A command whose
+    name is taken (by the core or an earlier plugin) is dropped and reported."""
+    from engine.cli import CORE_COMMANDS
+
+    reg = registry()
+    for info in reg.plugins:
+        if (id(cli), info.name) in reg._commands_done:
+            continue
+        reg._commands_done.add((id(cli), info.name))
+        before = dict(cli.commands)
+        _call_hook(reg, info, "register_commands", cli=cli)
+        for name, command in list(cli.commands.items()):
+            if before.get(name) is command:
+                continue
+            if name in CORE_COMMANDS or name in before:
+                if name in CORE_COMMANDS:
+                    owner = "the core"
+                else:
+                    owner = f"plugin '{_command_owner(reg, name)}'"
+                message = f"command '{name}' is already provided by {owner}"
+                reg._fail(info.name, "register_commands", message)
+                if name in before:
+                    cli.commands[name] = before[name]
+                else:
+                    del cli.commands[name]
+            else:
+                info.contributions.setdefault("commands", []).append(name)
+
+
+def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
+    """Build the generator named by ``NAME[:ARGUMENT]`` (``None``: ``toyfaces``) by
+    calling its factory as ``factory(argument, device)``; argument is ``None`` without
+    a colon."""
+    name, colon, argument = (spec or DEFAULT_GENERATOR).partition(":")
+    contribution = _lookup("generators", name)
+    generator = contribution.value(argument if colon else None, device)
+    if not isinstance(generator, Generator):
+        raise PluginLoadError(
+            f"generator '{name}' from plugin '{contribution.plugin}' returned a "
+            f"{type(generator).__name__}, which lacks the Generator attributes "
+            "(size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis)"
+        )
+    return generator
+
+
+def get_generator(name: str) -> Contribution:
+    """The registered generator ``name``; :class:`LatentroomError` listing the
+    available names if there is none."""
+    return _lookup("generators", name)
+
+
+def get_inverter(name: str) -> Contribution:
+    """The registered inverter ``name``; its factory is
+    ``factory(generator, device, **options)``."""
+    return _lookup("inverters", name)
+
+
+def get_direction_source(name: str) -> Contribution:
+    """The registered direction source ``name``; its factory is ``factory(**options)``."""
+    return _lookup("direction_sources", name)
+
+
+def _lookup(kind: str, name: str) -> Contribution:
+    reg = registry()
+    table: dict[str, Contribution] = getattr(reg, kind)
+    if name in table:
+        return table[name]
+    available = ", ".join(sorted(table)) or "none"
+    message = f"unknown {_SINGULAR[kind]} '{name}' (available: {available})"
+    if reg.errors:  # the missing item may belong to a plugin that failed
+        message += "; some plugins failed to load, see `latentroom plugins --all`"
+    raise LatentroomError(message)
+
+
+def _names(variable: str) -> set[str] | None:
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _is_builtin(entry_point: EntryPoint) -> bool:
+    dist = entry_point.dist
+    return dist is not None and dist.name.lower().replace("_", "-") == PROJECT
+
+
+def _selected_entry_points() -> list[EntryPoint]:
+    allow = _names("LATENTROOM_LOAD_PLUGINS")
+    deny = _names("LATENTROOM_DISABLE_PLUGINS") or set()
+    selected = [
+        entry_point
+        for entry_point in entry_points(group=PROJECT)
+        if entry_point.name not in deny
+        and (allow is None or entry_point.name in allow or _is_builtin(entry_point))
+    ]
+    # Built-ins first, then by name: the first of two same-named items wins, so a
+    # third-party plugin cannot replace a built-in generator, and order is stable.
+    return sorted(selected, key=lambda ep: (not _is_builtin(ep), ep.name))
+
+
+def _load_entry_point(reg: Registry, entry_point: EntryPoint) -> None:
+    dist = entry_point.dist
+    if reg.plugin(entry_point.name) is not None:
+        where = dist.name if dist else entry_point.value
+        message = f"a second plugin with this name (from {where}) was not loaded"
+        reg._fail(entry_point.name, "import", message)
+        return
+    version = dist.version if dist else None
+    info = PluginInfo(entry_point.name, version, entry_point.value, _is_builtin(entry_point))
+    reg.plugins.append(info)
+    try:
+        plugin = entry_point.load()
+    except (Exception, SystemExit) as exc:
+        reg._fail(info.name, "import", _describe(exc))
+        return
+    _add_plugin(reg, info, plugin)
+
+
+def _add_plugin(reg: Registry, info: PluginInfo, plugin: object) -> None:
+    try:
+        # pluggy checks hookimpl argument names against the hookspecs here.
+        reg.manager.register(plugin, name=info.name)
+    except Exception as exc:
+        reg._fail(info.name, "register", _describe(exc))
+        return
+    callers = reg.manager.get_hookcallers(plugin) or []
+    implemented = {caller.name for caller in callers}
+    info.hooks = [name for name in hookspecs.HOOK_NAMES if name in implemented]
+    for unknown in sorted(implemented - set(hookspecs.HOOK_NAMES)):
+        # pluggy accepts hooks without a spec silently; a typo would do nothing.
+        reg._fail(info.name, "register", f"implements unknown hook '{unknown}'")
+    for kind in KINDS:
+        hook_name = f"register_{kind}"
+        if kind == "presets":
+            register = _preset_register(reg, info)
+        else:
+            register = _item_register(reg, info, kind)
+        _call_hook(reg, info, hook_name, register=register)
+
+
+def _call_hook(reg: Registry, info: PluginInfo, hook_name: str, **kwargs: Any) -> None:
+    """Call one plugin's implementation of a hook, recording any exception."""
+    plugin = reg.manager.get_plugin(info.name)
+    if plugin is None or hook_name not in info.hooks:
+        return
+    others = [other for other in reg.manager.get_plugins() if other is not plugin]
+    try:
+        reg.manager.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+    except Exception as exc:
+        reg._fail(info.name, hook_name, _describe(exc))
+
+
+def _item_register(reg: Registry, info: PluginInfo, kind: str) -> Callable[..., None]:
+    what = _SINGULAR[kind]
+
+    def register(name: str, factory: Callable[..., Any], description: str = "") -> None:
+        if not isinstance(name, str) or not name or ":" in name:
+            problem = f"{what} name must be a non-empty string without ':', got {name!r}"
+        elif not callable(factory):
+            problem = f"{what} '{name}': factory must be callable, got {type(factory).__name__}"
+        elif not isinstance(description, str):
+            problem = f"{what} '{name}': description must be a string"
+        else:
+            _store(reg, info, kind, Contribution(name, factory, description, info.name))
+            return
+        reg._fail(info.name, f"register_{kind}", problem)
+
+    return register
+
+
+def _preset_register(reg: Registry, info: PluginInfo) -> Callable[..., None]:
+    def register(path: str | os.PathLike[str]) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            message = f"preset path must be a str or os.PathLike, got {path!r}"
+            reg._fail(info.name, "register_presets", message)
+            return
+        bundle = Path(path)
+        if not bundle.exists():
+            reg._fail(info.name, "register_presets", f"preset bundle {bundle} does not exist")
+            return
+        # A bundle directory is named by its directory, a packed file by its stem.
+        name = bundle.name if bundle.is_dir() else bundle.stem
+        _store(reg, info, "presets", Contribution(name, bundle, "", info.name))
+
+    return register
+
+
+def _store(reg: Registry, info: PluginInfo, kind: str, item: Contribution) -> None:
+    table: dict[str, Contribution] = getattr(reg, kind)
+    if item.name in table:
+        first = table[item.name].plugin
+        reg._fail(
+            info.name,
+            f"register_{kind}",
+            f"{_SINGULAR[kind]} '{item.name}' is already registered by plugin '{first}'; "
+            "kept that one",
+        )
+        return
+    table[item.name] = item
+    info.contributions.setdefault(kind, []).append(item.name)
+
+
+def _command_owner(reg: Registry, command: str) -> str:
+    owners = (i.name for i in reg.plugins if command in i.contributions.get("commands", []))
+    return next(owners, "?")
+
+
+_STDLIB = os.path.dirname(os.__file__)
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message (file:line)``: the last line outside the standard library and
+    this module, which is in the plugin rather than in the import machinery."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith(("<", _STDLIB)) and frame.filename != __file__
+    ]
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

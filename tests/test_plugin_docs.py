@@ -1,0 +1,96 @@
+"""docs/plugins.md stays in step with engine/hookspecs.py, every hook has a test, and
+the tutorial's plugin package really works."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from engine import hookspecs
+from test_plugins import run_cli, write_dist
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = (ROOT / "docs" / "plugins.md").read_text()
+SPEC_MARK = "latentroom_spec"  # the attribute pluggy.HookspecMarker("latentroom") sets
+
+
+def hookspec_functions() -> dict[str, object]:
+    return {
+        name: function
+        for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(function, SPEC_MARK)
+    }
+
+
+def test_hook_names_match_the_hookspecs() -> None:
+    assert set(hookspecs.HOOK_NAMES) == set(hookspec_functions())
+    assert len(hookspecs.HOOK_NAMES) == len(set(hookspecs.HOOK_NAMES))
+
+
+@pytest.mark.parametrize("hook", sorted(set(hookspecs.HOOK_NAMES) | set(hookspec_functions())))
+def test_every_hook_is_documented_with_its_signature(hook: str) -> None:
+    params = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    heading = re.compile(rf"^#+ `{re.escape(f'{hook}({params})')}`$", re.MULTILINE)
+    assert heading.search(DOCS), f"docs/plugins.md needs a heading: ### `{hook}({params})`"
+
+
+def hook_tests() -> dict[str, str]:
+    """``test_hook_*`` functions in tests/*.py -> the source of their bodies."""
+    found = {}
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_hook_"):
+                found[node.name] = "\n".join(ast.get_source_segment(source, stmt) or "" for stmt in node.body)
+    return found
+
+
+@pytest.mark.parametrize("hook", hookspecs.HOOK_NAMES)
+def test_every_hook_has_a_test(hook: str) -> None:
+    # A test counts when it is named for the hook and its body implements the hook
+    # (a nested @hookimpl method or a plugin module's source), so it exercises it.
+    exercising = [
+        name
+        for name, body in hook_tests().items()
+        if name.startswith(f"test_hook_{hook}") and f"def {hook}(" in body
+    ]
+    assert exercising, f"add a test_hook_{hook}* test whose body implements `{hook}`"
+
+
+def tutorial_files() -> dict[str, str]:
+    """Code blocks whose first line is a comment naming a file of the tutorial package."""
+    blocks = re.findall(r"^```\w*\n# (latentroom-flat/\S+)\n(.*?)^```$", DOCS, re.MULTILINE | re.DOTALL)
+    return {path: code for path, code in blocks}
+
+
+def test_tutorial_plugin_works(tmp_path: Path) -> None:
+    files = tutorial_files()
+    pyproject = tomllib.loads(files.pop("latentroom-flat/pyproject.toml"))
+    project = pyproject["project"]
+    [(path, code)] = files.items()
+    write_dist(
+        tmp_path, project["name"], {Path(path).stem: code},
+        project["entry-points"]["latentroom"], version=project["version"],
+    )
+    listing = run_cli(tmp_path, "plugins", "--json")
+    assert listing.returncode == 0 and listing.stderr == "", listing.stderr
+    [record] = json.loads(listing.stdout)
+    assert (record["name"], record["version"], record["errors"]) == ("flat", "0.1.0", [])
+    assert record["contributions"]["generators"] == ["flat"]
+    assert record["contributions"]["commands"] == ["flat-swatch"]
+    swatch = run_cli(tmp_path, "flat-swatch", "--seed", "3")
+    assert swatch.returncode == 0, swatch.stderr
+    assert re.fullmatch(r"#[0-9a-f]{6}\n", swatch.stdout)
+    help_text = run_cli(tmp_path, "flat-swatch", "--help")
+    assert "Print the colour the flat generator draws" in help_text.stdout
+
+
+def test_direction_sources_section_exists() -> None:
+    # Another part of the docs work extends this section; keep the anchor stable.
+    assert re.search(r"^## Direction sources$", DOCS, re.MULTILINE)
