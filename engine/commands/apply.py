@@ -1,0 +1,92 @@
+"""``latentroom apply``: run a preset over image files.
+
+Imports only click at module level; the preset and image machinery (numpy, Pillow,
+onnxruntime) load when the command runs, and torch/onnx never do.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("apply")
+@click.argument("preset")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the edited images (created if missing).")
+@click.option("--strength", type=float, default=None, help="Edit strength; default: the preset's default.")
+@click.option("--provider", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="ONNX Runtime execution provider; auto prefers CUDA when onnxruntime-gpu offers it.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Images per model run.")
+@click.option("--compare", is_flag=True, help="Also write NAME_compare.EXT, before and after side by side.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@click.option("--skip-existing", is_flag=True, help="Leave existing outputs alone (resume an interrupted run).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors are still printed.")
+def apply_command(
+    preset: str,
+    inputs: tuple[str, ...],
+    outdir: Path,
+    strength: float | None,
+    provider: str,
+    batch_size: int,
+    compare: bool,
+    overwrite: bool,
+    skip_existing: bool,
+    quiet: bool,
+) -> None:
+    """Apply PRESET (a name, bundle directory or .lrpreset file) to images.
+
+    INPUT may be files, folders (searched recursively; sub-folders are kept in the
+    output) or glob patterns. Each image keeps its size, mode and format: the edit is
+    computed at the model's resolution and its residual is added to the
+    full-resolution original. Failed files are reported and the rest carry on; the
+    exit status is 1 if any file failed.
+    """
+    if overwrite and skip_existing:
+        raise click.UsageError("--overwrite and --skip-existing cannot be used together")
+
+    from engine.apply import FAILED, SKIPPED, WRITTEN, ApplyResult, apply_files, collect_inputs
+    from engine.presets import load_preset
+
+    loaded = load_preset(preset, provider=provider)
+    loaded.resolve_strength(strength)  # reject a bad --strength before scanning inputs
+    if not quiet:
+        click.echo(f"latentroom: preset {loaded.name} on {loaded.provider}", err=True)
+
+    files, bad_args = collect_inputs(inputs, exclude=outdir)
+    for result in bad_args:
+        click.echo(f"error: {result.error}", err=True)
+    if not files:
+        raise click.ClickException("no input images found")
+
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = click.progressbar(length=len(files), label="applying", file=sys.stderr) if show_bar else None
+
+    def on_result(result: ApplyResult) -> None:
+        if result.status == FAILED:
+            # Start on a fresh line so the message does not run into the progress bar.
+            click.echo(("\n" if bar else "") + f"error: {result.error}", err=True)
+        if bar is not None:
+            bar.update(1)
+
+    if bar is not None:
+        with bar:
+            report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
+                                 overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+    else:
+        report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
+                             overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+
+    failed = report.count(FAILED) + len(bad_args)
+    if not quiet:
+        click.echo(
+            f"latentroom: {report.count(WRITTEN)} written, {report.count(SKIPPED)} skipped, "
+            f"{failed} failed -> {outdir}",
+            err=True,
+        )
+    if failed:
+        click.get_current_context().exit(1)

@@ -1,0 +1,343 @@
+"""Image decoding and encoding for the apply path: modes, bit depth, EXIF, metadata.
+
+Every input is brought to one working form, :class:`Picture`: RGB pixels (``uint8``
+for 8-bit sources, ``float32`` in ``[0, 1]`` for deeper ones, so 16-bit precision
+survives the edit), an optional alpha plane kept untouched, and what is needed to
+write the result back the way the input was stored (mode, format, ICC profile, EXIF,
+PNG text).
+
+Mode handling (input -> working -> output):
+
+* ``1``, ``L`` -> gray replicated to RGB -> ``L`` (luma of the edited RGB);
+* ``LA``/``La`` -> same, alpha kept -> ``LA``;
+* ``I;16*`` (16-bit gray) -> float -> ``I;16``; ``I`` (32-bit int, as 16-bit range) -> ``I``;
+* ``RGB``/``RGBX`` -> ``RGB``; ``RGBA``/``RGBa`` -> ``RGBA`` with alpha kept;
+* ``P``/``PA`` (palette) -> ``RGBA`` if it has transparency, else ``RGB``
+  (re-quantising to a palette would throw the edit away);
+* ``CMYK`` -> ``RGB``; a CMYK ICC profile is dropped because it no longer applies;
+* anything else Pillow can convert -> ``RGB``.
+
+Only the first frame of multi-frame files (animated GIF, multi-page TIFF) is used.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin
+
+from engine.errors import ImageError
+
+ORIENTATION_TAG = 0x0112
+JPEG_QUALITY = 95
+WEBP_QUALITY = 95
+
+_GRAY_OUT = {"L", "LA", "I;16", "I"}
+_SIXTEEN = {"I;16", "I;16B", "I;16L", "I;16N"}
+
+
+@dataclass
+class Picture:
+    """An image in the engine's working form (see the module docstring)."""
+
+    rgb: np.ndarray
+    """``[H, W, 3]``, ``uint8`` or ``float32`` in ``[0, 1]``."""
+    alpha: np.ndarray | None
+    """``[H, W]`` ``uint8`` alpha of the source, or ``None``."""
+    out_mode: str
+    """The Pillow mode the result is written in."""
+    format: str | None = None
+    """The source's Pillow format (``PNG``, ``JPEG``, ...); ``None`` for in-memory images."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """ICC profile, EXIF (orientation reset), PNG text, ... to carry to the output."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)``, Pillow's order."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def to_unit_float(rgb: np.ndarray) -> np.ndarray:
+    """``uint8``/``uint16`` or float pixels to ``float32`` in ``[0, 1]``."""
+    if rgb.dtype == np.uint8:
+        return rgb.astype(np.float32) * np.float32(1 / 255)
+    if rgb.dtype == np.uint16:
+        return rgb.astype(np.float32) * np.float32(1 / 65535)
+    return rgb.astype(np.float32, copy=False)
+
+
+def _icc_space(icc: bytes) -> bytes:
+    # The ICC header's data colour space field sits at bytes 16..20 ('RGB ', 'GRAY', 'CMYK').
+    return icc[16:20] if len(icc) >= 20 else b""
+
+
+def from_pil(img: Image.Image) -> Picture:
+    """Convert a Pillow image (already oriented) to a :class:`Picture`.
+
+    Metadata is not collected here; :func:`open_image` adds it for files.
+    """
+    mode = img.mode
+    alpha = None
+    if mode in ("1", "L"):
+        gray = np.asarray(img.convert("L"))
+        return Picture(np.repeat(gray[..., None], 3, axis=2), None, "L")
+    if mode in ("LA", "La"):
+        la = np.asarray(img.convert("LA"))
+        return Picture(np.repeat(la[..., :1], 3, axis=2), la[..., 1].copy(), "LA")
+    if mode in _SIXTEEN or mode == "I":
+        raw = np.asarray(img).astype(np.float32)
+        gray = np.clip(raw, 0, 65535) * np.float32(1 / 65535)
+        return Picture(np.repeat(gray[..., None], 3, axis=2), None, "I" if mode == "I" else "I;16")
+    if mode == "P" or mode == "PA":
+        has_alpha = mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if has_alpha else "RGB")
+        mode = img.mode
+    if mode in ("RGBA", "RGBa"):
+        rgba = np.asarray(img.convert("RGBA"))
+        alpha = rgba[..., 3].copy()
+        return Picture(np.ascontiguousarray(rgba[..., :3]), alpha, "RGBA")
+    if mode != "RGB":
+        img = img.convert("RGB")
+    return Picture(np.asarray(img), None, "RGB")
+
+
+def _collect_metadata(img: Image.Image, picture: Picture) -> None:
+    """Record what the output should carry over from the source file."""
+    meta: dict[str, Any] = {}
+    icc = img.info.get("icc_profile")
+    if icc:
+        want = b"GRAY" if picture.out_mode in _GRAY_OUT else b"RGB "
+        # A CMYK profile describes CMYK numbers we no longer write; keep only a match.
+        if _icc_space(icc) == want:
+            meta["icc_profile"] = icc
+    exif = img.getexif()
+    if len(exif):
+        if ORIENTATION_TAG in exif:
+            # The pixels are written upright, so the tag must say "upright" too, or
+            # viewers would rotate the image a second time.
+            exif[ORIENTATION_TAG] = 1
+        meta["exif"] = exif.tobytes()
+    text = getattr(img, "text", None) if img.format == "PNG" else None
+    if text:
+        meta["text"] = dict(text)
+    if "dpi" in img.info:
+        meta["dpi"] = img.info["dpi"]
+    if img.format in ("JPEG", "MPO"):
+        try:
+            from PIL import JpegImagePlugin
+
+            meta["jpeg_subsampling"] = JpegImagePlugin.get_sampling(img)
+        except Exception:
+            pass
+    if img.format == "WEBP" and img.info.get("lossless"):
+        meta["webp_lossless"] = True
+    compression = img.info.get("compression")
+    if img.format == "TIFF" and compression in ("tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"):
+        meta["tiff_compression"] = compression
+    fmt = "JPEG" if img.format == "MPO" else img.format
+    picture.format = fmt if fmt in Image.SAVE else "PNG"
+    picture.metadata = meta
+
+
+def save_params(picture: Picture, fmt: str) -> dict[str, Any]:
+    """Encoder arguments for writing ``picture``'s result as ``fmt``, metadata included."""
+    meta = picture.metadata
+    params: dict[str, Any] = {}
+    if "icc_profile" in meta and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        params["icc_profile"] = meta["icc_profile"]
+    if "exif" in meta and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        params["exif"] = meta["exif"]
+    if "dpi" in meta and fmt in ("PNG", "JPEG", "TIFF"):
+        params["dpi"] = meta["dpi"]
+    if fmt == "PNG" and meta.get("text"):
+        info = PngImagePlugin.PngInfo()
+        for key, value in meta["text"].items():
+            info.add_text(key, str(value))
+        params["pnginfo"] = info
+    elif fmt == "JPEG":
+        params["quality"] = JPEG_QUALITY
+        if meta.get("jpeg_subsampling") in (0, 1, 2):
+            params["subsampling"] = meta["jpeg_subsampling"]
+    elif fmt == "WEBP":
+        params["quality"] = WEBP_QUALITY
+        if meta.get("webp_lossless"):
+            params["lossless"] = True
+    elif fmt == "TIFF" and "tiff_compression" in meta:
+        params["compression"] = meta["tiff_compression"]
+    return params
+
+
+def open_image(path: str | os.PathLike[str]) -> Picture:
+    """Decode an image file: orientation applied, working form, metadata kept.
+
+    Raises :class:`ImageError` naming the file for anything unreadable.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()  # decode now: truncated or corrupt data fails here, not later
+            oriented = ImageOps.exif_transpose(img) or img
+            picture = from_pil(oriented)
+            _collect_metadata(img, picture)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{path}: refused to decode: {e}") from None
+    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
+        reason = str(e) or type(e).__name__
+        raise ImageError(f"{path}: cannot read image: {reason}") from None
+    return picture
+
+
+def resize_rgb(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Resize working pixels to ``size x size``; returns ``float32`` in ``[0, 1]``.
+
+    8-bit images are resized as one RGB image (fast); deeper ones per channel in
+    float mode so no precision is lost. Pillow's resize filters antialias when
+    shrinking, which matters for the model seeing a clean downscale.
+    """
+    h, w = rgb.shape[:2]
+    if (h, w) == (size, size):
+        return to_unit_float(rgb)
+    if rgb.dtype == np.uint8:
+        small = Image.fromarray(rgb).resize((size, size), Image.Resampling.LANCZOS)
+        return np.asarray(small).astype(np.float32) * np.float32(1 / 255)
+    return resize_float(to_unit_float(rgb), size, size)
+
+
+def resize_float(x: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize ``[H, W, C]`` float32 to ``[height, width, C]``, bicubic, per channel."""
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(x[..., c], dtype=np.float32)).resize(
+                (width, height), Image.Resampling.BICUBIC
+            )
+        )
+        for c in range(x.shape[2])
+    ]
+    return np.stack(channels, axis=2)
+
+
+def carry_back(rgb: np.ndarray, model_in: np.ndarray, model_out: np.ndarray) -> np.ndarray:
+    """Apply a model-resolution edit to the full-resolution original.
+
+    The edit is the residual ``model_out - model_in`` (``[R, R, 3]``, both in
+    ``[0, 1]`` units); upsampled to the original's size and added to it, it keeps the
+    original's resolution and fine detail, which running the model at full size or
+    upscaling its output would not. Returns ``float32`` ``[H, W, 3]`` in ``[0, 1]``.
+    """
+    h, w = rgb.shape[:2]
+    if model_in.shape[:2] == (h, w):
+        # Same size: original + (out - in) == out, up to rounding.
+        return np.clip(model_out, 0.0, 1.0)
+    residual = resize_float(model_out - model_in, w, h)
+    out = to_unit_float(rgb) + residual
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _quantize(x: np.ndarray, maximum: int, dtype: Any) -> np.ndarray:
+    return np.rint(np.clip(x, 0.0, 1.0) * maximum).astype(dtype)
+
+
+def _luma(rgb01: np.ndarray) -> np.ndarray:
+    # ITU-R 601-2 weights, the same Pillow uses for RGB -> L.
+    return rgb01 @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def to_pil(picture: Picture, rgb01: np.ndarray) -> Image.Image:
+    """Build the output image in ``picture.out_mode`` from edited ``[0, 1]`` RGB."""
+    mode = picture.out_mode
+    if mode in ("L", "LA"):
+        gray = _quantize(_luma(rgb01), 255, np.uint8)
+        if mode == "L":
+            return Image.fromarray(gray)
+        return Image.fromarray(np.stack([gray, picture.alpha], axis=2), "LA")
+    if mode == "I;16":
+        return Image.fromarray(_quantize(_luma(rgb01), 65535, np.uint16))
+    if mode == "I":
+        return Image.fromarray(_quantize(_luma(rgb01), 65535, np.int32))
+    rgb = _quantize(rgb01, 255, np.uint8)
+    if mode == "RGBA":
+        return Image.fromarray(np.concatenate([rgb, picture.alpha[..., None]], axis=2), "RGBA")
+    return Image.fromarray(rgb)
+
+
+def side_by_side(before: Image.Image, after: Image.Image) -> Image.Image:
+    """Before | after in one image (for ``apply --compare``)."""
+    canvas = Image.new(after.mode, (before.width + after.width, max(before.height, after.height)))
+    canvas.paste(before.convert(after.mode) if before.mode != after.mode else before, (0, 0))
+    canvas.paste(after, (before.width, 0))
+    return canvas
+
+
+def _eight_bit(img: Image.Image) -> Image.Image:
+    """A fallback for formats that cannot store 16-bit gray or gray+alpha."""
+    if img.mode in ("I;16", "I"):
+        arr = np.asarray(img).astype(np.float32) * np.float32(255 / 65535)
+        return Image.fromarray(np.rint(np.clip(arr, 0, 255)).astype(np.uint8))
+    if img.mode == "LA":
+        return img.convert("RGBA")
+    return img
+
+
+def _save_to(img: Image.Image, f: Any, fmt: str, params: dict[str, Any]) -> None:
+    """Save, stepping down to what the format can hold when it refuses the mode."""
+    attempts = [img]
+    lower = _eight_bit(img)
+    if lower is not img:
+        attempts.append(lower)
+    if lower.mode in ("RGBA", "LA"):
+        attempts.append(lower.convert("RGB" if lower.mode == "RGBA" else "L"))
+    for i, candidate in enumerate(attempts):
+        try:
+            f.seek(0)
+            f.truncate()
+            candidate.save(f, format=fmt, **params)
+            return
+        except (OSError, KeyError, ValueError):
+            if i == len(attempts) - 1:
+                raise
+
+
+def save_image(
+    img: Image.Image,
+    path: str | os.PathLike[str],
+    fmt: str,
+    params: dict[str, Any] | None = None,
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Write ``img`` to ``path`` atomically: a temp file beside it, then a rename.
+
+    Without ``overwrite`` an existing ``path`` is never replaced, even if it appeared
+    after the caller checked (the final step is a hard link, which fails on an
+    existing name, where the filesystem supports it). A failed write leaves no file.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w+b") as f:
+            _save_to(img, f, fmt, params or {})
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
+            except OSError:
+                # No hard links here (some network or FAT filesystems): check and rename.
+                if path.exists():
+                    raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
+                os.replace(tmp, path)
+    except ImageError:
+        raise
+    except Exception as e:
+        raise ImageError(f"{path}: cannot write image: {e}") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,361 @@
+"""The ``preset.json`` schema (version 1) and its hand-written validator.
+
+The validator collects every problem it finds instead of stopping at the first, so a
+bundle author fixes a broken manifest in one round; each message is a JSON path plus
+what was expected and what was found (``model.sha256: expected 64 lowercase hex
+digits, got 'abc'``). docs/preset-format.md documents the same rules; keep the two in
+step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+from engine.errors import PresetError
+
+SCHEMA_VERSION = 1
+"""The only manifest schema version this engine reads (and the one it writes)."""
+
+MANIFEST_FILE = "preset.json"
+PREVIEW_FILE = "preview.png"
+PACKED_SUFFIX = ".lrpreset"
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# A bundle member is a plain file name: no directories, so nothing can point outside.
+FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+Check = Callable[[Any], "str | None"]
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else _type_name(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _Validator:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, path: str, expected: str, value: Any) -> None:
+        self.problems.append(f"{path}: expected {expected}, got {_show(value)}")
+
+    def obj(
+        self,
+        data: Any,
+        path: str,
+        required: dict[str, Callable[[Any, str], None]],
+        optional: dict[str, Callable[[Any, str], None]] | None = None,
+    ) -> None:
+        """Check an object with fixed keys; ``x-`` prefixed keys are free extensions."""
+        if not isinstance(data, dict):
+            self.fail(path or "manifest", "an object", data)
+            return
+        optional = optional or {}
+        prefix = f"{path}." if path else ""
+        for key, check in required.items():
+            if key not in data:
+                self.problems.append(f"{prefix}{key}: required key is missing")
+            else:
+                check(data[key], prefix + key)
+        for key, check in optional.items():
+            if key in data:
+                check(data[key], prefix + key)
+        for key in data:
+            if key not in required and key not in optional and not str(key).startswith("x-"):
+                # Unknown keys are most often typos ("stregth"); rejecting them beats
+                # silently ignoring a setting the author thinks is in effect.
+                self.problems.append(
+                    f"{prefix}{key}: unknown key (extensions must start with 'x-')"
+                )
+
+    # Leaf checks: each takes (value, path).
+    def string(self, value: Any, path: str, *, allow_empty: bool = True) -> None:
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.fail(path, "a string" if allow_empty else "a non-empty string", value)
+
+    def nonempty(self, value: Any, path: str) -> None:
+        self.string(value, path, allow_empty=False)
+
+    def opt_string(self, value: Any, path: str) -> None:
+        if value is not None:
+            self.string(value, path)
+
+    def name(self, value: Any, path: str) -> None:
+        if not isinstance(value, str) or not NAME_RE.match(value):
+            self.fail(
+                path,
+                "a name of 1-64 characters from a-z, 0-9, '.', '_', '-' starting with a letter or digit",
+                value,
+            )
+
+    def sha256(self, value: Any, path: str, *, nullable: bool = False) -> None:
+        if nullable and value is None:
+            return
+        if not isinstance(value, str) or not SHA256_RE.match(value):
+            self.fail(path, "64 lowercase hex digits" + (" or null" if nullable else ""), value)
+
+    def file(self, value: Any, path: str) -> None:
+        if not isinstance(value, str) or not FILE_RE.match(value) or value == MANIFEST_FILE:
+            self.fail(path, "a plain file name inside the bundle (no directories)", value)
+
+    def names(self, value: Any, path: str) -> None:
+        if not isinstance(value, list) or not value:
+            self.fail(path, "a non-empty array of strings", value)
+            return
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                self.fail(f"{path}[{i}]", "a non-empty string", item)
+        if len(set(map(str, value))) != len(value):
+            self.problems.append(f"{path}: names must be unique")
+
+
+def validate_manifest(data: Any) -> list[str]:
+    """Return every problem with a parsed ``preset.json`` (empty list: valid).
+
+    Checks types, required keys, unknown keys, the schema version and the
+    cross-field rules (strength input listed in ``model.inputs``, ``min <= default <=
+    max``, ...). It does not touch files; :func:`engine.presets.bundle.read_bundle`
+    checks the model checksum.
+    """
+    v = _Validator()
+    if not isinstance(data, dict):
+        return [f"manifest: expected an object, got {_show(data)}"]
+
+    version = data.get("schema_version")
+    if "schema_version" not in data:
+        return ["schema_version: required key is missing"]
+    if not _is_int(version):
+        return [f"schema_version: expected an integer, got {_show(version)}"]
+    if version != SCHEMA_VERSION:
+        # Everything else depends on the version, so there is nothing more to check.
+        newer = " (written by a newer latentroom; upgrade to read it)" if version > SCHEMA_VERSION else ""
+        return [
+            f"schema_version: unknown version {version}; this latentroom reads "
+            f"version {SCHEMA_VERSION}{newer}"
+        ]
+
+    def int_check(minimum: int) -> Callable[[Any, str], None]:
+        def check(value: Any, path: str) -> None:
+            if not _is_int(value) or value < minimum:
+                v.fail(path, f"an integer >= {minimum}", value)
+
+        return check
+
+    def model(value: Any, path: str) -> None:
+        v.obj(
+            value,
+            path,
+            {
+                "file": v.file,
+                "sha256": v.sha256,
+                "inputs": v.names,
+                "outputs": v.names,
+                "opset": int_check(7),
+            },
+        )
+
+    def value_range(value: Any, path: str) -> None:
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(_is_number(x) for x in value)
+        ):
+            v.fail(path, "an array of two numbers [low, high]", value)
+        elif not value[0] < value[1]:
+            v.fail(path, "low < high", value)
+
+    def enum(*choices: str) -> Callable[[Any, str], None]:
+        def check(value: Any, path: str) -> None:
+            if value not in choices:
+                v.fail(path, " or ".join(repr(c) for c in choices), value)
+
+        return check
+
+    def io(value: Any, path: str) -> None:
+        v.obj(
+            value,
+            path,
+            {
+                "resolution": int_check(8),
+                "value_range": value_range,
+                "channel_order": enum("RGB", "BGR"),
+                "layout": enum("NCHW", "NHWC"),
+            },
+        )
+
+    def number(value: Any, path: str) -> None:
+        if not _is_number(value):
+            v.fail(path, "a finite number", value)
+
+    def strength(value: Any, path: str) -> None:
+        if value is None:
+            return
+        v.obj(
+            value,
+            path,
+            {"input": v.nonempty, "min": number, "max": number, "default": number},
+        )
+        if isinstance(value, dict) and all(_is_number(value.get(k)) for k in ("min", "max", "default")):
+            if not value["min"] <= value["default"] <= value["max"]:
+                v.problems.append(
+                    f"{path}: expected min <= default <= max, got "
+                    f"min={value['min']}, default={value['default']}, max={value['max']}"
+                )
+
+    def layers(value: Any, path: str) -> None:
+        if value is None:
+            return
+        if not isinstance(value, list) or not all(_is_int(x) and x >= 0 for x in value):
+            v.fail(path, "an array of non-negative integers or null", value)
+
+    def provenance(value: Any, path: str) -> None:
+        v.obj(
+            value,
+            path,
+            {
+                "generator": v.nonempty,
+                "generator_weights_sha256": lambda x, p: v.sha256(x, p, nullable=True),
+                "direction_source": v.nonempty,
+                "attribute": v.nonempty,
+                "layers": layers,
+            },
+        )
+
+    def metrics(value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            v.fail(path, "an object of measured numbers", value)
+            return
+        for key, item in value.items():
+            if not _is_number(item):
+                v.fail(f"{path}.{key}", "a finite number", item)
+
+    def requires(value: Any, path: str) -> None:
+        if not isinstance(value, list):
+            v.fail(path, "an array of {name, version} objects", value)
+            return
+        for i, item in enumerate(value):
+            v.obj(item, f"{path}[{i}]", {"name": v.nonempty, "version": v.nonempty})
+
+    v.obj(
+        data,
+        "",
+        {
+            "schema_version": lambda x, p: None,
+            "name": v.name,
+            "title": v.nonempty,
+            "description": v.string,
+            "version": v.nonempty,
+            "author": v.string,
+            "license": v.nonempty,
+            "model": model,
+            "io": io,
+            "strength": strength,
+            "provenance": provenance,
+            "metrics": metrics,
+            "requires_plugins": requires,
+        },
+        {"preview": v.file},
+    )
+
+    # Cross-field rules, only meaningful once the pieces themselves are well formed.
+    m, s = data.get("model"), data.get("strength")
+    if isinstance(m, dict) and isinstance(m.get("inputs"), list):
+        inputs = [x for x in m["inputs"] if isinstance(x, str)]
+        strength_input = s.get("input") if isinstance(s, dict) else None
+        if isinstance(strength_input, str) and strength_input and strength_input not in inputs:
+            v.problems.append(
+                f"strength.input: {strength_input!r} is not one of model.inputs {inputs}"
+            )
+        image_inputs = [x for x in inputs if x != strength_input]
+        if len(image_inputs) != 1:
+            v.problems.append(
+                "model.inputs: expected exactly one image input besides the strength "
+                f"input, got {image_inputs}"
+            )
+    return v.problems
+
+
+def check_manifest(data: Any, where: str) -> dict[str, Any]:
+    """Validate and return ``data``, or raise :class:`PresetError` naming ``where``."""
+    problems = validate_manifest(data)
+    if problems:
+        raise PresetError(format_problems(where, problems))
+    return data
+
+
+def format_problems(where: str, problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f"{where}: invalid preset.json: {problems[0]}"
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{where}: invalid preset.json ({len(problems)} problems):\n{lines}"
+
+
+def image_input_name(manifest: dict[str, Any]) -> str:
+    """The model input that takes images (every input except the strength input)."""
+    strength = manifest.get("strength")
+    strength_input = strength["input"] if strength else None
+    return next(n for n in manifest["model"]["inputs"] if n != strength_input)
+
+
+def quality_label(metrics: dict[str, float]) -> str:
+    """A readable quality label from a manifest's ``metrics``.
+
+    Recognised keys, measured student-vs-teacher on held-out images: ``psnr`` (dB,
+    higher is better), ``lpips`` (lower is better), ``ssim`` (0..1, higher is better).
+    The label is the worst grade any recognised metric earns, because a preset is only
+    as good as its weakest measured aspect.
+    """
+    # (key, better_is_higher, thresholds for excellent / good / fair)
+    rules = [
+        ("psnr", True, (32.0, 27.0, 22.0)),
+        ("lpips", False, (0.05, 0.12, 0.25)),
+        ("ssim", True, (0.95, 0.88, 0.75)),
+    ]
+    grades = ["excellent", "good", "fair", "poor"]
+    found: list[tuple[int, str]] = []
+    for key, higher, (a, b, c) in rules:
+        if key not in metrics:
+            continue
+        x = float(metrics[key])
+        if higher:
+            grade = 0 if x >= a else 1 if x >= b else 2 if x >= c else 3
+        else:
+            grade = 0 if x <= a else 1 if x <= b else 2 if x <= c else 3
+        found.append((grade, f"{key} {x:g}"))
+    if not found:
+        return "unrated (no psnr, lpips or ssim in metrics)"
+    worst = max(g for g, _ in found)
+    return f"{grades[worst]} ({', '.join(text for _, text in found)})"
