@@ -1,0 +1,238 @@
+"""Train the toyfaces attribute classifier on renders made on the fly.
+
+    python -m plugins.toyfaces.train_classifier --out DIR --seed 0 --steps N --device auto
+
+Every training batch is rendered from its own seed, ``SeedSequence([0, seed, step])``,
+by a pool of worker processes (rendering, not the tiny CNN, is the bottleneck), so
+the data stream is a pure function of ``--seed``. Held-out evaluation renders come
+from ``SeedSequence([1, seed])``, a stream training never draws from.
+
+Writes to DIR: ``classifier.pt`` (float16 state dict, loads with weights_only=True),
+``classifier.onnx``, ``classifier.json`` (command, seed, device, settings, metrics)
+and ``train.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
+
+
+def _train_rng(seed: int, step: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([0, seed, step]))
+
+
+def _eval_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([1, seed]))
+
+
+def _render_batch(job: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    seed, step, batch, size = job
+    p = sample_params(_train_rng(seed, step), batch)
+    return render(p, size), attribute_matrix(p)
+
+
+def _batches(seed: int, steps: int, batch: int, size: int, workers: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield training batches in step order, rendered ahead by ``workers`` processes.
+
+    A bounded window of outstanding jobs (not Pool.imap, which queues results without
+    limit) keeps memory flat when rendering outpaces training.
+    """
+    if workers <= 0:
+        for step in range(steps):
+            yield _render_batch((seed, step, batch, size))
+        return
+    # spawn, not fork: the parent may already hold a CUDA context.
+    with mp.get_context("spawn").Pool(workers) as pool:
+        pending: collections.deque = collections.deque()
+        nxt = 0
+        for _ in range(steps):
+            while nxt < steps and len(pending) < 3 * workers:
+                pending.append(pool.apply_async(_render_batch, ((seed, nxt, batch, size),)))
+                nxt += 1
+            yield pending.popleft().get()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m plugins.toyfaces.train_classifier", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    ap.add_argument("--workers", type=int, default=-1, help="render processes; -1: one per core but one, 0: in-process")
+    ap.add_argument("--eval-n", type=int, default=2048, help="held-out renders for the final metrics")
+    ap.add_argument("--time-budget", type=float, default=0.0, help="seconds; stop training early and anneal the learning rate against it (0: none)")
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
+    args = ap.parse_args(argv)
+
+    import torch
+    import torch.nn.functional as F
+
+    from plugins.toyfaces.classifier import (
+        BINARY_IDX,
+        CONTINUOUS_IDX,
+        FEATURE_DIM,
+        INPUT_SIZE,
+        AttributeClassifier,
+        export_onnx,
+        load,
+        save_weights,
+    )
+    from plugins.toyfaces.classifier import metrics as attribute_metrics
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log_f = open(out / "train.log", "w")
+
+    def log(msg: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        log_f.write(line + "\n")
+        log_f.flush()
+
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    workers = args.workers if args.workers >= 0 else max(0, (os.cpu_count() or 1) - 1)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.benchmark = False
+    command = "python -m plugins.toyfaces.train_classifier " + " ".join(sys.argv[1:] if argv is None else argv)
+    log(f"command: {command}")
+    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
+    log(f"device {dev} ({dev_name}), torch {torch.__version__}, workers {workers}, cores {os.cpu_count()}")
+
+    model = AttributeClassifier().to(dev).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    cont = torch.tensor(CONTINUOUS_IDX, device=dev)
+    binr = torch.tensor(BINARY_IDX, device=dev)
+    gen = torch.Generator(device=dev).manual_seed(args.seed)
+    use_amp = dev.type == "cuda"
+    warmup = max(1, args.steps // 20)
+
+    def lr_at(progress: float, step: int) -> float:
+        # Linear warm-up, then cosine to 2% of the peak. Progress is the larger of
+        # the step fraction and the time-budget fraction, so a budget-capped run
+        # still anneals (at the cost of bit-reproducibility across machines).
+        if step < warmup:
+            return args.lr * (step + 1) / warmup
+        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+    t0 = time.time()
+    step = 0
+    seen = 0
+    stopped_early = False
+    t_log = time.time()
+    for imgs, target in _batches(args.seed, args.steps, args.batch, INPUT_SIZE, workers):
+        elapsed = time.time() - t0
+        progress = step / args.steps
+        if args.time_budget > 0:
+            progress = max(progress, elapsed / args.time_budget)
+            if elapsed > args.time_budget:
+                stopped_early = True
+                break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(progress, step)
+        x = torch.from_numpy(imgs).to(dev, non_blocking=True).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        y = torch.from_numpy(target).to(dev)
+        # Mild corruption so the classifier also reads GAN samples, which are
+        # softer and noisier than the renders: per-image Gaussian noise and, for a
+        # third of the batch, a 3x3 blur. Neither changes any attribute.
+        b = x.shape[0]
+        sigma = torch.rand(b, 1, 1, 1, device=dev, generator=gen) * 0.06
+        blur = (torch.rand(b, 1, 1, 1, device=dev, generator=gen) < 0.33).float()
+        k = torch.tensor([1.0, 2.0, 1.0], device=dev)
+        k2 = (k[:, None] * k[None, :] / 16.0).expand(3, 1, 3, 3)
+        xb = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k2, groups=3)
+        x = x + blur * (xb - x)
+        x = x + sigma * torch.randn(x.shape, device=dev, generator=gen)
+        x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
+            pred = model(x)
+        pred = pred.float()
+        loss_c = F.smooth_l1_loss(pred[:, cont], y[:, cont], beta=0.02) / 0.02 * 0.1
+        loss_b = F.binary_cross_entropy_with_logits(pred[:, binr], y[:, binr])
+        loss = loss_c + loss_b
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        seen += b
+        if step % args.log_every == 0 or step == 1:
+            with torch.no_grad():
+                mae = (pred[:, cont] - y[:, cont]).abs().mean().item()
+                acc = ((pred[:, binr] > 0) == (y[:, binr] > 0.5)).float().mean().item()
+            dt = time.time() - t_log
+            t_log = time.time()
+            ips = (args.log_every * b / dt) if step > 1 else float("nan")
+            log(
+                f"step {step}/{args.steps} loss {loss.item():.4f} (cont {loss_c.item():.4f} bin {loss_b.item():.4f}) "
+                f"batch-mae {mae:.4f} batch-acc {acc:.3f} lr {opt.param_groups[0]['lr']:.2e} {ips:.0f} img/s "
+                f"elapsed {time.time() - t0:.0f}s"
+            )
+    train_s = time.time() - t0
+    log(f"trained {step} steps, {seen} images in {train_s:.0f}s" + (" (stopped by --time-budget)" if stopped_early else ""))
+
+    save_weights(model, out / "classifier.pt")
+    # Evaluate what ships: the float16-rounded weights, reloaded as a user would.
+    shipped = load(dev, out / "classifier.pt")
+    t1 = time.time()
+    metrics: dict[str, float] = {}
+    if args.eval_n > 0:
+        p = sample_params(_eval_rng(args.seed), args.eval_n)
+        metrics = attribute_metrics(shipped.predict(render(p)), attribute_matrix(p))
+    for k, v in metrics.items():
+        log(f"eval {k} {v:.4f}")
+    log(f"eval on {args.eval_n} held-out renders took {time.time() - t1:.0f}s")
+
+    onnx_ok = False
+    if not args.no_onnx:
+        try:
+            export_onnx(load("cpu", out / "classifier.pt"), out / "classifier.onnx")
+            onnx_ok = True
+        except Exception as e:  # the weights are still useful without it
+            log(f"ONNX export failed: {e!r}")
+
+    info = {
+        "command": command,
+        "seed": args.seed,
+        "device": f"{dev} ({dev_name})",
+        "torch": torch.__version__,
+        "steps": step,
+        "steps_planned": args.steps,
+        "batch": args.batch,
+        "lr": args.lr,
+        "images_seen": seen,
+        "train_seconds": round(train_s, 1),
+        "render_workers": workers,
+        "stopped_by_time_budget": stopped_early,
+        "input_size": INPUT_SIZE,
+        "feature_dim": FEATURE_DIM,
+        "attributes": list(ATTRIBUTE_NAMES),
+        "eval": {"n": args.eval_n, "stream": f"SeedSequence([1, {args.seed}])", "metrics": metrics},
+        "onnx": onnx_ok,
+    }
+    (out / "classifier.json").write_text(json.dumps(info, indent=2) + "\n")
+    log("done")
+    log_f.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
