@@ -1,5 +1,46 @@
 """toyfaces: a procedural face world with ground-truth attributes.
 
-``renderer`` draws faces from attribute parameters (NumPy only); the attribute
-classifier and, later, a StyleGAN2 trained on the renders build on it.
+* :mod:`plugins.toyfaces.renderer` draws faces from attribute parameters (NumPy).
+* :func:`load_classifier` returns the trained attribute classifier (torch);
+  :func:`load_classifier_onnx` the same network on ONNX Runtime (no torch).
+
+Nothing heavy is imported here: the engine imports ``plugins.toyfaces.plugin``
+(and so this package) on the torch-free apply path.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+    from plugins.toyfaces.classifier import AttributeClassifier
+    from plugins.toyfaces.classifier_onnx import OnnxClassifier
+
+__all__ = ["load_classifier", "load_classifier_onnx", "WEIGHTS_DIR"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def load_classifier(device: "str | torch.device" = "cpu", path: str | Path | None = None) -> "AttributeClassifier":
+    """The attribute classifier in eval mode on ``device`` (shipped weights unless
+    ``path`` is given; loaded with ``weights_only=True``).
+
+    ``model(x)`` takes ``[B, 3, 128, 128]`` in ``[-1, 1]`` and returns ``[B, 10]`` in
+    ``renderer.ATTRIBUTE_NAMES`` order (continuous: 0-1, binary: logits);
+    ``model.features(x)`` returns ``[B, 192]``; ``model.predict(uint8_images)``
+    returns 0-1 estimates with binary ones as probabilities.
+    """
+    from plugins.toyfaces.classifier import load
+
+    return load(device, path)
+
+
+def load_classifier_onnx(path: str | Path | None = None) -> "OnnxClassifier":
+    """The classifier on ONNX Runtime (CPU), torch-free: ``.predict(uint8_images)``,
+    ``.predict_features(uint8_images)``, ``.run(...) -> (preds, features)``."""
+    from plugins.toyfaces.classifier_onnx import OnnxClassifier
+
+    return OnnxClassifier(path)
