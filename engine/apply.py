@@ -4,7 +4,7 @@ Decoding (plus the resize to model resolution) and encoding (residual carry-back
 conversion, metadata, compressed write) run on thread pools while the main thread
 feeds ONNX Runtime in batches. Pillow and ORT both release the GIL for their heavy
 work, so with enough prefetch the model, not the file handling, bounds throughput.
-Memory stays bounded: at most about ``2 * batch_size`` images wait on each side.
+Memory stays bounded: at most about ``batch_size + workers`` images wait on each side.
 
 Every file gets an :class:`ApplyResult`; one bad file never stops the batch.
 """
@@ -245,7 +245,10 @@ def apply_files(
     if not jobs:
         return report
     workers = workers or max(2, min(4, os.cpu_count() or 2))
-    window = max(2 * batch_size, workers)
+    # Enough decoded images to fill the next batch while the model runs this one, and
+    # enough queued writes to keep the encoders busy; more would only hold full-size
+    # images in memory (about 3 batches' worth in flight at most).
+    window = batch_size + workers
     replace = overwrite or skip_existing
     with ThreadPoolExecutor(workers, thread_name_prefix="lr-decode") as decoders, ThreadPoolExecutor(
         workers, thread_name_prefix="lr-encode"

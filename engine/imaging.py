@@ -288,6 +288,9 @@ def _eight_bit(img: Image.Image) -> Image.Image:
 def _save_to(img: Image.Image, f: Any, fmt: str, params: dict[str, Any]) -> None:
     """Save, stepping down to what the format can hold when it refuses the mode."""
     attempts = [img]
+    if img.mode == "I":
+        # e.g. PNG: no 32-bit gray, but 16-bit keeps every value of a 16-bit source.
+        attempts.append(Image.fromarray(np.asarray(img).clip(0, 65535).astype(np.uint16)))
     lower = _eight_bit(img)
     if lower is not img:
         attempts.append(lower)

@@ -171,3 +171,14 @@ def test_api_pil_modes(preset_dir: Path) -> None:
         res = preset.apply(src)
         assert isinstance(res, Image.Image) and res.mode == mode and res.size == (33, 21)
     assert preset.apply(Image.new("P", (10, 10))).mode == "RGB"
+
+
+def test_mode_i_into_png_keeps_16_bits(preset_dir: Path, tmp_path: Path) -> None:
+    # TIFF data under a .png name: the output is a real PNG, which has no 32-bit gray,
+    # so the engine writes 16-bit gray rather than dropping to 8 bits.
+    src = Image.fromarray(noise(20, 20, None, np.int32, 65536))
+    src.save(tmp_path / "odd.png", format="TIFF")
+    out = apply(preset_dir, tmp_path / "odd.png", tmp_path / "out", "--strength", "0")
+    with Image.open(out) as res:
+        assert res.format == "PNG" and res.mode == "I;16"
+        np.testing.assert_array_equal(np.asarray(res).astype(np.int32), np.asarray(src))

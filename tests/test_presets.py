@@ -371,3 +371,23 @@ def test_validate_preview_and_plugins(tmp_path: Path) -> None:
     report = json.loads(run("preset", "validate", str(b), "--json").output)
     statuses = {c["check"]: c["status"] for c in report["checks"]}
     assert statuses["preview"] == "ok" and statuses["plugins"] == "warn" and report["ok"]
+
+
+def test_demo_preset_script(tmp_path: Path) -> None:
+    import importlib.util
+
+    import numpy as np
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_demo_preset.py"
+    spec = importlib.util.spec_from_file_location("build_demo_preset", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([str(tmp_path / "demo"), "--resolution", "64", "--pack"]) == 0
+    assert module.main([str(tmp_path / "demo")]) == 1  # exists, no --force
+    preset = load_preset(tmp_path / "demo.lrpreset")
+    assert preset.name == "warm-contrast" and preset.preview_bytes is not None
+    image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(preset.apply(image, strength=0), image)
+    warm = preset.apply(np.full((64, 64, 3), 128, np.uint8)).astype(int)
+    assert warm[..., 0].mean() > warm[..., 2].mean() + 10  # red above blue: warmer
+    assert read_bundle(tmp_path / "demo").manifest["model"]["sha256"] == preset.manifest["model"]["sha256"]
