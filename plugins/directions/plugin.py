@@ -1,0 +1,37 @@
+"""latentroom hooks for the built-in direction sources.
+
+Imported whenever plugins load (the torch-free apply path included), so the sources
+module, which needs torch, is imported inside the factories only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from engine import hookimpl
+
+if TYPE_CHECKING:
+    from plugins.directions.sources import DirectionSourceBase
+
+DESCRIPTIONS: dict[str, str] = {
+    "mean-difference": "mean w of high-scoring samples minus low-scoring ones",
+    "linear-boundary": "InterFaceGAN: normal of a linear boundary in W; condition_on projects other attributes out",
+    "ganspace": "GANSpace: principal component of W most correlated with the attribute",
+    "sefa": "SeFa: closed-form eigenvector of the modulation weights most correlated with the attribute",
+}
+
+
+def _factory(name: str) -> Callable[..., "DirectionSourceBase"]:
+    def build(**options: Any) -> "DirectionSourceBase":
+        from plugins.directions.sources import SOURCES
+
+        return SOURCES[name](**options)
+
+    build.__name__ = build.__qualname__ = f"build_{name.replace('-', '_')}"
+    return build
+
+
+@hookimpl
+def register_direction_sources(register: Callable[..., None]) -> None:
+    for name, description in DESCRIPTIONS.items():
+        register(name, _factory(name), description=description)
