@@ -20,6 +20,7 @@ CORE_COMMANDS: dict[str, str] = {
     "preset": "engine.commands.preset:preset_group",
     "plugins": "engine.commands.plugins:plugins_command",
     "generate": "engine.commands.generate:generate_command",
+    "direction": "engine.commands.direction:direction_group",
 }
 
 

@@ -1,0 +1,256 @@
+"""``latentroom direction``: list direction sources, find, show and evaluate directions.
+
+Authoring commands: torch and the sources are imported inside the command bodies, so
+importing this module (``latentroom --help``) stays torch-free.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from engine.direction import Direction, direction_paths
+from engine.errors import LatentroomError
+
+_GENERATOR_HELP = "NAME[:ARGUMENT], e.g. stylegan2:ffhq.pt (default: toyfaces)."
+_SCORER_HELP = ("Attribute scorer as module:factory, factory(device) -> scorer "
+                "(default: the toyfaces classifier).")
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def _setup(spec: str | None, scorer_spec: str | None, device: str) -> tuple[Any, Any]:
+    """(generator, scorer) on the chosen device; torch is imported here."""
+    try:
+        import torch
+    except ImportError:
+        raise LatentroomError("direction finding needs torch: install latentroom[author]") from None
+    from engine.commands.generate import _pick_device
+    from engine.plugins import resolve_generator
+    from plugins.directions.scoring import resolve_scorer
+
+    dev = _pick_device(torch, device)
+    generator = resolve_generator(spec, dev)
+    return generator, resolve_scorer(scorer_spec, dev)
+
+
+def _device_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+                        show_default=True, help="CUDA when present (auto).")(f)
+
+
+@click.group("direction")
+def direction_group() -> None:
+    """Find, inspect and measure latent edit directions."""
+
+
+@direction_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def list_command(as_json: bool) -> None:
+    """List the registered direction sources."""
+    from engine.plugins import registry
+
+    sources = registry().direction_sources
+    rows = [{"name": c.name, "plugin": c.plugin, "description": c.description}
+            for c in sorted(sources.values(), key=lambda c: c.name)]
+    if as_json:
+        _echo_json(rows)
+        return
+    width = max((len(r["name"]) for r in rows), default=0)
+    for r in rows:
+        click.echo(f"{r['name']:<{width}}  {r['description']}  [{r['plugin']}]")
+
+
+@direction_group.command("find")
+@click.argument("source")
+@click.option("--attribute", "-a", required=True, help="Attribute to find a direction for (e.g. smile).")
+@click.option("--generator", "spec", default=None, metavar="SPEC", help=_GENERATOR_HELP)
+@click.option("--scorer", "scorer_spec", default=None, metavar="MODULE:FACTORY", help=_SCORER_HELP)
+@click.option("--layers", default="all", show_default=True,
+              help="W+ layers to edit: coarse, middle, fine, all, auto, or indices such as 0-3,5.")
+@click.option("--samples", type=click.IntRange(min=4), default=2000, show_default=True,
+              help="Labelled samples to draw.")
+@click.option("--condition-on", default="", metavar="A,B",
+              help="Attributes to keep unchanged (their normals are projected out).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--truncation", type=float, default=1.0, show_default=True)
+@click.option("--strength-range", nargs=2, type=float, default=(-3.0, 3.0), show_default=True,
+              metavar="LOW HIGH", help="Suggested strength range written into the file.")
+@click.option("--param", "extra", multiple=True, metavar="KEY=VALUE",
+              help="Source-specific parameter (JSON value), e.g. components=30. Repeatable.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@_device_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Direction file to write (NAME.json; NAME.npy is written beside it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the direction's metadata as JSON.")
+def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str | None, layers: str,
+                 samples: int, condition_on: str, seed: int, truncation: float,
+                 strength_range: tuple[float, float], extra: tuple[str, ...], batch_size: int, device: str,
+                 output: Path, as_json: bool) -> None:
+    """Find a direction for ATTRIBUTE with direction source SOURCE and save it."""
+    from engine.plugins import DEFAULT_GENERATOR, get_direction_source
+
+    factory = get_direction_source(source).value
+    params: dict[str, Any] = dict(_parse_params(extra))
+    generator, scorer = _setup(spec, scorer_spec, device)
+    params.update(samples=samples, seed=seed, truncation=truncation, layers=layers,
+                  strength_range=tuple(strength_range), batch_size=batch_size,
+                  condition_on=[a for a in condition_on.split(",") if a.strip()])
+    direction: Direction = factory().find(generator, attribute, scorer=scorer,
+                                          generator_spec=spec or DEFAULT_GENERATOR, **params)
+    path = direction.save(output)
+    if as_json:
+        _echo_json(direction.to_json(direction_paths(path)[1].name))
+    else:
+        click.echo(f"wrote {path} ({source}, {attribute}, layers {direction.layer_spec}, "
+                   f"scale {direction.scale:.4g})")
+
+
+def _parse_params(items: tuple[str, ...]) -> list[tuple[str, Any]]:
+    parsed = []
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key:
+            raise LatentroomError(f"--param {item!r}: expected KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # a bare word is a string
+        parsed.append((key.strip(), value))
+    return parsed
+
+
+@direction_group.command("show")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
+def show_command(file: Path, as_json: bool) -> None:
+    """Show a direction file's layers, strength range and provenance."""
+    direction = Direction.load(file)
+    meta = direction.to_json(direction_paths(file)[1].name)
+    if as_json:
+        _echo_json(meta)
+        return
+    prov = direction.provenance
+    lines = [
+        f"{direction_paths(file)[0]}",
+        f"  attribute       {direction.attribute}",
+        f"  source          {prov.source}",
+        f"  generator       {prov.generator or '-'}  (weights sha256 {prov.weights_sha256 or 'none'})",
+        f"  style_dim       {direction.style_dim}",
+        f"  layers          {direction.layer_spec} ({len(direction.layers)} of {direction.n_latent})",
+        f"  scale           {direction.scale:.6g} (W distance per unit strength)",
+        f"  strength range  {direction.strength_range[0]:g} .. {direction.strength_range[1]:g}",
+        f"  created         {prov.created}",
+        f"  parameters      {json.dumps(dict(prov.parameters), sort_keys=True)}",
+    ]
+    if prov.details:
+        lines.append(f"  details         {json.dumps(dict(prov.details), sort_keys=True)}")
+    click.echo("\n".join(lines))
+
+
+@direction_group.command("evaluate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--generator", "spec", default=None, metavar="SPEC",
+              help="Generator to measure on (default: the one recorded in the file).")
+@click.option("--scorer", "scorer_spec", default=None, metavar="MODULE:FACTORY", help=_SCORER_HELP)
+@click.option("--samples", type=click.IntRange(min=2), default=1000, show_default=True,
+              help="Held-out samples to measure on.")
+@click.option("--seed", type=int, default=None, help="Seed for the held-out samples.")
+@click.option("--strengths", default="-1,0,1", show_default=True,
+              help="Strengths to regress over, e.g. -2,-1,0,1,2.")
+@click.option("--strip", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write an image strip at strengths -2,-1,0,1,2 (rows: samples).")
+@click.option("--strip-rows", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@_device_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samples: int, seed: int | None,
+                     strengths: str, strip: Path | None, strip_rows: int, batch_size: int, device: str,
+                     as_json: bool) -> None:
+    """Measure how much FILE's direction moves its attribute and every other one."""
+    from plugins.directions.evaluate import EVAL_SEED, STRIP_STRENGTHS, evaluate_directions, render_strip
+
+    direction = Direction.load(file)
+    spec = spec or direction.provenance.generator
+    if spec is None:
+        raise LatentroomError(f"{file}: records no generator spec; pass --generator")
+    try:
+        values = [float(s) for s in strengths.split(",") if s.strip()]
+    except ValueError:
+        raise LatentroomError(f"--strengths {strengths!r}: expected numbers such as -1,0,1") from None
+    if len(set(values)) < 2:
+        raise LatentroomError("--strengths needs at least two different values")
+    generator, scorer = _setup(spec, scorer_spec, device)
+    if (generator.n_latent, generator.style_dim) != (direction.n_latent, direction.style_dim):
+        raise LatentroomError(
+            f"{file}: made for n_latent={direction.n_latent}, style_dim={direction.style_dim}; generator "
+            f"{spec} has n_latent={generator.n_latent}, style_dim={generator.style_dim}")
+    recorded = direction.provenance.weights_sha256
+    if recorded and generator.weights_sha256 and recorded != generator.weights_sha256:
+        click.echo(f"latentroom: warning: {file} was found on other weights ({recorded[:12]}...)", err=True)
+    [result] = evaluate_directions(generator, [direction], scorer, samples=samples,
+                                   seed=EVAL_SEED if seed is None else seed, strengths=values,
+                                   batch_size=batch_size)
+    if strip is not None:
+        from engine.commands.generate import images_to_grid, write_image_atomic
+
+        images = render_strip(generator, direction, rows=strip_rows, seed=EVAL_SEED if seed is None else seed)
+        write_image_atomic(images_to_grid(images, len(STRIP_STRENGTHS)), strip)
+        result["strip"] = str(strip)
+    if as_json:
+        _echo_json(result)
+        return
+    _print_report(result)
+
+
+def _print_report(r: dict[str, Any]) -> None:
+    click.echo(f"{r['attribute']} ({r['source']}, layers {r['layers']}): change per unit strength, "
+               f"{r['samples']} samples")
+    width = max(len(name) for name in r["change"])
+    for name, value in sorted(r["change"].items(), key=lambda kv: (kv[0] != r["attribute"], -abs(kv[1]))):
+        mark = "  <- target" if name == r["attribute"] else ""
+        click.echo(f"  {name:<{width}}  {value:+.4f}{mark}")
+    needed = r["strength_p10_to_p90"]
+    needed_text = f"{needed:.2f}" if math.isfinite(needed) else "never (moves the wrong way or not at all)"
+    click.echo(f"  others: mean |change| {r['others_mean_abs']:.4f}, max {r['others_max_abs']:.4f} "
+               f"({r['others_max_attribute']})")
+    click.echo(f"  p10 -> p90 ({r['p10']:.3f} -> {r['p90']:.3f}) needs strength {needed_text}; "
+               f"range {r['strength_range'][0]:g}..{r['strength_range'][1]:g}; "
+               f"criterion {'met' if r['meets_criterion'] else 'not met'}")
+    if "strip" in r:
+        click.echo(f"  wrote {r['strip']}")
+
+
+@direction_group.command("components")
+@click.argument("source", type=click.Choice(["ganspace", "sefa"]))
+@click.option("--generator", "spec", default=None, metavar="SPEC", help=_GENERATOR_HELP)
+@click.option("--scorer", "scorer_spec", default=None, metavar="MODULE:FACTORY", help=_SCORER_HELP)
+@click.option("--count", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--samples", type=click.IntRange(min=4), default=2000, show_default=True,
+              help="Labelled samples for the attribute correlations.")
+@click.option("--layers", default="all", show_default=True, help="sefa: layers whose weights are factorised.")
+@click.option("--suggest-layers", is_flag=True, help="Also try each component per layer group (renders).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_device_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def components_command(source: str, spec: str | None, scorer_spec: str | None, count: int, samples: int,
+                       layers: str, suggest_layers: bool, seed: int, device: str, as_json: bool) -> None:
+    """List a component source's leading components, labelled by attribute correlation."""
+    from engine.plugins import get_direction_source
+
+    generator, scorer = _setup(spec, scorer_spec, device)
+    rows = get_direction_source(source).value().components(
+        generator, count, suggest=suggest_layers, scorer=scorer, samples=samples, seed=seed, layers=layers)
+    if as_json:
+        _echo_json(rows)
+        return
+    for row in rows:
+        where = f"  layers {row['suggested_layers']}" if "suggested_layers" in row else ""
+        click.echo(f"{row['index']:>3}  {row['label']:<12} r={row['correlation']:+.3f}  "
+                   f"strength {row['strength']:.4g}{where}")
