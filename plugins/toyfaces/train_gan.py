@@ -1,0 +1,316 @@
+"""Train our StyleGAN2 on toyfaces renders.
+
+Non-saturating logistic loss, lazy R1 on reals, style mixing, an EMA generator and
+bf16 autocast. Training stops after ``--seconds`` and saves a checkpoint, so a run
+is a series of resumed calls that each fit the device tool's 10-minute limit: the
+checkpoint is written both to ``--state-dir`` (kept while the machine stays warm) and
+to ``--out`` (shards under 16 MiB, the most a file the tool brings back may hold),
+and ``--resume`` takes whichever of the two is further along.
+
+Adam's moments are not checkpointed (they would double what must travel); with
+beta1 = 0 only the second moment is lost, and it re-estimates within ~100 steps.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+SHARD_BYTES = 15 * 2**20
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "size": 128,
+    "style_dim": 256,
+    "n_mlp": 8,
+    "channel_multiplier": 1,
+    "channel_cap": 160,
+}
+
+
+def _render_chunk(args: tuple[int, int, int]) -> np.ndarray:
+    from plugins.toyfaces.renderer import render, sample_params
+
+    seed, n, size = args
+    return render(sample_params(seed, n), size=size)
+
+
+def render_dataset(n: int, seed: int, size: int, workers: int, chunk: int = 1000) -> np.ndarray:
+    """``n`` renders as uint8 ``[n, H, W, 3]``; chunk ``i`` uses seed ``seed * 100003 + i``,
+    so the dataset is the same whatever the number of workers."""
+    jobs = [(seed * 100003 + i, min(chunk, n - i * chunk), size) for i in range(math.ceil(n / chunk))]
+    with mp.get_context("fork").Pool(workers) as pool:
+        parts = pool.map(_render_chunk, jobs)
+    return np.concatenate(parts)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) -> None:
+    """Write named state dicts as shards of at most SHARD_BYTES plus ``meta.json``.
+
+    Shards are written under temporary names and ``meta.json`` is renamed into place
+    last, so a reader never sees a half-written checkpoint.
+    """
+    import torch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    shards: list[dict[str, Any]] = [{}]
+    size = 0
+    for net, sd in state.items():
+        for key, tensor in sd.items():
+            nbytes = tensor.numel() * tensor.element_size()
+            if size + nbytes > SHARD_BYTES and shards[-1]:
+                shards.append({})
+                size = 0
+            shards[-1][f"{net}/{key}"] = tensor.detach().cpu().contiguous()
+            size += nbytes
+    names = []
+    for i, shard in enumerate(shards):
+        name = f"shard-{i:02d}.pt"
+        torch.save(shard, directory / f".{name}.tmp")
+        os.replace(directory / f".{name}.tmp", directory / name)
+        names.append(name)
+    for stale in directory.glob("shard-*.pt"):
+        if stale.name not in names:
+            stale.unlink()
+    meta = {**meta, "shards": names}
+    (directory / ".meta.json.tmp").write_text(json.dumps(meta, indent=1))
+    os.replace(directory / ".meta.json.tmp", directory / "meta.json")
+
+
+def load_state(directory: Path) -> tuple[dict[str, dict], dict[str, Any]] | None:
+    import torch
+
+    meta_path = directory / "meta.json"
+    if not meta_path.is_file():
+        return None
+    meta = json.loads(meta_path.read_text())
+    state: dict[str, dict] = {}
+    for name in meta["shards"]:
+        for flat, tensor in torch.load(directory / name, weights_only=True, map_location="cpu").items():
+            net, key = flat.split("/", 1)
+            state.setdefault(net, {})[key] = tensor
+    return state, meta
+
+
+# ---------------------------------------------------------------- training
+
+
+def _mixed_ws(g, batch: int, mixing: float, device) -> "torch.Tensor":
+    """W+ latents with style mixing: with probability ``mixing`` the layers from a
+    random crossover on take a second latent, which keeps layers from depending on
+    each other and makes layer-restricted edits meaningful."""
+    import torch
+
+    w1 = g.mapping(torch.randn(batch, g.style_dim, device=device))
+    ws = w1.unsqueeze(1).repeat(1, g.n_latent, 1)
+    if mixing > 0:
+        w2 = g.mapping(torch.randn(batch, g.style_dim, device=device))
+        cross = torch.randint(1, g.n_latent, (batch, 1, 1), device=device)
+        use_second = (torch.arange(g.n_latent, device=device).view(1, -1, 1) >= cross)
+        use_second &= (torch.rand(batch, 1, 1, device=device) < mixing)
+        ws = torch.where(use_second, w2.unsqueeze(1), ws)
+    return ws
+
+
+def _grid(images: "torch.Tensor", path: Path, nrow: int = 8) -> None:
+    from PIL import Image
+
+    x = ((images.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    n, h, w, _ = x.shape
+    rows = math.ceil(n / nrow)
+    canvas = np.zeros((rows * h, nrow * w, 3), np.uint8)
+    for i in range(n):
+        canvas[(i // nrow) * h:(i // nrow + 1) * h, (i % nrow) * w:(i % nrow + 1) * w] = x[i]
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    Image.fromarray(canvas).save(tmp)
+    os.replace(tmp, path)
+
+
+def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float, *, seed: int = 0,
+          batch: int = 64, lr: float = 0.0025, r1_gamma: float = 0.2, r1_every: int = 16,
+          mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
+          precision: str = "bf16", device: str = "auto", workers: int | None = None,
+          checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
+          log=print) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    from plugins.stylegan2.model import Discriminator, Generator
+
+    started = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "train.log"
+    emit = log
+
+    def log(message: str) -> None:
+        emit(message)
+        with open(log_path, "a") as fh:
+            fh.write(message + "\n")
+
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                       ("cpu" if device == "auto" else device))
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+
+    candidates = [s for s in (load_state(p) for p in resume) if s is not None]
+    loaded = max(candidates, key=lambda s: s[1]["step"]) if candidates else None
+    cfg = dict(loaded[1]["config"]) if loaded else dict(config or DEFAULT_CONFIG)
+    step = loaded[1]["step"] if loaded else 0
+    seen = loaded[1]["images_seen"] if loaded else 0
+    torch.manual_seed(seed * 7919 + step)
+
+    g = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
+    d = Discriminator(cfg["size"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
+    g_ema = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
+    if loaded:
+        g.load_state_dict(loaded[0]["g"])
+        d.load_state_dict(loaded[0]["d"])
+        g_ema.load_state_dict(loaded[0]["g_ema"])
+        log(f"resumed at step {step} ({seen / 1000:.0f} kimg)")
+    else:
+        g_ema.load_state_dict(g.state_dict())
+    g_ema.eval().requires_grad_(False)
+
+    # Lazy regularisation: D's R1 step runs every r1_every steps, so its optimiser
+    # hyper-parameters are rescaled to keep the effective schedule (StyleGAN2, App. B).
+    ratio = r1_every / (r1_every + 1)
+    g_opt = torch.optim.Adam(g.parameters(), lr=lr, betas=(0.0, 0.99))
+    d_opt = torch.optim.Adam(d.parameters(), lr=lr * ratio, betas=(0.0, 0.99 ** ratio))
+
+    log(f"rendering {dataset_size} training images (seed {seed})")
+    t0 = time.time()
+    data_np = render_dataset(dataset_size, seed, cfg["size"], workers or os.cpu_count() or 1)
+    data = torch.from_numpy(data_np).to(dev).permute(0, 3, 1, 2).contiguous()
+    del data_np
+    log(f"rendered in {time.time() - t0:.1f}s")
+
+    amp = precision == "bf16" and dev.type == "cuda"
+    autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp)  # noqa: E731
+    ema_beta = 0.5 ** (batch / (ema_kimg * 1000))
+    fixed_z = torch.randn(32, cfg["style_dim"], generator=torch.Generator().manual_seed(seed)).to(dev)
+    last_ckpt = time.time()
+    t_log, seen_log = time.time(), seen
+
+    def real_batch() -> "torch.Tensor":
+        idx = torch.randint(0, data.shape[0], (batch,), device=dev)
+        return data[idx].float() / 127.5 - 1
+
+    def checkpoint() -> None:
+        meta = {"step": step, "images_seen": seen, "config": cfg, "seed": seed, "batch": batch, "lr": lr,
+                "r1_gamma": r1_gamma, "mixing": mixing, "ema_kimg": ema_kimg, "dataset_size": dataset_size,
+                "precision": precision, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"}
+        state = {"g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict()}
+        for target in [p for p in (state_dir, out / "ckpt") if p is not None]:
+            save_state(state, meta, target)
+        with torch.no_grad():
+            _grid(g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const"), out / "samples.png")
+
+    while time.time() - started < seconds:
+        # -- discriminator
+        g.requires_grad_(False)
+        d.requires_grad_(True)
+        real = real_batch()
+        with torch.no_grad(), autocast():
+            fake = g.synthesis(_mixed_ws(g, batch, mixing, dev), noise_mode="random")
+        with autocast():
+            d_loss = F.softplus(d(fake.float())).mean() + F.softplus(-d(real)).mean()
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+
+        if step % r1_every == 0:
+            # R1 in fp32: the gradient penalty is a second-order quantity and bf16 noise swamps it.
+            real = real_batch().requires_grad_(True)
+            logits = d(real)
+            (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+            r1 = grad.pow(2).flatten(1).sum(1).mean()
+            d_opt.zero_grad(set_to_none=True)
+            (r1_gamma / 2 * r1 * r1_every + 0 * logits[0, 0]).backward()
+            d_opt.step()
+
+        # -- generator
+        g.requires_grad_(True)
+        d.requires_grad_(False)
+        with autocast():
+            fake = g.synthesis(_mixed_ws(g, batch, mixing, dev), noise_mode="random")
+            g_loss = F.softplus(-d(fake)).mean()
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+
+        # -- EMA, ramped so early (rapidly changing) weights are not averaged too long
+        beta = min(ema_beta, 0.5 ** (batch / max(seen * 0.05, 1e-8))) if seen < ema_kimg * 1000 / 0.05 else ema_beta
+        with torch.no_grad():
+            for p_ema, p in zip(g_ema.parameters(), g.parameters()):
+                p_ema.lerp_(p, 1 - beta)
+            for b_ema, b in zip(g_ema.buffers(), g.buffers()):
+                b_ema.copy_(b)
+
+        step += 1
+        seen += batch
+        if step % 200 == 0:
+            rate = (seen - seen_log) / (time.time() - t_log)
+            t_log, seen_log = time.time(), seen
+            line = (f"step {step} kimg {seen / 1000:.1f} d_loss {d_loss.item():.3f} g_loss {g_loss.item():.3f} "
+                    f"r1 {r1.item():.3f} img/s {rate:.0f}")
+            log(line)
+        if time.time() - last_ckpt > checkpoint_every:
+            checkpoint()
+            last_ckpt = time.time()
+
+    checkpoint()
+    export_g_ema(g_ema, out / "toyfaces_g_ema.pt", seed=seed)
+    log(f"stopped at step {step} ({seen / 1000:.0f} kimg) after {time.time() - started:.0f}s")
+    return {"step": step, "images_seen": seen}
+
+
+def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None:
+    """Write the shippable generator: community layout ``{g_ema, latent_avg, config}``,
+    weights in fp16 (they are used in fp32; storage alone is halved)."""
+    import torch
+
+    with torch.no_grad():
+        z = torch.randn(n_mean, g_ema.style_dim, generator=torch.Generator().manual_seed(seed)).to(g_ema.device)
+        latent_avg = g_ema.mapping(z).float().mean(0).cpu()
+    sd = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in g_ema.state_dict().items()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save({"g_ema": sd, "latent_avg": latent_avg, "config": g_ema.config}, tmp)
+    os.replace(tmp, path)
+
+
+@click.command("train-gan")
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for the log, the sample grid, checkpoint shards and the exported g_ema.")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+              help="Extra folder to checkpoint to (e.g. local disk that outlives --out).")
+@click.option("--resume", "resume", multiple=True, type=click.Path(path_type=Path),
+              help="Checkpoint folder(s) to resume from; the one furthest along wins.")
+@click.option("--seconds", type=float, default=540.0, show_default=True, help="Stop and save after this long.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--batch", type=int, default=64, show_default=True)
+@click.option("--lr", type=float, default=0.0025, show_default=True)
+@click.option("--r1-gamma", type=float, default=0.2, show_default=True)
+@click.option("--dataset-size", type=int, default=100_000, show_default=True)
+@click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
+@click.option("--device", default="auto", show_default=True)
+def train_gan_command(out: Path, state_dir: Path | None, resume: tuple[Path, ...], seconds: float, seed: int,
+                      batch: int, lr: float, r1_gamma: float, dataset_size: int, precision: str, device: str) -> None:
+    """Train the toyfaces StyleGAN2 on renders (resumable; CUDA when present)."""
+    train(out, state_dir, list(resume) + ([state_dir] if state_dir else []), seconds, seed=seed, batch=batch,
+          lr=lr, r1_gamma=r1_gamma, dataset_size=dataset_size, precision=precision, device=device,
+          log=lambda m: click.echo(m, err=True))
+
+
+if __name__ == "__main__":
+    train_gan_command()
