@@ -1,0 +1,79 @@
+"""Helpers shared by the inverters: latent statistics, noise handling, PSNR."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from engine.errors import LatentroomError
+
+
+@torch.no_grad()
+def w_statistics(generator: Any, samples: int = 10_000, seed: int = 0,
+                 chunk: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(w_mean [style_dim], w_std [style_dim])`` of the generator's W, on its device.
+
+    The mean is the generator's own ``mean_latent()`` (what truncation uses); the
+    spread is estimated from ``samples`` seeded draws so runs are reproducible.
+    """
+    device = torch.device(generator.device)
+    mean = generator.mean_latent().reshape(-1).float().to(device)
+    gen = torch.Generator().manual_seed(seed)
+    acc = torch.zeros(generator.style_dim, device=device)
+    done = 0
+    while done < samples:
+        n = min(chunk, samples - done)
+        z = torch.randn(n, generator.style_dim, generator=gen).to(device)
+        w = generator.mapping(z).float()
+        acc += (w - mean).pow(2).sum(0)
+        done += n
+    return mean, (acc / samples).sqrt()
+
+
+def supports_noise(generator: Any) -> bool:
+    """Whether ``synthesis`` takes explicit noise maps (our StyleGAN2 does; the
+    Generator protocol does not require it)."""
+    return hasattr(generator, "make_noise") and hasattr(generator, "num_layers")
+
+
+def initial_noise(generator: Any, batch: int) -> list[torch.Tensor]:
+    """Starting noise maps ``[batch, 1, r, r]``: the generator's stored (``const``)
+    buffers when it has them, so an encoder's estimate (trained with ``const``)
+    renders the same at step 0 of a refinement; fresh draws otherwise."""
+    noises = getattr(generator, "noises", None)
+    if noises is not None:
+        maps = [getattr(noises, f"noise_{i}", None) for i in range(generator.num_layers)]
+        if all(isinstance(m, torch.Tensor) for m in maps):
+            return [m.detach().float().expand(batch, -1, -1, -1).clone() for m in maps]
+    return [n.float() for n in generator.make_noise(batch)]
+
+
+def synthesize(generator: Any, ws: torch.Tensor, noise: Sequence[torch.Tensor] | None = None,
+               noise_mode: str = "const") -> torch.Tensor:
+    """``generator.synthesis`` with explicit noise when given (and supported)."""
+    if noise is not None:
+        return generator.synthesis(ws, noise_mode=noise_mode, noise=list(noise))
+    return generator.synthesis(ws, noise_mode=noise_mode)
+
+
+def to_generator_input(images: torch.Tensor, generator: Any, device: torch.device | str) -> torch.Tensor:
+    """Validate ``[B, 3, H, W]`` float images and resize them to the generator's size."""
+    from plugins.inverters.features import resize
+
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise LatentroomError(f"images must be [B, 3, H, W], got {list(images.shape)}")
+    return resize(images.to(device=device, dtype=torch.float32), int(generator.size))
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR in dB for images in ``[-1, 1]`` (peak-to-peak 2)."""
+    mse = (a.float().clamp(-1, 1) - b.float().clamp(-1, 1)).pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(4.0 / mse.clamp_min(1e-10))
+
+
+def check_options(name: str, options: dict[str, Any], allowed: Sequence[str]) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise LatentroomError(f"inverter '{name}' does not take option(s) {', '.join(unknown)} "
+                              f"(it takes: {', '.join(sorted(allowed))})")

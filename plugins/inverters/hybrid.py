@@ -1,0 +1,54 @@
+"""``hybrid``: the encoder's estimate refined by a short projector run.
+
+The encoder lands near the right W+ code in one pass but misses detail; the
+projector recovers detail but needs hundreds of steps from the mean latent. Started
+from the encoder's code, a few dozen projector steps close most of that gap. The
+refinement runs in W+ from step 0 (the encoder already chose the offsets), with no
+latent-noise exploration and no learning-rate ramp-up (the start is already good:
+exploring would throw it away) and a smaller learning rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from plugins.inverters.common import check_options
+from plugins.inverters.encoder import EncoderInverter
+from plugins.inverters.projector import OPTION_NAMES as PROJECTOR_OPTIONS
+from plugins.inverters.projector import Projector
+
+HYBRID_DEFAULTS: dict[str, Any] = {
+    "space": "w+",
+    "steps": 30,  # <= 50 by design: a tenth of the full projector's 300
+    "lr": 0.03,
+    "lr_rampup": 0.0,
+    "initial_noise_factor": 0.0,
+    "offset_start": 0.0,
+    "offset_lr_mul": 1.0,
+}
+
+
+class HybridInverter:
+    """Encoder initialisation + ``steps`` projector steps; takes the options of both
+    (``weights``, ``batch_size``, ``allow_mismatch`` go to the encoder)."""
+
+    def __init__(self, generator: Any, device: str | torch.device = "cpu", **options: Any) -> None:
+        check_options("hybrid", options, tuple(EncoderInverter.OPTIONS) + PROJECTOR_OPTIONS)
+        enc_opts = {k: v for k, v in options.items() if k in EncoderInverter.OPTIONS}
+        proj_opts = {**HYBRID_DEFAULTS, **{k: v for k, v in options.items() if k in PROJECTOR_OPTIONS}}
+        self.encoder = EncoderInverter(generator, device, **enc_opts)
+        self.projector = Projector(generator, device, **proj_opts)
+        self.device = torch.device(device)
+        self.last_noise: list[torch.Tensor] | None = None
+
+    @property
+    def features_used(self) -> str:
+        return self.projector.features_used
+
+    def invert(self, images: torch.Tensor) -> torch.Tensor:
+        init = self.encoder.invert(images)
+        ws = self.projector.invert(images, init=init)
+        self.last_noise = self.projector.last_noise
+        return ws
