@@ -1,0 +1,243 @@
+"""Direction sources on planted worlds (known true directions) and a small StyleGAN2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import engine.plugins as plugins
+from engine.direction import Direction, Provenance, layer_groups, parse_layers
+from engine.errors import LatentroomError
+from engine.protocols import DirectionSource, Generator
+from plugins.directions.edit import edit_latents
+from plugins.directions.evaluate import EVAL_SEED, evaluate_directions, render_strip
+from plugins.directions.sampling import SampleBank, draw_bank, sample_w
+from plugins.directions.sources import (
+    GANSpace,
+    LinearBoundary,
+    MeanDifference,
+    SeFa,
+    project_out,
+    suggest_layers,
+)
+from plugins.directions.testing import (
+    PlantedGenerator,
+    PlantedScorer,
+    image_stats_scorer,
+    planted_world,
+    tiny_stylegan2,
+    unit_vectors,
+)
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[PlantedGenerator, PlantedScorer, SampleBank]:
+    generator, scorer = planted_world()
+    return generator, scorer, draw_bank(generator, scorer, 2000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def stylegan() -> torch.nn.Module:
+    return tiny_stylegan2()
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_builtin_sources_are_registered_and_satisfy_the_protocol() -> None:
+    plugins.reset()
+    try:
+        sources = plugins.registry().direction_sources
+        for name in ("mean-difference", "linear-boundary", "ganspace", "sefa"):
+            assert sources[name].plugin == "directions"
+            assert isinstance(sources[name].value(), DirectionSource)
+    finally:
+        plugins.reset()
+
+
+def test_planted_generator_is_a_generator() -> None:
+    assert isinstance(PlantedGenerator(), Generator)
+
+
+@pytest.mark.parametrize("source", [MeanDifference, LinearBoundary])
+@pytest.mark.parametrize("attribute", ["smile", "glasses", "beard"])
+def test_planted_direction_is_recovered(world, source, attribute: str) -> None:
+    generator, scorer, bank = world
+    direction = source().find(generator, attribute, scorer=scorer, bank=bank)
+    assert cosine(direction.vector, scorer.vectors[attribute]) >= 0.99
+    prov = direction.provenance
+    assert (prov.source, prov.attribute, prov.parameters["samples"], prov.parameters["scorer"]) == (
+        source.name, attribute, 2000, "planted")
+
+
+def test_find_draws_its_own_samples() -> None:
+    generator, scorer = planted_world()
+    direction = MeanDifference().find(generator, "age", scorer=scorer, samples=1500, seed=4, layers="fine")
+    assert cosine(direction.vector, scorer.vectors["age"]) >= 0.99
+    assert direction.layer_spec == "fine" and direction.provenance.parameters["seed"] == 4
+
+
+def test_conditioning_removes_the_conditioned_normals(world) -> None:
+    generator, scorer, bank = world
+    source = LinearBoundary()
+    plain = source.find(generator, "beard", scorer=scorer, bank=bank)
+    conditioned = source.find(generator, "beard", scorer=scorer, bank=bank, condition_on=["hair_length", "smile"])
+    hair = source.normal(bank, "hair_length")
+    smile = source.normal(bank, "smile")
+    assert abs(cosine(plain.vector, hair)) > 0.5  # the planted pair is correlated (cosine 0.6)
+    assert abs(float(conditioned.vector @ hair)) < 1e-5 and abs(float(conditioned.vector @ smile)) < 1e-5
+    # What is left of beard once hair_length is projected out: the planted orthogonal part.
+    truth = project_out(scorer.vectors["beard"], [scorer.vectors["hair_length"], scorer.vectors["smile"]])
+    assert cosine(conditioned.vector, truth) >= 0.98
+    record = conditioned.provenance.details["conditioned_on"]["hair_length"]
+    assert abs(record["cosine_before"]) > 0.5 and abs(record["cosine_after"]) < 1e-6
+    assert conditioned.provenance.parameters["condition_on"] == ["hair_length", "smile"]
+
+
+def test_conditioning_reduces_leak_at_equal_target_change(world) -> None:
+    generator, scorer, bank = world
+    source = LinearBoundary()
+    plain = source.find(generator, "beard", scorer=scorer, bank=bank)
+    conditioned = source.find(generator, "beard", scorer=scorer, bank=bank, condition_on=["hair_length"])
+    reports = evaluate_directions(generator, [plain, conditioned], scorer, samples=200)
+    leak = [abs(r["change"]["hair_length"]) / r["target_change"] for r in reports]
+    assert leak[1] < 0.05 * leak[0]
+
+
+def test_project_out_handles_dependent_normals() -> None:
+    a, b, c = unit_vectors(6, 3, seed=1)
+    result = project_out(a, [b, c, 2 * b - c])  # the third adds nothing
+    assert abs(result @ b) < 1e-12 and abs(result @ c) < 1e-12 and np.isclose(np.linalg.norm(result), 1)
+    with pytest.raises(LatentroomError, match="span"):
+        project_out(b, [b])
+
+
+def test_source_errors(world) -> None:
+    generator, scorer, bank = world
+    with pytest.raises(LatentroomError, match="no parameter colour"):
+        MeanDifference().find(generator, "smile", scorer=scorer, bank=bank, colour=1)
+    with pytest.raises(LatentroomError, match="unknown attribute 'wings'"):
+        LinearBoundary().find(generator, "wings", scorer=scorer, bank=bank)
+    with pytest.raises(LatentroomError, match="does not support condition_on"):
+        GANSpace().find(generator, "smile", scorer=scorer, bank=bank, condition_on=["age"])
+    with pytest.raises(LatentroomError, match="on itself"):
+        LinearBoundary().find(generator, "smile", scorer=scorer, bank=bank, condition_on="smile")
+    with pytest.raises(LatentroomError, match="out of range"):
+        LinearBoundary().find(generator, "smile", scorer=scorer, bank=bank, layers="0-9")
+    with pytest.raises(LatentroomError, match="style modulation weights"):
+        SeFa().find(generator, "smile", scorer=scorer, bank=bank)
+
+
+def test_ganspace_picks_the_planted_principal_axis() -> None:
+    # A mapping with one dominant axis that is also the attribute: PCA's first
+    # component, found and sign-aligned.
+    generator, _ = planted_world(style_dim=8, n_latent=4)
+    axis = unit_vectors(8, 1, seed=9)[0]
+    stretch = torch.eye(8, dtype=torch.float32) + 3.0 * torch.from_numpy(np.outer(axis, axis)).float()
+    generator.mapping = lambda z, truncation=1.0: truncation * z.float() @ stretch  # type: ignore[method-assign]
+    scorer = PlantedScorer({"width": -axis, "other": unit_vectors(8, 1, seed=2)[0]}, 8, 4)
+    direction = GANSpace().find(generator, "width", scorer=scorer, samples=500, pca_samples=4000)
+    details = direction.provenance.details
+    assert details["component"] == 0 and details["correlation"] > 0.9
+    assert cosine(direction.vector, -axis) > 0.99  # sign aligned: positive strength raises width
+    rows = GANSpace().components(generator, 3, scorer=scorer, samples=500, pca_samples=4000)
+    assert rows[0]["label"] == "width" and rows[0]["strength"] > rows[1]["strength"]
+
+
+def _modulation_rows(generator: torch.nn.Module, layers: list[int]) -> torch.Tensor:
+    """The SeFa matrix built independently from state-dict names: conv1 reads W+ layer
+    0 and convs.i reads layer i + 1 (the to-RGB layers are left out, as in SeFa)."""
+    sd = generator.state_dict()
+    rows = []
+    for layer in layers:
+        key = "conv1.conv.modulation.weight" if layer == 0 else f"convs.{layer - 1}.conv.modulation.weight"
+        if key in sd:
+            rows.append(sd[key].double())
+    a = torch.cat(rows)
+    return a / a.norm(dim=1, keepdim=True)
+
+
+@pytest.mark.parametrize("layers", ["all", "coarse", "2-4"])
+def test_sefa_equals_a_direct_eigendecomposition(stylegan, layers: str) -> None:
+    source = SeFa()
+    params = {"layers": layers, "include_torgb": False, "seed": 0}
+    basis, values, _ = source.basis(stylegan, params)
+    a = _modulation_rows(stylegan, list(parse_layers(layers, stylegan.n_latent)))
+    eigenvalues, eigenvectors = torch.linalg.eigh(a.T @ a)
+    expected_values = eigenvalues.flip(0).numpy()
+    expected = eigenvectors.flip(1).T.numpy()
+    assert np.allclose(values, expected_values, rtol=1e-8, atol=1e-10)
+    for k in range(5):  # leading components, up to sign
+        assert abs(float(basis[k] @ expected[k])) > 1 - 1e-8
+
+
+def test_sefa_find_returns_a_labelled_eigenvector(stylegan) -> None:
+    scorer = image_stats_scorer()
+    direction = SeFa().find(stylegan, "brightness", scorer=scorer, samples=48, components=6, layers="coarse")
+    a = _modulation_rows(stylegan, list(layer_groups(stylegan.n_latent)["coarse"]))
+    _, eigenvectors = torch.linalg.eigh(a.T @ a)
+    k = direction.provenance.details["component"]
+    assert 0 <= k < 6 and direction.layer_spec == "coarse"
+    assert abs(float(direction.vector @ eigenvectors[:, -1 - k].numpy())) > 1 - 1e-6
+    assert direction.provenance.details["correlation"] >= 0  # sign aligned with the attribute
+
+
+def test_layer_mask_edits_only_its_layers(stylegan) -> None:
+    direction = Direction.from_vector(np.ones(stylegan.style_dim), stylegan.n_latent,
+                                      Provenance("test", "x"), "1,3-4", scale=0.5)
+    ws = torch.randn(3, stylegan.n_latent, stylegan.style_dim)
+    edited = edit_latents(ws, direction, 2.0)
+    untouched = [0, 2, 5]
+    assert torch.equal(edited[:, untouched], ws[:, untouched])
+    step = torch.tensor(direction.vector) * 2.0 * 0.5
+    assert torch.allclose(edited[:, [1, 3, 4]] - ws[:, [1, 3, 4]], step.expand(3, 3, -1), atol=1e-6)
+    # per-sample strengths, and plain w broadcast to W+ first
+    per_sample = edit_latents(ws[:, 0], direction, torch.tensor([0.0, 1.0, -1.0]))
+    assert torch.equal(per_sample[0], ws[0, 0].expand(stylegan.n_latent, -1))
+    assert torch.allclose(per_sample[2, 1] - ws[2, 0], -step / 2, atol=1e-6)
+    # the edit changes the image only through those layers' styles
+    assert stylegan.synthesis(edited).shape == (3, 3, stylegan.size, stylegan.size)
+    with pytest.raises(LatentroomError, match="cannot edit latents"):
+        edit_latents(torch.zeros(1, 5, stylegan.style_dim), direction, 1.0)
+
+
+def test_layer_restricted_direction_moves_only_layer_attributes() -> None:
+    # An attribute read from the fine layers only is unmoved by a coarse edit.
+    generator, _ = planted_world()
+    v = unit_vectors(16, 1, seed=5)[0]
+    scorer = PlantedScorer({"fine_thing": v}, 16, 6, layers={"fine_thing": (4, 5)})
+    found = MeanDifference().find(generator, "fine_thing", scorer=scorer, samples=1000)
+    coarse, fine = found.with_layers("coarse"), found.with_layers("fine")
+    reports = evaluate_directions(generator, [coarse, fine], scorer, samples=100)
+    assert abs(reports[0]["target_change"]) < 1e-9 and reports[1]["target_change"] > 0.9
+    choice, table = suggest_layers(generator, scorer, found.vector, found.scale, "fine_thing", samples=16)
+    assert choice == "fine" and table["coarse"]["target"] < 1e-9
+
+
+def test_evaluate_measures_the_planted_slope(world) -> None:
+    generator, scorer, bank = world
+    direction = LinearBoundary().find(generator, "smile", scorer=scorer, bank=bank)
+    [report] = evaluate_directions(generator, [direction], scorer, samples=300, strengths=(-2, -1, 0, 1, 2))
+    # attribute = w . u, edit adds s * scale * v to every layer: slope = scale * (v . u)
+    expected = direction.scale * float(direction.vector @ scorer.vectors["smile"])
+    assert report["target_change"] == pytest.approx(expected, rel=1e-4)
+    for name, vector in scorer.vectors.items():
+        if name not in ("smile", "glasses"):
+            assert report["change"][name] == pytest.approx(direction.scale * float(direction.vector @ vector), abs=1e-4)
+    assert report["others_max_attribute"] in scorer.vectors and report["samples"] == 300
+    # p10 -> p90 of a unit-variance linear attribute is 2.56 sd: inside the +-3 range
+    assert report["strength_p10_to_p90"] == pytest.approx(2.563, rel=0.1)
+    assert report["within_range"]
+
+
+def test_render_strip_layout(stylegan) -> None:
+    direction = Direction.from_vector(np.ones(stylegan.style_dim), stylegan.n_latent, Provenance("t", "x"))
+    images = render_strip(stylegan, direction, rows=2)
+    assert images.shape == (10, 3, stylegan.size, stylegan.size)
+    with torch.no_grad():
+        plain = stylegan.synthesis(sample_w(stylegan, 2, EVAL_SEED))
+    assert torch.allclose(images[2], plain[0], atol=1e-5)  # middle column: strength 0
+    assert torch.allclose(images[7], plain[1], atol=1e-5)
+    assert not torch.allclose(images[0], images[2])
