@@ -21,6 +21,8 @@ CORE_COMMANDS: dict[str, str] = {
     "plugins": "engine.commands.plugins:plugins_command",
     "generate": "engine.commands.generate:generate_command",
     "direction": "engine.commands.direction:direction_group",
+    "invert": "engine.commands.invert:invert_command",
+    "edit": "engine.commands.edit:edit_command",
 }
 
 

@@ -196,7 +196,8 @@ def read_encoder_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such encoder weights file "
-                              "(train one with python -m plugins.inverters.train_encoder)")
+                              "(train one with python -m plugins.inverters.train_encoder, "
+                              "or use --inverter projector)")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
