@@ -1,0 +1,59 @@
+"""scripts/measure_directions.py end to end on a tiny random StyleGAN2 (small numbers)."""
+
+from __future__ import annotations
+
+import json
+from importlib.util import module_from_spec, spec_from_file_location
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine.direction import Direction
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script():
+    spec = spec_from_file_location("measure_directions", ROOT / "scripts" / "measure_directions.py")
+    module = module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_measure_directions_dry_run(tmp_path: Path) -> None:
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.stylegan2.checkpoint import save_checkpoint
+
+    measure = load_script()
+    checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"# x\n\n## Measurements\n\n{measure.DOC_START}\npending\n{measure.DOC_END}\n\ntail\n")
+    measure.ROOT = tmp_path  # --update-docs writes tmp_path/docs/directions.md
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "directions.md").write_text(doc.read_text())
+    out, shipped = tmp_path / "out", tmp_path / "shipped"
+    result = CliRunner().invoke(measure.main, [
+        "--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+        "--attributes", "brightness,redness", "--pair", "redness,greenness", "--find-samples", "80",
+        "--eval-samples", "24", "--pca-samples", "500", "--device", "cpu", "--out-dir", str(out),
+        "--shipped", str(shipped), "--update-docs",
+    ], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "directions.json").read_text())
+    assert set(results["by_attribute"]) == {"brightness", "redness"}
+    # four sources, then the best one tried on coarse, middle and fine layers
+    assert len(results["by_attribute"]["brightness"]) == 4 + 3
+    assert {r["source"] for r in results["by_attribute"]["redness"]} == {
+        "mean-difference", "linear-boundary", "ganspace", "sefa"}
+    assert [row["target"] for row in results["conditional"]["rows"]] == ["redness", "greenness"]
+    table = (out / "directions_table.md").read_text()
+    assert "| brightness | sefa |" in table and "Conditional manipulation" in table
+    updated = (tmp_path / "docs" / "directions.md").read_text()
+    assert "pending" not in updated and table.strip() in updated and updated.endswith("tail\n")
+    shipped_names = sorted(p.name for p in shipped.glob("*.json"))
+    assert shipped_names == ["brightness.json", "greenness-keep-redness.json", "redness-keep-greenness.json",
+                             "redness.json"]
+    best = Direction.load(shipped / "brightness.json")
+    assert best.provenance.generator == f"stylegan2:{checkpoint}"
+    assert best.layer_spec == results["best"]["brightness"]["layers"]
