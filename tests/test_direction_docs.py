@@ -15,6 +15,7 @@ import pytest
 
 import engine.plugins as plugins
 from engine.direction import Direction
+from test_direction_measure import load_script
 from test_plugins import run_cli, write_dist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,12 +85,7 @@ def test_example_source_recovers_a_planted_direction(fisher_dist: Path, monkeypa
 
 
 def test_directions_doc_has_a_measurements_section_for_the_script() -> None:
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    spec = spec_from_file_location("measure_directions", ROOT / "scripts" / "measure_directions.py")
-    measure = module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(measure)
+    measure = load_script()
     assert re.search(r"^## Measurements$", DIRECTIONS_DOC, re.MULTILINE)
     start, end = DIRECTIONS_DOC.index(measure.DOC_START), DIRECTIONS_DOC.index(measure.DOC_END)
     assert start < end
