@@ -135,3 +135,15 @@ def test_evaluate_refuses_a_direction_for_another_generator(checkpoint: Path, tm
     other.save(tmp_path / "other.json")
     assert "made for n_latent=4, style_dim=7" in fail(
         "direction", "evaluate", str(tmp_path / "other.json"), "--scorer", SCORER, "--device", "cpu")
+
+
+def test_evaluate_needs_a_scorer_reporting_the_attribute(checkpoint: Path, tmp_path: Path) -> None:
+    from engine.direction import Provenance
+    from plugins.directions.testing import tiny_stylegan2
+
+    g = tiny_stylegan2()
+    smile = Direction.from_vector(np.ones(g.style_dim), g.n_latent,
+                                  Provenance("t", "smile", generator=f"stylegan2:{checkpoint}"))
+    smile.save(tmp_path / "smile.json")
+    assert "does not report 'smile'" in fail(
+        "direction", "evaluate", str(tmp_path / "smile.json"), "--scorer", SCORER, "--samples", "4", "--device", "cpu")

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from engine.direction import Direction
+from engine.errors import LatentroomError
 from engine.protocols import Generator
 from plugins.directions.edit import edit_latents, to_wplus
 from plugins.directions.sampling import DEFAULT_BATCH, render_and_score, sample_w
@@ -42,6 +43,11 @@ def evaluate_directions(generator: Generator, directions: Sequence[Direction], s
         raise ValueError("need at least two distinct strengths to measure a slope")
     ws = to_wplus(sample_w(generator, samples, seed, truncation), generator.n_latent)
     baseline = render_and_score(generator, scorer, ws, batch_size)
+    for direction in directions:
+        if direction.attribute not in baseline:
+            known = ", ".join(sorted(baseline))
+            raise LatentroomError(f"the scorer does not report '{direction.attribute}', the direction's "
+                                  f"attribute (it reports {known}); pass the scorer it was found with")
     reports = []
     for direction in directions:
         scored: list[Scores] = []
