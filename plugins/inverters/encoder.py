@@ -30,9 +30,7 @@ fp16 (half the bytes; the rounding moves outputs by ~1e-3 std).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -41,6 +39,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from engine.errors import CheckpointError, LatentroomError
+from plugins.inverters.common import atomic_write
 
 FORMAT = "latentroom-encoder"
 VERSION = 1
@@ -178,16 +177,7 @@ def save_encoder(model: Encoder, path: str | os.PathLike[str], *, generator_sha2
         state[key] = model.state_dict()[key].detach().cpu().float()
     data = {"format": FORMAT, "version": VERSION, "config": dict(model.config), "state_dict": state,
             "generator_sha256": generator_sha256, "generator_spec": generator_spec, "train": dict(train or {})}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: torch.save(data, f))
     return path
 
 
@@ -220,14 +210,6 @@ def load_encoder(path: str | os.PathLike[str], device: str | torch.device = "cpu
                               f"{str(exc).splitlines()[0]})") from None
     meta = {k: v for k, v in data.items() if k != "state_dict"}
     return model.to(device).eval(), meta
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------------- inverter

@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -109,15 +107,9 @@ def _read_meta(directory: Path) -> dict[str, Any] | None:
 
 
 def _atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from plugins.inverters.common import atomic_write
+
+    atomic_write(path, write)
 
 
 # ------------------------------------------------------------------------ training
