@@ -15,6 +15,10 @@ import click
 PRECEDENCE = "LATENTROOM_PRESET_PATH > user library > plugins > bundled"
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
@@ -102,7 +106,7 @@ def show_command(preset: str, as_json: bool) -> None:
         if s is None
         else f"strength:    {s['min']:g}..{s['max']:g}, default {s['default']:g} (input {s['input']!r})",
         f"model:       {m['model']['file']} opset {m['model']['opset']}, sha256 {m['model']['sha256'][:16]}..., "
-        f"{len(bundle.model_bytes) / 1e6:.2f} MB",
+        f"{_size(len(bundle.model_bytes))}",
         f"generator:   {prov['generator']}"
         + (f" (weights sha256 {prov['generator_weights_sha256'][:16]}...)" if prov["generator_weights_sha256"] else ""),
         f"direction:   {prov['attribute']} via {prov['direction_source']}, layers "
