@@ -139,7 +139,12 @@ def infer_generator_config(sd: Mapping[str, torch.Tensor], hints: Mapping[str, A
 
 
 def _load_state(module: torch.nn.Module, sd: Mapping[str, torch.Tensor], path: PathLike, what: str) -> None:
-    result = module.load_state_dict(dict(sd), strict=False)
+    try:
+        result = module.load_state_dict(dict(sd), strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        lines = [ln.strip() for ln in str(exc).splitlines() if "size mismatch" in ln]
+        detail = "; ".join(lines[:3]) or str(exc).splitlines()[0]
+        raise CheckpointError(f"{path}: {what} does not match the StyleGAN2 layout: {detail}") from None
     missing = [k for k in result.missing_keys if not k.endswith(_OPTIONAL_SUFFIXES)]
     if missing or result.unexpected_keys:
         parts = []

@@ -103,12 +103,13 @@ class Blur(nn.Module):
         if upsample_factor > 1:
             k = k * upsample_factor**2
         self.register_buffer("kernel", k)
+        self.taps: list[list[float]] = k.tolist()  # fixed by the architecture
         self.pad = pad
         self.impl = "conv"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.impl == "slices":
-            return fir_slices(x, self.kernel, self.pad)
+            return fir_slices(x, self.taps, self.pad)
         return upfirdn2d(x, self.kernel, pad=self.pad)
 
 
@@ -316,6 +317,8 @@ class Generator(nn.Module):
         self.weights_sha256: str | None = None
         self.latent_avg: torch.Tensor | None = None
         self._mean_cache: tuple[int, torch.Tensor] | None = None
+        # Layout of the activations; the CUDA fast path sets channels_last.
+        self.memory_format = torch.contiguous_format
 
         layers: list[nn.Module] = [PixelNorm()]
         for _ in range(self.n_mlp):
@@ -418,6 +421,8 @@ class Generator(nn.Module):
         use_noise = noise is not None or noise_mode != "zero"
 
         out = self.input(ws.shape[0])
+        if self.memory_format != torch.contiguous_format:
+            out = out.contiguous(memory_format=self.memory_format)
         out = self.conv1(out, ws[:, 0], noise=noises[0], use_noise=use_noise)
         skip = self.to_rgb1(out, ws[:, 1])
         i = 1

@@ -75,18 +75,19 @@ def upfirdn2d(
     return F.conv2d(x, weight, stride=down, groups=c)
 
 
-def fir_slices(x: torch.Tensor, kernel: torch.Tensor, pad: Sequence[int]) -> torch.Tensor:
+def fir_slices(x: torch.Tensor, taps: Sequence[Sequence[float]], pad: Sequence[int]) -> torch.Tensor:
     """``upfirdn2d(x, kernel, pad=pad)`` (no re-sampling) as a sum of shifted slices.
 
     Slower in eager mode, but under ``torch.compile`` the whole sum (and whatever
     element-wise work follows it: noise, bias, activation) fuses into one kernel
     instead of a separate depthwise convolution pass. Used by the fast path only.
+    ``taps`` is the 2-D kernel as Python floats (a graph constant, not a tensor read).
     """
     px0, px1, py0, py1 = _pad4(pad)
     x = F.pad(x, [px0, px1, py0, py1])
-    kh, kw = kernel.shape
+    kh, kw = len(taps), len(taps[0])
     oh, ow = x.shape[2] - kh + 1, x.shape[3] - kw + 1
-    flipped = torch.flip(kernel, [0, 1]).tolist()
+    flipped = [list(reversed(row)) for row in reversed(list(taps))]
     out = None
     for i in range(kh):
         for j in range(kw):
