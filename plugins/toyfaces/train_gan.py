@@ -145,7 +145,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     import torch
     import torch.nn.functional as F
 
-    from plugins.stylegan2.model import Discriminator, Generator
+    from plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
 
     started = time.time()
     out.mkdir(parents=True, exist_ok=True)
@@ -181,6 +181,12 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     else:
         g_ema.load_state_dict(g.state_dict())
     g_ema.eval().requires_grad_(False)
+    # Input modulation (one ordinary conv per layer, same maths) instead of the
+    # per-sample grouped conv: measured 340 img/s with grouped convs on an H200.
+    for module in g.modules():
+        if isinstance(module, ModulatedConv2d):
+            module.fused = False
+    g_params, g_ema_params = list(g.parameters()), list(g_ema.parameters())
 
     # Lazy regularisation: D's R1 step runs every r1_every steps, so its optimiser
     # hyper-parameters are rescaled to keep the effective schedule (StyleGAN2, App. B).
@@ -252,10 +258,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         # -- EMA, ramped so early (rapidly changing) weights are not averaged too long
         beta = min(ema_beta, 0.5 ** (batch / max(seen * 0.05, 1e-8))) if seen < ema_kimg * 1000 / 0.05 else ema_beta
         with torch.no_grad():
-            for p_ema, p in zip(g_ema.parameters(), g.parameters()):
-                p_ema.lerp_(p, 1 - beta)
-            for b_ema, b in zip(g_ema.buffers(), g.buffers()):
-                b_ema.copy_(b)
+            torch._foreach_lerp_(g_ema_params, g_params, 1 - beta)
 
         step += 1
         seen += batch
