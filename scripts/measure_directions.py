@@ -154,7 +154,7 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
 
     from engine.commands.generate import _pick_device
     from engine.plugins import get_direction_source, resolve_generator
-    from plugins.directions.evaluate import evaluate_directions
+    from plugins.directions.evaluate import baseline_scores, evaluate_directions
     from plugins.directions.sampling import draw_bank
     from plugins.directions.scoring import resolve_scorer, scorer_name
 
@@ -174,13 +174,15 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     def log(message: str) -> None:
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {message}", err=True)
 
-    def evaluate(directions: list) -> list[dict[str, Any]]:
-        return evaluate_directions(generator, directions, scorer, samples=eval_samples, strengths=eval_strengths,
-                                   batch_size=batch)
-
     per_eval = eval_samples * sum(1 for s in eval_strengths if s != 0)
     planned = find_samples + eval_samples + per_eval * (len(attrs) * (len(names) + 3 * layer_search) + 2 * len(pair_attrs))
     log(f"{spec} on {dev}: about {planned} images to render and score")
+
+    baseline = baseline_scores(generator, scorer, eval_samples, batch_size=batch)  # shared by every evaluation
+
+    def evaluate(directions: list) -> list[dict[str, Any]]:
+        return evaluate_directions(generator, directions, scorer, samples=eval_samples, strengths=eval_strengths,
+                                   batch_size=batch, baseline=baseline)
 
     bank = draw_bank(generator, scorer, find_samples, seed, batch_size=batch)
     log(f"labelled bank: {len(bank)} samples")

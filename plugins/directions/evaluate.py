@@ -35,14 +35,17 @@ ISOLATION = 0.25
 def evaluate_directions(generator: Generator, directions: Sequence[Direction], scorer: Callable[..., Any],
                         samples: int = 1000, seed: int = EVAL_SEED,
                         strengths: Sequence[float] = DEFAULT_STRENGTHS, truncation: float = 1.0,
-                        batch_size: int = DEFAULT_BATCH) -> list[dict[str, Any]]:
+                        batch_size: int = DEFAULT_BATCH, baseline: Scores | None = None) -> list[dict[str, Any]]:
     """One report per direction (see :func:`report`). The unedited images are rendered
-    and scored once for all directions."""
+    and scored once for all directions; pass ``baseline`` (the scores of the same
+    ``samples``, ``seed`` and ``truncation``, e.g. from an earlier call of
+    :func:`baseline_scores`) to skip even that."""
     strengths = [float(s) for s in strengths]
     if len(set(strengths)) < 2:
         raise ValueError("need at least two distinct strengths to measure a slope")
     ws = to_wplus(sample_w(generator, samples, seed, truncation), generator.n_latent)
-    baseline = render_and_score(generator, scorer, ws, batch_size)
+    if baseline is None:
+        baseline = render_and_score(generator, scorer, ws, batch_size)
     for direction in directions:
         if direction.attribute not in baseline:
             known = ", ".join(sorted(baseline))
@@ -58,6 +61,12 @@ def evaluate_directions(generator: Generator, directions: Sequence[Direction], s
                 scored.append(render_and_score(generator, scorer, edit_latents(ws, direction, s), batch_size))
         reports.append(report(direction, strengths, scored, baseline, samples, seed))
     return reports
+
+
+def baseline_scores(generator: Generator, scorer: Callable[..., Any], samples: int = 1000, seed: int = EVAL_SEED,
+                    truncation: float = 1.0, batch_size: int = DEFAULT_BATCH) -> Scores:
+    """Scores of the unedited held-out samples that :func:`evaluate_directions` uses."""
+    return render_and_score(generator, scorer, sample_w(generator, samples, seed, truncation), batch_size)
 
 
 def slopes(strengths: Sequence[float], scored: Sequence[Scores]) -> dict[str, float]:
