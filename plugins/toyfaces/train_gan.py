@@ -141,7 +141,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
           mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
           precision: str = "bf16", device: str = "auto", workers: int | None = None,
           checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
-          channels_last: bool = False, compile: bool = False, log=print) -> dict[str, Any]:
+          compile: bool = False, log=print) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
@@ -187,9 +187,6 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         if isinstance(module, ModulatedConv2d):
             module.fused = False
     g_params, g_ema_params = list(g.parameters()), list(g_ema.parameters())
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    # Only D's weights are 4-D; G's modulated weights are 5-D and are reshaped per call.
-    d.to(memory_format=memory_format)
     # Compiled copies share parameters with g and d. R1 keeps the eager d: compiled
     # graphs do not support the double backward a gradient penalty needs.
     synthesize = torch.compile(g.synthesis) if compile else g.synthesis
@@ -217,18 +214,19 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
 
     def real_batch() -> "torch.Tensor":
         idx = torch.randint(0, data.shape[0], (batch,), device=dev)
-        return (data[idx].float() / 127.5 - 1).contiguous(memory_format=memory_format)
+        return data[idx].float() / 127.5 - 1
 
     def checkpoint() -> None:
         meta = {"step": step, "images_seen": seen, "config": cfg, "seed": seed, "batch": batch, "lr": lr,
                 "r1_gamma": r1_gamma, "mixing": mixing, "ema_kimg": ema_kimg, "dataset_size": dataset_size,
-                "precision": precision, "channels_last": channels_last, "compile": compile, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"}
+                "precision": precision, "compile": compile, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"}
         state = {"g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict()}
         for target in [p for p in (state_dir, out / "ckpt") if p is not None]:
             save_state(state, meta, target)
         with torch.no_grad():
             _grid(g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const"), out / "samples.png")
 
+    r1 = torch.zeros((), device=dev)  # a resumed run may log before its first R1 step
     while time.time() - started < seconds:
         # -- discriminator
         g.requires_grad_(False)
@@ -313,18 +311,16 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
 @click.option("--r1-gamma", type=float, default=0.2, show_default=True)
 @click.option("--dataset-size", type=int, default=100_000, show_default=True)
 @click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
-@click.option("--channels-last/--no-channels-last", default=False, show_default=True,
-              help="NHWC activations (faster tensor-core convolutions on some GPUs).")
 @click.option("--compile/--no-compile", "compile_", default=False, show_default=True,
               help="torch.compile G's synthesis and D for the main losses (fuses the blur and activations).")
 @click.option("--device", default="auto", show_default=True)
 def train_gan_command(out: Path, state_dir: Path | None, resume: tuple[Path, ...], seconds: float, seed: int,
                       batch: int, lr: float, r1_gamma: float, dataset_size: int, precision: str,
-                      channels_last: bool, compile_: bool, device: str) -> None:
+                      compile_: bool, device: str) -> None:
     """Train the toyfaces StyleGAN2 on renders (resumable; CUDA when present)."""
     train(out, state_dir, list(resume) + ([state_dir] if state_dir else []), seconds, seed=seed, batch=batch,
           lr=lr, r1_gamma=r1_gamma, dataset_size=dataset_size, precision=precision, device=device,
-          channels_last=channels_last, compile=compile_, log=lambda m: click.echo(m, err=True))
+          compile=compile_, log=lambda m: click.echo(m, err=True))
 
 
 if __name__ == "__main__":
