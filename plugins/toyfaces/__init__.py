@@ -3,6 +3,8 @@
 * :mod:`plugins.toyfaces.renderer` draws faces from attribute parameters (NumPy).
 * :func:`load_classifier` returns the trained attribute classifier (torch);
   :func:`load_classifier_onnx` the same network on ONNX Runtime (no torch).
+* :func:`load_generator` returns our StyleGAN2 trained on renders (torch); it is the
+  ``toyfaces`` generator of the plugin registry.
 
 Nothing heavy is imported here: the engine imports ``plugins.toyfaces.plugin``
 (and so this package) on the torch-free apply path.
@@ -16,10 +18,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+    from plugins.stylegan2.model import Generator
     from plugins.toyfaces.classifier import AttributeClassifier
     from plugins.toyfaces.classifier_onnx import OnnxClassifier
 
-__all__ = ["load_classifier", "load_classifier_onnx", "WEIGHTS_DIR"]
+__all__ = ["load_classifier", "load_classifier_onnx", "load_generator", "WEIGHTS_DIR"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -44,3 +47,16 @@ def load_classifier_onnx(path: str | Path | None = None) -> "OnnxClassifier":
     from plugins.toyfaces.classifier_onnx import OnnxClassifier
 
     return OnnxClassifier(path)
+
+
+def load_generator(device: "str | torch.device" = "cpu", path: str | Path | None = None) -> "Generator":
+    """The toyfaces StyleGAN2 (128x128, ``style_dim`` 256) in eval mode on ``device``:
+    the shipped weights (``weights/generator.pt``) unless ``path`` is given.
+
+    Parameters are float32 (the file stores float16), ``latent_avg`` is the file's
+    average ``w`` and ``weights_sha256`` its hash. Provenance of the shipped weights:
+    ``plugins.toyfaces.generator.weights_info()``.
+    """
+    from plugins.toyfaces.generator import load
+
+    return load(device, path)

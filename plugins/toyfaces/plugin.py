@@ -1,20 +1,33 @@
 """latentroom plugin module for toyfaces (entry point ``toyfaces`` in setup.cfg).
 
-Phase 1 registers nothing: the ``toyfaces`` generator is registered once the
-StyleGAN2 plugin and our trained weights exist. Importing this module must stay
-cheap and torch-free (the engine imports every plugin to discover hooks), so the
-renderer and classifier are reached through ``plugins.toyfaces.load_classifier``
-and friends, which import lazily.
+Registers the ``toyfaces`` generator (the default generator, see
+``engine.plugins.DEFAULT_GENERATOR``) and the ``train-gan`` command. Importing this
+module must stay cheap and torch-free (the engine imports every plugin to discover
+hooks): ``plugins.toyfaces.generator`` imports torch only inside its loader, and the
+training command's module is imported only when the CLI asks for plugin commands.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from engine import hookimpl
+from plugins.toyfaces.generator import load_toyfaces
 
 
 @hookimpl
 def register_generators(register: Callable[..., None]) -> None:
-    # Deliberately empty until the trained toyfaces generator ships (phase 2).
-    return None
+    register(
+        "toyfaces",
+        load_toyfaces,
+        description="StyleGAN2 trained on toyfaces renders, 128x128 (toyfaces:PATH.pt for another snapshot)",
+    )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    # Imported here, not at module top: plugin commands load only on first use of an
+    # unknown command name, so `latentroom --help` and the apply path never pay for it.
+    from plugins.toyfaces.train_gan import train_gan_command
+
+    cli.add_command(train_gan_command)
