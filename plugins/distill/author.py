@@ -1,0 +1,352 @@
+"""``author``: distil a generator edit into a preset bundle, end to end.
+
+1. load the generator and the direction (and check they fit each other);
+2. train the student on teacher pairs (:mod:`plugins.distill.train`), resumable
+   from ``OUT/.author-state/``;
+3. export ONNX (dynamo, opset 18), check it against torch (<= 1e-3) and strength 0
+   against the identity;
+4. build the fp16 and int8 variants and keep one only if measurably faster on the
+   CPU at equal quality (:func:`plugins.distill.export.choose_variant`);
+5. measure quality on held-out renders (:mod:`plugins.distill.quality`);
+6. write the bundle (manifest, model, preview) with :func:`engine.presets.write_bundle`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from engine.direction import Direction
+from plugins.distill.errors import DistillError
+from plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairSampler
+from plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
+from plugins.distill.train import TrainSettings, settings_json, train_student
+
+STATE_DIR = ".author-state"
+MAX_BUNDLE_MODEL_BYTES = 10_000_000
+"""Each preset's model must stay within 10 MB."""
+IDENTITY_TOLERANCE = 1e-6
+"""Strength 0 must return the input; the graph computes ``x + 0 * r``, so anything
+beyond float rounding noise means the export is broken."""
+
+
+@dataclass
+class AuthorOptions:
+    name: str
+    direction: Path
+    output: Path
+    generator: str | None = None
+    strength_range: tuple[float, float] | None = None
+    default_strength: float | None = None
+    steps: int = 20_000
+    batch_size: int = 32
+    seed: int = 0
+    device: str = "auto"
+    resume: bool = False
+    force: bool = False
+    truncation: float = DEFAULT_TRUNCATION
+    widths: tuple[int, ...] = DEFAULT_WIDTHS
+    lr: float = 2e-3
+    features: str = "auto"
+    feature_weight: float = 0.5
+    save_every: int = 500
+    log_every: int = 100
+    time_limit: float | None = None
+    held_out_pairs: int = 256
+    eval_images: int = 500
+    eval_source: str = "renders"
+    eval_batch_size: int = 32
+    scorer: str | None = None
+    inverter: str = "hybrid"
+    inverter_options: dict[str, Any] = field(default_factory=dict)
+    variants: tuple[str, ...] = ("fp16", "int8")
+    keep_state: bool = False
+    title: str | None = None
+    description: str | None = None
+    version: str = "1.0.0"
+    author: str = "latentroom"
+    license: str = "MIT"
+
+
+def check_output(out: Path, force: bool) -> None:
+    """``out`` must be new, hold only our state, or (with ``force``) an earlier preset:
+    the bundle is written by replacing the whole directory, so anything else in it
+    would be deleted."""
+    from engine.presets import MANIFEST_FILE
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DistillError(f"{out}: exists and is not a directory")
+    entries = {p.name for p in out.iterdir()}
+    if MANIFEST_FILE in entries and not force:
+        raise DistillError(f"{out}: already holds a preset (pass --force to replace it)")
+    foreign = sorted(entries - {STATE_DIR, MANIFEST_FILE, "model.onnx", "preview.png"})
+    if foreign:
+        raise DistillError(f"{out}: not empty ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}); "
+                           "the preset directory is replaced as a whole, so give a new or empty one")
+
+
+def pick_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise DistillError("--device cuda: no CUDA device is available to torch")
+    return device
+
+
+def resolve_features(spec: str, generator_spec: str | None) -> str:
+    """``auto``: the toyfaces classifier's features for the toyfaces generator (they
+    are generator-independent: trained on renders), plain L1 for any other generator."""
+    if spec != "auto":
+        return spec
+    name = (generator_spec or "toyfaces").partition(":")[0]
+    return "classifier" if name == "toyfaces" else "none"
+
+
+def default_strength_for(low: float, high: float) -> float:
+    """1 data standard deviation when the range allows it: a visible but natural edit."""
+    return float(min(max(1.0, low), high))
+
+
+def load_direction(path: Path, generator: Any) -> Direction:
+    """The direction file, checked against the generator (clear errors naming the file)."""
+    direction = Direction.load(path)
+    if direction.n_latent != generator.n_latent or direction.style_dim != generator.style_dim:
+        raise DistillError(f"{path}: direction is for [{direction.n_latent}, {direction.style_dim}] latents, "
+                           f"the generator takes [{generator.n_latent}, {generator.style_dim}]")
+    return direction
+
+
+def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | None:
+    """Author the preset; returns the bundle path, or ``None`` when ``time_limit``
+    stopped training first (the state is saved; run again with ``resume``)."""
+    from engine.plugins import resolve_generator
+    from plugins.inverters.features import describe, load_feature_net
+
+    out = Path(opts.output)
+    check_output(out, opts.force)
+    if opts.steps < 1 or opts.batch_size < 1:
+        raise DistillError("--steps and --batch-size must be at least 1")
+    device = pick_device(opts.device)
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    t0 = time.time()
+    generator = resolve_generator(opts.generator, device)
+    if hasattr(generator, "requires_grad_"):
+        generator.requires_grad_(False)
+    if hasattr(generator, "eval"):
+        generator.eval()
+    direction = load_direction(Path(opts.direction), generator)
+    low, high = opts.strength_range or direction.strength_range
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise DistillError(f"--strength-range {low},{high}: expected finite LOW < HIGH")
+    default = default_strength_for(low, high) if opts.default_strength is None else float(opts.default_strength)
+    if not low <= default <= high:
+        raise DistillError(f"--default-strength {default:g} is outside the range {low:g},{high:g}")
+    resolution = int(generator.size)
+    config = StudentConfig(widths=tuple(opts.widths), strength_scale=max(abs(low), abs(high)))
+    student = build_student(config, resolution)
+    features = resolve_features(opts.features, opts.generator)
+    feature_net = load_feature_net(features, device) if opts.feature_weight > 0 and features != "none" else None
+    sampler = PairSampler(generator, direction, (low, high), opts.truncation, opts.seed, amp=True)
+    settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
+                             feature_weight=opts.feature_weight if feature_net is not None else 0.0,
+                             save_every=opts.save_every, log_every=opts.log_every, time_limit=opts.time_limit)
+    vector_sha = direction.to_json("v")["vector_sha256"]
+    fingerprint = {"generator": opts.generator or "toyfaces",
+                   "generator_weights_sha256": getattr(generator, "weights_sha256", None),
+                   "direction_vector_sha256": vector_sha, "layers": list(direction.layers),
+                   "scale": direction.scale, "strength_range": [low, high], "truncation": opts.truncation,
+                   "seed": opts.seed, "batch_size": opts.batch_size, "lr": opts.lr, "features": features,
+                   "feature_weight": settings.feature_weight, "student": config.to_json()}
+    params = count_parameters(student)
+    macs = conv_macs(student, resolution)
+    echo(f"author {opts.name}: {direction.attribute} on {opts.generator or 'toyfaces'} ({resolution}px), "
+         f"strength {low:g}..{high:g} (default {default:g}), layers {direction.layer_spec}; "
+         f"student {params / 1e6:.2f} M parameters, {macs / 1e9:.2f} GMAC/image; "
+         f"features {describe(features, feature_net)}; device {device}")
+    state_dir = out / STATE_DIR
+    result = train_student(sampler, student, settings, state_dir, fingerprint, feature_net, opts.resume, echo)
+    if not result.done:
+        return None
+    del feature_net
+    student = student.float().cpu().eval()
+
+    # -- held-out teacher pairs: PSNR, parity inputs, variant choice
+    from plugins.distill.export import OPSET, check_parity, choose_variant, export_onnx, psnr_np, run_onnx, session
+
+    hx, hy, hs = sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), HELD_OUT)
+    cx, _, cs = sampler.held_out(min(64, opts.held_out_pairs), min(opts.batch_size, 64), CALIBRATION)
+    echo("exporting ONNX (dynamo, opset 18) and checking it against torch")
+    fp32 = export_onnx(student, resolution)
+    parity = check_parity(student, fp32, hx[:4], sorted({low, 0.0, default, high}))
+    report = choose_variant(student, fp32, resolution, cx.numpy(), cs.numpy(), hx.numpy(), hs.numpy(), hy.numpy(),
+                            variants=opts.variants, echo=echo)
+    model_bytes = report.models[report.chosen]
+    identity = _identity_error(model_bytes, hx[:4].numpy())
+    if identity > IDENTITY_TOLERANCE:
+        raise DistillError(f"the exported {report.chosen} model changes images at strength 0 "
+                           f"(max abs diff {identity:.3g} > {IDENTITY_TOLERANCE:g})")
+    if len(model_bytes) > MAX_BUNDLE_MODEL_BYTES:
+        raise DistillError(f"the {report.chosen} model is {len(model_bytes) / 1e6:.1f} MB, over the "
+                           f"{MAX_BUNDLE_MODEL_BYTES / 1e6:.0f} MB preset limit (use smaller --widths)")
+    student_psnr = float(psnr_np(run_onnx(session(model_bytes), hx.numpy(), hs.numpy()), hy.numpy()).mean())
+    identity_psnr = float(psnr_np(hx.numpy(), hy.numpy()).mean())
+
+    # -- quality on held-out renders (or GAN samples for worlds without a renderer)
+    quality, details = _measure(opts, model_bytes, generator, direction, default, device, echo)
+    strengths = sorted({low, low / 2 if low < 0 else low, default, high} - {0.0})
+    images = _eval_images(opts.eval_source, 3, resolution, generator)[0]
+    from plugins.distill.quality import preview_png
+
+    preview = preview_png(model_bytes, images, strengths)
+
+    metrics: dict[str, float] = {
+        "psnr": round(student_psnr, 3),
+        "psnr_identity_baseline": round(identity_psnr, 3),
+        "n_pairs_held_out": float(len(hx)),
+        "onnx_max_abs_diff": float(f"{parity:.3g}"),
+        "strength0_max_abs_diff": float(identity),
+        **quality,
+        **report.metrics(),
+        "student_parameters": float(params),
+        "student_gmacs": round(macs / 1e9, 4),
+        "train_steps": float(result.step),
+        "train_seconds": round(result.seconds, 1),
+    }
+    # Five significant digits: more would be noise, and preset show prints them all.
+    metrics = {k: float(f"{v:.5g}") for k, v in metrics.items()}
+    manifest = {
+        "schema_version": 1,
+        "name": opts.name,
+        "title": opts.title or opts.name.replace("_", " ").replace("-", " ").capitalize(),
+        "description": opts.description if opts.description is not None else
+        f"{direction.attribute.replace('_', ' ').capitalize()} edit distilled from the "
+        f"{opts.generator or 'toyfaces'} generator; strength in data standard deviations.",
+        "version": opts.version,
+        "author": opts.author,
+        "license": opts.license,
+        "model": {"file": "model.onnx", "inputs": ["image", "strength"], "outputs": ["edited"],
+                  "opset": _opset(model_bytes, OPSET)},
+        "io": {"resolution": resolution, "value_range": [-1, 1], "channel_order": "RGB", "layout": "NCHW"},
+        "strength": {"input": "strength", "min": low, "max": high, "default": default},
+        "provenance": {"generator": opts.generator or "toyfaces",
+                       "generator_weights_sha256": getattr(generator, "weights_sha256", None),
+                       "direction_source": direction.provenance.source,
+                       "attribute": direction.attribute, "layers": list(direction.layers)},
+        "metrics": metrics,
+        "requires_plugins": [],
+        "x-distill": {
+            "direction_file": Path(opts.direction).name, "direction_vector_sha256": vector_sha,
+            "direction_scale": direction.scale, "student": {**config.to_json(), "parameters": params,
+                                                            "macs_per_image": macs, "resolution": resolution},
+            "training": {**settings_json(settings), "features": features, "truncation": opts.truncation,
+                         "seed": opts.seed, "final_losses": result.last},
+            "variants": report.summary(), "quality": details,
+            "eval": {"source": opts.eval_source, "scorer": _scorer_label(opts.scorer),
+                     "inverter": opts.inverter, "inverter_options": opts.inverter_options},
+        },
+    }
+    from engine.presets import write_bundle
+    from plugins.distill.train import STATE_FILE
+
+    # write_bundle replaces the whole directory, state included: the state is kept
+    # only on request (to train further with --resume --steps MORE, or re-export).
+    state_bytes = (state_dir / STATE_FILE).read_bytes() if opts.keep_state else None
+    write_bundle(out, manifest, model_bytes, preview=preview, overwrite=True)
+    if state_bytes is not None:
+        from plugins.inverters.common import atomic_write
+
+        atomic_write(state_dir / STATE_FILE, lambda f: f.write(state_bytes))
+    echo(f"wrote {out} ({report.chosen}, {len(model_bytes) / 1e6:.2f} MB, psnr {student_psnr:.2f} dB vs teacher, "
+         f"target change {quality['target_change']:+.3f}) in {time.time() - t0:.0f} s")
+    return out
+
+
+def _identity_error(model_bytes: bytes, images: np.ndarray) -> float:
+    from plugins.distill.export import run_onnx, session
+
+    out = run_onnx(session(model_bytes), images, np.zeros(len(images), np.float32))
+    return float(np.abs(out - images).max())
+
+
+def _opset(model_bytes: bytes, default: int) -> int:
+    import onnx
+
+    model = onnx.load_from_string(model_bytes)
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default)
+
+
+def _scorer_label(spec: str | None) -> str:
+    from plugins.directions.scoring import DEFAULT_SCORER
+
+    return spec or DEFAULT_SCORER
+
+
+def _eval_images(source: str, n: int, resolution: int, generator: Any) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+    """``renders``: held-out toyfaces renders; ``samples``: held-out GAN samples (for
+    generators of other worlds; no ground truth then)."""
+    from plugins.distill.quality import RENDER_SEED, held_out_renders
+
+    if source == "renders":
+        return held_out_renders(n, resolution)
+    if source == "samples":
+        from plugins.directions.sampling import sample_w
+
+        ws = sample_w(generator, n, RENDER_SEED)
+        with torch.no_grad():
+            images = [generator.synthesis(ws[i:i + 32].to(generator.device), noise_mode="const").float().clamp(-1, 1).cpu()
+                      for i in range(0, n, 32)]
+        return torch.cat(images).numpy(), None
+    raise DistillError(f"--eval-source {source!r}: expected renders or samples")
+
+
+def _measure(opts: AuthorOptions, model_bytes: bytes, generator: Any, direction: Direction, strength: float,
+             device: str, echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
+    from engine.plugins import get_inverter
+    from plugins.directions.scoring import resolve_scorer
+    from plugins.distill.quality import measure_quality
+
+    images, params = _eval_images(opts.eval_source, opts.eval_images, int(generator.size), generator)
+    scorer = resolve_scorer(opts.scorer, device)
+    inverter = None
+    if opts.inverter != "none":
+        inverter = get_inverter(opts.inverter).value(generator, device, **opts.inverter_options)
+    echo(f"measuring quality on {len(images)} held-out {opts.eval_source} at strength {strength:g}"
+         + (f" (generator path: {opts.inverter})" if inverter is not None else ""))
+    return measure_quality(model_bytes, images, params, direction, strength, scorer, generator, inverter,
+                           opts.eval_batch_size, echo)
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """``"A,B"`` -> ``(A, B)``; :class:`DistillError` unless two finite numbers A < B."""
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise DistillError(f"--strength-range {text!r}: expected LOW,HIGH (e.g. -3,3)") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise DistillError(f"--strength-range {text!r}: expected finite LOW < HIGH")
+    return low, high
+
+
+def parse_widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise DistillError(f"--widths {text!r}: expected comma-separated channel counts") from None
+    if len(widths) < 2 or min(widths) < 1:
+        raise DistillError(f"--widths {text!r}: need at least two positive widths")
+    return widths
+
+
+__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "parse_widths", "resolve_features",
+                          "default_strength_for", "load_direction", "check_output", "STATE_DIR", "MAX_BUNDLE_MODEL_BYTES"]

@@ -1,0 +1,78 @@
+"""Training pairs from the teacher: ``x = G(w)``, ``y = G(w + s * scale * d on the
+direction's layers)``, generated on the fly.
+
+* ``w`` comes from the mapping network with truncation ``DEFAULT_TRUNCATION`` (0.9):
+  the far tails of W give the GAN's worst, artefact-ridden images, and a student
+  trained on them learns to reproduce artefacts; 0.9 trims only those while keeping
+  almost all of the diversity real inputs have (at 0.7 the faces crowd towards the
+  average and the student sees too little of the edges of the world it is applied to).
+* The edit is :func:`plugins.directions.edit.edit_latents`, i.e. ``Direction.offset``
+  semantics: strength in data standard deviations (``scale``), only the direction's
+  W+ layers move.
+* ``x`` and ``y`` use the generator's stored (``const``) noise maps, so the pair
+  differs only by the edit, not by re-drawn hair strands or skin texture.
+* Strengths are uniform over the preset's range, one per image.
+* Batch ``k`` of a stream is a pure function of ``(seed, stream, k)`` (a fresh
+  seeded CPU generator per batch): a resumed run sees exactly the pairs it would have
+  seen, and the held-out streams never overlap the training stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from engine.direction import Direction
+from plugins.directions.edit import edit_latents, to_wplus
+
+DEFAULT_TRUNCATION = 0.9
+# Streams of one seed: training batches, the held-out pairs, the calibration inputs.
+TRAIN, HELD_OUT, CALIBRATION = 0, 1, 2
+
+
+class PairSampler:
+    """Teacher pairs for one generator and direction."""
+
+    def __init__(self, generator: Any, direction: Direction, strength_range: tuple[float, float],
+                 truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False) -> None:
+        self.generator = generator
+        self.direction = direction
+        self.low, self.high = (float(v) for v in strength_range)
+        self.truncation = float(truncation)
+        self.seed = int(seed)
+        self.device = torch.device(generator.device)
+        # bf16 synthesis on CUDA: the teacher's images are targets rounded to 8 bits in
+        # the end anyway, and it halves generation time.
+        self.amp = amp and self.device.type == "cuda"
+
+    def _rng(self, stream: int, index: int) -> torch.Generator:
+        return torch.Generator().manual_seed(((self.seed * 7919 + stream) * 1_000_003 + index) % (2**63))
+
+    @torch.no_grad()
+    def batch(self, batch_size: int, index: int, stream: int = TRAIN) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(x, y, strength)``: images ``[B, 3, R, R]`` in ``[-1, 1]`` and strengths ``[B]``,
+        on the generator's device."""
+        gen = self._rng(stream, index)
+        z = torch.randn(batch_size, self.generator.style_dim, generator=gen)
+        s = self.low + (self.high - self.low) * torch.rand(batch_size, generator=gen)
+        z, s = z.to(self.device), s.to(self.device)
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.amp):
+            w = self.generator.mapping(z, truncation=self.truncation).float()
+            ws = to_wplus(w, self.direction.n_latent)
+            both = torch.cat([ws, edit_latents(ws, self.direction, s)])
+            images = self.generator.synthesis(both, noise_mode="const").float().clamp(-1, 1)
+        return images[:batch_size], images[batch_size:], s
+
+    def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``n`` pairs from a stream training never draws from, on the CPU."""
+        xs, ys, ss = [], [], []
+        for k in range(0, n, batch_size):
+            x, y, s = self.batch(min(batch_size, n - k), k // batch_size, stream)
+            xs.append(x.cpu())
+            ys.append(y.cpu())
+            ss.append(s.cpu())
+        return torch.cat(xs), torch.cat(ys), torch.cat(ss)
+
+
+__all__ = ["DEFAULT_TRUNCATION", "PairSampler", "TRAIN", "HELD_OUT", "CALIBRATION"]

@@ -1,0 +1,120 @@
+"""latentroom hooks for the distillation plugin: the ``author`` command.
+
+Imported whenever plugins load (the torch-free apply path included), so nothing
+heavy is imported here: torch and the training code load inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine import hookimpl
+
+
+@click.command("author")
+@click.argument("name")
+@click.option("--direction", "direction_path", type=click.Path(path_type=Path), required=True,
+              help="Direction file (NAME.json with its NAME.npy) found on the generator.")
+@click.option("--generator", "spec", default=None, metavar="SPEC",
+              help="NAME[:ARGUMENT] of the teacher generator (default: toyfaces).")
+@click.option("--strength-range", default=None, metavar="A,B",
+              help="Strengths the preset accepts (default: the direction's suggested range).")
+@click.option("--default-strength", type=float, default=None,
+              help="The preset's default strength (default: 1 clipped into the range).")
+@click.option("--pairs", type=click.IntRange(min=1), default=None,
+              help="Training pairs to generate (steps = pairs / batch size); --steps wins.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Optimiser steps in total over all resumed runs  [default: 20000].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from DIR/.author-state (same options).")
+@click.option("--time-limit", type=float, default=None, metavar="SECONDS",
+              help="Train at most this long in this run, then save the state and stop (resume later).")
+@click.option("--truncation", type=float, default=None, help="Truncation of training latents  [default: 0.9].")
+@click.option("--widths", default=None, metavar="W0,W1,...",
+              help="Student channel widths per level  [default: 16,32,64,128,160].")
+@click.option("--lr", type=float, default=2e-3, show_default=True)
+@click.option("--features", default="auto", show_default=True,
+              help="Feature net of the perceptual loss: auto (toyfaces classifier for toyfaces, else none), "
+                   "none, classifier, discriminator:PATH, module:callable.")
+@click.option("--feature-weight", type=float, default=0.5, show_default=True)
+@click.option("--save-every", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Steps between state saves.")
+@click.option("--log-every", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--eval-images", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Held-out images for the quality metrics.")
+@click.option("--eval-source", type=click.Choice(["renders", "samples"]), default="renders", show_default=True,
+              help="Held-out toyfaces renders, or held-out GAN samples for generators of other worlds.")
+@click.option("--held-out-pairs", type=click.IntRange(min=4), default=256, show_default=True,
+              help="Held-out teacher pairs for student-vs-teacher PSNR and the variant choice.")
+@click.option("--scorer", default=None, metavar="MODULE:FACTORY",
+              help="Attribute scorer for the quality metrics (default: the toyfaces classifier).")
+@click.option("--inverter", default="hybrid", show_default=True,
+              help="Inverter of the generator path in the quality metrics ('none' to skip it).")
+@click.option("-O", "--inverter-option", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt).")
+@click.option("--variants", default="fp16,int8", show_default=True,
+              help="ONNX variants to try against fp32 ('none' for fp32 only).")
+@click.option("--keep-state", is_flag=True, help="Keep DIR/.author-state after writing the bundle.")
+@click.option("--force", is_flag=True, help="Replace a preset already in DIR.")
+@click.option("--title", default=None)
+@click.option("--description", default=None)
+@click.option("--version", "preset_version", default="1.0.0", show_default=True)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Bundle directory to write.")
+def author_command(name: str, direction_path: Path, spec: str | None, strength_range: str | None,
+                   default_strength: float | None, pairs: int | None, steps: int | None, batch_size: int,
+                   seed: int, device: str, resume: bool, time_limit: float | None, truncation: float | None,
+                   widths: str | None, lr: float, features: str, feature_weight: float, save_every: int,
+                   log_every: int, eval_images: int, eval_source: str, held_out_pairs: int, scorer: str | None,
+                   inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
+                   title: str | None, description: str | None, preset_version: str, output: Path) -> None:
+    """Distil a generator edit (DIRECTION on GENERATOR) into preset NAME, written to -o DIR.
+
+    Trains a small strength-conditioned student on teacher pairs generated on the fly,
+    exports ONNX (checked against torch), picks an fp16/int8 variant only where it is
+    faster at equal quality, measures quality on held-out renders and writes the
+    bundle. See docs/distillation.md.
+    """
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from engine.errors import LatentroomError
+
+        raise LatentroomError("author needs torch and onnx: install latentroom[author]") from None
+    from engine.commands.invert import parse_options
+    from engine.presets.manifest import NAME_RE
+    from plugins.distill.author import AuthorOptions, author, parse_range, parse_widths
+    from plugins.distill.errors import DistillError
+    from plugins.distill.pairs import DEFAULT_TRUNCATION
+    from plugins.distill.student import DEFAULT_WIDTHS
+
+    if not NAME_RE.match(name):
+        raise DistillError(f"preset name {name!r}: use 1-64 characters of a-z 0-9 . _ - starting with a letter or digit")
+    if steps is None:
+        steps = -(-pairs // batch_size) if pairs is not None else 20_000
+    chosen = tuple(v.strip() for v in variants.split(",") if v.strip() and v.strip() != "none")
+    options: dict[str, Any] = dict(
+        name=name, direction=direction_path, output=output, generator=spec,
+        strength_range=parse_range(strength_range) if strength_range else None,
+        default_strength=default_strength, steps=steps, batch_size=batch_size, seed=seed, device=device,
+        resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
+        widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
+        feature_weight=feature_weight, save_every=save_every, log_every=log_every, time_limit=time_limit,
+        held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, scorer=scorer,
+        inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,
+        title=title, description=description, version=preset_version)
+    done = author(AuthorOptions(**options), echo=lambda line: click.echo(line, err=True))
+    if done is None:
+        click.echo(f"paused: state saved in {output}/.author-state; rerun with --resume to continue")
+    else:
+        click.echo(f"wrote preset {name} to {done}")
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    cli.add_command(author_command)

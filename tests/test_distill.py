@@ -1,0 +1,304 @@
+"""Distillation (``plugins.distill``): the student, ONNX export and variants, resumable
+training, and ``latentroom author`` end to end on a tiny StyleGAN2 checkpoint.
+
+Everything runs on the CPU: a 32x32 generator (style_dim 32, 8 W+ layers) with a
+direction on the ``brightness`` attribute of the pixel-statistics test scorer, and a
+three-level student of ~40 k parameters trained for a handful of steps. The numbers
+checked are the pipeline's guarantees (parity, identity at strength 0, a valid
+bundle), not the quality a real run reaches.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+import engine.plugins as plugins
+from engine.cli import cli
+from engine.direction import Direction, Provenance
+from plugins.distill.errors import DistillError
+from plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
+from plugins.distill.pairs import PairSampler
+from plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
+from plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
+
+SCORER = "plugins.directions.testing:image_stats_scorer"
+TINY = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
+IDENTITY_TOL = 1e-6  # strength 0 is x + 0 * r: only float noise is allowed
+PARITY_TOL = 1e-3
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny convolutions on a shared 2-core machine: threads cost more than they save.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry():
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A tiny generator checkpoint and a brightness direction for it."""
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.stylegan2.checkpoint import load_generator, save_checkpoint
+
+    root = tmp_path_factory.mktemp("distill")
+    ckpt = save_checkpoint(root / "g.pt", tiny_stylegan2(size=32))
+    g = load_generator(ckpt)
+    vector = np.random.default_rng(0).standard_normal(g.style_dim)
+    direction = Direction.from_vector(vector, g.n_latent, Provenance("test", "brightness"), layers="coarse",
+                                      scale=1.5, strength_range=(-2.0, 2.0))
+    return {"root": root, "ckpt": ckpt, "g": g, "direction": direction, "dfile": direction.save(root / "bright")}
+
+
+def random_student(config: StudentConfig = TINY, seed: int = 0) -> Student:
+    """A student with every weight random (a fresh one starts as the identity)."""
+    torch.manual_seed(seed)
+    model = Student(config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.15)
+    return model.eval()
+
+
+def images(n: int = 3, size: int = 32, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+# --------------------------------------------------------------------------- student
+
+
+def test_default_student_fits_the_limits() -> None:
+    model = Student()
+    n = count_parameters(model)
+    assert n <= MAX_PARAMETERS and n * 4 <= 10_000_000  # fp32 weights fit a 10 MB preset
+    assert 0.3e9 < conv_macs(model, 128) < 2e9
+
+
+def test_strength_zero_is_the_identity_in_torch() -> None:
+    model = random_student()
+    x = images()
+    with torch.no_grad():
+        out = model(x, torch.zeros(3))
+        moved = model(x, torch.ones(3))
+    assert torch.equal(out, x)
+    assert (moved - x).abs().max() > 1e-3  # the random residual does edit at strength 1
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def test_onnx_export_matches_torch_and_keeps_identity() -> None:
+    import onnx
+
+    model = random_student()
+    data = export_onnx(model, 32)
+    proto = onnx.load_from_string(data)
+    assert [i.name for i in proto.graph.input] == ["image", "strength"]
+    assert [o.name for o in proto.graph.output] == ["edited"]
+    assert next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")) >= 17
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # dynamic batch
+    diff = check_parity(model, data, images(3), [-2.0, 0.0, 0.7, 2.0])
+    assert diff <= PARITY_TOL
+    x = images(5, seed=1).numpy()
+    out = run_onnx(session(data), x, np.zeros(5, np.float32), batch_size=2)
+    assert np.abs(out - x).max() <= IDENTITY_TOL
+
+
+def test_parity_check_fails_loudly_on_a_wrong_graph() -> None:
+    other = export_onnx(random_student(seed=1), 32)
+    with pytest.raises(DistillError, match="does not match torch"):
+        check_parity(random_student(seed=0), other, images(2), [1.0])
+
+
+def test_variants_keep_the_identity_and_stay_close() -> None:
+    model = random_student()
+    fp32 = export_onnx(model, 32)
+    x = images(4, seed=2).numpy()
+    s = np.array([-2, -1, 1, 2], np.float32)
+    ref = run_onnx(session(fp32), x, s)
+    for data in (fp16_variant(model, 32), int8_variant(fp32, x, s)):
+        sess = session(data)
+        assert np.abs(run_onnx(sess, x, np.zeros(4, np.float32)) - x).max() <= IDENTITY_TOL
+        assert np.abs(run_onnx(sess, x, s) - ref).mean() < 0.05
+
+
+# -------------------------------------------------------------------------- training
+
+
+def _train(world: dict, state_dir: Path, steps: int, resume: bool = False, stop_at: int | None = None,
+           **fingerprint: object) -> tuple:
+    sampler = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3)
+    torch.manual_seed(0)  # the same initial weights for every run
+    student = Student(TINY)
+    lines: list[str] = []
+    settings = TrainSettings(steps=steps, batch_size=2, save_every=2, log_every=1, stop_at=stop_at)
+    result = train_student(sampler, student, settings, state_dir, {"run": "a", **fingerprint}, None, resume,
+                           lines.append)
+    return student, result, lines
+
+
+def test_pairs_are_reproducible_and_share_noise(world: dict) -> None:
+    sampler = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3)
+    x1, y1, s1 = sampler.batch(4, 7)
+    x2, y2, s2 = sampler.batch(4, 7)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2) and torch.equal(s1, s2)
+    assert ((s1 >= -2) & (s1 <= 2)).all()
+    # A zero-strength pair is identical: same latent, same (const) noise.
+    zero = PairSampler(world["g"], world["direction"], (0.0, 1e-9), seed=3)
+    x, y, _ = zero.batch(2, 0)
+    assert (x - y).abs().max() < 1e-4
+    held_out, _, _ = sampler.held_out(4, 4)
+    assert not torch.equal(held_out, x1)
+
+
+def test_resume_continues_from_the_saved_step(world: dict, tmp_path: Path) -> None:
+    straight, done, _ = _train(world, tmp_path / "a", steps=5)
+    assert done.done and done.step == 5
+    _, first, _ = _train(world, tmp_path / "b", steps=5, stop_at=3)
+    assert not first.done and load_state(tmp_path / "b")["step"] == 3
+    resumed, second, lines = _train(world, tmp_path / "b", steps=5, resume=True)
+    assert any("resumed" in line and "step 3" in line for line in lines)
+    assert second.step == 5
+    # Pairs depend only on (seed, step) and Adam's state is restored: the same weights.
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_existing_state_needs_resume_and_the_same_settings(world: dict, tmp_path: Path) -> None:
+    _train(world, tmp_path, steps=2)
+    with pytest.raises(DistillError, match="--resume"):
+        _train(world, tmp_path, steps=3)
+    with pytest.raises(DistillError, match="cannot resume.*seed"):
+        _train(world, tmp_path, steps=3, resume=True, seed=9)
+
+
+def test_feature_loss_uses_the_classifier(world: dict, tmp_path: Path) -> None:
+    from plugins.distill.author import resolve_features
+    from plugins.inverters.features import load_feature_net
+
+    assert resolve_features("auto", None) == "classifier"
+    assert resolve_features("auto", "toyfaces") == "classifier"
+    assert resolve_features("auto", "stylegan2:x.pt") == "none"
+    assert resolve_features("none", "toyfaces") == "none"
+    sampler = PairSampler(world["g"], world["direction"], (-2.0, 2.0))
+    lines: list[str] = []
+    train_student(sampler, Student(TINY), TrainSettings(steps=1, batch_size=2, log_every=1), tmp_path, {},
+                  load_feature_net("classifier"), echo=lines.append)
+    assert "feature" in lines[-1]
+
+
+# ----------------------------------------------------------------------- the command
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def author_args(world: dict, out: Path) -> list[str]:
+    return ["author", "bright", "--direction", world["dfile"], "--generator", f"stylegan2:{world['ckpt']}",
+            "--strength-range", "-2,2", "--steps", "6", "--batch-size", "2", "--seed", "1",
+            "--widths", "8,16,16", "--eval-images", "6", "--held-out-pairs", "6", "--scorer", SCORER,
+            "--inverter", "projector", "-O", "steps=2", "-O", "features=none", "--log-every", "3",
+            "-o", out]
+
+
+def with_direction(args: list, path: Path) -> list[str]:
+    args = [str(a) for a in args]
+    args[args.index("--direction") + 1] = str(path)
+    return args
+
+
+@pytest.fixture(scope="module")
+def bundle(world: dict) -> dict:
+    """One author run in two calls: paused at once by --time-limit 0, then --resume."""
+    plugins.reset()
+    torch.set_num_threads(1)
+    out = world["root"] / "bright-preset"
+    first = invoke(*author_args(world, out), "--time-limit", "0")
+    assert "paused" in first and (out / ".author-state" / STATE_FILE).is_file()
+    assert not (out / "preset.json").exists()
+    second = invoke(*author_args(world, out), "--resume")
+    plugins.reset()
+    return {"dir": out, "output": second, "manifest": json.loads((out / "preset.json").read_text())}
+
+
+def test_author_writes_a_valid_bundle(bundle: dict) -> None:
+    out = bundle["dir"]
+    assert "resumed" in bundle["output"] and "wrote preset bright" in bundle["output"]
+    assert not (out / ".author-state").exists()  # dropped once the bundle is written
+    m = bundle["manifest"]
+    assert m["strength"] == {"input": "strength", "min": -2.0, "max": 2.0, "default": 1.0}
+    assert m["model"]["inputs"] == ["image", "strength"] and m["model"]["outputs"] == ["edited"]
+    assert m["io"]["resolution"] == 32 and m["requires_plugins"] == []
+    prov = m["provenance"]
+    assert prov["attribute"] == "brightness" and prov["layers"] == [0, 1, 2] and prov["direction_source"] == "test"
+    assert len(prov["generator_weights_sha256"]) == 64
+    assert (out / "model.onnx").stat().st_size <= 10_000_000
+    report = json.loads(invoke("preset", "validate", out, "--json"))
+    assert report["ok"], report
+    assert {c["check"] for c in report["checks"]} >= {"manifest", "checksum", "onnx checker", "inference", "preview"}
+
+
+def test_author_records_metrics_and_show_prints_them(bundle: dict) -> None:
+    metrics = bundle["manifest"]["metrics"]
+    for key in ("psnr", "psnr_identity_baseline", "onnx_max_abs_diff", "strength0_max_abs_diff", "n_images",
+                "target_change", "target_change_generator_path", "other_change_mean", "other_change_generator_path",
+                "psnr_input_output", "psnr_generator_path", "cpu_img_per_s_b16", "fp16_speedup_b16",
+                "int8_psnr_drop", "student_parameters", "train_steps"):
+        assert key in metrics, key
+    assert metrics["onnx_max_abs_diff"] <= PARITY_TOL and metrics["strength0_max_abs_diff"] <= IDENTITY_TOL
+    assert metrics["n_images"] == 6 and metrics["train_steps"] == 6
+    extra = bundle["manifest"]["x-distill"]
+    assert extra["variants"]["variant"] in ("fp32", "fp16", "int8") and "rule" in extra["variants"]
+    text = invoke("preset", "show", bundle["dir"])
+    assert "quality:     " in text and "psnr" in text.split("quality:")[1].splitlines()[0]
+    assert "target_change=" in text and "unrated" not in text
+
+
+def test_author_bundle_applies(bundle: dict, tmp_path: Path) -> None:
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "in.png")
+    invoke("apply", bundle["dir"], tmp_path / "in.png", "-o", tmp_path / "out", "--strength", "1.5")
+    with Image.open(tmp_path / "out" / "in.png") as img:
+        assert img.size == (48, 40)
+    invoke("apply", bundle["dir"], tmp_path / "in.png", "-o", tmp_path / "zero", "--strength", "0")
+    with Image.open(tmp_path / "zero" / "in.png") as img:
+        assert np.abs(np.asarray(img).astype(int) - pixels).max() <= 1  # strength 0: unchanged
+
+
+def test_author_refuses_to_overwrite(bundle: dict, world: dict, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, [str(a) for a in author_args(world, bundle["dir"])])
+    assert result.exit_code != 0 and "--force" in result.output
+    (tmp_path / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(cli, [str(a) for a in author_args(world, tmp_path)])
+    assert result.exit_code != 0 and "not empty" in result.output and (tmp_path / "notes.txt").exists()
+
+
+def test_author_bad_direction_file(world: dict, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = CliRunner().invoke(cli, with_direction(author_args(world, tmp_path / "o"), bad))
+    assert result.exit_code != 0 and "bad.json" in result.output and "not valid JSON" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    # A valid direction for another generator shape.
+    other = Direction.from_vector(np.ones(16), 4, Provenance("test", "brightness")).save(tmp_path / "other")
+    result = CliRunner().invoke(cli, with_direction(author_args(world, tmp_path / "o2"), other))
+    assert result.exit_code != 0 and "other.json" in result.output and "[4, 16]" in result.output
+    assert not (tmp_path / "o2").exists()
