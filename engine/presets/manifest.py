@@ -334,7 +334,11 @@ def quality_label(metrics: dict[str, float]) -> str:
     """A readable quality label from a manifest's ``metrics``.
 
     Recognised keys, measured student-vs-teacher on held-out images: ``psnr`` (dB,
-    higher is better), ``lpips`` (lower is better), ``ssim`` (0..1, higher is better).
+    higher is better), ``lpips`` (lower is better), ``ssim`` (0..1, higher is better);
+    and ``target_ratio_vs_generator_path`` (distilled presets: the preset's change of
+    its attribute over the full generator path's, best at 1; graded on
+    ``min(r, 1/r)``, so overshooting counts like falling short; a student that barely
+    edits can score a high ``psnr`` when the edit is subtle, this catches it).
     The label is the worst grade any recognised metric earns, because a preset is only
     as good as its weakest measured aspect.
     """
@@ -343,6 +347,7 @@ def quality_label(metrics: dict[str, float]) -> str:
         ("psnr", True, (32.0, 27.0, 22.0)),
         ("lpips", False, (0.05, 0.12, 0.25)),
         ("ssim", True, (0.95, 0.88, 0.75)),
+        ("target_ratio_vs_generator_path", True, (0.9, 0.75, 0.5)),
     ]
     grades = ["excellent", "good", "fair", "poor"]
     found: list[tuple[int, str]] = []
@@ -350,8 +355,10 @@ def quality_label(metrics: dict[str, float]) -> str:
         if key not in metrics:
             continue
         x = float(metrics[key])
+        # A ratio is as far from 1 at 2 as at 0.5; negative means the wrong direction.
+        graded = (min(x, 1 / x) if x > 0 else 0.0) if key == "target_ratio_vs_generator_path" else x
         if higher:
-            grade = 0 if x >= a else 1 if x >= b else 2 if x >= c else 3
+            grade = 0 if graded >= a else 1 if graded >= b else 2 if graded >= c else 3
         else:
             grade = 0 if x <= a else 1 if x <= b else 2 if x <= c else 3
         found.append((grade, f"{key} {x:g}"))
