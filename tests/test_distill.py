@@ -302,3 +302,14 @@ def test_author_bad_direction_file(world: dict, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, with_direction(author_args(world, tmp_path / "o2"), other))
     assert result.exit_code != 0 and "other.json" in result.output and "[4, 16]" in result.output
     assert not (tmp_path / "o2").exists()
+
+
+def test_benchmark_counts_the_same_macs_from_onnx() -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "preset_vs_generator.py"
+    spec = importlib.util.spec_from_file_location("preset_vs_generator", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = random_student()
+    assert module.onnx_macs(export_onnx(model, 32)) == conv_macs(model, 32)

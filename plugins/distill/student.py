@@ -158,12 +158,14 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def conv_macs(model: nn.Module, resolution: int) -> int:
+def conv_macs(model: nn.Module, resolution: int, inputs: tuple[torch.Tensor, ...] | None = None) -> int:
     """Multiply-accumulates of one image through ``model``'s convolutions and linears,
-    counted with forward hooks on a batch-1 run (element-wise work adds ~1%)."""
+    counted with forward hooks on a batch-1 run (element-wise work adds ~1%).
+    ``inputs`` defaults to a student's ``(image, strength)``; pass ``(image,)`` for an
+    image-only network such as the encoder."""
     total = 0
 
-    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+    def hook(module: nn.Module, args: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         nonlocal total
         if isinstance(module, nn.Conv2d):
             k = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
@@ -171,10 +173,13 @@ def conv_macs(model: nn.Module, resolution: int) -> int:
         elif isinstance(module, nn.Linear):
             total += module.in_features * module.out_features
 
+    if inputs is None:
+        inputs = (torch.zeros(1, 3, resolution, resolution), torch.ones(1))
+    device = next(model.parameters()).device
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     try:
         with torch.no_grad():
-            model(torch.zeros(1, 3, resolution, resolution), torch.ones(1))
+            model(*(t.to(device) for t in inputs))
     finally:
         for h in handles:
             h.remove()
