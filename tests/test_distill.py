@@ -27,20 +27,12 @@ from plugins.distill.export import check_parity, export_onnx, fp16_variant, int8
 from plugins.distill.pairs import PairSampler
 from plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
 from plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
+from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 
 SCORER = "plugins.directions.testing:image_stats_scorer"
 TINY = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
 IDENTITY_TOL = 1e-6  # strength 0 is x + 0 * r: only float noise is allowed
 PARITY_TOL = 1e-3
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convolutions on a shared 2-core machine: threads cost more than they save.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)

@@ -14,27 +14,19 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from engine.direction import Direction, Provenance
 from engine.presets import quality_label
 from plugins.distill.quality import RENDER_SEED, held_out_renders, measure_quality, preview_png
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 
 
 @pytest.fixture(scope="module")
 def setup() -> dict:
     from plugins.directions.testing import tiny_stylegan2
     from plugins.distill.export import export_onnx
-    from tests.test_distill import random_student
+    from test_distill import random_student
 
     g = tiny_stylegan2(size=32)
     direction = Direction.from_vector(np.random.default_rng(1).standard_normal(g.style_dim), g.n_latent,

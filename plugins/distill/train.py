@@ -140,7 +140,7 @@ def train_student(sampler: PairSampler, student: Student, settings: TrainSetting
     amp = device.type == "cuda"
     start = time.time()
     last_save_step, log_t, log_step = step, start, step
-    sums: dict[str, float] = {}
+    sums: dict[str, Any] = {}
     last: dict[str, float] = {}
 
     def elapsed() -> float:
@@ -169,13 +169,15 @@ def train_student(sampler: PairSampler, student: Student, settings: TrainSetting
         loss.backward()
         optimizer.step()
         step += 1
+        # Summed on the device and read only when logging: a float() per step would
+        # make the CPU wait for the GPU every step.
         for key, value in {"loss": loss, **terms}.items():
-            sums[key] = sums.get(key, 0.0) + float(value.detach())
+            sums[key] = sums.get(key, 0.0) + value.detach().float()
         if step % settings.log_every == 0 or step == settings.steps:
+            last = {k: float(v) / max(step - log_step, 1) for k, v in sums.items()}
             now = time.time()
             n = max(step - log_step, 1)
             rate = n / max(now - log_t, 1e-9)
-            last = {k: v / n for k, v in sums.items()}
             eta = (settings.steps - step) / max(rate, 1e-9)
             echo(f"step {step}/{settings.steps}  " + "  ".join(f"{k} {v:.4f}" for k, v in last.items())
                  + f"  {rate:.1f} steps/s  eta {eta / 60:.1f} min")
