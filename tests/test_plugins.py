@@ -483,7 +483,7 @@ def test_plugins_command_hides_clean_builtins_unless_all(fresh: plugins.Registry
     text = runner.invoke(plugins_command, []).output
     assert "extra (unpackaged) module test_plugins" in text and "inverters: extra-inverter" in text
     assert "clean-core" not in text  # built in and fine: only with --all
-    assert "broken-core (built-in)" in text and "error in import: boom" in text
+    assert "broken-core (unpackaged, built-in)" in text and "error in import: boom" in text
     records = json.loads(runner.invoke(plugins_command, ["--all", "--json"]).output)
     assert [record["name"] for record in records] == ["extra", "clean-core", "broken-core"]
     assert records[2]["errors"] == [{"stage": "import", "message": "boom"}]

@@ -37,7 +37,8 @@ def plugins_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     if not records:
         click.echo("No third-party plugins installed; `latentroom plugins --all` adds built-ins.")
     for record in records:
-        origin = "built-in" if record["builtin"] else record["version"] or "unpackaged"
+        version = record["version"] or "unpackaged"
+        origin = f"{version}, built-in" if record["builtin"] else version
         click.echo(f"{record['name']} ({origin}) module {record['module']}")
         click.echo(f"  hooks: {', '.join(record['hooks']) or '-'}")
         for kind, names in record["contributions"].items():
