@@ -28,7 +28,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from engine.atomic import atomic_write_bytes, atomic_write_text
 from engine.errors import LatentroomError
 
 __all__ = [
@@ -291,8 +291,8 @@ class Direction:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         buffer = _npy_bytes(self.vector)
         text = json.dumps(self.to_json(npy_path.name), indent=2, sort_keys=False) + "\n"
-        _write_atomic(npy_path, buffer)
-        _write_atomic(json_path, text.encode())
+        atomic_write_bytes(npy_path, buffer)
+        atomic_write_text(json_path, text)
         return json_path
 
     @classmethod
@@ -328,18 +328,6 @@ def _npy_bytes(vector: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(vector, dtype="<f4"), allow_pickle=False)
     return buffer.getvalue()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _require(meta: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: Path) -> Any:

@@ -23,7 +23,6 @@ Only the first frame of multi-frame files (animated GIF, multi-page TIFF) is use
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin
 
+from engine.atomic import atomic_write
 from engine.errors import ImageError
 
 ORIENTATION_TAG = 0x0112
@@ -322,25 +322,13 @@ def save_image(
     existing name, where the filesystem supports it). A failed write leaves no file.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w+b") as f:
-            _save_to(img, f, fmt, params or {})
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
-            except OSError:
-                # No hard links here (some network or FAT filesystems): check and rename.
-                if path.exists():
-                    raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
-                os.replace(tmp, path)
+        atomic_write(path, lambda f: _save_to(img, f, fmt, params or {}), overwrite=overwrite)
+    except FileExistsError as e:
+        if e.filename != str(path):  # e.g. a parent "directory" that is a file
+            raise ImageError(f"{path}: cannot write image: {e}") from None
+        raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
     except ImageError:
         raise
     except Exception as e:
         raise ImageError(f"{path}: cannot write image: {e}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)

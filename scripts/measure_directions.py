@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,8 @@ import click
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
+
+from engine.atomic import atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
 
 DEFAULT_ATTRIBUTES = "smile,age,hair_length,glasses,beard"
 DEFAULT_SOURCES = "mean-difference,linear-boundary,ganspace,sefa"
@@ -107,20 +107,12 @@ def table_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def write_docs_section(doc: Path, table: str) -> None:
     text = doc.read_text()
     start, end = text.find(DOC_START), text.find(DOC_END)
     if start < 0 or end < start:
         raise click.ClickException(f"{doc}: no {DOC_START} ... {DOC_END} markers to write between")
-    write_text_atomic(doc, text[: start + len(DOC_START)] + "\n\n" + table + "\n" + text[end:])
+    atomic_write_text(doc, text[: start + len(DOC_START)] + "\n\n" + table + "\n" + text[end:])
 
 
 @click.command()
@@ -242,8 +234,8 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         "seconds": time.perf_counter() - started,
     }
     table = table_markdown(results)
-    write_text_atomic(out_dir / "directions.json", json.dumps(results, indent=2, default=float) + "\n")
-    write_text_atomic(out_dir / "directions_table.md", table)
+    atomic_write_text(out_dir / "directions.json", json.dumps(results, indent=2, default=float) + "\n")
+    atomic_write_text(out_dir / "directions_table.md", table)
     for attribute, direction in best_direction.items():
         direction.save(shipped / attribute)
     if conditional:

@@ -37,7 +37,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -49,6 +48,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
+
+from engine.atomic import atomic_write_bytes  # noqa: E402 (needs ROOT on sys.path)
 
 if TYPE_CHECKING:
     import torch
@@ -217,28 +218,13 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates 0600 files; keep the replaced file's mode (a doc stays readable).
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def replace_between_markers(doc: Path, body: str) -> None:
     text = doc.read_text()
     start, end = text.find(DOC_START), text.find(DOC_END)
     if start < 0 or end < start:
         raise click.ClickException(f"{doc}: no {DOC_START} ... {DOC_END} markers to write between")
     new = text[: start + len(DOC_START)] + "\n\n" + body + "\n" + text[end:]
-    write_bytes_atomic(doc, new.encode())
+    atomic_write_bytes(doc, new.encode())
 
 
 # ---------------------------------------------------------------- command
@@ -317,12 +303,12 @@ def main(spec: str, n: int, seed: int, device: str, batch_size: int | None, work
     result["passed"] = all(row["passed"] for row in result["attributes"])
 
     grid = png_bytes(sample_grid(generator, grid_px))
-    write_bytes_atomic(out_dir / "samples.png", grid)
-    write_bytes_atomic(out_dir / "quality.json", (json.dumps(result, indent=1) + "\n").encode())
+    atomic_write_bytes(out_dir / "samples.png", grid)
+    atomic_write_bytes(out_dir / "quality.json", (json.dumps(result, indent=1) + "\n").encode())
     table = report_markdown(result, "samples.png")
-    write_bytes_atomic(out_dir / "quality.md", table.encode())
+    atomic_write_bytes(out_dir / "quality.md", table.encode())
     if update_docs:
-        write_bytes_atomic(doc_image, grid)
+        atomic_write_bytes(doc_image, grid)
         image_ref = os.path.relpath(doc_image, doc.parent)
         replace_between_markers(doc, report_markdown(result, image_ref))
         log(f"updated {doc} and {doc_image}")

@@ -15,12 +15,18 @@ import argparse
 import datetime
 import hashlib
 import json
-import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
-WEIGHTS = Path(__file__).resolve().parent.parent / "plugins" / "toyfaces" / "weights"
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a file from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from engine.atomic import atomic_write, atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
+
+WEIGHTS = ROOT / "plugins" / "toyfaces" / "weights"
 
 # How every call was run on the device (a fresh copy of the repo each time, the
 # previous call's ckpt/ and train.log carried in under .device-carry/gan/).
@@ -33,9 +39,8 @@ SEGMENT = re.compile(r"stopped at step (\d+) \((\d+) kimg\) after (\d+)s")
 
 
 def _copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    with open(src, "rb") as f:
+        atomic_write(dst, lambda out: shutil.copyfileobj(f, out))
 
 
 def ship(train_out: Path, status: str) -> dict:
@@ -68,9 +73,7 @@ def ship(train_out: Path, status: str) -> dict:
     }
     _copy(weights, WEIGHTS / "generator.pt")
     _copy(train_out / "train.log", WEIGHTS / "generator-train.log")
-    tmp = WEIGHTS / ".generator.json.tmp"
-    tmp.write_text(json.dumps(info, indent=2) + "\n")
-    os.replace(tmp, WEIGHTS / "generator.json")
+    atomic_write_text(WEIGHTS / "generator.json", json.dumps(info, indent=2) + "\n")
     return info
 
 

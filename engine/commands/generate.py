@@ -7,13 +7,12 @@ module (``latentroom --help``) stays torch-free.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from engine.atomic import atomic_write
 from engine.errors import ImageError, LatentroomError
 
 if TYPE_CHECKING:
@@ -53,20 +52,10 @@ def write_image_atomic(array: "np.ndarray", output: Path) -> None:
     fmt = Image.registered_extensions().get(output.suffix.lower())
     if fmt is None:
         raise ImageError(f"{output}: unknown image extension {output.suffix!r} (use .png or .jpg)")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(array, "RGB").save(f, format=fmt)
-        os.replace(tmp, output)
+        atomic_write(output, lambda f: Image.fromarray(array, "RGB").save(f, format=fmt))
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise ImageError(f"{output}: cannot write image ({exc})") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 @click.command("generate")

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import click
 
+from engine.atomic import atomic_write
 from engine.errors import LatentroomError
 
 if TYPE_CHECKING:
@@ -194,16 +194,7 @@ def invert_files(session: Session, inputs: list[InputFile], batch_size: int, fai
 def write_npz_atomic(arrays: dict[str, "np.ndarray"], output: Path) -> None:
     import numpy as np
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(output, lambda f: np.savez(f, **arrays))
 
 
 def common_options(function: Callable[..., Any]) -> Callable[..., Any]:

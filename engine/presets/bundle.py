@@ -17,8 +17,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
+from engine.atomic import atomic_write
 from engine.errors import PresetError
 from engine.presets.manifest import (
     MANIFEST_FILE,
@@ -179,17 +180,6 @@ def read_manifest_only(path: Path) -> dict[str, Any]:
         return _parse_manifest(_read_member(zf, MANIFEST_FILE, where) or b"", where)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_bundle(
     directory: str | os.PathLike[str],
     manifest: dict[str, Any],
@@ -284,19 +274,16 @@ def pack_bundle(
     if bundle.preview_bytes is not None:
         # PNG is already compressed; deflating it again only costs time.
         members.append((m.get("preview", PREVIEW_FILE), bundle.preview_bytes, zipfile.ZIP_STORED))
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w") as zf:
+
+    def write(f: IO[bytes]) -> None:
+        with zipfile.ZipFile(f, "w") as zf:
             for name, data, method in members:
                 info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
                 info.compress_type = method
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
                 zf.writestr(info, data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+
+    return atomic_write(out, write)
 
 
 def extract_bundle(source: Path, target_dir: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from engine.atomic import atomic_write_bytes
 from engine.direction import Direction
 from plugins.distill.errors import DistillError
 from plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairSampler
@@ -264,9 +265,7 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     state_bytes = (state_dir / STATE_FILE).read_bytes() if opts.keep_state else None
     write_bundle(out, manifest, model_bytes, preview=preview, overwrite=True)
     if state_bytes is not None:
-        from plugins.inverters.common import atomic_write
-
-        atomic_write(state_dir / STATE_FILE, lambda f: f.write(state_bytes))
+        atomic_write_bytes(state_dir / STATE_FILE, state_bytes)
     echo(f"wrote {out} ({report.chosen}, {len(model_bytes) / 1e6:.2f} MB, psnr {student_psnr:.2f} dB vs teacher, "
          f"target change {quality['target_change']:+.3f}) in {time.time() - t0:.0f} s")
     return out

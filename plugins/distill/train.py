@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import torch
 
+from engine.atomic import atomic_write
 from plugins.distill.errors import DistillError
 from plugins.distill.pairs import PairSampler
 from plugins.distill.student import Student, StudentConfig
@@ -72,8 +73,6 @@ def lr_at(step: int, total: int, base: float) -> float:
 
 def save_state(state_dir: Path, student: Student, optimizer: torch.optim.Optimizer, step: int, elapsed: float,
                fingerprint: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
-    from plugins.inverters.common import atomic_write
-
     data = {"format": STATE_FORMAT, "version": STATE_VERSION, "step": int(step), "elapsed": float(elapsed),
             "config": student.config.to_json(), "fingerprint": json.dumps(fingerprint, sort_keys=True),
             "student": {k: v.detach().cpu() for k, v in student.state_dict().items()},

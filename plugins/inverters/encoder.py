@@ -38,8 +38,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from engine.atomic import atomic_write
 from engine.errors import CheckpointError, LatentroomError
-from plugins.inverters.common import atomic_write
 
 FORMAT = "latentroom-encoder"
 VERSION = 1

@@ -40,6 +40,8 @@ from typing import Any
 
 import click
 
+from engine.atomic import atomic_write, atomic_write_text
+
 SHARD_BYTES = 15 * 2**20
 
 
@@ -75,12 +77,12 @@ def save_sharded(tensors: dict[str, Any], directory: Path, meta: dict[str, Any],
     files = []
     for i, shard in enumerate(shards):
         fname = f"shard-{tag}-{i:02d}.pt"
-        _atomic(directory / fname, lambda f, s=shard: torch.save(s, f))
+        atomic_write(directory / fname, lambda f, s=shard: torch.save(s, f))
         files.append(fname)
     for entry in layout.values():
         entry["pieces"] = [[files[i], key] for i, key in entry["pieces"]]
     record = {**meta, "files": files, "layout": layout}
-    _atomic(directory / "meta.json", lambda f: f.write(json.dumps(record, indent=1).encode()))
+    atomic_write_text(directory / "meta.json", json.dumps(record, indent=1))
     for fname in (old or {}).get("files", []):
         if fname not in files and (directory / fname).exists():
             (directory / fname).unlink()
@@ -104,12 +106,6 @@ def load_sharded(directory: Path) -> tuple[dict[str, Any], dict[str, Any]] | Non
 def _read_meta(directory: Path) -> dict[str, Any] | None:
     path = directory / "meta.json"
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def _atomic(path: Path, write: Any) -> None:
-    from plugins.inverters.common import atomic_write
-
-    atomic_write(path, write)
 
 
 # ------------------------------------------------------------------------ training

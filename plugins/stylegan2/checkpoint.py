@@ -19,12 +19,12 @@ import argparse
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 
+from engine.atomic import atomic_write
 from engine.errors import CheckpointError
 from plugins.stylegan2.model import Discriminator, Generator, channel_table
 
@@ -226,14 +226,4 @@ def save_checkpoint(path: PathLike, g_ema: Generator, g: Generator | None = None
         data["latent_avg"] = avg.detach().float().cpu().reshape(-1)
     if extra:
         data.update(extra)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(data, f))

@@ -24,6 +24,8 @@ from typing import Any
 import click
 import numpy as np
 
+from engine.atomic import atomic_write, atomic_write_text
+
 SHARD_BYTES = 15 * 2**20
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -76,15 +78,13 @@ def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) ->
     names = []
     for i, shard in enumerate(shards):
         name = f"shard-{i:02d}.pt"
-        torch.save(shard, directory / f".{name}.tmp")
-        os.replace(directory / f".{name}.tmp", directory / name)
+        atomic_write(directory / name, lambda f, s=shard: torch.save(s, f))
         names.append(name)
     for stale in directory.glob("shard-*.pt"):
         if stale.name not in names:
             stale.unlink()
     meta = {**meta, "shards": names}
-    (directory / ".meta.json.tmp").write_text(json.dumps(meta, indent=1))
-    os.replace(directory / ".meta.json.tmp", directory / "meta.json")
+    atomic_write_text(directory / "meta.json", json.dumps(meta, indent=1))
 
 
 def load_state(directory: Path) -> tuple[dict[str, dict], dict[str, Any]] | None:
@@ -131,9 +131,7 @@ def _grid(images: "torch.Tensor", path: Path, nrow: int = 8) -> None:
     canvas = np.zeros((rows * h, nrow * w, 3), np.uint8)
     for i in range(n):
         canvas[(i // nrow) * h:(i // nrow + 1) * h, (i % nrow) * w:(i % nrow + 1) * w] = x[i]
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(canvas).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: Image.fromarray(canvas).save(f, format="PNG"))
 
 
 def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float, *, seed: int = 0,
@@ -292,9 +290,7 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
         z = torch.randn(n_mean, g_ema.style_dim, generator=torch.Generator().manual_seed(seed)).to(g_ema.device)
         latent_avg = g_ema.mapping(z).float().mean(0).cpu()
     sd = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in g_ema.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"g_ema": sd, "latent_avg": latent_avg, "config": g_ema.config}, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save({"g_ema": sd, "latent_avg": latent_avg, "config": g_ema.config}, f))
 
 
 @click.command("train-gan")
