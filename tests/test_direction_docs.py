@@ -15,7 +15,7 @@ import pytest
 
 import engine.plugins as plugins
 from engine.direction import Direction
-from test_direction_measure import load_script
+from script_loader import load_script
 from test_plugins import run_cli, write_dist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def test_example_source_recovers_a_planted_direction(fisher_dist: Path, monkeypa
 
 
 def test_directions_doc_has_a_measurements_section_for_the_script() -> None:
-    measure = load_script()
+    measure = load_script("measure_directions")
     assert re.search(r"^## Measurements$", DIRECTIONS_DOC, re.MULTILINE)
     start, end = DIRECTIONS_DOC.index(measure.DOC_START), DIRECTIONS_DOC.index(measure.DOC_END)
     assert start < end

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from engine.direction import Direction
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_script():
-    spec = spec_from_file_location("measure_directions", ROOT / "scripts" / "measure_directions.py")
-    module = module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from script_loader import load_script
 
 
 def test_measure_directions_dry_run(tmp_path: Path) -> None:
     from plugins.directions.testing import tiny_stylegan2
     from plugins.stylegan2.checkpoint import save_checkpoint
 
-    measure = load_script()
+    measure = load_script("measure_directions")
     checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
     doc = tmp_path / "doc.md"
     doc.write_text(f"# x\n\n## Measurements\n\n{measure.DOC_START}\npending\n{measure.DOC_END}\n\ntail\n")

@@ -27,6 +27,7 @@ from plugins.distill.export import check_parity, export_onnx, fp16_variant, int8
 from plugins.distill.pairs import PairSampler
 from plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
 from plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
+from script_loader import load_script
 from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 
 SCORER = "plugins.directions.testing:image_stats_scorer"
@@ -297,11 +298,6 @@ def test_author_bad_direction_file(world: dict, tmp_path: Path) -> None:
 
 
 def test_benchmark_counts_the_same_macs_from_onnx() -> None:
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "preset_vs_generator.py"
-    spec = importlib.util.spec_from_file_location("preset_vs_generator", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("preset_vs_generator", "benchmarks")
     model = random_student()
     assert module.onnx_macs(export_onnx(model, 32)) == conv_macs(model, 32)

@@ -24,6 +24,7 @@ from engine.presets import (
 )
 from engine.presets.library import list_presets
 from preset_fixtures import build_preset, isolate_library, make_manifest, model_bytes
+from script_loader import load_script
 
 
 @pytest.fixture
@@ -374,14 +375,9 @@ def test_validate_preview_and_plugins(tmp_path: Path) -> None:
 
 
 def test_demo_preset_script(tmp_path: Path) -> None:
-    import importlib.util
-
     import numpy as np
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "build_demo_preset.py"
-    spec = importlib.util.spec_from_file_location("build_demo_preset", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("build_demo_preset")
     assert module.main([str(tmp_path / "demo"), "--resolution", "64", "--pack"]) == 0
     assert module.main([str(tmp_path / "demo")]) == 1  # exists, no --force
     preset = load_preset(tmp_path / "demo.lrpreset")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +21,7 @@ from engine.cli import cli
 from plugins.stylegan2.checkpoint import read_checkpoint
 from plugins.toyfaces import load_generator
 from plugins.toyfaces.generator import INFO_PATH, WEIGHTS_PATH, weights_info
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_script():
-    spec = spec_from_file_location("measure_toyfaces_quality", ROOT / "scripts" / "measure_toyfaces_quality.py")
-    module = module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from script_loader import load_script
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +127,7 @@ def _exact_gaussian_sample(rng: np.random.Generator, n: int, mean: np.ndarray, v
 
 
 def test_frechet_distance_matches_the_closed_form_for_diagonal_covariances() -> None:
-    frechet = load_script().frechet_distance
+    frechet = load_script("measure_toyfaces_quality").frechet_distance
     rng = np.random.default_rng(0)
     mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
     v1, v2 = rng.uniform(0.2, 3, size=6), rng.uniform(0.2, 3, size=6)
@@ -151,7 +141,7 @@ def test_frechet_distance_matches_the_closed_form_for_diagonal_covariances() -> 
 def test_frechet_distance_matches_the_symmetric_sqrtm_form() -> None:
     # General covariances: tr(sqrtm(C1 C2)) = tr(sqrtm(S C2 S)) with S = sqrtm(C1),
     # both square roots of symmetric PSD matrices, computed here by eigh.
-    frechet = load_script().frechet_distance
+    frechet = load_script("measure_toyfaces_quality").frechet_distance
     rng = np.random.default_rng(1)
     a = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
     b = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8)) + 0.5
@@ -168,7 +158,7 @@ def test_frechet_distance_matches_the_symmetric_sqrtm_form() -> None:
 
 
 def test_attribute_report_applies_the_targets() -> None:
-    script = load_script()
+    script = load_script("measure_toyfaces_quality")
     rng = np.random.default_rng(2)
     ref = rng.uniform(0, 1, size=(2000, 10))
     gen = ref.copy()
@@ -181,7 +171,7 @@ def test_attribute_report_applies_the_targets() -> None:
 
 
 def test_quality_script_runs_end_to_end_on_a_tiny_n(builtins, tmp_path: Path) -> None:
-    script = load_script()
+    script = load_script("measure_toyfaces_quality")
     doc = tmp_path / "doc.md"
     doc.write_text(f"# x\n\n## Generator quality\n\n{script.DOC_START}\nold\n{script.DOC_END}\n\n## after\n")
     args = ["--n", "8", "--device", "cpu", "--workers", "1", "--batch-size", "8", "--grid-px", "8",
