@@ -59,8 +59,9 @@ def render_dataset(n: int, seed: int, size: int, workers: int, chunk: int = 1000
 def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) -> None:
     """Write named state dicts as shards of at most SHARD_BYTES plus ``meta.json``.
 
-    Shards are written under temporary names and ``meta.json`` is renamed into place
-    last, so a reader never sees a half-written checkpoint.
+    New shards carry the step in their names, so they never overwrite the shards the
+    current ``meta.json`` lists; ``meta.json`` is renamed into place after them and the
+    old shards are deleted last. A crash at any point leaves a whole checkpoint.
     """
     import torch
 
@@ -77,14 +78,13 @@ def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) ->
             size += nbytes
     names = []
     for i, shard in enumerate(shards):
-        name = f"shard-{i:02d}.pt"
+        name = f"shard-{meta['step']:07d}-{i:02d}.pt"
         atomic_write(directory / name, lambda f, s=shard: torch.save(s, f))
         names.append(name)
+    atomic_write_text(directory / "meta.json", json.dumps({**meta, "shards": names}, indent=1))
     for stale in directory.glob("shard-*.pt"):
         if stale.name not in names:
             stale.unlink()
-    meta = {**meta, "shards": names}
-    atomic_write_text(directory / "meta.json", json.dumps(meta, indent=1))
 
 
 def load_state(directory: Path) -> tuple[dict[str, dict], dict[str, Any]] | None:
@@ -139,7 +139,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
           mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
           precision: str = "bf16", device: str = "auto", workers: int | None = None,
           checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
-          compile: bool = False, log=print) -> dict[str, Any]:
+          compile: bool = False, max_steps: int | None = None, log=print) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
@@ -225,7 +225,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
             _grid(g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const"), out / "samples.png")
 
     r1 = torch.zeros((), device=dev)  # a resumed run may log before its first R1 step
-    while time.time() - started < seconds:
+    while time.time() - started < seconds and (max_steps is None or step < max_steps):
         # -- discriminator
         g.requires_grad_(False)
         d.requires_grad_(True)
@@ -309,14 +309,15 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
 @click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
 @click.option("--compile/--no-compile", "compile_", default=False, show_default=True,
               help="torch.compile G's synthesis and D for the main losses (fuses the blur and activations).")
+@click.option("--max-steps", type=int, default=None, help="Also stop at this total step count.")
 @click.option("--device", default="auto", show_default=True)
 def train_gan_command(out: Path, state_dir: Path | None, resume: tuple[Path, ...], seconds: float, seed: int,
                       batch: int, lr: float, r1_gamma: float, dataset_size: int, precision: str,
-                      compile_: bool, device: str) -> None:
+                      compile_: bool, max_steps: int | None, device: str) -> None:
     """Train the toyfaces StyleGAN2 on renders (resumable; CUDA when present)."""
     train(out, state_dir, list(resume) + ([state_dir] if state_dir else []), seconds, seed=seed, batch=batch,
           lr=lr, r1_gamma=r1_gamma, dataset_size=dataset_size, precision=precision, device=device,
-          compile=compile_, log=lambda m: click.echo(m, err=True))
+          compile=compile_, max_steps=max_steps, log=lambda m: click.echo(m, err=True))
 
 
 if __name__ == "__main__":
