@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "NEW_FILE_MODE"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "staging_dir", "NEW_FILE_MODE", "NEW_DIR_MODE"]
 
 
 def _current_umask() -> int:
@@ -29,7 +29,21 @@ def _current_umask() -> int:
 
 # Read once at import: os.umask can only be read by setting it, it is process-wide,
 # and images are written from worker threads, so reading it per write would race.
-NEW_FILE_MODE = 0o666 & ~_current_umask()
+_UMASK = _current_umask()
+NEW_FILE_MODE = 0o666 & ~_UMASK
+NEW_DIR_MODE = 0o777 & ~_UMASK
+
+
+def staging_dir(parent: str | os.PathLike[str], prefix: str) -> Path:
+    """A new hidden folder in ``parent`` to fill and then rename into place.
+
+    ``tempfile.mkdtemp`` makes it 0700; a bundle renamed into a library would keep
+    that and be unreadable to other users, so it gets ``0o777 & ~umask`` like a
+    folder made by ``mkdir``.
+    """
+    path = Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
+    os.chmod(path, NEW_DIR_MODE)
+    return path
 
 
 def atomic_write(

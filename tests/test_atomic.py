@@ -21,7 +21,8 @@ import engine.atomic as atomic
 from engine.atomic import NEW_FILE_MODE, atomic_write, atomic_write_bytes, atomic_write_text
 from engine.cli import cli
 from engine.presets import pack_bundle
-from preset_fixtures import build_preset
+from engine.presets.library import install
+from preset_fixtures import build_preset, isolate_library
 
 
 def mode(path: Path) -> int:
@@ -129,11 +130,16 @@ def test_no_overwrite_without_hard_links(tmp_path: Path, monkeypatch: pytest.Mon
 # ------------------------------------------------------------------- end to end
 
 
-def test_applied_images_and_preset_files_are_not_0600(tmp_path: Path) -> None:
+def test_applied_images_and_preset_files_are_not_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = 0o666 & ~umask()
     preset = build_preset(tmp_path / "fixture", resolution=32)
     for f in preset.iterdir():
         assert mode(f) == expected, f
+    # Bundles are staged in a temporary folder and renamed into place: the folder
+    # must not keep mkdtemp's 0700, in the author's tree or in the library.
+    assert mode(preset) == 0o777 & ~umask()
+    isolate_library(monkeypatch, tmp_path)
+    assert mode(install(preset)) == 0o777 & ~umask()
     packed = pack_bundle(preset, tmp_path / "fixture-1.0.0.lrpreset")
     assert mode(packed) == expected
 

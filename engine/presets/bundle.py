@@ -13,13 +13,12 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from engine.atomic import atomic_write
+from engine.atomic import atomic_write, staging_dir
 from engine.errors import PresetError
 from engine.presets.manifest import (
     MANIFEST_FILE,
@@ -208,7 +207,7 @@ def write_bundle(
     if directory.exists() and not overwrite:
         raise PresetError(f"{directory}: already exists (pass overwrite=True to replace it)")
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
+    tmp = staging_dir(directory.parent, f".{directory.name}.tmp-")
     try:
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         (tmp / manifest["model"]["file"]).write_bytes(model_bytes)

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 import click
 
+from engine.atomic import staging_dir
 from engine.errors import PresetError
 from engine.presets.bundle import extract_bundle, read_bundle, read_manifest_only, replace_dir
 from engine.presets.manifest import MANIFEST_FILE, NAME_RE, PACKED_SUFFIX
@@ -209,7 +210,7 @@ def install(source: str | os.PathLike[str], *, force: bool = False) -> Path:
             "(use --force to replace it)"
         )
     library.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=library, prefix=f".install-{name}-"))
+    tmp = staging_dir(library, f".install-{name}-")
     try:
         extract_bundle(source, tmp)
         installed = read_bundle(tmp)
