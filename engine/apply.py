@@ -97,22 +97,25 @@ def collect_inputs(args: Sequence[str], exclude: Path | None = None) -> tuple[li
                 if not name.startswith(".") and Path(name).suffix.lower() in formats:
                     add(here / name, (here / name).relative_to(folder))
 
+    def take(path: Path) -> bool:
+        if path.is_dir():
+            scan(path)
+        elif path.is_file():
+            add(path, Path(path.name))
+        else:
+            return False
+        return True
+
     for arg in args:
         p = Path(arg)
-        if p.is_dir():
-            scan(p)
-        elif p.is_file():
-            add(p, Path(p.name))
-        elif glob.has_magic(arg):
+        if take(p):
+            continue
+        if glob.has_magic(arg):
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
                 errors.append(ApplyResult(p, FAILED, error=f"{arg}: no files match this pattern"))
             for m in matches:
-                mp = Path(m)
-                if mp.is_dir():
-                    scan(mp)
-                elif mp.is_file():
-                    add(mp, Path(mp.name))
+                take(Path(m))
         else:
             errors.append(ApplyResult(p, FAILED, error=f"{arg}: no such file or directory"))
     return found, errors

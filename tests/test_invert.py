@@ -105,8 +105,10 @@ def test_projector_leaves_the_generator_alone(tiny: dict) -> None:
 
 def test_projector_with_a_user_feature_net(tiny: dict) -> None:
     g = tiny["g"]
-    proj = Projector(g, "cpu", steps=3, features="tests.test_invert:small_feature_net")
-    assert proj.features_used == "tests.test_invert:small_feature_net"
+    # Named as pytest imports this file (tests/ is on sys.path, the repo root need not be).
+    spec = f"{__name__}:small_feature_net"
+    proj = Projector(g, "cpu", steps=3, features=spec)
+    assert proj.features_used == spec
     assert proj.invert(known_images(g, 2)[1]).shape == (2, g.n_latent, g.style_dim)
 
 

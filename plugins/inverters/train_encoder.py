@@ -246,7 +246,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
     start = time.time()
     last_save, last_log_t, last_log_step = start, start, step
     record: dict[str, Any] = {}
-    sums: dict[str, float] = {}
+    sums: dict[str, Any] = {}
     while True:
         now = time.time()
         if now - start >= seconds or (max_steps is not None and step >= max_steps):
@@ -283,14 +283,16 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
         optimizer.step()
         step += 1
         for key, value in {"loss": loss, **terms}.items():
-            sums[key] = sums.get(key, 0.0) + float(value.detach())
+            # Summed on the device, read only when logging: float() here would make the
+            # CPU wait for the GPU every step.
+            sums[key] = sums.get(key, 0.0) + value.detach().float()
         if step % log_every == 0 or time.time() - start >= seconds or step == max_steps:
             now = time.time()
             n = step - last_log_step
             record = {"step": step, "elapsed": round(elapsed_before + now - start, 1),
                       "lr": optimizer.param_groups[0]["lr"],
                       "images_per_s": round(n * batch_size / max(now - last_log_t, 1e-9), 1),
-                      **{k: round(v / max(n, 1), 5) for k, v in sums.items()}}
+                      **{k: round(float(v) / max(n, 1), 5) for k, v in sums.items()}}
             with open(log_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
             echo(json.dumps(record))
