@@ -16,13 +16,27 @@
   where edits are large); the one clamp at the end keeps outputs in range.
 * **No normalisation layers**: BatchNorm behaves differently in training and export
   and GroupNormalization has shaky ONNX Runtime support; FiLM does the conditioning.
-* **Upsampling by 1x1 conv + pixel shuffle** (ONNX DepthToSpace): cheap, exports
-  without float-typed Resize inputs (which break fp16 conversion) and quantises well.
+* **Half resolution inside**: a 4x4 stride-2 conv stem takes the image to R/2 and a
+  2x2 stride-2 transposed conv head (a learned sub-pixel output: each R/2 feature
+  writes its own 2x2 block of residual pixels) brings the residual back to R, so no
+  layer runs at full resolution. The full-resolution U-Net level was ~23% of the old
+  layout's cost; the residual stays full resolution (a 1-pixel wrinkle or grey strand
+  is still expressible) and the input image itself is added back unchanged.
+* **One conv per level** below the top (the strided conv of the encoder, one conv after
+  each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
+  the bottleneck keep two convs.
+* **Upsampling by 1x1 conv at the low resolution + nearest x2** (ONNX Resize), then add
+  the skip: ONNX Runtime runs nearest x2 in its blocked (NCHWc) layout, where pixel
+  shuffle (DepthToSpace) is a 6-D transpose that cost ~20% of the CPU time.
 
-Default widths (16, 32, 64, 128, 160): five levels, R down to R/16 (8x8 at 128²),
-so the deepest features see the whole face (hair length and age change large
-regions) while full-resolution work stays light (16 channels). About 2.0 M
-parameters (8 MB in fp32, under the 10 MB preset limit) and 0.8 GMAC per 128² image.
+Default widths (16, 32, 64, 128, 160): five levels at R/2 .. R/32 (64² .. 4² at 128²),
+so the deepest features see the whole face (hair length and age change large regions:
+receptive field of a residual pixel ~ the whole 128² image) while the R/2 work stays
+light (16 channels). About 1.1 M parameters (4.3 MB in fp32, under the 10 MB preset
+limit) and 0.087 GMAC per 128² image, ~9x less than the full-resolution layout with the
+same widths (2.0 M parameters, 0.76 GMAC), which reached only ~13x the generator path's
+speed on a 2-core CPU; this layout ~69x at batch 1 and ~110x at batch 16
+(docs/distillation.md).
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from torch.nn import functional as F
 
 MAX_PARAMETERS = 5_000_000
 DEFAULT_WIDTHS: tuple[int, ...] = (16, 32, 64, 128, 160)
+LAYOUT = 2
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,10 @@ class StudentConfig:
     embed_dim: int = 64
     strength_scale: float = 3.0
     """Strengths are divided by this before use, so the FiLM MLP sees ~[-1, 1]."""
+    layout: int = LAYOUT
+    """Layer layout: 2 is the half-resolution one described above; 1 (the older
+    full-resolution U-Net, in training states written before layout 2) is no longer
+    built, so resuming such a state fails with a clear message."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,12 +74,13 @@ class StudentConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StudentConfig":
         return cls(widths=tuple(int(w) for w in data["widths"]), embed_dim=int(data["embed_dim"]),
-                   strength_scale=float(data["strength_scale"]))
+                   strength_scale=float(data["strength_scale"]), layout=int(data.get("layout", 1)))
 
     @property
     def divisor(self) -> int:
-        """Input sizes must be multiples of this (one halving per level below the top)."""
-        return 2 ** (len(self.widths) - 1)
+        """Input sizes must be multiples of this (the stem's halving, then one per level
+        below the top)."""
+        return 2 ** len(self.widths)
 
 
 def _act() -> nn.Module:
@@ -84,29 +104,30 @@ class FiLM(nn.Module):
 
 
 class Block(nn.Module):
-    """conv3x3 (optionally strided) -> act -> conv3x3 -> FiLM -> act."""
+    """``convs`` conv3x3s (the first optionally strided) with act between, then FiLM -> act."""
 
-    def __init__(self, cin: int, cout: int, embed_dim: int, stride: int = 1) -> None:
+    def __init__(self, cin: int, cout: int, embed_dim: int, stride: int = 1, convs: int = 1) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.convs = nn.ModuleList(nn.Conv2d(cin if i == 0 else cout, cout, 3, stride if i == 0 else 1, 1)
+                                   for i in range(convs))
         self.film = FiLM(embed_dim, cout)
         self.act = _act()
 
     def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        h = self.act(self.conv1(x))
-        return self.act(self.film(self.conv2(h), e))
+        for conv in self.convs[:-1]:
+            x = self.act(conv(x))
+        return self.act(self.film(self.convs[-1](x), e))
 
 
 class Up(nn.Module):
-    """x2 upsampling: 1x1 conv to 4*cout channels, then pixel shuffle."""
+    """x2 upsampling: 1x1 conv to ``cout`` channels at the low resolution, then nearest x2."""
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(cin, 4 * cout, 1)
+        self.conv = nn.Conv2d(cin, cout, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.pixel_shuffle(self.conv(x), 2)
+        return F.interpolate(self.conv(x), scale_factor=2, mode="nearest")
 
 
 class Student(nn.Module):
@@ -118,19 +139,24 @@ class Student(nn.Module):
         widths, d = self.config.widths, self.config.embed_dim
         if len(widths) < 2:
             raise ValueError(f"a student needs at least two levels, got widths {widths}")
+        if self.config.layout != LAYOUT:
+            raise ValueError(f"student layout {self.config.layout} is no longer built (this version builds "
+                             f"layout {LAYOUT}); start a fresh run")
         self.embed = nn.Sequential(nn.Linear(1, d), nn.SiLU(), nn.Linear(d, d), nn.SiLU())
+        self.stem = nn.Conv2d(3, widths[0], 4, 2, 1)  # R -> R/2
+        self.act = _act()
         self.down = nn.ModuleList()
-        cin = 3
+        cin = widths[0]
         for i, w in enumerate(widths):
-            self.down.append(Block(cin, w, d, stride=1 if i == 0 else 2))
+            self.down.append(Block(cin, w, d, stride=1, convs=2) if i == 0 else Block(cin, w, d, stride=2))
             cin = w
-        self.middle = Block(widths[-1], widths[-1], d)
+        self.middle = Block(widths[-1], widths[-1], d, convs=2)
         self.ups = nn.ModuleList()
         self.fuse = nn.ModuleList()
         for i in range(len(widths) - 2, -1, -1):
             self.ups.append(Up(widths[i + 1], widths[i]))
-            self.fuse.append(Block(2 * widths[i], widths[i], d))
-        self.head = nn.Conv2d(widths[0], 3, 3, 1, 1)
+            self.fuse.append(Block(widths[i], widths[i], d))
+        self.head = nn.ConvTranspose2d(widths[0], 3, 2, 2)  # R/2 -> R
         # Zero start: the untrained student is the identity, and training grows the edit
         # from there instead of first unlearning a random residual.
         nn.init.zeros_(self.head.weight)
@@ -139,13 +165,13 @@ class Student(nn.Module):
     def residual(self, image: torch.Tensor, s_n: torch.Tensor) -> torch.Tensor:
         e = self.embed(s_n[:, None])
         skips = []
-        h = image
+        h = self.act(self.stem(image))
         for block in self.down:
             h = block(h, e)
             skips.append(h)
         h = self.middle(h, e)
         for up, fuse, skip in zip(self.ups, self.fuse, reversed(skips[:-1])):
-            h = fuse(torch.cat([up(h), skip], dim=1), e)
+            h = fuse(up(h) + skip, e)
         return self.head(h)
 
     def forward(self, image: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
@@ -170,13 +196,16 @@ def conv_macs(model: nn.Module, resolution: int, inputs: tuple[torch.Tensor, ...
         if isinstance(module, nn.Conv2d):
             k = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
             total += output[0].numel() * k
+        elif isinstance(module, nn.ConvTranspose2d):  # every input pixel meets the whole kernel
+            k = module.kernel_size[0] * module.kernel_size[1] * module.out_channels // module.groups
+            total += args[0][0].numel() * k
         elif isinstance(module, nn.Linear):
             total += module.in_features * module.out_features
 
     if inputs is None:
         inputs = (torch.zeros(1, 3, resolution, resolution), torch.ones(1))
     device = next(model.parameters()).device
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
     try:
         with torch.no_grad():
             model(*(t.to(device) for t in inputs))
@@ -192,7 +221,7 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
 
     if resolution % config.divisor:
         raise DistillError(f"resolution {resolution} is not a multiple of {config.divisor} "
-                           f"(student widths {list(config.widths)} halve it {len(config.widths) - 1} times)")
+                           f"(student widths {list(config.widths)} halve it {len(config.widths)} times)")
     model = Student(config)
     n = count_parameters(model)
     if n > MAX_PARAMETERS:
