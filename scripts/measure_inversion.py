@@ -73,12 +73,12 @@ def measure(generator_spec: str | None, direction_path: Path | None, attribute: 
             features: str | None, classifier_path: str | None) -> dict[str, Any]:
     import torch
 
+    from engine.devices import pick_torch_device
     from engine.plugins import get_inverter, resolve_generator
     from plugins.inverters.common import psnr, supports_noise, synthesize
     from plugins.inverters.features import resize
 
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = pick_torch_device(device)
     generator = resolve_generator(generator_spec, device)
     renders, _truth = _render_inputs(n, seed)
     inputs = torch.from_numpy(renders).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)

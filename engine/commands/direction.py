@@ -27,15 +27,11 @@ def _echo_json(data: Any) -> None:
 
 def _setup(spec: str | None, scorer_spec: str | None, device: str) -> tuple[Any, Any]:
     """(generator, scorer) on the chosen device; torch is imported here."""
-    try:
-        import torch
-    except ImportError:
-        raise LatentroomError("direction finding needs torch: install latentroom[author]") from None
-    from engine.commands.generate import _pick_device
+    from engine.devices import pick_torch_device
     from engine.plugins import resolve_generator
     from plugins.directions.scoring import resolve_scorer
 
-    dev = _pick_device(torch, device)
+    dev = pick_torch_device(device)
     generator = resolve_generator(spec, dev)
     return generator, resolve_scorer(scorer_spec, dev)
 

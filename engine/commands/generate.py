@@ -13,20 +13,12 @@ from typing import TYPE_CHECKING
 import click
 
 from engine.atomic import atomic_write
-from engine.errors import ImageError, LatentroomError
+from engine.devices import pick_torch_device
+from engine.errors import ImageError
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
-
-
-def _pick_device(torch_mod: "object", device: str) -> str:
-    cuda_ok = bool(torch_mod.cuda.is_available())  # type: ignore[attr-defined]
-    if device == "auto":
-        return "cuda" if cuda_ok else "cpu"
-    if device == "cuda" and not cuda_ok:
-        raise LatentroomError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    return device
 
 
 def images_to_grid(images: "torch.Tensor", nrow: int) -> "np.ndarray":
@@ -77,13 +69,11 @@ def write_image_atomic(array: "np.ndarray", output: Path) -> None:
 def generate_command(spec: str | None, num: int, seed: int, truncation: float, noise_mode: str,
                      device: str, batch_size: int, nrow: int | None, output: Path) -> None:
     """Sample N images from a generator and write them as one grid image."""
-    try:
-        import torch
-    except ImportError:
-        raise LatentroomError("generate needs torch: install latentroom[author]") from None
+    dev = pick_torch_device(device)  # reports a missing torch
+    import torch
+
     from engine.plugins import resolve_generator
 
-    dev = _pick_device(torch, device)
     generator = resolve_generator(spec, dev)
     # Latents are drawn on the CPU from one seeded stream, so a seed gives the same
     # images on any device and for any batch size.

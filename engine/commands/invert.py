@@ -135,14 +135,10 @@ class Session:
 
 def open_session(spec: str | None, inverter_name: str, device: str, steps: int | None,
                  option_pairs: Sequence[str]) -> Session:
-    try:
-        import torch
-    except ImportError:
-        raise LatentroomError("this command needs torch: install latentroom[author]") from None
-    from engine.commands.generate import _pick_device
+    from engine.devices import pick_torch_device
     from engine.plugins import get_inverter, resolve_generator
 
-    dev = _pick_device(torch, device)
+    dev = pick_torch_device(device)
     options = parse_options(option_pairs)
     if steps is not None:
         options["steps"] = steps

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from engine.atomic import atomic_write_bytes
+from engine.devices import pick_torch_device
 from engine.direction import Direction
 from plugins.distill.errors import DistillError
 from plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairSampler
@@ -94,14 +95,6 @@ def check_output(out: Path, force: bool) -> None:
                            "the preset directory is replaced as a whole, so give a new or empty one")
 
 
-def pick_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise DistillError("--device cuda: no CUDA device is available to torch")
-    return device
-
-
 def resolve_features(spec: str, generator_spec: str | None) -> str:
     """``auto``: the toyfaces classifier's features for the toyfaces generator (they
     are generator-independent: trained on renders), plain L1 for any other generator."""
@@ -135,7 +128,7 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     check_output(out, opts.force)
     if opts.steps < 1 or opts.batch_size < 1:
         raise DistillError("--steps and --batch-size must be at least 1")
-    device = pick_device(opts.device)
+    device = pick_torch_device(opts.device)
     if device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

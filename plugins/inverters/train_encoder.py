@@ -41,6 +41,7 @@ from typing import Any
 import click
 
 from engine.atomic import atomic_write, atomic_write_text
+from engine.devices import pick_torch_device
 
 SHARD_BYTES = 15 * 2**20
 
@@ -150,8 +151,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
     from plugins.inverters.encoder import DEFAULT_WIDTHS, Encoder, count_parameters, default_weights_path, save_encoder
     from plugins.inverters.features import load_feature_net, perceptual_distance, describe
 
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = pick_torch_device(device)
     dev = torch.device(device)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True

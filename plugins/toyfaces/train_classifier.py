@@ -28,6 +28,7 @@ from typing import Iterator
 
 import numpy as np
 
+from engine.devices import pick_torch_device
 from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
 
 
@@ -106,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         log_f.write(line + "\n")
         log_f.flush()
 
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = pick_torch_device(args.device)
     dev = torch.device(device)
     workers = args.workers if args.workers >= 0 else max(0, (os.cpu_count() or 1) - 1)
     torch.manual_seed(args.seed)
