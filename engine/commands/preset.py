@@ -176,6 +176,7 @@ def run_checks(spec: str, provider: str = "cpu") -> tuple[str, list[dict[str, st
 
     from engine.errors import PresetError
     from engine.presets import read_bundle, resolve
+    from engine.presets.bundle import check_model_checksum
     from engine.presets.preset import Preset
 
     checks: list[dict[str, str]] = []
@@ -197,7 +198,7 @@ def run_checks(spec: str, provider: str = "cpu") -> tuple[str, list[dict[str, st
             add(name, "skip", "manifest invalid")
         return str(path), checks
     try:
-        bundle = read_bundle(path)
+        check_model_checksum(bundle)  # over the bytes just read: the model is not read twice
         add("checksum", "ok", f"sha256 {bundle.manifest['model']['sha256']}")
     except PresetError as e:
         add("checksum", "fail", e.message)

@@ -154,16 +154,23 @@ def read_bundle(path: str | os.PathLike[str], *, verify_checksum: bool = True) -
     else:
         raise PresetError(f"{where}: no such preset bundle")
     assert model is not None
+    bundle = Bundle(path=path, manifest=manifest, model_bytes=model, preview_bytes=preview)
     if verify_checksum:
-        actual = sha256_bytes(model)
-        expected = manifest["model"]["sha256"]
-        if actual != expected:
-            raise PresetError(
-                f"{where}: checksum mismatch for {manifest['model']['file']}: "
-                f"preset.json says sha256 {expected}, the file has {actual} "
-                "(the model was changed or damaged after the bundle was made)"
-            )
-    return Bundle(path=path, manifest=manifest, model_bytes=model, preview_bytes=preview)
+        check_model_checksum(bundle)
+    return bundle
+
+
+def check_model_checksum(bundle: Bundle) -> None:
+    """Raise :class:`PresetError` unless the model bytes hash to the manifest's sha256."""
+    manifest = bundle.manifest
+    actual = sha256_bytes(bundle.model_bytes)
+    expected = manifest["model"]["sha256"]
+    if actual != expected:
+        raise PresetError(
+            f"{bundle.path}: checksum mismatch for {manifest['model']['file']}: "
+            f"preset.json says sha256 {expected}, the file has {actual} "
+            "(the model was changed or damaged after the bundle was made)"
+        )
 
 
 def read_manifest_only(path: Path) -> dict[str, Any]:
