@@ -54,6 +54,9 @@ def test_checkpoint_round_trips_and_survives_a_crash_before_meta(tmp_path: Path)
 
 def test_exported_g_ema_loads_as_a_generator(tmp_path: Path) -> None:
     train(tmp_path, None, [], max_steps=2, **FAST)
+    from PIL import Image
+
+    assert Image.open(tmp_path / "samples.png").size == (8 * 32, 4 * 32)  # 32 fixed latents, 8 a row
     g = load_generator(tmp_path / "toyfaces_g_ema.pt")
     assert g.size == 32 and g.style_dim == 32 and g.latent_avg is not None
     assert all(p.dtype == torch.float32 for p in g.parameters())

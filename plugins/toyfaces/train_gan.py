@@ -19,12 +19,15 @@ import multiprocessing as mp
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
 from engine.atomic import atomic_write, atomic_write_text
+
+if TYPE_CHECKING:
+    import torch
 
 SHARD_BYTES = 15 * 2**20
 
@@ -122,18 +125,6 @@ def _mixed_ws(g, batch: int, mixing: float, device) -> "torch.Tensor":
     return ws
 
 
-def _grid(images: "torch.Tensor", path: Path, nrow: int = 8) -> None:
-    from PIL import Image
-
-    x = ((images.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    n, h, w, _ = x.shape
-    rows = math.ceil(n / nrow)
-    canvas = np.zeros((rows * h, nrow * w, 3), np.uint8)
-    for i in range(n):
-        canvas[(i // nrow) * h:(i // nrow + 1) * h, (i % nrow) * w:(i % nrow + 1) * w] = x[i]
-    atomic_write(path, lambda f: Image.fromarray(canvas).save(f, format="PNG"))
-
-
 def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float, *, seed: int = 0,
           batch: int = 64, lr: float = 0.0025, r1_gamma: float = 0.2, r1_every: int = 16,
           mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
@@ -143,6 +134,8 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     import torch
     import torch.nn.functional as F
 
+    from engine.commands.generate import images_to_grid, write_image_atomic
+    from engine.devices import pick_torch_device
     from plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
 
     started = time.time()
@@ -155,8 +148,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         with open(log_path, "a") as fh:
             fh.write(message + "\n")
 
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
+    dev = torch.device(pick_torch_device(device))
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
@@ -222,7 +214,8 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         for target in [p for p in (state_dir, out / "ckpt") if p is not None]:
             save_state(state, meta, target)
         with torch.no_grad():
-            _grid(g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const"), out / "samples.png")
+            samples = g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const")
+        write_image_atomic(images_to_grid(samples, nrow=8), out / "samples.png")
 
     r1 = torch.zeros((), device=dev)  # a resumed run may log before its first R1 step
     while time.time() - started < seconds and (max_steps is None or step < max_steps):
