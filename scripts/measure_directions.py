@@ -144,7 +144,7 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     """Measure direction sources and write the results, the table and the best directions."""
     import torch
 
-    from engine.commands.generate import _pick_device
+    from engine.devices import pick_torch_device
     from engine.plugins import get_direction_source, resolve_generator
     from plugins.directions.evaluate import baseline_scores, evaluate_directions
     from plugins.directions.sampling import draw_bank
@@ -154,7 +154,7 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     if quick:
         find_samples, eval_samples, pca_samples, layer_search = min(find_samples, 400), min(eval_samples, 200), \
             min(pca_samples, 5000), False
-    dev = _pick_device(torch, device)
+    dev = pick_torch_device(device)
     batch = batch_size or (256 if dev.startswith("cuda") else 16)
     attrs = [a.strip() for a in attributes.split(",") if a.strip()]
     names = [s.strip() for s in sources.split(",") if s.strip()]
