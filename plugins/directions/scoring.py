@@ -91,14 +91,10 @@ class ToyfacesScorer:
 
 
 def _load_toyfaces_classifier(device: str) -> Any:
-    # The toyfaces plugin may offer a cached loader; fall back to the module's own.
-    import plugins.toyfaces as toyfaces
+    from plugins.toyfaces import load_classifier
 
-    loader = getattr(toyfaces, "load_classifier", None)
-    if loader is None:
-        from plugins.toyfaces.classifier import load as loader
     try:
-        return loader(device=device)
+        return load_classifier(device=device)
     except LatentroomError as exc:
         raise ScorerError(f"{exc.message}; the default scorer is the toyfaces classifier: train it, "
                           "or pass --scorer module:factory") from None
