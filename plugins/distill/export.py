@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import statistics
@@ -70,7 +71,8 @@ def export_onnx(model: nn.Module, resolution: int, *, half: bool = False) -> byt
     batch = torch.export.Dim("batch", min=1, max=4096)
     # The exporter logs a warning per missing torchvision operator; none are used here.
     logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
-    with warnings.catch_warnings(), _quiet():
+    # The exporter prints progress to stdout: silenced.
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
             net, example, dynamo=True, opset_version=OPSET, input_names=list(INPUT_NAMES),
@@ -89,31 +91,11 @@ def export_onnx(model: nn.Module, resolution: int, *, half: bool = False) -> byt
     return proto.SerializeToString()
 
 
-class _quiet:
-    """Silence the exporter's progress prints (it writes to stdout)."""
-
-    def __enter__(self) -> None:
-        import contextlib
-
-        self._ctx = contextlib.redirect_stdout(io.StringIO())
-        self._ctx.__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        self._ctx.__exit__(*exc)
-
-
-def session(model_bytes: bytes, threads: int | None = None) -> Any:
+def session(model_bytes: bytes) -> Any:
     """A CPU ONNX Runtime session (the engine's own loader, so checks see what users get)."""
     from engine.runtime import create_session
 
-    if threads is None:
-        return create_session(model_bytes, "cpu", where="student")[0]
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    return ort.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
+    return create_session(model_bytes, "cpu", where="student")[0]
 
 
 def run_onnx(sess: Any, images: np.ndarray, strengths: np.ndarray, batch_size: int = 16) -> np.ndarray:
@@ -183,7 +165,7 @@ def int8_variant(model_bytes: bytes, images: np.ndarray, strengths: np.ndarray) 
     with tempfile.TemporaryDirectory(prefix="latentroom-int8-") as tmp:
         src, pre, dst = (Path(tmp) / n for n in ("fp32.onnx", "pre.onnx", "int8.onnx"))
         src.write_bytes(model_bytes)
-        with _quiet():
+        with contextlib.redirect_stdout(io.StringIO()):
             quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
             quantize_static(str(pre), str(dst), reader, quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
