@@ -78,18 +78,6 @@ class Upsample(nn.Module):
         return upfirdn2d(x, self.kernel, up=self.factor, down=1, pad=self.pad)
 
 
-class Downsample(nn.Module):
-    def __init__(self, kernel: Sequence[int] = BLUR_KERNEL, factor: int = 2) -> None:
-        super().__init__()
-        self.factor = factor
-        self.register_buffer("kernel", make_kernel(kernel))
-        p = len(kernel) - factor
-        self.pad = ((p + 1) // 2, p // 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return upfirdn2d(x, self.kernel, up=1, down=self.factor, pad=self.pad)
-
-
 class Blur(nn.Module):
     """FIR filter without re-sampling; buffer ``kernel``.
 
@@ -163,14 +151,13 @@ class ModulatedConv2d(nn.Module):
     """
 
     def __init__(self, in_channel: int, out_channel: int, kernel_size: int, style_dim: int,
-                 demodulate: bool = True, upsample: bool = False, downsample: bool = False,
+                 demodulate: bool = True, upsample: bool = False,
                  blur_kernel: Sequence[int] = BLUR_KERNEL) -> None:
         super().__init__()
         self.in_channel = in_channel
         self.out_channel = out_channel
         self.kernel_size = kernel_size
         self.upsample = upsample
-        self.downsample = downsample
         self.demodulate = demodulate
         self.fused = True
         factor = 2
@@ -178,9 +165,6 @@ class ModulatedConv2d(nn.Module):
             # Pads chosen so transposed conv (stride 2) + blur give exactly 2H x 2W.
             p = (len(blur_kernel) - factor) - (kernel_size - 1)
             self.blur = Blur(blur_kernel, pad=((p + 1) // 2 + factor - 1, p // 2 + 1), upsample_factor=factor)
-        if downsample:
-            p = (len(blur_kernel) - factor) + (kernel_size - 1)
-            self.blur = Blur(blur_kernel, pad=((p + 1) // 2, p // 2))
         self.scale = 1 / math.sqrt(in_channel * kernel_size**2)
         self.padding = kernel_size // 2
         self.weight = nn.Parameter(torch.randn(1, out_channel, in_channel, kernel_size, kernel_size))
@@ -189,7 +173,7 @@ class ModulatedConv2d(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"{self.in_channel}, {self.out_channel}, {self.kernel_size}, upsample={self.upsample}, "
-                f"downsample={self.downsample}, fused={self.fused}")
+                f"fused={self.fused}")
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         s = self.modulation(style)  # [B, Cin]
@@ -210,14 +194,8 @@ class ModulatedConv2d(nn.Module):
             out = F.conv_transpose2d(x, weight, padding=0, stride=2, groups=b)
             out = out.view(b, cout, out.shape[2], out.shape[3])
             return self.blur(out)
-        weight = weight.reshape(b * cout, cin, k, k)
-        if self.downsample:
-            x = self.blur(x)
-            x = x.reshape(1, b * cin, x.shape[2], x.shape[3])
-            out = F.conv2d(x, weight, padding=0, stride=2, groups=b)
-        else:
-            x = x.reshape(1, b * cin, h, w)
-            out = F.conv2d(x, weight, padding=self.padding, groups=b)
+        x = x.reshape(1, b * cin, h, w)
+        out = F.conv2d(x, weight.reshape(b * cout, cin, k, k), padding=self.padding, groups=b)
         return out.view(b, cout, out.shape[2], out.shape[3])
 
     def _forward_input_mod(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -226,8 +204,6 @@ class ModulatedConv2d(nn.Module):
         if self.upsample:
             out = F.conv_transpose2d(x, weight.transpose(0, 1).to(x.dtype), padding=0, stride=2)
             out = self.blur(out)
-        elif self.downsample:
-            out = F.conv2d(self.blur(x), weight.to(x.dtype), padding=0, stride=2)
         else:
             out = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
         if self.demodulate:
@@ -331,7 +307,6 @@ class Generator(nn.Module):
         self.to_rgb1 = ToRGB(c4, style_dim, upsample=False)
 
         self.convs = nn.ModuleList()
-        self.upsamples = nn.ModuleList()  # empty; kept for attribute parity with the reference
         self.to_rgbs = nn.ModuleList()
         self.noises = nn.Module()
         for layer_idx in range(self.num_layers):
