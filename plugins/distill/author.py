@@ -176,7 +176,7 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     student = student.float().cpu().eval()
 
     # -- held-out teacher pairs: PSNR, parity inputs, variant choice
-    from plugins.distill.export import OPSET, check_parity, choose_variant, export_onnx, psnr_np, run_onnx, session
+    from plugins.distill.export import OPSET, check_parity, choose_variant, export_onnx, psnr_np
 
     hx, hy, hs = sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), HELD_OUT)
     cx, _, cs = sampler.held_out(min(64, opts.held_out_pairs), min(opts.batch_size, 64), CALIBRATION)
@@ -193,7 +193,7 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     if len(model_bytes) > MAX_BUNDLE_MODEL_BYTES:
         raise DistillError(f"the {report.chosen} model is {len(model_bytes) / 1e6:.1f} MB, over the "
                            f"{MAX_BUNDLE_MODEL_BYTES / 1e6:.0f} MB preset limit (use smaller --widths)")
-    student_psnr = float(psnr_np(run_onnx(session(model_bytes), hx.numpy(), hs.numpy()), hy.numpy()).mean())
+    student_psnr = report.psnr[report.chosen]  # measured on the same held-out pairs when choosing
     identity_psnr = float(psnr_np(hx.numpy(), hy.numpy()).mean())
 
     # -- quality on held-out renders (or GAN samples for worlds without a renderer)
