@@ -15,7 +15,8 @@ def w_statistics(generator: Any, samples: int = 10_000, seed: int = 0,
     """``(w_mean [style_dim], w_std [style_dim])`` of the generator's W, on its device.
 
     The mean is the generator's own ``mean_latent()`` (what truncation uses); the
-    spread is estimated from ``samples`` seeded draws so runs are reproducible.
+    spread is estimated from ``samples`` seeded draws so runs are reproducible, and
+    floored, because a dimension W never moves along would give a zero scale.
     """
     device = torch.device(generator.device)
     mean = generator.mean_latent().reshape(-1).float().to(device)
@@ -28,7 +29,8 @@ def w_statistics(generator: Any, samples: int = 10_000, seed: int = 0,
         w = generator.mapping(z).float()
         acc += (w - mean).pow(2).sum(0)
         done += n
-    return mean, (acc / samples).sqrt()
+    std = (acc / samples).sqrt()
+    return mean, std.clamp_min(1e-3 * float(std.mean()) + 1e-8)
 
 
 def supports_noise(generator: Any) -> bool:

@@ -129,9 +129,7 @@ class Projector:
         self.device = torch.device(device)
         self.feature_net = load_feature_net(self.config.features, self.device)
         self.features_used = describe(self.config.features, self.feature_net)
-        self.w_mean, w_std = w_statistics(generator, seed=self.config.seed)
-        # A dimension W never moves along would give a zero scale: floor it.
-        self.w_scale = w_std.clamp_min(1e-3 * float(w_std.mean()) + 1e-8)
+        self.w_mean, self.w_scale = w_statistics(generator, seed=self.config.seed)
         self.last_noise: list[torch.Tensor] | None = None
         self.last_loss: torch.Tensor | None = None
         self.on_step: Callable[[int, int], None] | None = None  # progress hook (step, steps)

@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from engine.atomic import atomic_write, atomic_write_text
+from engine.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 from engine.devices import pick_torch_device
 
 SHARD_BYTES = 15 * 2**20
@@ -205,7 +204,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
     else:
         w_mean, w_std = w_statistics(generator, seed=seed)
         model.w_mean.copy_(w_mean.cpu())
-        model.w_std.copy_(w_std.clamp_min(1e-3 * float(w_std.mean()) + 1e-8).cpu())
+        model.w_std.copy_(w_std.cpu())
     model.to(dev).train()
     if dev.type == "cuda":
         model.to(memory_format=torch.channels_last)
@@ -239,9 +238,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
         path = save_encoder(model, out / "encoder.pt", generator_sha256=getattr(generator, "weights_sha256", None),
                             generator_spec=generator_spec, train=train_info)
         if install:
-            target = default_weights_path(getattr(generator, "weights_sha256", None))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            atomic_write_bytes(default_weights_path(getattr(generator, "weights_sha256", None)), path.read_bytes())
 
     start = time.time()
     last_save, last_log_t, last_log_step = start, start, step
