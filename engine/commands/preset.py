@@ -124,10 +124,11 @@ def show_command(preset: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def install_command(source: Path, force: bool, as_json: bool) -> None:
     """Install a bundle directory or .lrpreset file into the user library."""
-    from engine.presets import install, read_bundle
+    from engine.presets import install
+    from engine.presets.bundle import read_manifest_only
 
     target = install(source, force=force)
-    m = read_bundle(target).manifest
+    m = read_manifest_only(target)  # install() has already verified the model; do not hash it again
     if as_json:
         _echo_json({"name": m["name"], "version": m["version"], "path": str(target)})
     else:
