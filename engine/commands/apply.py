@@ -6,6 +6,7 @@ onnxruntime) load when the command runs, and torch/onnx never do.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -73,11 +74,7 @@ def apply_command(
         if bar is not None:
             bar.update(1)
 
-    if bar is not None:
-        with bar:
-            report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
-                                 overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
-    else:
+    with bar if bar is not None else contextlib.nullcontext():
         report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
                              overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
 
