@@ -20,6 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.atomic import atomic_write
+from plugins.toyfaces import WEIGHTS_DIR
+from plugins.toyfaces.classifier_onnx import INPUT_SIZE, ONNX_PATH, check_uint8_images
 from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES, BINARY, CONTINUOUS
 
 __all__ = [
@@ -37,12 +40,9 @@ __all__ = [
     "evaluate",
 ]
 
-INPUT_SIZE = 128
 _WIDTHS = (32, 64, 96, 128, 192)
 FEATURE_DIM = _WIDTHS[-1]
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS_PATH = WEIGHTS_DIR / "classifier.pt"
-ONNX_PATH = WEIGHTS_DIR / "classifier.onnx"
 CONTINUOUS_IDX = [ATTRIBUTE_NAMES.index(a) for a in CONTINUOUS]
 BINARY_IDX = [ATTRIBUTE_NAMES.index(a) for a in BINARY]
 
@@ -115,8 +115,7 @@ def images_to_tensor(images: np.ndarray | torch.Tensor, device: torch.device | s
     """uint8 ``[N, H, W, 3]`` (or float ``[N, 3, H, W]`` in [-1, 1]) -> float
     ``[N, 3, 128, 128]`` in [-1, 1] on ``device``."""
     if isinstance(images, np.ndarray):
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f"expected uint8 [N, H, W, 3] images, got {images.dtype} {images.shape}")
+        check_uint8_images(images)
         x = torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float()
         x = x / 127.5 - 1.0
     else:
@@ -128,12 +127,9 @@ def images_to_tensor(images: np.ndarray | torch.Tensor, device: torch.device | s
 
 def save_weights(model: AttributeClassifier, path: str | Path) -> None:
     """Save a plain state dict of float16 tensors (half the size; the rounding does
-    not move the metrics) via a temporary file renamed into place."""
-    path = Path(path)
+    not move the metrics), written atomically (:func:`engine.atomic.atomic_write`)."""
     sd = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()) for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(sd, tmp)
-    tmp.replace(path)
+    atomic_write(path, lambda f: torch.save(sd, f))
 
 
 def load(device: str | torch.device = "cpu", path: str | Path | None = None) -> AttributeClassifier:

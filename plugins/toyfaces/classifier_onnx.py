@@ -12,13 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
+from plugins.toyfaces import WEIGHTS_DIR
 from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES
 
-__all__ = ["OnnxClassifier", "ONNX_PATH", "INPUT_SIZE"]
+__all__ = ["OnnxClassifier", "ONNX_PATH", "INPUT_SIZE", "check_uint8_images"]
 
-ONNX_PATH = Path(__file__).resolve().parent / "weights" / "classifier.onnx"
+ONNX_PATH = WEIGHTS_DIR / "classifier.onnx"
 INPUT_SIZE = 128
 _IS_BINARY = np.array([a.kind == "binary" for a in ATTRIBUTES])
+
+
+def check_uint8_images(images: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``images`` is uint8 ``[N, H, W, 3]`` (both classifiers' input)."""
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"expected uint8 [N, H, W, 3] images, got {images.dtype} {images.shape}")
 
 
 class OnnxClassifier:
@@ -44,8 +51,7 @@ class OnnxClassifier:
     @staticmethod
     def preprocess(images: np.ndarray) -> np.ndarray:
         """uint8 ``[N, H, W, 3]`` -> float32 ``[N, 3, 128, 128]`` in [-1, 1]."""
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f"expected uint8 [N, H, W, 3] images, got {images.dtype} {images.shape}")
+        check_uint8_images(images)
         if images.shape[1:3] != (INPUT_SIZE, INPUT_SIZE):
             from PIL import Image
 

@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plugins.toyfaces import WEIGHTS_DIR
+
 if TYPE_CHECKING:
     import torch
 
@@ -23,9 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["WEIGHTS_PATH", "INFO_PATH", "load", "load_toyfaces", "weights_info"]
 
-_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-WEIGHTS_PATH = _WEIGHTS_DIR / "generator.pt"
-INFO_PATH = _WEIGHTS_DIR / "generator.json"
+WEIGHTS_PATH = WEIGHTS_DIR / "generator.pt"
+INFO_PATH = WEIGHTS_DIR / "generator.json"
 
 
 def load(device: "str | torch.device" = "cpu", path: str | Path | None = None) -> "Generator":
