@@ -158,7 +158,6 @@ def _encode(
 ) -> ApplyResult:
     result01 = carry_back(picture.rgb, small, edited)
     params = save_params(picture, job.fmt)
-    job.output.parent.mkdir(parents=True, exist_ok=True)
     after = to_pil(picture, result01)
     save_image(after, job.output, job.fmt, params, overwrite=overwrite)
     if job.compare is not None:

@@ -288,7 +288,6 @@ class Direction:
         suffix); returns the JSON path. Both are written to temporary names and renamed
         into place, the vector first, so a reader never sees a JSON without its array."""
         json_path, npy_path = direction_paths(path)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
         buffer = _npy_bytes(self.vector)
         text = json.dumps(self.to_json(npy_path.name), indent=2, sort_keys=False) + "\n"
         atomic_write_bytes(npy_path, buffer)
