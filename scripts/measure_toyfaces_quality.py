@@ -40,7 +40,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import numpy as np
@@ -50,9 +50,6 @@ if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
 
 from engine.atomic import atomic_write_bytes  # noqa: E402 (needs ROOT on sys.path)
-
-if TYPE_CHECKING:
-    import torch
 
 DOC = ROOT / "docs" / "toyfaces.md"
 DOC_IMAGE = ROOT / "docs" / "images" / "toyfaces-samples.png"
@@ -114,15 +111,6 @@ def attribute_report(pred_gen: np.ndarray, pred_ref: np.ndarray) -> list[dict[st
 # ---------------------------------------------------------------- sampling
 
 
-def classify(model: Any, images: "np.ndarray | torch.Tensor", batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(predictions 0-1 with binary ones as probabilities, penultimate features): one
-    pass for both (``predict`` and ``predict_features`` would each run the network)."""
-    import torch
-
-    with torch.no_grad():
-        return model._run(images, batch_size)
-
-
 def generate_and_classify(generator: Any, model: Any, n: int, seed: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Classify ``n`` samples (truncation 1, random noise) without keeping the images."""
     import torch
@@ -138,7 +126,7 @@ def generate_and_classify(generator: Any, model: Any, n: int, seed: int, batch_s
             # Quantise as a saved image would be, so generated and rendered images
             # reach the classifier through the same uint8 grid.
             x = ((x.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
-            p, f = classify(model, x, batch_size)
+            p, f = model.predict_with_features(x, batch_size)
             preds.append(p)
             feats.append(f)
     return np.concatenate(preds), np.concatenate(feats)
@@ -270,17 +258,17 @@ def main(spec: str, n: int, seed: int, device: str, batch_size: int | None, work
 
     import torch
 
-    from engine.commands.generate import _pick_device
+    from engine.devices import pick_torch_device
     from engine.plugins import resolve_generator
     from plugins.toyfaces import load_classifier
 
-    dev = _pick_device(torch, device)
+    dev = pick_torch_device(device)
     batch = batch_size or (500 if dev == "cuda" else 32)
     generator = resolve_generator(spec, dev)
     model = load_classifier(dev)
     log(f"classifying renders on {dev}")
-    pred_ref, feat_ref = classify(model, reference, batch)
-    _, feat_floor = classify(model, floor, batch)
+    pred_ref, feat_ref = model.predict_with_features(reference, batch)
+    feat_floor = model.predict_features(floor, batch)
     del reference, floor
     t = lap("classify_renders_s", t)
     log(f"generating and classifying {n} samples")

@@ -89,14 +89,17 @@ class AttributeClassifier(nn.Module):
         """Attribute estimates ``[N, n_attributes]`` on the 0-1 scale (binary ones as
         probabilities). ``images``: uint8 ``[N, H, W, 3]`` or a float tensor
         ``[N, 3, H, W]`` in ``[-1, 1]``; resized to 128 if needed."""
-        return self._run(images, batch_size)[0]
+        return self.predict_with_features(images, batch_size)[0]
 
     @torch.no_grad()
     def predict_features(self, images: np.ndarray | torch.Tensor, batch_size: int = 256) -> np.ndarray:
         """Penultimate features ``[N, FEATURE_DIM]`` (for Fréchet distances)."""
-        return self._run(images, batch_size)[1]
+        return self.predict_with_features(images, batch_size)[1]
 
-    def _run(self, images: np.ndarray | torch.Tensor, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    @torch.no_grad()
+    def predict_with_features(self, images: np.ndarray | torch.Tensor,
+                              batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(images), predict_features(images))`` from one pass of the network."""
         was_training = self.training
         self.eval()
         dev = next(self.parameters()).device
