@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from engine.atomic import atomic_write, atomic_write_text
 from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
 
 EXAMPLES_SEED = 424242
@@ -19,13 +20,12 @@ COUNT = 8
 
 
 def main(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
     params = sample_params(EXAMPLES_SEED, COUNT)
     for i, pixels in enumerate(render(params)):
-        Image.fromarray(pixels).save(outdir / f"face-{i:02d}.png", optimize=True)
+        atomic_write(outdir / f"face-{i:02d}.png", lambda f, p=pixels: Image.fromarray(p).save(f, format="PNG", optimize=True))
     lines = ["file," + ",".join(ATTRIBUTE_NAMES)]
     lines += [f"face-{i:02d}.png," + ",".join(f"{params[a][i]:.3f}" for a in ATTRIBUTE_NAMES) for i in range(COUNT)]
-    (outdir / "attributes.csv").write_text("\n".join(lines) + "\n")
+    atomic_write_text(outdir / "attributes.csv", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
