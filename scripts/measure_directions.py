@@ -51,10 +51,14 @@ LEAK_REDUCTION_TARGET = 0.5
 
 
 def rank_key(report: dict[str, Any]) -> tuple[bool, bool, float]:
-    """Best first: meets the criterion, then within range, then least entangled."""
+    """Best first: meets the criterion; then within range, least entangled first; then
+    out of range, least strength needed first (an edit that needs 100 standard
+    deviations is useless however clean it is)."""
     target = report["target_change"]
-    entanglement = report["others_max_abs"] / target if target > 0 else math.inf
-    return (not report["meets_criterion"], not report["within_range"], entanglement)
+    if report["within_range"]:
+        return (not report["meets_criterion"], False, report["others_max_abs"] / target)
+    needed = report["strength_p10_to_p90"]
+    return (True, True, needed if target > 0 and math.isfinite(needed) else math.inf)
 
 
 def leak(report: dict[str, Any], other: str) -> float:
@@ -127,7 +131,7 @@ def write_docs_section(doc: Path, table: str) -> None:
 @click.option("--pca-samples", type=int, default=20000, show_default=True)
 @click.option("--strengths", default="-1,0,1", show_default=True, help="Evaluation strengths (slope fit).")
 @click.option("--layer-search/--no-layer-search", default=True, show_default=True,
-              help="Also evaluate each attribute's best direction on coarse/middle/fine layers.")
+              help="Also evaluate every source's direction on coarse/middle/fine layers.")
 @click.option("--quick", is_flag=True,
               help="CPU budget: 400 find / 200 eval samples, 5000 PCA samples, no layer search.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -167,7 +171,8 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {message}", err=True)
 
     per_eval = eval_samples * sum(1 for s in eval_strengths if s != 0)
-    planned = find_samples + eval_samples + per_eval * (len(attrs) * (len(names) + 3 * layer_search) + 2 * len(pair_attrs))
+    planned = find_samples + eval_samples + per_eval * (len(attrs) * len(names) * (1 + 3 * layer_search)
+                                                        + 2 * len(pair_attrs))
     log(f"{spec} on {dev}: about {planned} images to render and score")
 
     baseline = baseline_scores(generator, scorer, eval_samples, batch_size=batch)  # shared by every evaluation
@@ -192,15 +197,10 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     best_direction: dict[str, Any] = {}
     for attribute in attrs:
         directions = list(found[attribute].values())
-        reports = evaluate(directions)
-        candidates = list(zip(reports, directions))
-        top_report, top_direction = min(candidates, key=lambda rd: rank_key(rd[0]))
         if layer_search:
-            variants = [top_direction.with_layers(group) for group in ("coarse", "middle", "fine")]
-            variant_reports = evaluate(variants)
-            reports += variant_reports
-            candidates += list(zip(variant_reports, variants))
-            top_report, top_direction = min(candidates, key=lambda rd: rank_key(rd[0]))
+            directions += [d.with_layers(group) for group in ("coarse", "middle", "fine") for d in directions]
+        reports = evaluate(directions)
+        top_report, top_direction = min(zip(reports, directions), key=lambda rd: rank_key(rd[0]))
         by_attribute[attribute] = reports
         best[attribute], best_direction[attribute] = top_report, top_direction
         log(f"evaluated {attribute}: best {top_report['source']} ({top_report['layers']}), "

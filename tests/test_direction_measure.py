@@ -32,8 +32,10 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     results = json.loads((out / "directions.json").read_text())
     assert set(results["by_attribute"]) == {"brightness", "redness"}
-    # four sources, then the best one tried on coarse, middle and fine layers
-    assert len(results["by_attribute"]["brightness"]) == 4 + 3
+    # four sources, each on all, coarse, middle and fine layers
+    rows = results["by_attribute"]["brightness"]
+    assert len(rows) == 4 * 4
+    assert {(r["source"], r["layers"]) for r in rows} >= {("sefa", "fine"), ("ganspace", "coarse")}
     assert {r["source"] for r in results["by_attribute"]["redness"]} == {
         "mean-difference", "linear-boundary", "ganspace", "sefa"}
     assert [row["target"] for row in results["conditional"]["rows"]] == ["redness", "greenness"]
@@ -47,3 +49,17 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
     best = Direction.load(shipped / "brightness.json")
     assert best.provenance.generator == f"stylegan2:{checkpoint}"
     assert best.layer_spec == results["best"]["brightness"]["layers"]
+
+
+def test_rank_prefers_reachable_edits_over_clean_but_useless_ones() -> None:
+    rank_key = load_script("measure_directions").rank_key
+    base = {"meets_criterion": False, "within_range": False}
+    clean_but_tiny = {**base, "target_change": 0.005, "others_max_abs": 0.001, "strength_p10_to_p90": 134.0}
+    usable = {**base, "target_change": 0.1, "others_max_abs": 0.2, "strength_p10_to_p90": 7.0}
+    in_range = {**base, "within_range": True, "target_change": 0.3, "others_max_abs": 0.2,
+                "strength_p10_to_p90": 2.5}
+    meets = {"meets_criterion": True, "within_range": True, "target_change": 0.3, "others_max_abs": 0.05,
+             "strength_p10_to_p90": 2.5}
+    wrong_way = {**base, "target_change": -0.1, "others_max_abs": 0.0, "strength_p10_to_p90": float("nan")}
+    ranked = sorted([wrong_way, clean_but_tiny, usable, in_range, meets], key=rank_key)
+    assert ranked == [meets, in_range, usable, clean_but_tiny, wrong_way]
