@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Author the bundled presets (presets/NAME) from the shipped directions, all five at
+# once: one student each is small, so one GPU trains them side by side.
+#
+#   bash scripts/author_presets.sh              # fresh runs, or continue unfinished ones
+#   STEPS=6000 TIME_LIMIT=420 bash scripts/author_presets.sh
+#
+# An unfinished run (time limit reached) leaves presets/NAME/.author-state; running
+# the script again resumes it with the same options. Logs: $LOGS/NAME.log.
+set -u
+cd "$(dirname "$0")/.."
+STEPS=${STEPS:-6000}
+TIME_LIMIT=${TIME_LIMIT:-420}
+DEVICE=${DEVICE:-auto}
+LOGS=${LOGS:-out/author-logs}
+mkdir -p "$LOGS"
+# Default strength per preset, in data standard deviations along the direction:
+# enough that applying the preset without --strength visibly makes the edit.
+declare -A DEFAULT_STRENGTH=([smile]=3 [age]=2 [hair_length]=2 [glasses]=3 [beard]=3)
+pids=()
+for name in smile age hair_length glasses beard; do
+    resume=()
+    [ -d "presets/$name/.author-state" ] && resume=(--resume)
+    cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$name.json"
+         --generator toyfaces --steps "$STEPS" --batch-size 32 --seed 0 --device "$DEVICE"
+         --time-limit "$TIME_LIMIT" --variants none --default-strength "${DEFAULT_STRENGTH[$name]}"
+         --force "${resume[@]}" -o "presets/$name")
+    echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
+    OMP_NUM_THREADS=3 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
+    pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status
