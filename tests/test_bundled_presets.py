@@ -1,0 +1,87 @@
+"""The presets the project ships in presets/: real bundles, real ONNX Runtime sessions,
+real example images, measured with the torch-free toyfaces classifier."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from engine.cli import cli
+from engine.direction import Direction
+from engine.presets import load_preset, read_bundle
+from engine.presets.library import list_presets
+from plugins.toyfaces.classifier_onnx import OnnxClassifier
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ("smile", "age", "hair_length", "glasses", "beard")
+MAX_MODEL_BYTES = 10_000_000
+# Metrics the issue asks every preset to carry, shown by `preset show`.
+QUALITY_METRICS = ("target_change", "target_change_generator_path", "target_change_ground_truth",
+                   "other_change_mean", "other_change_generator_path", "psnr_input_output",
+                   "psnr_generator_path", "onnx_max_abs_diff", "strength0_max_abs_diff")
+
+
+@pytest.fixture(scope="module")
+def examples() -> np.ndarray:
+    files = sorted((ROOT / "examples").glob("face-*.png"))
+    assert len(files) == 8
+    return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
+
+
+@pytest.fixture(scope="module")
+def classifier() -> OnnxClassifier:
+    return OnnxClassifier()
+
+
+def test_every_bundled_preset_is_listed_from_the_package() -> None:
+    # The installed package's copy (site-packages in CI, the checkout when editable).
+    entries = {e.name: e for e in list_presets().entries if e.source == "bundled"}
+    for name in BUNDLED:
+        installed = entries[name].path
+        assert (installed / "model.onnx").read_bytes() == (ROOT / "presets" / name / "model.onnx").read_bytes()
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundle_is_valid_small_measured_and_traceable(name: str) -> None:
+    bundle = read_bundle(ROOT / "presets" / name)  # verifies the model's sha256
+    manifest = bundle.manifest
+    assert (ROOT / "presets" / name / "model.onnx").stat().st_size <= MAX_MODEL_BYTES
+    metrics = manifest["metrics"]
+    assert all(key in metrics for key in QUALITY_METRICS), sorted(set(QUALITY_METRICS) - set(metrics))
+    assert metrics["onnx_max_abs_diff"] <= 1e-3 and metrics["strength0_max_abs_diff"] <= 1e-3
+    assert metrics["n_images"] >= 500
+    # Authored from the direction the repo ships, on the generator it ships.
+    direction = Direction.load(ROOT / "plugins" / "directions" / "shipped" / f"{name}.json")
+    distill = manifest["x-distill"]
+    assert distill["direction_vector_sha256"] == direction.to_json("v")["vector_sha256"]
+    generator_info = json.loads((ROOT / "plugins" / "toyfaces" / "weights" / "generator.json").read_text())
+    assert manifest["provenance"]["generator_weights_sha256"] == generator_info["sha256"]
+    log = (ROOT / "presets" / "_authoring" / f"{name}.log").read_text()
+    assert f"latentroom author {name} " in log and "--seed 0" in log and f"wrote preset {name}" in log
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_preset_moves_its_attribute_on_the_examples(name: str, examples: np.ndarray,
+                                                     classifier: OnnxClassifier) -> None:
+    preset = load_preset(name, provider="cpu")
+    column = classifier.attribute_names.index(name)
+    unchanged = preset.apply(examples, strength=0.0)
+    assert np.abs(unchanged.astype(int) - examples.astype(int)).max() <= 1
+    top = preset.manifest["strength"]["max"]
+    up = preset.apply(examples, strength=top)
+    down = preset.apply(examples, strength=-top)
+    assert up.shape == examples.shape and up.dtype == np.uint8
+    before = classifier.predict(examples)[:, column].mean()
+    assert classifier.predict(up)[:, column].mean() > before + 0.1
+    assert classifier.predict(down)[:, column].mean() < classifier.predict(up)[:, column].mean() - 0.2
+
+
+def test_preset_show_prints_the_quality_label() -> None:
+    result = CliRunner().invoke(cli, ["preset", "show", "smile"])
+    assert result.exit_code == 0, result.output
+    assert "quality:" in result.output and "target_change=" in result.output
