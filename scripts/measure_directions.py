@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:  # run as a file from anywhere
 from engine.atomic import atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
 
 DEFAULT_ATTRIBUTES = "smile,age,hair_length,glasses,beard"
-DEFAULT_SOURCES = "mean-difference,linear-boundary,ganspace,sefa"
+DEFAULT_SOURCES = "mean-difference,linear-boundary,ganspace,sefa,optimized"
 DOC_START = "<!-- measurements:start -->"
 DOC_END = "<!-- measurements:end -->"
 LEAK_REDUCTION_TARGET = 0.5

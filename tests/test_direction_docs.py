@@ -89,5 +89,5 @@ def test_directions_doc_has_a_measurements_section_for_the_script() -> None:
     assert re.search(r"^## Measurements$", DIRECTIONS_DOC, re.MULTILINE)
     start, end = DIRECTIONS_DOC.index(measure.DOC_START), DIRECTIONS_DOC.index(measure.DOC_END)
     assert start < end
-    for heading in ("`mean-difference`", "`linear-boundary` (InterFaceGAN)", "`ganspace`", "`sefa`"):
+    for heading in ("`mean-difference`", "`linear-boundary` (InterFaceGAN)", "`ganspace`", "`sefa`", "`optimized`"):
         assert f"### {heading}" in DIRECTIONS_DOC

@@ -32,12 +32,12 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     results = json.loads((out / "directions.json").read_text())
     assert set(results["by_attribute"]) == {"brightness", "redness"}
-    # four sources, each on all, coarse, middle and fine layers
+    # five sources, each on all, coarse, middle and fine layers
     rows = results["by_attribute"]["brightness"]
-    assert len(rows) == 4 * 4
+    assert len(rows) == 5 * 4
     assert {(r["source"], r["layers"]) for r in rows} >= {("sefa", "fine"), ("ganspace", "coarse")}
     assert {r["source"] for r in results["by_attribute"]["redness"]} == {
-        "mean-difference", "linear-boundary", "ganspace", "sefa"}
+        "mean-difference", "linear-boundary", "ganspace", "sefa", "optimized"}
     assert [row["target"] for row in results["conditional"]["rows"]] == ["redness", "greenness"]
     table = (out / "directions_table.md").read_text()
     assert "| brightness | sefa |" in table and "Conditional manipulation" in table

@@ -18,6 +18,7 @@ DESCRIPTIONS: dict[str, str] = {
     "linear-boundary": "InterFaceGAN: normal of a linear boundary in W; condition_on projects other attributes out",
     "ganspace": "GANSpace: principal component of W most correlated with the attribute",
     "sefa": "SeFa: closed-form eigenvector of the modulation weights most correlated with the attribute",
+    "optimized": "trained through the generator and a differentiable scorer: target change up, others' change down",
 }
 
 

@@ -7,9 +7,11 @@ tensor ``[B, 3, H, W]`` in ``[-1, 1]`` and ``scores`` is either
 * an array ``[B, A]`` with the scorer's ``attributes`` attribute (a sequence of ``A``
   names) giving the column order.
 
-Optional attributes: ``name`` (recorded in provenance) and ``binary`` (names of
+Optional attributes: ``name`` (recorded in provenance), ``binary`` (names of
 yes/no attributes, scored as probabilities: sources then split samples at 0.5 instead
-of taking the top and bottom of the ranking).
+of taking the top and bottom of the ranking) and ``torch_scores(images) -> Tensor
+[B, A]``, the same scores as a differentiable tensor in ``attributes`` order (the
+``optimized`` source trains through it).
 
 The default scorer is the toyfaces attribute classifier. Anything else is named on
 the command line as ``--scorer module:factory``, where ``factory(device)`` returns a
@@ -88,6 +90,15 @@ class ToyfacesScorer:
 
     def __call__(self, images: "torch.Tensor") -> np.ndarray:
         return self.model.predict(images)
+
+    def torch_scores(self, images: "torch.Tensor") -> "torch.Tensor":
+        import torch
+
+        from plugins.toyfaces.classifier import images_to_tensor
+
+        self.model.eval()
+        raw = self.model(images_to_tensor(images, next(self.model.parameters()).device))
+        return torch.where(self.model.is_continuous, raw, torch.sigmoid(raw))
 
 
 def _load_toyfaces_classifier(device: str) -> Any:

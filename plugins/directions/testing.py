@@ -70,18 +70,21 @@ class PlantedScorer:
     def attributes(self) -> tuple[str, ...]:
         return tuple(self.vectors)
 
-    def latents(self, images: torch.Tensor) -> np.ndarray:
+    def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
+        """``[B, A]`` in ``attributes`` order, differentiable (float64)."""
         flat = images.reshape(images.shape[0], -1)[:, : self.n_latent * self.style_dim]
-        return flat.double().cpu().numpy().reshape(-1, self.n_latent, self.style_dim) * PIXEL_SCALE
-
-    def __call__(self, images: torch.Tensor) -> dict[str, np.ndarray]:
-        ws = self.latents(images)
-        out = {}
+        ws = flat.double().reshape(-1, self.n_latent, self.style_dim) * PIXEL_SCALE
+        columns = []
         for name, vector in self.vectors.items():
             layers = list(self.layers.get(name, range(self.n_latent)))
-            value = (ws[:, layers] @ np.asarray(vector)).mean(axis=1)
-            out[name] = 1 / (1 + np.exp(-3 * value)) if name in self.binary else value
-        return out
+            value = (ws[:, layers] @ torch.as_tensor(np.asarray(vector), dtype=ws.dtype, device=ws.device)).mean(1)
+            columns.append(torch.sigmoid(3 * value) if name in self.binary else value)
+        return torch.stack(columns, dim=1)
+
+    def __call__(self, images: torch.Tensor) -> dict[str, np.ndarray]:
+        with torch.no_grad():
+            scores = self.torch_scores(images).cpu().numpy()
+        return {name: scores[:, i] for i, name in enumerate(self.attributes)}
 
 
 def planted_world(style_dim: int = 16, n_latent: int = 6) -> tuple[PlantedGenerator, PlantedScorer]:
@@ -106,6 +109,10 @@ class ImageStatsScorer:
     binary: frozenset[str] = frozenset()
 
     def __call__(self, images: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return self.torch_scores(images).cpu().numpy()
+
+    def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
         x = (images.float().clamp(-1, 1) + 1) / 2  # [B, 3, H, W] in 0-1
         gray = x.mean(1)
         h, w = gray.shape[-2:]
@@ -117,7 +124,7 @@ class ImageStatsScorer:
             0.5 + (gray[:, : h // 2].mean((1, 2)) - gray[:, h // 2 :].mean((1, 2))) / 2,
             gray.flatten(1).std(1),
         ], dim=1)
-        return stats.cpu().numpy()
+        return stats
 
 
 def image_stats_scorer(device: str = "cpu") -> ImageStatsScorer:
