@@ -1,4 +1,4 @@
-"""The four built-in direction sources.
+"""The five built-in direction sources.
 
 Each is a class whose ``find(generator, attribute, **params)`` returns an
 :class:`engine.direction.Direction` (the :class:`engine.protocols.DirectionSource`
