@@ -579,7 +579,7 @@ class Optimized(DirectionSourceBase):
         ctx.details["optimized"] = {
             "cosine_with_start": float(np.dot(start, (d / d.norm()).detach().numpy())),
             "first_gain_leak": list(history[0]) if history else None,
-            "last_gain_leak": list(np.mean(history[-10:], axis=0)) if history else None,
+            "last_gain_leak": [float(v) for v in np.mean(history[-10:], axis=0)] if history else None,
         }
         return (d / d.norm()).detach().double().numpy()
 
