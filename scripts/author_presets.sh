@@ -5,14 +5,18 @@
 #   bash scripts/author_presets.sh              # fresh runs, or continue unfinished ones
 #   STEPS=6000 TIME_LIMIT=420 bash scripts/author_presets.sh
 #
-# An unfinished run (time limit reached) leaves presets/NAME/.author-state; running
+# An unfinished run (time limit reached) leaves $PRESETS/NAME/.author-state; running
 # the script again resumes it with the same options. Logs: $LOGS/NAME.log.
+# On a machine that keeps only git-ignored paths between calls (the device tool),
+# set PRESETS=out/presets so unfinished states survive there, then copy the
+# finished bundles into presets/.
 set -u
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-6000}
 TIME_LIMIT=${TIME_LIMIT:-420}
 DEVICE=${DEVICE:-auto}
 LOGS=${LOGS:-out/author-logs}
+PRESETS=${PRESETS:-presets}
 mkdir -p "$LOGS"
 # Default strength per preset, in data standard deviations along the direction:
 # enough that applying the preset without --strength visibly makes the edit.
@@ -20,11 +24,11 @@ declare -A DEFAULT_STRENGTH=([smile]=3 [age]=2 [hair_length]=2 [glasses]=3 [bear
 pids=()
 for name in smile age hair_length glasses beard; do
     resume=()
-    [ -d "presets/$name/.author-state" ] && resume=(--resume)
+    [ -d "$PRESETS/$name/.author-state" ] && resume=(--resume)
     cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$name.json"
          --generator toyfaces --steps "$STEPS" --batch-size 32 --seed 0 --device "$DEVICE"
          --time-limit "$TIME_LIMIT" --variants none --default-strength "${DEFAULT_STRENGTH[$name]}"
-         --force "${resume[@]}" -o "presets/$name")
+         --force "${resume[@]}" -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=3 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
     pids+=($!)
