@@ -1,6 +1,6 @@
 """The shipped toyfaces generator, its registration, and the quality script's maths.
 
-The weights are an interim snapshot that later ones replace, so nothing here pins a
+A retrained generator replaces the weights the same way, so nothing here pins a
 kimg count or pixel values: every expectation comes from generator.json or the file.
 """
 
