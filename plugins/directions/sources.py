@@ -37,7 +37,7 @@ from engine.errors import LatentroomError
 from engine.protocols import Generator
 from plugins.directions.edit import edit_latents, to_wplus
 from plugins.directions.sampling import DEFAULT_BATCH, SampleBank, draw_bank, render_and_score, sample_w, std_along
-from plugins.directions.scoring import Scores, resolve_scorer, scorer_name
+from plugins.directions.scoring import resolve_scorer, scorer_name
 
 COMMON_DEFAULTS: dict[str, Any] = {
     "samples": 2000,
