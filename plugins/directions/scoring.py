@@ -92,13 +92,10 @@ class ToyfacesScorer:
         return self.model.predict(images)
 
     def torch_scores(self, images: "torch.Tensor") -> "torch.Tensor":
-        import torch
-
         from plugins.toyfaces.classifier import images_to_tensor
 
         self.model.eval()
-        raw = self.model(images_to_tensor(images, next(self.model.parameters()).device))
-        return torch.where(self.model.is_continuous, raw, torch.sigmoid(raw))
+        return self.model.to_scores(self.model(images_to_tensor(images, next(self.model.parameters()).device)))
 
 
 def _load_toyfaces_classifier(device: str) -> Any:

@@ -80,6 +80,11 @@ class AttributeClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head_outputs(self.features(x))
 
+    def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
+        """``forward``'s outputs with the binary logits turned into probabilities:
+        every column on the 0-1 scale (differentiable)."""
+        return torch.where(self.is_continuous, outputs, torch.sigmoid(outputs))
+
     def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.features(x)
         return self.head_outputs(f), f
@@ -107,7 +112,7 @@ class AttributeClassifier(nn.Module):
         for i in range(0, len(images), batch_size):
             x = images_to_tensor(images[i : i + batch_size], dev)
             p, f = self.forward_with_features(x)
-            p = torch.where(self.is_continuous, p, torch.sigmoid(p))
+            p = self.to_scores(p)
             preds.append(p.float().cpu().numpy())
             feats.append(f.float().cpu().numpy())
         self.train(was_training)
