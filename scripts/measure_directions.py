@@ -10,6 +10,17 @@ fine layers. The conditional-manipulation experiment finds the linear boundary o
 attribute of a correlated pair with and without conditioning on the other, and
 compares how much the other one leaks at equal target change.
 
+On toyfaces with its classifier, every candidate that moves its attribute is also
+measured against the renderer's true edit (``plugins.toyfaces.truth``): at plus and
+minus half the strength that spans the attribute's 10th-90th percentiles (at most
+``TRUTH_MAX_STRENGTH``), the Fréchet distance between the edited generated faces and
+renders edited by the same mean amount, relative to the generator's own distance
+from the renders. Scores alone miss what the classifier does not score and what
+breaks; this distance does not, so it ranks the candidates: the best direction per
+attribute is the one meeting the criterion, else the one landing closest to the true
+edit. The shipped direction's suggested range becomes +-max(3, that half-strength,
+rounded up): the strength that moves an average face to the 90th (10th) percentile.
+
 Outputs: ``OUT/directions.json`` (every report), ``OUT/directions_table.md``, the best
 directions in ``--shipped`` (NAME.json + NAME.npy), and with ``--update-docs`` the
 Measurements section of docs/directions.md (between its marker comments).
@@ -32,10 +43,12 @@ import json
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
@@ -48,17 +61,37 @@ DEFAULT_SOURCES = "mean-difference,linear-boundary,ganspace,sefa,optimized"
 DOC_START = "<!-- measurements:start -->"
 DOC_END = "<!-- measurements:end -->"
 LEAK_REDUCTION_TARGET = 0.5
+TRUTH_MAX_STRENGTH = 12.0  # beyond this even clean directions leave the data; measured there, not further
 
 
-def rank_key(report: dict[str, Any]) -> tuple[bool, bool, float]:
-    """Best first: meets the criterion; then within range, least entangled first; then
-    out of range, least strength needed first (an edit that needs 100 standard
-    deviations is useless however clean it is)."""
+def rank_key(report: dict[str, Any]) -> tuple[bool, int, float]:
+    """Best first: meets the criterion; then, where measured, closest to the renderer's
+    true edit at the strength the attribute needs; then within range, least entangled
+    first; then out of range, least strength needed first (an edit that needs 100
+    standard deviations is useless however clean it is)."""
     target = report["target_change"]
+    truth = report.get("truth")
+    if truth is not None:
+        return (not report["meets_criterion"], 0, truth["ratio"])
     if report["within_range"]:
-        return (not report["meets_criterion"], False, report["others_max_abs"] / target)
+        return (not report["meets_criterion"], 1, report["others_max_abs"] / target)
     needed = report["strength_p10_to_p90"]
-    return (True, True, needed if target > 0 and math.isfinite(needed) else math.inf)
+    return (True, 2, needed if target > 0 and math.isfinite(needed) else math.inf)
+
+
+def truth_strength(report: dict[str, Any]) -> float | None:
+    """Half the strength spanning the 10th-90th percentiles (capped), or None when the
+    direction does not move its attribute up."""
+    needed = report["strength_p10_to_p90"]
+    if not (report["target_change"] > 0 and math.isfinite(needed)) or needed > 4 * TRUTH_MAX_STRENGTH:
+        return None
+    return min(needed / 2, TRUTH_MAX_STRENGTH)
+
+
+def shipped_range(report: dict[str, Any]) -> tuple[float, float]:
+    half = truth_strength(report)
+    reach = max(3.0, math.ceil(half)) if half is not None else 3.0
+    return (-reach, reach)
 
 
 def leak(report: dict[str, Any], other: str) -> float:
@@ -78,26 +111,35 @@ def table_markdown(results: dict[str, Any]) -> str:
         f"`{cfg['scorer']}`, {cfg['find_samples']} labelled samples per find, {cfg['eval_samples']} held-out "
         f"samples per evaluation, strengths {cfg['strengths']}, device {cfg['device']}, "
         f"{results['seconds']:.0f} s. Changes are per unit of strength (one data standard deviation along the "
-        "direction) on the scorer's 0-1 scale; \"others\" is over every other attribute the scorer reports.",
+        "direction) on the scorer's 0-1 scale; \"others\" is over every other attribute the scorer reports. "
+        + (f"Distance to true edit: at +- half the strength p10->p90 (at most {TRUTH_MAX_STRENGTH:g}), the Fréchet "
+           "distance (classifier features) between edited generated faces and renders edited by the renderer by "
+           f"the same mean amount, {cfg['truth_samples']} of each, as a multiple of the generator's own distance "
+           f"from the renders ({cfg['truth_generator_distance']:.2f}); mean of the two signs."
+           if cfg.get("truth_samples") else ""),
         "",
-        "| attribute | source | layers | target change | mean abs. others | max abs. other | strength p10->p90 |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| attribute | source | layers | target change | mean abs. others | max abs. other | strength p10->p90 "
+        "| distance to true edit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for attribute, rows in results["by_attribute"].items():
         for r in rows:
             worst = f"{r['others_max_abs']:.3f} ({r['others_max_attribute']})"
             lines.append(f"| {attribute} | {r['source']} | {r['layers']} | {fmt(r['target_change'])} | "
-                         f"{r['others_mean_abs']:.3f} | {worst} | {fmt(r['strength_p10_to_p90'], 2)} |")
+                         f"{r['others_mean_abs']:.3f} | {worst} | {fmt(r['strength_p10_to_p90'], 2)} | "
+                         f"{truth_cell(r)} |")
     lines += ["", "Best direction per attribute (shipped), against the acceptance criterion: a strength inside "
               "the suggested range moves the attribute from its 10th to its 90th percentile, and every other "
               "attribute moves less than 25 % as much.", "",
-              "| attribute | best | layers | p10 -> p90 | needs strength | range | worst other / target | criterion |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| attribute | best | layers | p10 -> p90 | needs strength | range | worst other / target | criterion "
+              "| distance to true edit | shipped range |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for attribute, r in results["best"].items():
         ratio = r["others_max_abs"] / r["target_change"] if r["target_change"] > 0 else math.inf
         lines.append(f"| {attribute} | {r['source']} | {r['layers']} | {r['p10']:.2f} -> {r['p90']:.2f} | "
                      f"{fmt(r['strength_p10_to_p90'], 2)} | {r['strength_range'][0]:g}..{r['strength_range'][1]:g} | "
-                     f"{ratio:.2f} ({r['others_max_attribute']}) | {'met' if r['meets_criterion'] else 'not met'} |")
+                     f"{ratio:.2f} ({r['others_max_attribute']}) | {'met' if r['meets_criterion'] else 'not met'} | "
+                     f"{truth_cell(r)} | {r['shipped_range'][0]:g}..{r['shipped_range'][1]:g} |")
     cond = results.get("conditional")
     if cond:
         lines += ["", f"Conditional manipulation (linear-boundary; pair {cond['pair'][0]} / {cond['pair'][1]}): "
@@ -109,6 +151,11 @@ def table_markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {row['target']} | {row['other']} | {row['leak_unconditional']:.3f} | "
                          f"{row['leak_conditional']:.3f} | {row['reduction']:.0%} | {'yes' if row['met'] else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+def truth_cell(report: dict[str, Any]) -> str:
+    truth = report.get("truth")
+    return f"{truth['ratio']:.1f}x (at +-{truth['strength']:.1f})" if truth else "n/a"
 
 
 def write_docs_section(doc: Path, table: str) -> None:
@@ -134,6 +181,8 @@ def write_docs_section(doc: Path, table: str) -> None:
               help="Also evaluate every source's direction on coarse/middle/fine layers.")
 @click.option("--quick", is_flag=True,
               help="CPU budget: 400 find / 200 eval samples, 5000 PCA samples, no layer search.")
+@click.option("--truth-samples", type=int, default=500, show_default=True,
+              help="Samples per distance to the renderer's true edit (toyfaces classifier only; 0: off).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, default=None, help="Default: 256 on CUDA, 16 on CPU.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -143,7 +192,8 @@ def write_docs_section(doc: Path, table: str) -> None:
               default=ROOT / "plugins" / "directions" / "shipped", show_default=True)
 @click.option("--update-docs", is_flag=True, help="Write the tables into docs/directions.md.")
 def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair: str, find_samples: int,
-         eval_samples: int, pca_samples: int, strengths: str, layer_search: bool, quick: bool, seed: int,
+         eval_samples: int, pca_samples: int, strengths: str, layer_search: bool, quick: bool, truth_samples: int,
+         seed: int,
          batch_size: int | None, device: str, out_dir: Path, shipped: Path, update_docs: bool) -> None:
     """Measure direction sources and write the results, the table and the best directions."""
     import torch
@@ -181,6 +231,22 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         return evaluate_directions(generator, directions, scorer, samples=eval_samples, strengths=eval_strengths,
                                    batch_size=batch, baseline=baseline)
 
+    truth_ref = None
+    if truth_samples > 0 and scorer_spec is None:
+        from plugins.toyfaces import load_classifier
+        from plugins.toyfaces.truth import TruthReference
+
+        truth_ref = TruthReference(generator, load_classifier(dev), truth_samples, batch_size=batch)
+        log(f"truth reference: {truth_samples} samples, generator's own distance {truth_ref.fd_generator:.2f}")
+
+    def measure_truth(report: dict[str, Any], direction: Any) -> None:
+        half = truth_strength(report) if truth_ref is not None else None
+        if half is None:
+            return
+        points = [truth_ref.measure(direction, sign * half) for sign in (1.0, -1.0)]
+        report["truth"] = {"strength": half, "ratio": float(np.mean([p.ratio for p in points])),
+                           "points": [p.to_json() for p in points]}
+
     bank = draw_bank(generator, scorer, find_samples, seed, batch_size=batch)
     log(f"labelled bank: {len(bank)} samples")
     common = {"scorer": scorer, "bank": bank, "generator_spec": spec, "batch_size": batch}
@@ -200,7 +266,15 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         if layer_search:
             directions += [d.with_layers(group) for group in ("coarse", "middle", "fine") for d in directions]
         reports = evaluate(directions)
+        for report, direction in zip(reports, directions):
+            measure_truth(report, direction)
         top_report, top_direction = min(zip(reports, directions), key=lambda rd: rank_key(rd[0]))
+        top_report["shipped_range"] = list(shipped_range(top_report))
+        details = {**top_direction.provenance.details,
+                   "strength_range": {"rule": "+-max(3, ceil(half the strength spanning p10-p90))",
+                                      "strength_p10_to_p90": top_report["strength_p10_to_p90"]}}
+        top_direction = replace(top_direction, strength_range=tuple(top_report["shipped_range"]),
+                                provenance=replace(top_direction.provenance, details=details))
         by_attribute[attribute] = reports
         best[attribute], best_direction[attribute] = top_report, top_direction
         log(f"evaluated {attribute}: best {top_report['source']} ({top_report['layers']}), "
@@ -227,7 +301,9 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         "config": {"generator": spec, "weights_sha256": generator.weights_sha256, "scorer": scorer_name(scorer),
                    "device": dev, "find_samples": find_samples, "eval_samples": eval_samples,
                    "pca_samples": pca_samples, "strengths": eval_strengths, "seed": seed, "sources": names,
-                   "attributes": attrs, "layer_search": layer_search, "torch": torch.__version__},
+                   "attributes": attrs, "layer_search": layer_search, "torch": torch.__version__,
+                   "truth_samples": truth_samples if truth_ref is not None else 0,
+                   "truth_generator_distance": truth_ref.fd_generator if truth_ref is not None else None},
         "by_attribute": by_attribute,
         "best": best,
         "conditional": conditional,

@@ -67,24 +67,6 @@ GRID_COLUMNS, GRID_ROWS = 8, 4
 # ---------------------------------------------------------------- statistics
 
 
-def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets ``[N, D]``.
-
-    d = |mu_a - mu_b|^2 + tr(C_a) + tr(C_b) - 2 tr(sqrtm(C_a C_b)). The trace of the
-    square root is the sum of the square roots of the eigenvalues of C_a C_b (real
-    and >= 0 in exact arithmetic, as the product of two PSD matrices is similar to a
-    PSD one), so no matrix square root (and no scipy) is needed; rounding can leave
-    tiny negative or imaginary parts, which the real part of the principal root drops.
-    """
-    a, b = np.asarray(feats_a, np.float64), np.asarray(feats_b, np.float64)
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    eig = np.linalg.eigvals(cov_a @ cov_b).astype(np.complex128)
-    tr_sqrt = float(np.sqrt(eig).real.sum())
-    d = float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * tr_sqrt)
-    return max(d, 0.0)  # identical sets can round to -1e-12
-
-
 def attribute_report(pred_gen: np.ndarray, pred_ref: np.ndarray) -> list[dict[str, Any]]:
     """Per attribute: renders' vs generated statistics and whether the target is met."""
     from plugins.toyfaces.renderer import ATTRIBUTES
@@ -261,6 +243,7 @@ def main(spec: str, n: int, seed: int, device: str, batch_size: int | None, work
     from engine.devices import pick_torch_device
     from engine.plugins import resolve_generator
     from plugins.toyfaces import load_classifier
+    from plugins.toyfaces.truth import frechet_distance
 
     dev = pick_torch_device(device)
     batch = batch_size or (500 if dev == "cuda" else 32)

@@ -63,3 +63,19 @@ def test_rank_prefers_reachable_edits_over_clean_but_useless_ones() -> None:
     wrong_way = {**base, "target_change": -0.1, "others_max_abs": 0.0, "strength_p10_to_p90": float("nan")}
     ranked = sorted([wrong_way, clean_but_tiny, usable, in_range, meets], key=rank_key)
     assert ranked == [meets, in_range, usable, clean_but_tiny, wrong_way]
+
+
+def test_rank_puts_the_edit_closest_to_the_true_one_first_and_ships_a_reachable_range() -> None:
+    measure = load_script("measure_directions")
+    base = {"meets_criterion": False, "within_range": False, "others_max_abs": 0.1}
+    broken = {**base, "target_change": 0.1, "strength_p10_to_p90": 7.0, "truth": {"ratio": 14.0, "strength": 3.5}}
+    clean = {**base, "target_change": 0.05, "strength_p10_to_p90": 13.0, "truth": {"ratio": 2.5, "strength": 6.5}}
+    unmeasured = {**base, "within_range": True, "target_change": 0.3, "strength_p10_to_p90": 2.5}
+    meets = {**base, "meets_criterion": True, "within_range": True, "target_change": 0.3,
+             "strength_p10_to_p90": 2.5, "truth": {"ratio": 30.0, "strength": 1.25}}
+    assert sorted([unmeasured, broken, clean, meets], key=measure.rank_key) == [meets, clean, broken, unmeasured]
+    # half of 13 standard deviations, rounded up; never below the default 3; capped where truth is measured
+    assert measure.shipped_range(clean) == (-7.0, 7.0)
+    assert measure.shipped_range(meets) == (-3.0, 3.0)
+    assert measure.shipped_range({**clean, "strength_p10_to_p90": 40.0}) == (-12.0, 12.0)
+    assert measure.truth_strength({**clean, "target_change": -0.1}) is None
