@@ -18,16 +18,21 @@ DEVICE=${DEVICE:-auto}
 LOGS=${LOGS:-out/author-logs}
 PRESETS=${PRESETS:-presets}
 mkdir -p "$LOGS"
-# Default strength per preset, in data standard deviations along the direction:
-# enough that applying the preset without --strength visibly makes the edit.
-declare -A DEFAULT_STRENGTH=([smile]=3 [age]=2 [hair_length]=2 [glasses]=3 [beard]=3)
+# Range and default strength come from the direction file: its suggested range is
+# the strength that takes an average face to the attribute's 90th (10th) percentile
+# (scripts/measure_directions.py), and the preset's default is the top of it, so
+# applying it without --strength visibly makes the edit.
+top_of_range() {
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["strength_range"][1])' "$1"
+}
 pids=()
 for name in smile age hair_length glasses beard; do
     resume=()
     [ -d "$PRESETS/$name/.author-state" ] && resume=(--resume)
-    cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$name.json"
+    direction="plugins/directions/shipped/$name.json"
+    cmd=(latentroom author "$name" --direction "$direction"
          --generator toyfaces --steps "$STEPS" --batch-size 32 --seed 0 --device "$DEVICE"
-         --time-limit "$TIME_LIMIT" --variants none --default-strength "${DEFAULT_STRENGTH[$name]}"
+         --time-limit "$TIME_LIMIT" --variants none --default-strength "$(top_of_range "$direction")"
          --force "${resume[@]}" -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=3 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
