@@ -147,9 +147,11 @@ def measure(generator_spec: str | None, direction_path: Path | None, attribute: 
             click.echo(f"{label}: skipped ({exc})", err=True)
             results[label] = {"skipped": str(exc)}
             continue
-        # One untimed batch first: CUDA/cuDNN set-up and allocator growth are paid once per
-        # process, not per image (the projector's 300 steps hid them; a short hybrid did not).
-        inverter.invert(inputs[:batch_size].to(device))
+        if str(device).startswith("cuda"):
+            # One untimed batch first: CUDA/cuDNN set-up and allocator growth are paid once
+            # per process, not per image (300 projector steps hid them; a short hybrid did
+            # not). On the CPU there is no such set-up, and a projector batch costs minutes.
+            inverter.invert(inputs[:batch_size].to(device))
         psnrs, maes, effects, seconds = [], [], [], 0.0
         for start in range(0, n, batch_size):
             x = inputs[start : start + batch_size].to(device)
