@@ -34,7 +34,7 @@ def make_encoder(generator: Any, device: str = "cpu", **options: Any) -> "Encode
 
 
 def make_hybrid(generator: Any, device: str = "cpu", **options: Any) -> "HybridInverter":
-    """``hybrid``: encoder estimate refined by a short projector run (default 30 steps)."""
+    """``hybrid``: encoder estimate refined by a short projector run (default 32 steps)."""
     from plugins.inverters.hybrid import HybridInverter
 
     return HybridInverter(generator, device, **options)
@@ -47,4 +47,4 @@ def register_inverters(register: Callable[..., None]) -> None:
     register("encoder", make_encoder,
              description="e4e-style CNN, one forward pass (weights=PATH; trained per generator)")
     register("hybrid", make_hybrid,
-             description="Encoder estimate refined by a few projector steps (steps=30)")
+             description="Encoder estimate refined by a few projector steps (steps=32)")
