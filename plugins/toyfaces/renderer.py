@@ -23,6 +23,7 @@ __all__ = [
     "AttributeSpec",
     "ATTRIBUTES",
     "ATTRIBUTE_NAMES",
+    "ATTRIBUTE_SPECS",
     "NUISANCE_NAMES",
     "CONTINUOUS",
     "BINARY",
@@ -70,7 +71,7 @@ ATTRIBUTES: tuple[AttributeSpec, ...] = (
 ATTRIBUTE_NAMES: tuple[str, ...] = tuple(a.name for a in ATTRIBUTES)
 CONTINUOUS: tuple[str, ...] = tuple(a.name for a in ATTRIBUTES if a.kind == "continuous")
 BINARY: tuple[str, ...] = tuple(a.name for a in ATTRIBUTES if a.kind == "binary")
-_SPEC = {a.name: a for a in ATTRIBUTES}
+ATTRIBUTE_SPECS: dict[str, AttributeSpec] = {a.name: a for a in ATTRIBUTES}
 
 # Nuisance parameters: vary the images without being attributes. Shapes per sample.
 NUISANCE_NAMES: tuple[str, ...] = (
@@ -181,11 +182,11 @@ def edit(params: Params, attribute: str, amount: float | np.ndarray | None) -> P
     and toggled by ``None``. Every other key is copied unchanged, so rendering the
     result differs from rendering ``params`` only where that attribute shows.
     """
-    if attribute not in _SPEC:
+    if attribute not in ATTRIBUTE_SPECS:
         raise KeyError(f"unknown attribute {attribute!r}; known: {', '.join(ATTRIBUTE_NAMES)}")
     out = {k: v.copy() for k, v in params.items()}
     v = params[attribute].astype(np.float32)
-    if _SPEC[attribute].kind == "binary":
+    if ATTRIBUTE_SPECS[attribute].kind == "binary":
         if amount is None:
             new = 1.0 - v
         else:
@@ -195,7 +196,7 @@ def edit(params: Params, attribute: str, amount: float | np.ndarray | None) -> P
         if amount is None:
             raise ValueError(f"continuous attribute {attribute!r} needs a numeric amount")
         new = v + np.asarray(amount, dtype=np.float32)
-    lo, hi = _SPEC[attribute].range
+    lo, hi = ATTRIBUTE_SPECS[attribute].range
     out[attribute] = np.clip(new, lo, hi).astype(np.float32)
     return out
 

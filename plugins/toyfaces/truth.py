@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from engine.direction import Direction
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES, Params, edit, render, sample_params
+from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 
 SEARCH_STEPS = 40  # bisection steps for a continuous amount: far below any score's noise
 
@@ -55,7 +55,7 @@ def matched_truth_edit(params: Params, attribute: str, delta: float, seed: int =
     move by a fraction: a random subset of the faces without it gains it (with it,
     loses it for a negative ``delta``), as many as ``delta`` asks for.
     """
-    spec = {a.name: a for a in ATTRIBUTES}[attribute]
+    spec = ATTRIBUTE_SPECS[attribute]
     values = params[attribute].astype(np.float64)
     if spec.kind == "binary":
         candidates = np.flatnonzero(values < 0.5) if delta > 0 else np.flatnonzero(values >= 0.5)
