@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -10,9 +13,10 @@ import engine.plugins as plugins
 from engine.direction import Direction, Provenance, layer_groups, parse_layers
 from engine.errors import LatentroomError
 from engine.protocols import DirectionSource, Generator
-from plugins.directions.edit import edit_latents
+from plugins.directions.edit import edit_latents, to_wplus
 from plugins.directions.evaluate import EVAL_SEED, evaluate_directions, render_strip
 from plugins.directions.sampling import SampleBank, draw_bank, sample_w
+from plugins.directions.scoring import training_scores
 from plugins.directions.sources import (
     L2_GRID,
     GANSpace,
@@ -23,6 +27,7 @@ from plugins.directions.sources import (
     choose_l2,
     fit_logistic,
     project_out,
+    response_normals,
     suggest_layers,
 )
 from plugins.directions.testing import (
@@ -304,3 +309,68 @@ def test_optimized_needs_a_differentiable_scorer(world) -> None:
 
     with pytest.raises(LatentroomError, match="differentiable scorer"):
         Optimized().find(generator, "smile", scorer=numbers_only, bank=bank)
+
+
+def test_training_scores_soften_saturated_binary_attributes() -> None:
+    # A classifier far from its boundary: probabilities saturate and their gradient
+    # vanishes; the softened logit keeps a usable one.
+    generator, scorer = planted_world()
+    sharp = replace(scorer, binary=frozenset({"beard"}), sharpness=60.0)
+    ws = to_wplus(sample_w(generator, 64, seed=1), generator.n_latent).requires_grad_(True)
+    column = sharp.attributes.index("beard")
+    probability = sharp.torch_scores(generator.synthesis(ws))[:, column].sum()
+    softened = training_scores(sharp, generator.synthesis(ws), temperature=20.0)
+    (grad_p,) = torch.autograd.grad(probability, [ws])
+    (grad_s,) = torch.autograd.grad(softened[:, column].sum(), [ws])
+    # each sample's own gradient (the samples are independent): for the typical sample
+    # the probability's is nil, the softened score's is not
+    typical_p, typical_s = (g.flatten(1).norm(dim=1).median() for g in (grad_p, grad_s))
+    assert typical_s > 100 * typical_p
+    assert torch.allclose(softened[:, column], torch.sigmoid(sharp.torch_logits(generator.synthesis(ws))[:, column] / 20))
+    # continuous columns are the scores themselves; a scorer without logits is left as it is
+    smile = sharp.attributes.index("smile")
+    assert torch.equal(softened[:, smile], sharp.torch_scores(generator.synthesis(ws))[:, smile])
+    no_logits = SimpleNamespace(attributes=sharp.attributes, binary=sharp.binary, torch_scores=sharp.torch_scores)
+    assert torch.equal(training_scores(no_logits, generator.synthesis(ws), 20.0), sharp.torch_scores(generator.synthesis(ws)))
+
+
+def test_response_normals_are_the_generators_mean_gradient(world) -> None:
+    generator, scorer, bank = world
+    normals = response_normals(generator, scorer, bank.ws[:128], ["hair_length", "glasses"], range(6), batch_size=50)
+    assert cosine(normals["hair_length"], scorer.vectors["hair_length"]) > 0.9999
+    assert cosine(normals["glasses"], scorer.vectors["glasses"]) > 0.9999  # binary: through the softened logit
+    layered = replace(scorer, layers={"smile": (0, 1)})
+    with pytest.raises(LatentroomError, match="'smile' does not respond to any shift of w on layers"):
+        response_normals(generator, layered, bank.ws[:16], ["smile"], [4, 5])
+
+
+def test_response_conditioning_holds_where_the_boundary_is_biased() -> None:
+    # An anisotropic W (as a trained mapping network's): the fitted boundary of
+    # hair_length is tilted towards W's spread, so projecting it out leaves a leak;
+    # projecting out the generator's response leaves none.
+    _, scorer = planted_world()
+    generator = PlantedGenerator(16, 6, spread=np.array([1.0] * 8 + [0.2] * 8))
+    bank = draw_bank(generator, scorer, 2000, seed=0)
+    source = LinearBoundary()
+    plain, by_boundary, by_response = (
+        source.find(generator, "beard", scorer=scorer, bank=bank, **extra)
+        for extra in ({}, {"condition_on": ["hair_length"]},
+                      {"condition_on": ["hair_length"], "condition_by": "response"}))
+    reports = evaluate_directions(generator, [plain, by_boundary, by_response], scorer, samples=200)
+    leak = [abs(r["change"]["hair_length"]) / r["target_change"] for r in reports]
+    assert leak[2] < 0.01 * leak[0] and leak[2] < 0.1 * leak[1] and leak[1] < leak[0]
+    assert by_response.provenance.parameters["condition_by"] == "response"
+    assert abs(by_response.provenance.details["conditioned_on"]["hair_length"]["cosine_after"]) < 1e-9
+
+
+def test_condition_by_is_checked(world) -> None:
+    generator, scorer, bank = world
+    with pytest.raises(LatentroomError, match="condition_by must be 'boundary' or 'response', got 'both'"):
+        LinearBoundary().find(generator, "beard", scorer=scorer, bank=bank, condition_by="both")
+
+    def numbers_only(images: torch.Tensor) -> dict[str, np.ndarray]:
+        return scorer(images)
+
+    with pytest.raises(LatentroomError, match="response conditioning needs a differentiable scorer"):
+        MeanDifference().find(generator, "beard", scorer=numbers_only, bank=bank, condition_on=["hair_length"],
+                              condition_by="response")

@@ -9,9 +9,16 @@ tensor ``[B, 3, H, W]`` in ``[-1, 1]`` and ``scores`` is either
 
 Optional attributes: ``name`` (recorded in provenance), ``binary`` (names of
 yes/no attributes, scored as probabilities: sources then split samples at 0.5 instead
-of taking the top and bottom of the ranking) and ``torch_scores(images) -> Tensor
+of taking the top and bottom of the ranking), ``torch_scores(images) -> Tensor
 [B, A]``, the same scores as a differentiable tensor in ``attributes`` order (the
-``optimized`` source trains through it).
+``optimized`` source and response conditioning train through it), and
+``torch_logits(images)``, the same with the binary columns as logits.
+
+A classifier's probability is flat far from its decision boundary (the toyfaces
+classifier's beard logits sit near +-10, where the probability's gradient is 1e-4 of
+its value at the boundary), so gradients of probabilities vanish for almost every
+sample. :func:`training_scores` therefore softens binary columns to
+``sigmoid(logit / temperature)`` when the scorer offers logits.
 
 The default scorer is the toyfaces attribute classifier. Anything else is named on
 the command line as ``--scorer module:factory``, where ``factory(device)`` returns a
@@ -45,6 +52,21 @@ def scorer_name(scorer: Any) -> str:
 
 def binary_attributes(scorer: Any) -> frozenset[str]:
     return frozenset(getattr(scorer, "binary", ()) or ())
+
+
+def training_scores(scorer: Any, images: "torch.Tensor", temperature: float) -> "torch.Tensor":
+    """Differentiable scores ``[B, A]`` in ``scorer.attributes`` order to train through:
+    continuous columns as ``torch_scores`` gives them; binary columns, when the scorer
+    has ``torch_logits``, as ``sigmoid(logit / temperature)`` (else its probabilities)."""
+    import torch
+
+    logits = getattr(scorer, "torch_logits", None)
+    binary = binary_attributes(scorer)
+    if logits is None or not binary:
+        return scorer.torch_scores(images)
+    raw = logits(images)
+    is_binary = torch.tensor([name in binary for name in scorer.attributes], device=raw.device)
+    return torch.where(is_binary, torch.sigmoid(raw / temperature), raw)
 
 
 def score_images(scorer: Callable[..., Any], images: "torch.Tensor") -> Scores:
@@ -92,10 +114,13 @@ class ToyfacesScorer:
         return self.model.predict(images)
 
     def torch_scores(self, images: "torch.Tensor") -> "torch.Tensor":
+        return self.model.to_scores(self.torch_logits(images))
+
+    def torch_logits(self, images: "torch.Tensor") -> "torch.Tensor":
         from plugins.toyfaces.classifier import images_to_tensor
 
-        self.model.eval()
-        return self.model.to_scores(self.model(images_to_tensor(images, next(self.model.parameters()).device)))
+        self.model.eval()  # the classifier's own outputs: binary columns are logits
+        return self.model(images_to_tensor(images, next(self.model.parameters()).device))
 
 
 def _load_toyfaces_classifier(device: str) -> Any:

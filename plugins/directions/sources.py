@@ -32,12 +32,13 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 import torch
 
-from engine.direction import DEFAULT_STRENGTH_RANGE, Direction, Provenance, layer_groups, parse_layers
+from engine.direction import (DEFAULT_STRENGTH_RANGE, Direction, Provenance, format_layers, layer_groups,
+                              parse_layers)
 from engine.errors import LatentroomError
 from engine.protocols import Generator
 from plugins.directions.edit import edit_latents, to_wplus
 from plugins.directions.sampling import DEFAULT_BATCH, SampleBank, draw_bank, render_and_score, sample_w, std_along
-from plugins.directions.scoring import resolve_scorer, scorer_name
+from plugins.directions.scoring import binary_attributes, resolve_scorer, scorer_name, training_scores
 
 COMMON_DEFAULTS: dict[str, Any] = {
     "samples": 2000,
@@ -48,6 +49,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "strength_range": DEFAULT_STRENGTH_RANGE,
     "condition_on": (),
 }
+# Bank samples whose mean gradient gives a response normal (condition_by="response").
+RESPONSE_SAMPLES = 512
 # Objects, not settings: used but not recorded in the provenance parameters.
 _RUNTIME = ("scorer", "bank", "generator_spec")
 
@@ -102,6 +105,8 @@ class DirectionSourceBase:
         condition_on = _names(merged["condition_on"])
         if attribute in condition_on:
             raise LatentroomError(f"cannot condition '{attribute}' on itself")
+        if merged.get("condition_by", "boundary") not in ("boundary", "response"):
+            raise LatentroomError(f"condition_by must be 'boundary' or 'response', got {merged['condition_by']!r}")
         if condition_on and not self.supports_conditioning:
             raise LatentroomError(f"direction source '{self.name}' does not support condition_on "
                                   "(use mean-difference or linear-boundary)")
@@ -136,7 +141,16 @@ class DirectionSourceBase:
         raise NotImplementedError
 
     def _condition(self, ctx: FindContext, vector: np.ndarray, others: Sequence[str]) -> np.ndarray:
-        normals = {name: self.normal(ctx.bank(), name, ctx.params, ctx.details) for name in others}
+        mode = ctx.params.get("condition_by", "boundary")
+        if mode == "boundary":
+            normals = {name: self.normal(ctx.bank(), name, ctx.params, ctx.details) for name in others}
+        else:  # "response"; find() refused anything else
+            bank, layer_spec, n_latent = ctx.bank(), ctx.params["layers"], ctx.generator.n_latent
+            for name in others:
+                bank.attribute(name)  # unknown attributes fail with the known ones listed
+            layers = range(n_latent) if layer_spec == "auto" else parse_layers(layer_spec, n_latent)
+            normals = response_normals(ctx.generator, ctx.scorer, bank.ws[:RESPONSE_SAMPLES], others, layers,
+                                       batch_size=int(ctx.params["batch_size"]))
         target = vector / np.linalg.norm(vector)
         conditioned = project_out(target, list(normals.values()))
         ctx.details["conditioned_on"] = {
@@ -203,12 +217,12 @@ def project_out(vector: np.ndarray, normals: Sequence[np.ndarray]) -> np.ndarray
 class MeanDifference(DirectionSourceBase):
     """Mean ``w`` of the high group minus that of the low group, normalised.
 
-    Extra parameter: ``fraction`` (0.3): top and bottom share taken for continuous
-    attributes.
+    Extra parameters: ``fraction`` (0.3): top and bottom share taken for continuous
+    attributes; ``condition_by`` as for the linear boundary.
     """
 
     name = "mean-difference"
-    defaults = {"fraction": 0.3}
+    defaults = {"fraction": 0.3, "condition_by": "boundary"}
     supports_conditioning = True
 
     def vector(self, ctx: FindContext) -> np.ndarray:
@@ -229,16 +243,21 @@ class LinearBoundary(DirectionSourceBase):
 
     ``condition_on=[...]`` projects the other attributes' normals out (conditional
     manipulation), so moving along the result leaves those attributes unchanged to
-    first order.
+    first order. With ``condition_by="boundary"`` (the default, InterFaceGAN's way)
+    the normals are the other attributes' boundaries: their *linear read-out* from
+    ``w`` stays put. With ``condition_by="response"`` they are the directions in which
+    the generator's images change those attributes fastest (:func:`response_normals`,
+    needs a differentiable scorer): what the scorer sees in the images stays put, to
+    first order, even where the read-out and the generator's response differ.
 
     Extra parameters: ``fraction`` (0.3) as in mean-difference; ``l2`` ("cv"): ridge
     strength on standardised ``w``, a number or ``"cv"`` to pick it from
     :data:`L2_GRID` by 5-fold cross-validation on the bank (the choice is recorded in
-    the direction's provenance details).
+    the direction's provenance details); ``condition_by`` ("boundary").
     """
 
     name = "linear-boundary"
-    defaults = {"fraction": 0.3, "l2": "cv"}
+    defaults = {"fraction": 0.3, "l2": "cv", "condition_by": "boundary"}
     supports_conditioning = True
 
     def vector(self, ctx: FindContext) -> np.ndarray:
@@ -526,22 +545,23 @@ class Optimized(DirectionSourceBase):
     the generator actually makes them. It starts from the mean difference.
 
     Needs a scorer with ``torch_scores(images) -> Tensor [B, A]`` (differentiable, in
-    the order of its ``attributes``); the toyfaces classifier has one.
+    the order of its ``attributes``); the toyfaces classifier has one. Binary
+    attributes are trained on ``sigmoid(logit / binary_temperature)`` when the scorer
+    also has ``torch_logits`` (see :func:`plugins.directions.scoring.training_scores`):
+    a saturated probability has no gradient to follow.
 
     Extra parameters: ``steps`` (200), ``lr`` (0.01), ``step`` (2.0: edit size in
     standard deviations along ``d`` during training), ``others_weight`` (0.5),
-    ``fraction`` (0.3, for the mean-difference start). Samples come from the bank;
-    ``batch_size`` latents per step.
+    ``binary_temperature`` (5.0), ``fraction`` (0.3, for the mean-difference start).
+    Samples come from the bank; ``batch_size`` latents per step.
     """
 
     name = "optimized"
-    defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "others_weight": 0.5, "fraction": 0.3}
+    defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "others_weight": 0.5, "binary_temperature": 5.0,
+                "fraction": 0.3}
 
     def vector(self, ctx: FindContext) -> np.ndarray:
-        torch_scores = getattr(ctx.scorer, "torch_scores", None)
-        if torch_scores is None:
-            raise LatentroomError(f"direction source 'optimized' needs a differentiable scorer (one with "
-                                  f"torch_scores); {scorer_name(ctx.scorer)} has none")
+        _require_differentiable(ctx.scorer, "direction source 'optimized'")
         bank = ctx.bank()
         bank.attribute(ctx.attribute)  # unknown attributes fail here, with the known ones listed
         names = list(ctx.scorer.attributes)
@@ -552,21 +572,21 @@ class Optimized(DirectionSourceBase):
         layer_spec = p["layers"]
         layers = range(n_latent) if layer_spec == "auto" else parse_layers(layer_spec, n_latent)
         device = torch.device(generator.device)
-        mask = torch.zeros(1, n_latent, 1, device=device)
-        mask[:, list(layers)] = 1.0
+        mask = _layer_mask(n_latent, layers, device)
         ws = torch.from_numpy(bank.ws).float()
         start = MeanDifference(fraction=p["fraction"]).normal(bank, ctx.attribute)
         d = torch.tensor(start, dtype=torch.float32, requires_grad=True)
         optimizer = torch.optim.Adam([d], lr=float(p["lr"]))
         batch = min(int(p["batch_size"]), len(ws))
         draw = torch.Generator().manual_seed(int(p["seed"]))
+        temperature = float(p["binary_temperature"])
         history = []
         for _ in range(int(p["steps"])):
             unit = d / d.norm()
             offset = float(p["step"]) * (ws @ unit).std() * unit  # one sd of the bank along d
             base = to_wplus(ws[torch.randint(len(ws), (batch,), generator=draw)], n_latent).to(device)
             moved = base + mask * offset.to(device)
-            scores = torch_scores(generator.synthesis(torch.cat([base, moved])).float())
+            scores = training_scores(ctx.scorer, generator.synthesis(torch.cat([base, moved])).float(), temperature)
             change = scores[batch:] - scores[:batch]
             gain = change[:, target].mean()
             leak = change[:, others].abs().mean(0).sum()
@@ -580,11 +600,57 @@ class Optimized(DirectionSourceBase):
             "cosine_with_start": float(np.dot(start, (d / d.norm()).detach().numpy())),
             "first_gain_leak": list(history[0]) if history else None,
             "last_gain_leak": [float(v) for v in np.mean(history[-10:], axis=0)] if history else None,
+            "binary_softened": hasattr(ctx.scorer, "torch_logits") and bool(binary_attributes(ctx.scorer)),
         }
         return (d / d.norm()).detach().double().numpy()
 
 
+def response_normals(generator: Generator, scorer: Any, ws: np.ndarray, attributes: Sequence[str],
+                     layers: Sequence[int], temperature: float = 5.0,
+                     batch_size: int = DEFAULT_BATCH) -> dict[str, np.ndarray]:
+    """For each attribute, the unit direction in W along which the generator's images
+    change it fastest on average: the mean over ``ws`` of the gradient of its training
+    score (:func:`~plugins.directions.scoring.training_scores`) with respect to a shift
+    of ``w`` on ``layers``."""
+    _require_differentiable(scorer, "response conditioning")
+    names = list(scorer.attributes)
+    columns = [names.index(a) for a in attributes]
+    device = torch.device(generator.device)
+    mask = _layer_mask(generator.n_latent, layers, device)
+    total = torch.zeros(len(columns), generator.style_dim, dtype=torch.float64)
+    latents = torch.from_numpy(np.asarray(ws)).float()
+    for i in range(0, len(latents), batch_size):
+        base = to_wplus(latents[i : i + batch_size], generator.n_latent).to(device)
+        # The gradient with respect to one shift shared by the batch is the sum of the
+        # per-sample gradients: one backward pass per attribute, not per sample.
+        shift = torch.zeros(generator.style_dim, device=device, requires_grad=True)
+        scores = training_scores(scorer, generator.synthesis(base + mask * shift).float(), temperature)
+        for row, column in enumerate(columns):
+            (grad,) = torch.autograd.grad(scores[:, column].sum(), [shift], retain_graph=row < len(columns) - 1)
+            total[row] += grad.double().cpu()
+    out = {}
+    for row, name in enumerate(attributes):
+        norm = float(total[row].norm())
+        if norm < 1e-12:
+            raise LatentroomError(f"'{name}' does not respond to any shift of w on layers "
+                                  f"{format_layers(layers, generator.n_latent)}: nothing to condition on")
+        out[name] = (total[row] / norm).numpy()
+    return out
+
+
 # ---------------------------------------------------------------------------- helpers
+
+
+def _require_differentiable(scorer: Any, what: str) -> None:
+    if getattr(scorer, "torch_scores", None) is None:
+        raise LatentroomError(f"{what} needs a differentiable scorer (one with torch_scores); "
+                              f"{scorer_name(scorer)} has none")
+
+
+def _layer_mask(n_latent: int, layers: Sequence[int], device: torch.device) -> torch.Tensor:
+    mask = torch.zeros(1, n_latent, 1, device=device)
+    mask[:, list(layers)] = 1.0
+    return mask
 
 
 def _names(value: Any) -> tuple[str, ...]:

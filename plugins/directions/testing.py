@@ -23,18 +23,22 @@ PIXEL_SCALE = 8.0  # latents are stored divided by this, so pixels stay roughly 
 
 
 class PlantedGenerator:
-    """A toy generator whose images encode their own W+ latent."""
+    """A toy generator whose images encode their own W+ latent. ``w = z * spread``:
+    isotropic by default; a ``spread`` of per-coordinate standard deviations makes W
+    anisotropic, as a trained mapping network's is."""
 
     weights_sha256 = None
 
-    def __init__(self, style_dim: int = 16, n_latent: int = 6, device: str = "cpu") -> None:
+    def __init__(self, style_dim: int = 16, n_latent: int = 6, device: str = "cpu",
+                 spread: np.ndarray | None = None) -> None:
         self.style_dim = style_dim
         self.n_latent = n_latent
         self.size = int(np.ceil(np.sqrt(style_dim * n_latent / 3)))
         self.device = torch.device(device)
+        self.spread = torch.ones(style_dim) if spread is None else torch.as_tensor(spread, dtype=torch.float32)
 
     def mapping(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
-        return truncation * z.to(self.device).float()
+        return truncation * z.to(self.device).float() * self.spread.to(self.device)
 
     def mean_latent(self) -> torch.Tensor:
         return torch.zeros(self.style_dim, device=self.device)
@@ -57,29 +61,39 @@ def unit_vectors(style_dim: int, count: int, seed: int = 0) -> np.ndarray:
 @dataclass
 class PlantedScorer:
     """Attribute ``a`` = mean over ``layers[a]`` of ``ws[:, layer] @ vectors[a]``;
-    attributes named in ``binary`` are reported as ``sigmoid(3 * that)``."""
+    attributes named in ``binary`` are reported as ``sigmoid(sharpness * that)``, a
+    probability that saturates away from zero when ``sharpness`` is large (as a
+    trained classifier's does)."""
 
     vectors: Mapping[str, np.ndarray]
     style_dim: int
     n_latent: int
     layers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     binary: frozenset[str] = frozenset()
+    sharpness: float = 3.0
     name: str = "planted"
 
     @property
     def attributes(self) -> tuple[str, ...]:
         return tuple(self.vectors)
 
-    def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
-        """``[B, A]`` in ``attributes`` order, differentiable (float64)."""
+    def torch_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """``[B, A]`` in ``attributes`` order, differentiable (float64); binary columns
+        as logits."""
         flat = images.reshape(images.shape[0], -1)[:, : self.n_latent * self.style_dim]
         ws = flat.double().reshape(-1, self.n_latent, self.style_dim) * PIXEL_SCALE
         columns = []
         for name, vector in self.vectors.items():
             layers = list(self.layers.get(name, range(self.n_latent)))
             value = (ws[:, layers] @ torch.as_tensor(np.asarray(vector), dtype=ws.dtype, device=ws.device)).mean(1)
-            columns.append(torch.sigmoid(3 * value) if name in self.binary else value)
+            columns.append(self.sharpness * value if name in self.binary else value)
         return torch.stack(columns, dim=1)
+
+    def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
+        """As :meth:`torch_logits` with the binary columns as probabilities."""
+        raw = self.torch_logits(images)
+        is_binary = torch.tensor([name in self.binary for name in self.attributes], device=raw.device)
+        return torch.where(is_binary, torch.sigmoid(raw), raw)
 
     def __call__(self, images: torch.Tensor) -> dict[str, np.ndarray]:
         with torch.no_grad():
