@@ -38,14 +38,21 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
     assert {(r["source"], r["layers"]) for r in rows} >= {("sefa", "fine"), ("ganspace", "coarse")}
     assert {r["source"] for r in results["by_attribute"]["redness"]} == {
         "mean-difference", "linear-boundary", "ganspace", "sefa", "optimized"}
-    assert [row["target"] for row in results["conditional"]["rows"]] == ["redness", "greenness"]
+    assert [(row["target"], row["condition_by"]) for row in results["conditional"]["rows"]] == [
+        ("redness", "boundary"), ("redness", "response"), ("greenness", "boundary"), ("greenness", "response")]
+    # no renderer truth for this scorer: the finders' default range ships, checked as it is
+    assert results["best"]["brightness"]["shipped_range"] == [-3.0, 3.0]
+    assert "realism_high" not in results["best"]["brightness"]
     table = (out / "directions_table.md").read_text()
     assert "| brightness | sefa |" in table and "Conditional manipulation" in table
     updated = (tmp_path / "docs" / "directions.md").read_text()
     assert "pending" not in updated and table.strip() in updated and updated.endswith("tail\n")
     shipped_names = sorted(p.name for p in shipped.glob("*.json"))
-    assert shipped_names == ["brightness.json", "greenness-keep-redness.json", "redness-keep-greenness.json",
-                             "redness.json"]
+    assert shipped_names == ["brightness.json", "greenness-keep-redness-by-response.json",
+                             "greenness-keep-redness.json", "redness-keep-greenness-by-response.json",
+                             "redness-keep-greenness.json", "redness.json"]
+    by_response = Direction.load(shipped / "redness-keep-greenness-by-response.json")
+    assert by_response.provenance.parameters["condition_by"] == "response"
     best = Direction.load(shipped / "brightness.json")
     assert best.provenance.generator == f"stylegan2:{checkpoint}"
     assert best.layer_spec == results["best"]["brightness"]["layers"]
@@ -65,7 +72,7 @@ def test_rank_prefers_reachable_edits_over_clean_but_useless_ones() -> None:
     assert ranked == [meets, in_range, usable, clean_but_tiny, wrong_way]
 
 
-def test_rank_puts_the_edit_closest_to_the_true_one_first_and_ships_a_reachable_range() -> None:
+def test_rank_puts_the_edit_closest_to_the_true_one_first() -> None:
     measure = load_script("measure_directions")
     base = {"meets_criterion": False, "within_range": False, "others_max_abs": 0.1}
     broken = {**base, "target_change": 0.1, "strength_p10_to_p90": 7.0, "truth": {"ratio": 14.0, "strength": 3.5}}
@@ -74,8 +81,32 @@ def test_rank_puts_the_edit_closest_to_the_true_one_first_and_ships_a_reachable_
     meets = {**base, "meets_criterion": True, "within_range": True, "target_change": 0.3,
              "strength_p10_to_p90": 2.5, "truth": {"ratio": 30.0, "strength": 1.25}}
     assert sorted([unmeasured, broken, clean, meets], key=measure.rank_key) == [meets, clean, broken, unmeasured]
-    # half of 13 standard deviations, rounded up; never below the default 3; capped where truth is measured
-    assert measure.shipped_range(clean) == (-7.0, 7.0)
-    assert measure.shipped_range(meets) == (-3.0, 3.0)
-    assert measure.shipped_range({**clean, "strength_p10_to_p90": 40.0}) == (-12.0, 12.0)
+    assert measure.truth_strength(clean) == 6.5
+    assert measure.truth_strength({**clean, "strength_p10_to_p90": 40.0}) == measure.TRUTH_MAX_STRENGTH
     assert measure.truth_strength({**clean, "target_change": -0.1}) is None
+
+
+def test_realistic_reach_stops_at_the_first_strength_past_the_limit() -> None:
+    measure = load_script("measure_directions")
+    asked: list[float] = []
+
+    def ratio_at(strength: float) -> float:
+        asked.append(strength)
+        return {1.0: 1.1, 2.0: 1.4, 3.0: 1.9, 4.0: 2.6, 6.0: 1.5}.get(strength, 9.0)
+
+    reach, points = measure.realistic_reach(ratio_at, grid=(1.0, 2.0, 3.0, 4.0, 6.0), limit=2.0)
+    # 6 would pass again, but the range must be realistic at every strength inside it
+    assert reach == 3.0 and asked == [1.0, 2.0, 3.0, 4.0]
+    assert points[-1] == {"strength": 4.0, "ratio": 2.6}
+    # even the first step too far: the floor of the grid, with the failure on record
+    reach, points = measure.realistic_reach(lambda s: 5.0, grid=(1.0, 2.0), limit=2.0)
+    assert reach == 1.0 and points == [{"strength": 1.0, "ratio": 5.0}]
+
+
+def test_criterion_is_checked_against_the_given_range_on_both_sides() -> None:
+    measure = load_script("measure_directions")
+    report = {"isolated": True, "strength_p10_to_p90": 7.5}
+    assert not measure.criterion_at(report, (-3.0, 3.0))
+    assert measure.criterion_at(report, (-8.0, 8.0))
+    assert not measure.criterion_at(report, (-6.0, 12.0))  # the way down must reach too
+    assert not measure.criterion_at({**report, "isolated": False}, (-8.0, 8.0))
