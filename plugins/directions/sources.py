@@ -26,6 +26,7 @@ Source-specific parameters are listed on each class.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
@@ -49,6 +50,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "strength_range": DEFAULT_STRENGTH_RANGE,
     "condition_on": (),
 }
+# Smallest gain the optimized source takes a log of (scores are on a 0-1 scale).
+GAIN_FLOOR = 1e-4
 # Bank samples whose mean gradient gives a response normal (condition_by="response").
 RESPONSE_SAMPLES = 512
 # Objects, not settings: used but not recorded in the provenance parameters.
@@ -534,10 +537,17 @@ def suggest_layers(generator: Generator, scorer: Callable[..., Any], vector: np.
 
 
 class Optimized(DirectionSourceBase):
-    """A unit direction trained through the generator and a differentiable scorer:
-    Adam on ``d`` maximises the target attribute's mean change when every sample
-    moves ``step`` standard deviations along ``d`` (on the direction's layers), minus
-    ``others_weight`` times the summed mean absolute change of every other attribute.
+    """A unit direction trained through the generator and a differentiable scorer.
+
+    Every step moves ``batch_size`` bank samples ``step`` standard deviations along
+    ``d`` (on the direction's layers) and measures the target attribute's mean change
+    (the gain) and every other attribute's mean absolute change (its leak). Adam on
+    ``d`` minimises ``-log(gain) + others_weight * sum(relu(leak / gain - isolation))``:
+    as much gain as possible while each leak stays below ``isolation`` times the gain.
+    Both terms are ratios or logs, so shrinking the edit (moving ``d`` to where W
+    hardly varies) does not lower the loss; a difference ``leak - gain`` is lowered
+    by it, and when the start leaks more than it gains, an edit that does nothing
+    wins.
 
     The sampling sources read the attribute *linearly* off ``w``; where the generator's
     W is entangled, what moves along such a direction is not what was read. This
@@ -551,14 +561,15 @@ class Optimized(DirectionSourceBase):
     a saturated probability has no gradient to follow.
 
     Extra parameters: ``steps`` (200), ``lr`` (0.01), ``step`` (2.0: edit size in
-    standard deviations along ``d`` during training), ``others_weight`` (0.5),
-    ``binary_temperature`` (5.0), ``fraction`` (0.3, for the mean-difference start).
-    Samples come from the bank; ``batch_size`` latents per step.
+    standard deviations along ``d`` during training), ``isolation`` (0.15, below the
+    acceptance criterion's 0.25), ``others_weight`` (10), ``binary_temperature``
+    (5.0), ``fraction`` (0.3, for the mean-difference start). Samples come from the
+    bank; ``batch_size`` latents per step.
     """
 
     name = "optimized"
-    defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "others_weight": 0.5, "binary_temperature": 5.0,
-                "fraction": 0.3}
+    defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "isolation": 0.15, "others_weight": 10.0,
+                "binary_temperature": 5.0, "fraction": 0.3}
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         _require_differentiable(ctx.scorer, "direction source 'optimized'")
@@ -589,8 +600,10 @@ class Optimized(DirectionSourceBase):
             scores = training_scores(ctx.scorer, generator.synthesis(torch.cat([base, moved])).float(), temperature)
             change = scores[batch:] - scores[:batch]
             gain = change[:, target].mean()
-            leak = change[:, others].abs().mean(0).sum()
-            loss = float(p["others_weight"]) * leak - gain
+            leaks = change[:, others].abs().mean(0)
+            excess = torch.relu(leaks / gain.clamp_min(GAIN_FLOOR) - float(p["isolation"])).sum()
+            loss = float(p["others_weight"]) * excess - _log_gain(gain)
+            leak = leaks.sum()
             # Gradients for d only: the generator's and scorer's parameters stay untouched.
             (grad,) = torch.autograd.grad(loss, [d])
             d.grad = grad
@@ -639,6 +652,13 @@ def response_normals(generator: Generator, scorer: Any, ws: np.ndarray, attribut
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _log_gain(gain: torch.Tensor) -> torch.Tensor:
+    """``log(gain)``, continued below ``GAIN_FLOOR`` by its tangent there: a gain that
+    went to zero or below has no log, yet must still be pushed back up."""
+    tangent = math.log(GAIN_FLOOR) + (gain - GAIN_FLOOR) / GAIN_FLOOR
+    return torch.where(gain > GAIN_FLOOR, torch.log(gain.clamp_min(GAIN_FLOOR)), tangent)
 
 
 def _require_differentiable(scorer: Any, what: str) -> None:
