@@ -20,7 +20,7 @@ breaks; this distance does not, so it ranks the candidates: the best direction p
 attribute is the one meeting the criterion, else the one landing closest to the true
 edit.
 
-The shipped direction's suggested range is then measured, not assumed: its *realistic
+The best direction's suggested range is then measured, not assumed: its *realistic
 range* reaches, on each side, the largest strength of ``REALISM_GRID`` up to which
 every step stays within ``REALISM_LIMIT`` times the generator's own distance from
 the renders. The rule does not look at the strength the attribute needs; the
@@ -33,8 +33,10 @@ conditioning, both ways: projecting out the other attribute's boundary
 images change it fastest).
 
 Outputs: ``OUT/directions.json`` (every report), ``OUT/directions_table.md``, the best
-directions in ``--shipped`` (NAME.json + NAME.npy), and with ``--update-docs`` the
-Measurements section of docs/directions.md (between its marker comments).
+and the conditioned directions in ``OUT/files`` (NAME.json + NAME.npy), with ``--ship``
+also in ``--shipped`` (replacing the files the bundled presets were authored from:
+re-author them after), and with ``--update-docs`` the Measurements section of
+docs/directions.md (between its marker comments).
 
 Usage (trained toyfaces generator, CUDA)::
 
@@ -45,7 +47,7 @@ Dry run on a random StyleGAN2 with a pixel-statistics scorer (CPU, about a minut
     python scripts/measure_directions.py --generator stylegan2:tiny.pt \\
         --scorer plugins.directions.testing:image_stats_scorer \\
         --attributes brightness,redness,left_right --pair redness,greenness \\
-        --quick --out-dir /tmp/measure --shipped /tmp/measure/shipped
+        --quick --out-dir /tmp/measure
 """
 
 from __future__ import annotations
@@ -160,23 +162,24 @@ def table_markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {attribute} | {r['source']} | {r['layers']} | {fmt(r['target_change'])} | "
                          f"{r['others_mean_abs']:.3f} | {worst} | {fmt(r['strength_p10_to_p90'], 2)} | "
                          f"{truth_cell(r)} |")
-    lines += ["", "Best direction per attribute (shipped), against the acceptance criterion: a strength inside "
-              "the suggested range moves the attribute from its 10th to its 90th percentile, and every other "
-              "attribute moves less than 25 % as much. Checked at the finders' default range and at the shipped "
-              "range" + (f" (realistic: every step within {REALISM_LIMIT:g}x the generator's own distance from the "
-                         "true edit; the distances at the shipped ends in brackets)" if cfg.get("truth_samples")
-                         else "") + ".", "",
+    lines += ["", "Best direction per attribute, against the acceptance criterion: a strength inside the "
+              "suggested range moves the attribute from its 10th to its 90th percentile, and every other "
+              "attribute moves less than 25 % as much. Checked at the finders' default range and at the range "
+              "written into the direction file" + (
+                  f", its realistic range (every step within {REALISM_LIMIT:g}x the generator's own distance from "
+                  "the true edit; the distances at its ends in brackets)" if cfg.get("truth_samples") else "") + ".",
+              "",
               "| attribute | best | layers | p10 -> p90 | needs strength | worst other / target "
-              "| distance to true edit | criterion at default range | shipped range | criterion at shipped range |",
+              "| distance to true edit | criterion at default range | suggested range | criterion at suggested range |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for attribute, r in results["best"].items():
         ratio = r["others_max_abs"] / r["target_change"] if r["target_change"] > 0 else math.inf
-        low, high = r["shipped_range"]
+        low, high = r["suggested_range"]
         lines.append(f"| {attribute} | {r['source']} | {r['layers']} | {r['p10']:.2f} -> {r['p90']:.2f} | "
                      f"{fmt(r['strength_p10_to_p90'], 2)} | {ratio:.2f} ({r['others_max_attribute']}) | "
                      f"{truth_cell(r)} | {met(r['meets_criterion'])} at {r['strength_range'][0]:g}..."
                      f"{r['strength_range'][1]:g} | {low:g}..{high:g}{realism_ends(r)} | "
-                     f"{met(r['meets_criterion_shipped'])} |")
+                     f"{met(r['meets_criterion_suggested'])} |")
     cond = results.get("conditional")
     if cond:
         lines += ["", f"Conditional manipulation (linear-boundary; pair {cond['pair'][0]} / {cond['pair'][1]}): "
@@ -205,7 +208,7 @@ def realism_ends(report: dict[str, Any]) -> str:
         return ""
     ends = []
     for side in ("low", "high"):
-        reach = abs(report["shipped_range"][0 if side == "low" else 1])
+        reach = abs(report["suggested_range"][0 if side == "low" else 1])
         ends += [p["ratio"] for p in report[f"realism_{side}"] if p["strength"] == reach]
     return " (" + " / ".join(f"{r:.1f}x" for r in ends) + ")"
 
@@ -247,11 +250,13 @@ def write_docs_section(doc: Path, table: str) -> None:
               show_default=True)
 @click.option("--shipped", type=click.Path(file_okay=False, path_type=Path),
               default=ROOT / "plugins" / "directions" / "shipped", show_default=True)
+@click.option("--ship", is_flag=True, help="Also write the directions into --shipped (then re-author the presets).")
 @click.option("--update-docs", is_flag=True, help="Write the tables into docs/directions.md.")
 def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair: str, find_samples: int,
          eval_samples: int, pca_samples: int, strengths: str, layer_search: bool, quick: bool, truth_samples: int,
          seed: int,
-         batch_size: int | None, device: str, out_dir: Path, shipped: Path, update_docs: bool) -> None:
+         batch_size: int | None, device: str, out_dir: Path, shipped: Path, ship: bool,
+         update_docs: bool) -> None:
     """Measure direction sources and write the results, the table and the best directions."""
     import torch
 
@@ -331,26 +336,26 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
             for side, sign in (("high", 1.0), ("low", -1.0)):
                 reach[side], top_report[f"realism_{side}"] = realistic_reach(
                     lambda strength: truth_ref.measure(top_direction, sign * strength).ratio)
-            shipped_range = (-reach["low"], reach["high"])
+            realistic = (-reach["low"], reach["high"])
             rule = (f"each side: the largest strength of {list(REALISM_GRID)} up to which the edit stays within "
                     f"{REALISM_LIMIT:g}x the generator's own distance from the renders of the renderer's true edit")
             details = {**top_direction.provenance.details,
                        "strength_range": {"rule": rule, "realism_high": top_report["realism_high"],
                                           "realism_low": top_report["realism_low"],
                                           "strength_p10_to_p90": top_report["strength_p10_to_p90"]}}
-            top_direction = replace(top_direction, strength_range=shipped_range,
+            top_direction = replace(top_direction, strength_range=realistic,
                                     provenance=replace(top_direction.provenance, details=details))
-        top_report["shipped_range"] = list(top_direction.strength_range)
-        top_report["meets_criterion_shipped"] = criterion_at(top_report, top_direction.strength_range)
+        top_report["suggested_range"] = list(top_direction.strength_range)
+        top_report["meets_criterion_suggested"] = criterion_at(top_report, top_direction.strength_range)
         by_attribute[attribute] = reports
         best[attribute], best_direction[attribute] = top_report, top_direction
         log(f"evaluated {attribute}: best {top_report['source']} ({top_report['layers']}), "
             f"criterion {'met' if top_report['meets_criterion'] else 'not met'}")
 
-    conditional = None
+    conditional, cond_directions = None, {}
     if len(pair_attrs) == 2:
         lb = get_direction_source("linear-boundary").value()
-        rows, cond_directions = [], {}
+        rows = []
         for target, other in (pair_attrs, pair_attrs[::-1]):
             plain = lb.find(generator, target, **common)
             conditioned = [lb.find(generator, target, condition_on=[other], condition_by=mode, **common)
@@ -384,17 +389,16 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     table = table_markdown(results)
     atomic_write_text(out_dir / "directions.json", json.dumps(results, indent=2, default=float) + "\n")
     atomic_write_text(out_dir / "directions_table.md", table)
-    for attribute, direction in best_direction.items():
-        direction.save(shipped / attribute)
-    if conditional:
-        for name, direction in cond_directions.items():
-            direction.save(shipped / name)
+    files = {**best_direction, **cond_directions}
+    for target in [out_dir / "files"] + ([shipped] if ship else []):
+        for name, direction in files.items():
+            direction.save(target / name)
     if update_docs:
         doc = ROOT / "docs" / "directions.md"
         write_docs_section(doc, table)
         log(f"updated {doc}")
     click.echo(table)
-    log(f"wrote {out_dir} and {shipped}")
+    log(f"wrote {out_dir}" + (f" and {shipped}" if ship else ""))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ def test_find_show_evaluate(checkpoint: Path, tmp_path: Path) -> None:
     ("mean-difference", []),
     ("ganspace", ["--param", "pca_samples=500"]),
     ("sefa", ["--param", "components=8", "--layers", "coarse"]),
+    ("linear-boundary", ["--condition-on", "greenness", "--param", "condition_by=response"]),
 ])
 def test_find_with_each_source(checkpoint: Path, tmp_path: Path, source: str, extra: list[str]) -> None:
     out = tmp_path / f"{source}.json"
@@ -100,6 +101,9 @@ def test_find_with_each_source(checkpoint: Path, tmp_path: Path, source: str, ex
                              *extra))
     assert meta["provenance"]["source"] == source and meta["attribute"] == "redness"
     assert Direction.load(out).provenance.source == source
+    if "--condition-on" in extra:
+        assert meta["provenance"]["parameters"]["condition_by"] == "response"
+        assert abs(meta["provenance"]["details"]["conditioned_on"]["greenness"]["cosine_after"]) < 1e-9
 
 
 def test_components(checkpoint: Path) -> None:

@@ -27,7 +27,7 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
         "--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
         "--attributes", "brightness,redness", "--pair", "redness,greenness", "--find-samples", "80",
         "--eval-samples", "24", "--pca-samples", "500", "--device", "cpu", "--out-dir", str(out),
-        "--shipped", str(shipped), "--update-docs",
+        "--shipped", str(shipped), "--ship", "--update-docs",
     ], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     results = json.loads((out / "directions.json").read_text())
@@ -41,14 +41,14 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
     assert [(row["target"], row["condition_by"]) for row in results["conditional"]["rows"]] == [
         ("redness", "boundary"), ("redness", "response"), ("greenness", "boundary"), ("greenness", "response")]
     # no renderer truth for this scorer: the finders' default range ships, checked as it is
-    assert results["best"]["brightness"]["shipped_range"] == [-3.0, 3.0]
+    assert results["best"]["brightness"]["suggested_range"] == [-3.0, 3.0]
     assert "realism_high" not in results["best"]["brightness"]
     table = (out / "directions_table.md").read_text()
     assert "| brightness | sefa |" in table and "Conditional manipulation" in table
     updated = (tmp_path / "docs" / "directions.md").read_text()
     assert "pending" not in updated and table.strip() in updated and updated.endswith("tail\n")
     shipped_names = sorted(p.name for p in shipped.glob("*.json"))
-    assert shipped_names == ["brightness.json", "greenness-keep-redness-by-response.json",
+    assert shipped_names == sorted(p.name for p in (out / "files").glob("*.json")) == ["brightness.json", "greenness-keep-redness-by-response.json",
                              "greenness-keep-redness.json", "redness-keep-greenness-by-response.json",
                              "redness-keep-greenness.json", "redness.json"]
     by_response = Direction.load(shipped / "redness-keep-greenness-by-response.json")
@@ -110,3 +110,24 @@ def test_criterion_is_checked_against_the_given_range_on_both_sides() -> None:
     assert measure.criterion_at(report, (-8.0, 8.0))
     assert not measure.criterion_at(report, (-6.0, 12.0))  # the way down must reach too
     assert not measure.criterion_at({**report, "isolated": False}, (-8.0, 8.0))
+
+
+def test_measuring_leaves_the_shipped_directions_alone_without_ship(tmp_path: Path) -> None:
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.stylegan2.checkpoint import save_checkpoint
+
+    measure = load_script("measure_directions")
+    checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "brightness.json").write_text("the file the presets were authored from")
+    result = CliRunner().invoke(measure.main, [
+        "--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+        "--attributes", "brightness", "--sources", "mean-difference", "--pair", "", "--find-samples", "40",
+        "--eval-samples", "8", "--no-layer-search", "--device", "cpu", "--out-dir", str(tmp_path / "out"),
+        "--shipped", str(shipped),
+    ], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (shipped / "brightness.json").read_text() == "the file the presets were authored from"
+    assert sorted(p.name for p in shipped.iterdir()) == ["brightness.json"]
+    assert Direction.load(tmp_path / "out" / "files" / "brightness.json").attribute == "brightness"
