@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from engine.cli import cli
 from plugins.stylegan2.checkpoint import load_generator
-from plugins.toyfaces.train_gan import load_state, save_state, train
+from plugins.toyfaces.train_gan import load_state, path_length_penalty, save_state, train
 
 TINY = {"size": 32, "style_dim": 32, "n_mlp": 2, "channel_multiplier": 1, "channel_cap": 16}
 FAST = dict(batch=4, dataset_size=16, workers=1, config=TINY, device="cpu", seconds=600, log=lambda _: None)
@@ -66,3 +66,39 @@ def test_exported_g_ema_loads_as_a_generator(tmp_path: Path) -> None:
 def test_train_gan_is_a_plugin_command() -> None:
     result = CliRunner().invoke(cli, ["train-gan", "--help"])
     assert result.exit_code == 0 and "--max-steps" in result.output and "--resume" in result.output
+
+
+def test_path_length_of_a_linear_synthesis_is_its_scaled_frobenius_norm() -> None:
+    # images = A w: J^T y = A^T y, whose expected squared norm is |A|_F^2 / (H W) for
+    # y ~ N(0, 1 / (H W)); the layer-averaged length squared is that over n_latent.
+    torch.manual_seed(0)
+    batch, n_latent, dim, size = 512, 3, 8, 16
+    a = torch.randn(n_latent * dim, 3 * size * size, dtype=torch.float64, requires_grad=True)
+
+    def synthesis(ws: torch.Tensor) -> torch.Tensor:
+        return (ws.flatten(1) @ a).reshape(-1, 3, size, size)
+
+    ws = torch.randn(batch, n_latent, dim, dtype=torch.float64, requires_grad=True)
+    penalty, pl_mean = path_length_penalty(synthesis, ws, torch.zeros((), dtype=torch.float64), decay=1.0)
+    expected = (a.detach().pow(2).sum() / (n_latent * size * size)).sqrt()
+    assert abs(float(pl_mean) / float(expected) - 1) < 0.02  # decay 1: the mean is this batch's
+    # decay 1 makes the penalty the lengths' variance: |A^T y| over 24 dimensions
+    # scatters by ~15 %, so about 0.02 of the squared mean
+    assert 0.005 * float(expected) ** 2 < float(penalty) < 0.05 * float(expected) ** 2
+    # the penalty reaches the generator's weights (through the double backward)
+    (grad_a,) = torch.autograd.grad(penalty, [a])
+    assert float(grad_a.abs().max()) > 0
+    # the running mean moves by `decay` of the way
+    _, half = path_length_penalty(synthesis, ws, torch.zeros((), dtype=torch.float64), decay=0.5)
+    assert abs(float(half) / float(expected) - 0.5) < 0.02
+
+
+def test_path_length_regularised_training_keeps_its_running_mean_across_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = train(out, None, [], max_steps=3, pl_weight=2.0, pl_every=1, **FAST)
+    assert first["pl_mean"] > 0 and load_state(out / "ckpt")[1]["pl_mean"] == first["pl_mean"]
+    assert load_state(out / "ckpt")[1]["pl_weight"] == 2.0
+    # nothing left to train: the resumed run reports the restored mean unchanged
+    assert train(out, None, [out / "ckpt"], max_steps=3, pl_weight=2.0, pl_every=1, **FAST)["pl_mean"] == \
+        first["pl_mean"]
+    assert train(tmp_path / "plain", None, [], max_steps=2, **FAST)["pl_mean"] == 0.0

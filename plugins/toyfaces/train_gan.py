@@ -1,7 +1,7 @@
 """Train our StyleGAN2 on toyfaces renders.
 
-Non-saturating logistic loss, lazy R1 on reals, style mixing, an EMA generator and
-bf16 autocast. Training stops after ``--seconds`` and saves a checkpoint, so a run
+Non-saturating logistic loss, lazy R1 on reals, style mixing, optional lazy
+path-length regularisation, an EMA generator and bf16 autocast. Training stops after ``--seconds`` and saves a checkpoint, so a run
 is a series of resumed calls that each fit the device tool's 10-minute limit: the
 checkpoint is written both to ``--state-dir`` (kept while the machine stays warm) and
 to ``--out`` (shards under 16 MiB, the most a file the tool brings back may hold),
@@ -125,9 +125,32 @@ def _mixed_ws(g, batch: int, mixing: float, device) -> "torch.Tensor":
     return ws
 
 
+def path_length_penalty(synthesis, ws: "torch.Tensor", pl_mean: "torch.Tensor", decay: float = 0.01,
+                        ) -> tuple["torch.Tensor", "torch.Tensor"]:
+    """StyleGAN2's path-length regulariser (Karras et al. 2020, sec. 3.2).
+
+    The path length of each sample is ``|J^T y|`` for the synthesis Jacobian ``J``
+    with respect to its W+ latent and a random image-space direction ``y`` (scaled by
+    ``1 / sqrt(H * W)``), the per-layer squared norms averaged over layers. The
+    penalty is the squared deviation from a running mean of those lengths: a fixed
+    step in W should change the image by the same amount wherever it is taken and
+    whichever way it points, which makes W smoother and its directions more uniform.
+    ``ws`` must be part of the autograd graph. Returns ``(penalty, updated pl_mean)``.
+    """
+    import torch
+
+    images = synthesis(ws)
+    noise = torch.randn_like(images) / math.sqrt(images.shape[2] * images.shape[3])
+    (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
+    lengths = grad.pow(2).sum(2).mean(1).sqrt()
+    pl_mean = pl_mean.lerp(lengths.mean().detach(), decay)
+    return (lengths - pl_mean).pow(2).mean(), pl_mean
+
+
 def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float, *, seed: int = 0,
           batch: int = 64, lr: float = 0.0025, r1_gamma: float = 0.2, r1_every: int = 16,
           mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
+          pl_weight: float = 0.0, pl_every: int = 4,
           precision: str = "bf16", device: str = "auto", workers: int | None = None,
           checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
           compile: bool = False, max_steps: int | None = None, log=print) -> dict[str, Any]:
@@ -158,6 +181,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     cfg = dict(loaded[1]["config"]) if loaded else dict(config or DEFAULT_CONFIG)
     step = loaded[1]["step"] if loaded else 0
     seen = loaded[1]["images_seen"] if loaded else 0
+    pl_mean = torch.tensor(float(loaded[1].get("pl_mean", 0.0)) if loaded else 0.0, device=dev)
     torch.manual_seed(seed * 7919 + step)
 
     g = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
@@ -182,10 +206,12 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     synthesize = torch.compile(g.synthesis) if compile else g.synthesis
     d_main = torch.compile(d) if compile else d
 
-    # Lazy regularisation: D's R1 step runs every r1_every steps, so its optimiser
-    # hyper-parameters are rescaled to keep the effective schedule (StyleGAN2, App. B).
+    # Lazy regularisation: D's R1 step runs every r1_every steps (G's path-length step
+    # every pl_every), so their optimisers' hyper-parameters are rescaled to keep the
+    # effective schedule (StyleGAN2, App. B).
     ratio = r1_every / (r1_every + 1)
-    g_opt = torch.optim.Adam(g.parameters(), lr=lr, betas=(0.0, 0.99))
+    g_ratio = pl_every / (pl_every + 1) if pl_weight > 0 else 1.0
+    g_opt = torch.optim.Adam(g.parameters(), lr=lr * g_ratio, betas=(0.0, 0.99 ** g_ratio))
     d_opt = torch.optim.Adam(d.parameters(), lr=lr * ratio, betas=(0.0, 0.99 ** ratio))
 
     log(f"rendering {dataset_size} training images (seed {seed})")
@@ -208,7 +234,8 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
 
     def checkpoint() -> None:
         meta = {"step": step, "images_seen": seen, "config": cfg, "seed": seed, "batch": batch, "lr": lr,
-                "r1_gamma": r1_gamma, "mixing": mixing, "ema_kimg": ema_kimg, "dataset_size": dataset_size,
+                "r1_gamma": r1_gamma, "pl_weight": pl_weight, "pl_every": pl_every, "pl_mean": float(pl_mean),
+                "mixing": mixing, "ema_kimg": ema_kimg, "dataset_size": dataset_size,
                 "precision": precision, "compile": compile, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"}
         state = {"g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict()}
         for target in [p for p in (state_dir, out / "ckpt") if p is not None]:
@@ -218,6 +245,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         write_image_atomic(images_to_grid(samples, nrow=8), out / "samples.png")
 
     r1 = torch.zeros((), device=dev)  # a resumed run may log before its first R1 step
+    pl = torch.zeros((), device=dev)
     while time.time() - started < seconds and (max_steps is None or step < max_steps):
         # -- discriminator
         g.requires_grad_(False)
@@ -251,6 +279,14 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         g_loss.backward()
         g_opt.step()
 
+        if pl_weight > 0 and step % pl_every == 0:
+            # fp32 and eager, as R1: a second-order term; half the batch, as in StyleGAN2.
+            ws = _mixed_ws(g, max(1, batch // 2), mixing, dev)
+            pl, pl_mean = path_length_penalty(lambda w: g.synthesis(w, noise_mode="random"), ws, pl_mean)
+            g_opt.zero_grad(set_to_none=True)
+            (pl_weight * pl_every * pl).backward()
+            g_opt.step()
+
         # -- EMA, ramped so early (rapidly changing) weights are not averaged too long
         beta = min(ema_beta, 0.5 ** (batch / max(seen * 0.05, 1e-8))) if seen < ema_kimg * 1000 / 0.05 else ema_beta
         with torch.no_grad():
@@ -262,7 +298,8 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
             rate = (seen - seen_log) / (time.time() - t_log)
             t_log, seen_log = time.time(), seen
             line = (f"step {step} kimg {seen / 1000:.1f} d_loss {d_loss.item():.3f} g_loss {g_loss.item():.3f} "
-                    f"r1 {r1.item():.3f} img/s {rate:.0f}")
+                    f"r1 {r1.item():.3f}" + (f" pl {pl.item():.4f} pl_mean {pl_mean.item():.4f}" if pl_weight > 0
+                                              else "") + f" img/s {rate:.0f}")
             log(line)
         if time.time() - last_ckpt > checkpoint_every:
             checkpoint()
@@ -271,7 +308,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     checkpoint()
     export_g_ema(g_ema, out / "toyfaces_g_ema.pt", seed=seed)
     log(f"stopped at step {step} ({seen / 1000:.0f} kimg) after {time.time() - started:.0f}s")
-    return {"step": step, "images_seen": seen}
+    return {"step": step, "images_seen": seen, "pl_mean": float(pl_mean)}
 
 
 def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None:
@@ -298,6 +335,10 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
 @click.option("--batch", type=int, default=64, show_default=True)
 @click.option("--lr", type=float, default=0.0025, show_default=True)
 @click.option("--r1-gamma", type=float, default=0.2, show_default=True)
+@click.option("--pl-weight", type=float, default=0.0, show_default=True,
+              help="Path-length regularisation weight (StyleGAN2 uses 2; the shipped generator was trained "
+                   "without).")
+@click.option("--pl-every", type=int, default=4, show_default=True, help="Lazy path-length step every N steps.")
 @click.option("--dataset-size", type=int, default=100_000, show_default=True)
 @click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
 @click.option("--compile/--no-compile", "compile_", default=False, show_default=True,
@@ -305,11 +346,12 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
 @click.option("--max-steps", type=int, default=None, help="Also stop at this total step count.")
 @click.option("--device", default="auto", show_default=True)
 def train_gan_command(out: Path, state_dir: Path | None, resume: tuple[Path, ...], seconds: float, seed: int,
-                      batch: int, lr: float, r1_gamma: float, dataset_size: int, precision: str,
+                      batch: int, lr: float, r1_gamma: float, pl_weight: float, pl_every: int,
+                      dataset_size: int, precision: str,
                       compile_: bool, max_steps: int | None, device: str) -> None:
     """Train the toyfaces StyleGAN2 on renders (resumable; CUDA when present)."""
     train(out, state_dir, list(resume) + ([state_dir] if state_dir else []), seconds, seed=seed, batch=batch,
-          lr=lr, r1_gamma=r1_gamma, dataset_size=dataset_size, precision=precision, device=device,
+          lr=lr, r1_gamma=r1_gamma, pl_weight=pl_weight, pl_every=pl_every, dataset_size=dataset_size, precision=precision, device=device,
           compile=compile_, max_steps=max_steps, log=lambda m: click.echo(m, err=True))
 
 
