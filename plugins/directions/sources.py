@@ -39,7 +39,8 @@ from engine.errors import LatentroomError
 from engine.protocols import Generator
 from plugins.directions.edit import edit_latents, to_wplus
 from plugins.directions.sampling import DEFAULT_BATCH, SampleBank, draw_bank, render_and_score, sample_w, std_along
-from plugins.directions.scoring import binary_attributes, resolve_scorer, scorer_name, training_scores
+from plugins.directions.scoring import (BINARY_TEMPERATURE, binary_attributes, resolve_scorer, scorer_name,
+                                         training_scores)
 
 COMMON_DEFAULTS: dict[str, Any] = {
     "samples": 2000,
@@ -569,7 +570,7 @@ class Optimized(DirectionSourceBase):
 
     name = "optimized"
     defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "isolation": 0.15, "others_weight": 10.0,
-                "binary_temperature": 5.0, "fraction": 0.3}
+                "binary_temperature": BINARY_TEMPERATURE, "fraction": 0.3}
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         _require_differentiable(ctx.scorer, "direction source 'optimized'")
@@ -619,7 +620,7 @@ class Optimized(DirectionSourceBase):
 
 
 def response_normals(generator: Generator, scorer: Any, ws: np.ndarray, attributes: Sequence[str],
-                     layers: Sequence[int], temperature: float = 5.0,
+                     layers: Sequence[int], temperature: float = BINARY_TEMPERATURE,
                      batch_size: int = DEFAULT_BATCH) -> dict[str, np.ndarray]:
     """For each attribute, the unit direction in W along which the generator's images
     change it fastest on average: the mean over ``ws`` of the gradient of its training

@@ -1,11 +1,12 @@
 """Train our StyleGAN2 on toyfaces renders.
 
 Non-saturating logistic loss, lazy R1 on reals, style mixing, optional lazy
-path-length regularisation, an EMA generator and bf16 autocast. Training stops after ``--seconds`` and saves a checkpoint, so a run
-is a series of resumed calls that each fit the device tool's 10-minute limit: the
-checkpoint is written both to ``--state-dir`` (kept while the machine stays warm) and
-to ``--out`` (shards under 16 MiB, the most a file the tool brings back may hold),
-and ``--resume`` takes whichever of the two is further along.
+path-length regularisation, an EMA generator and bf16 autocast. Training stops after
+``--seconds`` and saves a checkpoint, so a run is a series of resumed calls that each
+fit the device tool's 10-minute limit: the checkpoint is written both to
+``--state-dir`` (kept while the machine stays warm) and to ``--out`` (shards under
+16 MiB, the most a file the tool brings back may hold), and ``--resume`` takes
+whichever of the two is further along.
 
 Adam's moments are not checkpointed (they would double what must travel); with
 beta1 = 0 only the second moment is lost, and it re-estimates within ~100 steps.
@@ -181,7 +182,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     cfg = dict(loaded[1]["config"]) if loaded else dict(config or DEFAULT_CONFIG)
     step = loaded[1]["step"] if loaded else 0
     seen = loaded[1]["images_seen"] if loaded else 0
-    pl_mean = torch.tensor(float(loaded[1].get("pl_mean", 0.0)) if loaded else 0.0, device=dev)
+    pl_mean = torch.tensor(float(loaded[1].get("pl_mean", 0.0) if loaded else 0.0), device=dev)
     torch.manual_seed(seed * 7919 + step)
 
     g = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
@@ -351,8 +352,8 @@ def train_gan_command(out: Path, state_dir: Path | None, resume: tuple[Path, ...
                       compile_: bool, max_steps: int | None, device: str) -> None:
     """Train the toyfaces StyleGAN2 on renders (resumable; CUDA when present)."""
     train(out, state_dir, list(resume) + ([state_dir] if state_dir else []), seconds, seed=seed, batch=batch,
-          lr=lr, r1_gamma=r1_gamma, pl_weight=pl_weight, pl_every=pl_every, dataset_size=dataset_size, precision=precision, device=device,
-          compile=compile_, max_steps=max_steps, log=lambda m: click.echo(m, err=True))
+          lr=lr, r1_gamma=r1_gamma, pl_weight=pl_weight, pl_every=pl_every, dataset_size=dataset_size,
+          precision=precision, device=device, compile=compile_, max_steps=max_steps, log=lambda m: click.echo(m, err=True))
 
 
 if __name__ == "__main__":
