@@ -102,3 +102,27 @@ def test_path_length_regularised_training_keeps_its_running_mean_across_resumes(
     assert train(out, None, [out / "ckpt"], max_steps=3, pl_weight=2.0, pl_every=1, **FAST)["pl_mean"] == \
         first["pl_mean"]
     assert train(tmp_path / "plain", None, [], max_steps=2, **FAST)["pl_mean"] == 0.0
+
+
+def test_a_compact_checkpoint_is_small_and_resumes_with_g_from_g_ema(tmp_path: Path) -> None:
+    out, compact = tmp_path / "out", tmp_path / "compact"
+    train(out, None, [], max_steps=3, compact_dir=compact, **FAST)
+    full, full_meta = load_state(out / "ckpt")
+    small, small_meta = load_state(compact)
+    assert sorted(small) == ["d", "g_ema"] and small_meta["compact"] and small_meta["step"] == 3
+    assert all(t.dtype == torch.float16 for sd in small.values() for t in sd.values() if t.is_floating_point())
+    size = lambda d: sum(p.stat().st_size for p in d.glob("shard-*.pt"))  # noqa: E731
+    assert size(compact) < 0.4 * size(out / "ckpt")
+
+    # at the same step the full checkpoint wins
+    train(tmp_path / "again", None, [compact, out / "ckpt"], max_steps=3, **FAST)
+    assert "compact" not in (tmp_path / "again" / "train.log").read_text()
+
+    resumed = tmp_path / "resumed"
+    train(resumed, None, [compact], max_steps=3, **FAST)  # nothing left to train: the state as loaded
+    assert "from a compact checkpoint: G starts as g_ema" in (resumed / "train.log").read_text()
+    state, _ = load_state(resumed / "ckpt")
+    assert any(not torch.equal(full["g"][k], full["g_ema"][k]) for k in full["g"])  # G and g_ema had parted
+    for key, tensor in state["g"].items():
+        assert torch.equal(tensor, small["g_ema"][key].to(tensor.dtype)), key
+        assert torch.equal(state["g_ema"][key], tensor), key

@@ -10,6 +10,9 @@ whichever of the two is further along.
 
 Adam's moments are not checkpointed (they would double what must travel); with
 beta1 = 0 only the second moment is lost, and it re-estimates within ~100 steps.
+``--compact-dir`` also writes a compact checkpoint (g_ema and D in fp16, about a
+third of the full one) for when the full one is too big to carry to the next
+machine; resuming from it starts G from g_ema.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     import torch
 
 SHARD_BYTES = 15 * 2**20
+# What a compact checkpoint keeps: G is dropped and restarts from its running average.
+COMPACT_NETS = ("g_ema", "d")
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "size": 128,
@@ -60,8 +65,10 @@ def render_dataset(n: int, seed: int, size: int, workers: int, chunk: int = 1000
 # ---------------------------------------------------------------- checkpoints
 
 
-def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) -> None:
-    """Write named state dicts as shards of at most SHARD_BYTES plus ``meta.json``.
+def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path,
+               dtype: "torch.dtype | None" = None) -> None:
+    """Write named state dicts as shards of at most SHARD_BYTES plus ``meta.json``,
+    floating-point tensors cast to ``dtype`` when given.
 
     New shards carry the step in their names, so they never overwrite the shards the
     current ``meta.json`` lists; ``meta.json`` is renamed into place after them and the
@@ -74,11 +81,14 @@ def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) ->
     size = 0
     for net, sd in state.items():
         for key, tensor in sd.items():
+            tensor = tensor.detach().cpu()
+            if dtype is not None and tensor.is_floating_point():
+                tensor = tensor.to(dtype)
             nbytes = tensor.numel() * tensor.element_size()
             if size + nbytes > SHARD_BYTES and shards[-1]:
                 shards.append({})
                 size = 0
-            shards[-1][f"{net}/{key}"] = tensor.detach().cpu().contiguous()
+            shards[-1][f"{net}/{key}"] = tensor.contiguous()
             size += nbytes
     names = []
     for i, shard in enumerate(shards):
@@ -89,6 +99,15 @@ def save_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) ->
     for stale in directory.glob("shard-*.pt"):
         if stale.name not in names:
             stale.unlink()
+
+
+def save_compact_state(state: dict[str, dict], meta: dict[str, Any], directory: Path) -> None:
+    """Keep only COMPACT_NETS, in fp16: what must travel when the full checkpoint
+    (fp32 G, D and g_ema) is too big to carry to a fresh machine."""
+    import torch
+
+    save_state({net: state[net] for net in COMPACT_NETS}, {**meta, "compact": True}, directory,
+               dtype=torch.float16)
 
 
 def load_state(directory: Path) -> tuple[dict[str, dict], dict[str, Any]] | None:
@@ -154,6 +173,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
           pl_weight: float = 0.0, pl_every: int = 4,
           precision: str = "bf16", device: str = "auto", workers: int | None = None,
           checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
+          compact_dir: Path | None = None,
           compile: bool = False, max_steps: int | None = None, log=print) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
@@ -178,7 +198,8 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     torch.backends.cudnn.benchmark = True
 
     candidates = [s for s in (load_state(p) for p in resume) if s is not None]
-    loaded = max(candidates, key=lambda s: s[1]["step"]) if candidates else None
+    # The furthest along wins; at the same step a full checkpoint beats a compact one.
+    loaded = max(candidates, key=lambda s: (s[1]["step"], "g" in s[0])) if candidates else None
     cfg = dict(loaded[1]["config"]) if loaded else dict(config or DEFAULT_CONFIG)
     step = loaded[1]["step"] if loaded else 0
     seen = loaded[1]["images_seen"] if loaded else 0
@@ -189,10 +210,11 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     d = Discriminator(cfg["size"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
     g_ema = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
     if loaded:
-        g.load_state_dict(loaded[0]["g"])
+        g.load_state_dict(loaded[0].get("g", loaded[0]["g_ema"]))
         d.load_state_dict(loaded[0]["d"])
         g_ema.load_state_dict(loaded[0]["g_ema"])
-        log(f"resumed at step {step} ({seen / 1000:.0f} kimg)")
+        log(f"resumed at step {step} ({seen / 1000:.0f} kimg)" + ("" if "g" in loaded[0] else
+                                                                  " from a compact checkpoint: G starts as g_ema"))
     else:
         g_ema.load_state_dict(g.state_dict())
     g_ema.eval().requires_grad_(False)
@@ -241,6 +263,8 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
         state = {"g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict()}
         for target in [p for p in (state_dir, out / "ckpt") if p is not None]:
             save_state(state, meta, target)
+        if compact_dir is not None:
+            save_compact_state(state, meta, compact_dir)
         with torch.no_grad():
             samples = g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const")
         write_image_atomic(images_to_grid(samples, nrow=8), out / "samples.png")
@@ -329,6 +353,9 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
               help="Folder for the log, the sample grid, checkpoint shards and the exported g_ema.")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None,
               help="Extra folder to checkpoint to (e.g. local disk that outlives --out).")
+@click.option("--compact-dir", type=click.Path(path_type=Path), default=None,
+              help="Also write a compact checkpoint here (g_ema and D in fp16; resuming from it starts G "
+                   "from g_ema), for when the full one is too big to carry.")
 @click.option("--resume", "resume", multiple=True, type=click.Path(path_type=Path),
               help="Checkpoint folder(s) to resume from; the one furthest along wins.")
 @click.option("--seconds", type=float, default=540.0, show_default=True, help="Stop and save after this long.")
@@ -346,14 +373,16 @@ def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None
               help="torch.compile G's synthesis and D for the main losses (fuses the blur and activations).")
 @click.option("--max-steps", type=int, default=None, help="Also stop at this total step count.")
 @click.option("--device", default="auto", show_default=True)
-def train_gan_command(out: Path, state_dir: Path | None, resume: tuple[Path, ...], seconds: float, seed: int,
+def train_gan_command(out: Path, state_dir: Path | None, compact_dir: Path | None, resume: tuple[Path, ...],
+                      seconds: float, seed: int,
                       batch: int, lr: float, r1_gamma: float, pl_weight: float, pl_every: int,
                       dataset_size: int, precision: str,
                       compile_: bool, max_steps: int | None, device: str) -> None:
     """Train the toyfaces StyleGAN2 on renders (resumable; CUDA when present)."""
     train(out, state_dir, list(resume) + ([state_dir] if state_dir else []), seconds, seed=seed, batch=batch,
           lr=lr, r1_gamma=r1_gamma, pl_weight=pl_weight, pl_every=pl_every, dataset_size=dataset_size,
-          precision=precision, device=device, compile=compile_, max_steps=max_steps, log=lambda m: click.echo(m, err=True))
+          precision=precision, device=device, compile=compile_, max_steps=max_steps, compact_dir=compact_dir,
+          log=lambda m: click.echo(m, err=True))
 
 
 if __name__ == "__main__":
