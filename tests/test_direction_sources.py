@@ -239,6 +239,9 @@ def test_evaluate_measures_the_planted_slope(world) -> None:
     # p10 -> p90 of a unit-variance linear attribute is 2.56 sd: inside the +-3 range
     assert report["strength_p10_to_p90"] == pytest.approx(2.563, rel=0.1)
     assert report["within_range"]
+    # the way back must fit too: 2.56 up fits inside (-2, 4), 2.56 down does not
+    [lopsided] = evaluate_directions(generator, [replace(direction, strength_range=(-2.0, 4.0))], scorer, samples=300)
+    assert not lopsided["within_range"] and not lopsided["meets_criterion"]
 
 
 def test_render_strip_layout(stylegan) -> None:

@@ -8,8 +8,8 @@ example ``-2..2``) give a regression slope instead.
 
 The report also answers the acceptance question for a direction: does a strength
 inside its suggested range move the attribute from its data 10th to its 90th
-percentile (linear estimate ``(p90 - p10) / slope <= high end of the range``), while
-every other attribute moves less than ``ISOLATION`` (25 %) as much?
+percentile, and one inside it back (:func:`spans_percentiles`), while every other
+attribute moves less than ``ISOLATION`` (25 %) as much?
 """
 
 from __future__ import annotations
@@ -81,6 +81,13 @@ def slopes(strengths: Sequence[float], scored: Sequence[Scores]) -> dict[str, fl
     return out
 
 
+def spans_percentiles(needed: float, strength_range: Sequence[float]) -> bool:
+    """Whether ``strength_range`` holds the strength ``needed`` to move a face from the
+    10th to the 90th percentile on both sides: the linear estimate needs the same size
+    up and down, and a range such as ``(-2, 4)`` may reach one way only."""
+    return bool(needed <= min(-strength_range[0], strength_range[1]))
+
+
 def report(direction: Direction, strengths: Sequence[float], scored: Sequence[Scores], baseline: Scores,
            samples: int, seed: int) -> dict[str, Any]:
     """The evaluation of one direction: ``change`` per unit strength for every attribute,
@@ -93,7 +100,7 @@ def report(direction: Direction, strengths: Sequence[float], scored: Sequence[Sc
     needed = (p90 - p10) / slope if slope > 0 else float("inf")
     worst = max(others, key=lambda n: abs(others[n])) if others else None
     max_other = abs(others[worst]) if worst else 0.0
-    within = bool(needed <= direction.strength_range[1])
+    within = spans_percentiles(needed, direction.strength_range)
     isolated = bool(abs(slope) > 0 and max_other < ISOLATION * abs(slope))
     return {
         "attribute": target,
