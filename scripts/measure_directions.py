@@ -5,8 +5,11 @@ samples), then measure on held-out samples the change per unit strength of the t
 attribute and of every other attribute. Per attribute, the best source is checked
 against the acceptance criterion (a strength inside the suggested range moves the
 attribute from its data 10th to 90th percentile while every other attribute moves
-less than 25 % as much) and, with ``--layer-search``, also tried on coarse / middle /
-fine layers. The conditional-manipulation experiment finds the linear boundary of one
+less than 25 % as much). With ``--layer-search`` every source also finds its direction
+on each of ``--layer-groups`` (coarse, middle, fine): found there, not masked
+afterwards, since SeFa factorises only the group's weights and ``optimized`` trains
+under the group's mask. ``--source-param optimized.step=6`` passes a source a
+parameter. The conditional-manipulation experiment finds the linear boundary of one
 attribute of a correlated pair with and without conditioning on the other, and
 compares how much the other one leaks at equal target change.
 
@@ -20,8 +23,10 @@ breaks; this distance does not, so it ranks the candidates: the best direction p
 attribute is the one meeting the criterion, else the one landing closest to the true
 edit.
 
-The best direction's suggested range is then measured, not assumed: its *realistic
-range* reaches, on each side, the largest strength of ``REALISM_GRID`` up to which
+The suggested range is then measured, not assumed, for the ``REALISM_CANDIDATES``
+best-ranked directions (the rank compares distances at half the needed strength, not
+whether a range covers it), and the first of them meeting the criterion at its range
+is the best: the *realistic range* reaches, on each side, the largest strength of ``REALISM_GRID`` up to which
 every step stays within ``REALISM_LIMIT`` times the generator's own distance from
 the renders. The rule does not look at the strength the attribute needs; the
 criterion is checked both at the finders' default range (+-3 standard deviations)
@@ -80,6 +85,9 @@ TRUTH_MAX_STRENGTH = 12.0  # ranking strength cap: beyond it even clean directio
 REALISM_LIMIT = 2.0
 REALISM_GRID = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 CONDITION_MODES = ("boundary", "response")
+# How many of the best-ranked directions get their realistic range measured: the rank
+# compares distances at half the needed strength, not whether the range covers it.
+REALISM_CANDIDATES = 3
 
 
 def rank_key(report: dict[str, Any]) -> tuple[bool, int, float]:
@@ -124,8 +132,40 @@ def realistic_reach(ratio_at: Callable[[float], float], grid: Sequence[float] = 
 def criterion_at(report: dict[str, Any], strength_range: Sequence[float]) -> bool:
     """The acceptance check against ``strength_range``: isolated, and a strength inside
     it on either side moves a face from the 10th to the 90th percentile (or back)."""
-    needed = report["strength_p10_to_p90"]
-    return bool(report["isolated"] and needed <= min(-strength_range[0], strength_range[1]))
+    from plugins.directions.evaluate import spans_percentiles
+
+    return bool(report["isolated"] and spans_percentiles(report["strength_p10_to_p90"], strength_range))
+
+
+def parse_source_params(items: Sequence[str], sources: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``SOURCE.KEY=VALUE`` items as ``{source: {key: value}}``; values are parsed as
+    JSON where they can be (numbers, booleans), else kept as text."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, dot, rest = item.partition(".")
+        key, eq, value = rest.partition("=")
+        if not (dot and eq and key):
+            raise click.BadParameter(f"{item!r}: expected SOURCE.KEY=VALUE", param_hint="--source-param")
+        if name not in sources:
+            raise click.BadParameter(f"{item!r}: '{name}' is not among the measured sources ({', '.join(sources)})",
+                                     param_hint="--source-param")
+        try:
+            parsed: Any = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        out.setdefault(name, {})[key] = parsed
+    return out
+
+
+def choose_best(ranked: Sequence[tuple[dict[str, Any], Any]],
+                meets_at_realistic_range: Callable[[dict[str, Any], Any], tuple[bool, Any]],
+                candidates: int = REALISM_CANDIDATES) -> tuple[dict[str, Any], Any]:
+    """The first of the ``candidates`` best-ranked (report, direction) pairs that meets
+    the criterion at its realistic range, else the best-ranked; ``meets_at_realistic_range``
+    returns the verdict and the direction carrying its measured range."""
+    judged = [(report, *meets_at_realistic_range(report, direction)) for report, direction in ranked[:candidates]]
+    report, _, direction = next((j for j in judged if j[1]), judged[0])
+    return report, direction
 
 
 def leak(report: dict[str, Any], other: str) -> float:
@@ -238,7 +278,11 @@ def write_docs_section(doc: Path, table: str) -> None:
 @click.option("--pca-samples", type=int, default=20000, show_default=True)
 @click.option("--strengths", default="-1,0,1", show_default=True, help="Evaluation strengths (slope fit).")
 @click.option("--layer-search/--no-layer-search", default=True, show_default=True,
-              help="Also evaluate every source's direction on coarse/middle/fine layers.")
+              help="Also find every source's direction on each of --layer-groups.")
+@click.option("--layer-groups", default="coarse,middle,fine", show_default=True,
+              help="Named layer groups the layer search finds directions on.")
+@click.option("--source-param", "source_params", multiple=True, metavar="SOURCE.KEY=VALUE",
+              help="An extra find parameter for one source, e.g. optimized.step=6 (repeatable).")
 @click.option("--quick", is_flag=True,
               help="CPU budget: 400 find / 200 eval samples, 5000 PCA samples, no layer search.")
 @click.option("--truth-samples", type=int, default=500, show_default=True,
@@ -253,7 +297,8 @@ def write_docs_section(doc: Path, table: str) -> None:
 @click.option("--ship", is_flag=True, help="Also write the directions into --shipped (then re-author the presets).")
 @click.option("--update-docs", is_flag=True, help="Write the tables into docs/directions.md.")
 def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair: str, find_samples: int,
-         eval_samples: int, pca_samples: int, strengths: str, layer_search: bool, quick: bool, truth_samples: int,
+         eval_samples: int, pca_samples: int, strengths: str, layer_search: bool, layer_groups: str,
+         source_params: tuple[str, ...], quick: bool, truth_samples: int,
          seed: int,
          batch_size: int | None, device: str, out_dir: Path, shipped: Path, ship: bool,
          update_docs: bool) -> None:
@@ -276,6 +321,8 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     names = [s.strip() for s in sources.split(",") if s.strip()]
     pair_attrs = [a.strip() for a in pair.split(",") if a.strip()]
     eval_strengths = [float(s) for s in strengths.split(",")]
+    groups = [g.strip() for g in layer_groups.split(",") if g.strip()] if layer_search else []
+    per_source = parse_source_params(source_params, names)
     generator = resolve_generator(spec, dev)
     scorer = resolve_scorer(scorer_spec, dev)
 
@@ -283,7 +330,7 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {message}", err=True)
 
     per_eval = eval_samples * sum(1 for s in eval_strengths if s != 0)
-    planned = find_samples + eval_samples + per_eval * (len(attrs) * len(names) * (1 + 3 * layer_search)
+    planned = find_samples + eval_samples + per_eval * (len(attrs) * len(names) * (1 + len(groups))
                                                         + 2 * len(pair_attrs))
     log(f"{spec} on {dev}: about {planned} images to render and score")
 
@@ -309,44 +356,55 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         report["truth"] = {"strength": half, "ratio": float(np.mean([p.ratio for p in points])),
                            "points": [p.to_json() for p in points]}
 
+    def judge(report: dict[str, Any], direction: Any) -> bool:
+        report["suggested_range"] = list(direction.strength_range)
+        report["meets_criterion_suggested"] = criterion_at(report, direction.strength_range)
+        return report["meets_criterion_suggested"]
+
+    def with_realistic_range(report: dict[str, Any], direction: Any) -> tuple[bool, Any]:
+        reach = {}
+        for side, sign in (("high", 1.0), ("low", -1.0)):
+            reach[side], report[f"realism_{side}"] = realistic_reach(
+                lambda strength: truth_ref.measure(direction, sign * strength).ratio)
+        rule = (f"each side: the largest strength of {list(REALISM_GRID)} up to which the edit stays within "
+                f"{REALISM_LIMIT:g}x the generator's own distance from the renders of the renderer's true edit")
+        details = {**direction.provenance.details,
+                   "strength_range": {"rule": rule, "realism_high": report["realism_high"],
+                                      "realism_low": report["realism_low"],
+                                      "strength_p10_to_p90": report["strength_p10_to_p90"]}}
+        direction = replace(direction, strength_range=(-reach["low"], reach["high"]),
+                            provenance=replace(direction.provenance, details=details))
+        return judge(report, direction), direction
+
     bank = draw_bank(generator, scorer, find_samples, seed, batch_size=batch)
     log(f"labelled bank: {len(bank)} samples")
     common = {"scorer": scorer, "bank": bank, "generator_spec": spec, "batch_size": batch}
-    found: dict[str, dict[str, Any]] = {a: {} for a in attrs}
+    # Layer search finds each direction on each group rather than masking the all-layer
+    # one: SeFa factorises only the group's weights and `optimized` trains under the mask.
+    found: dict[str, list[Any]] = {a: [] for a in attrs}
     for name in names:
         source = get_direction_source(name).value()
-        extra = {"pca_samples": pca_samples} if name == "ganspace" else {}
-        for attribute in attrs:
-            found[attribute][name] = source.find(generator, attribute, **common, **extra)
+        extra = {**({"pca_samples": pca_samples} if name == "ganspace" else {}), **per_source.get(name, {})}
+        for layers in ["all", *groups]:
+            for attribute in attrs:
+                found[attribute].append(source.find(generator, attribute, **common, **{**extra, "layers": layers}))
         log(f"found {name} directions")
 
     by_attribute: dict[str, list[dict[str, Any]]] = {}
     best: dict[str, dict[str, Any]] = {}
     best_direction: dict[str, Any] = {}
     for attribute in attrs:
-        directions = list(found[attribute].values())
-        if layer_search:
-            directions += [d.with_layers(group) for group in ("coarse", "middle", "fine") for d in directions]
+        directions = found[attribute]
         reports = evaluate(directions)
         for report, direction in zip(reports, directions):
             measure_truth(report, direction)
-        top_report, top_direction = min(zip(reports, directions), key=lambda rd: rank_key(rd[0]))
+        ranked = sorted(zip(reports, directions), key=lambda rd: rank_key(rd[0]))
         if truth_ref is not None:
-            reach = {}
-            for side, sign in (("high", 1.0), ("low", -1.0)):
-                reach[side], top_report[f"realism_{side}"] = realistic_reach(
-                    lambda strength: truth_ref.measure(top_direction, sign * strength).ratio)
-            realistic = (-reach["low"], reach["high"])
-            rule = (f"each side: the largest strength of {list(REALISM_GRID)} up to which the edit stays within "
-                    f"{REALISM_LIMIT:g}x the generator's own distance from the renders of the renderer's true edit")
-            details = {**top_direction.provenance.details,
-                       "strength_range": {"rule": rule, "realism_high": top_report["realism_high"],
-                                          "realism_low": top_report["realism_low"],
-                                          "strength_p10_to_p90": top_report["strength_p10_to_p90"]}}
-            top_direction = replace(top_direction, strength_range=realistic,
-                                    provenance=replace(top_direction.provenance, details=details))
-        top_report["suggested_range"] = list(top_direction.strength_range)
-        top_report["meets_criterion_suggested"] = criterion_at(top_report, top_direction.strength_range)
+            top_report, top_direction = choose_best([rd for rd in ranked if "truth" in rd[0]] or ranked[:1],
+                                                    with_realistic_range)
+        else:
+            top_report, top_direction = ranked[0]
+            judge(top_report, top_direction)
         by_attribute[attribute] = reports
         best[attribute], best_direction[attribute] = top_report, top_direction
         log(f"evaluated {attribute}: best {top_report['source']} ({top_report['layers']}), "
@@ -378,7 +436,8 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         "config": {"generator": spec, "weights_sha256": generator.weights_sha256, "scorer": scorer_name(scorer),
                    "device": dev, "find_samples": find_samples, "eval_samples": eval_samples,
                    "pca_samples": pca_samples, "strengths": eval_strengths, "seed": seed, "sources": names,
-                   "attributes": attrs, "layer_search": layer_search, "torch": torch.__version__,
+                   "source_params": per_source, "attributes": attrs, "layer_groups": groups,
+                   "torch": torch.__version__,
                    "truth_samples": truth_samples if truth_ref is not None else 0,
                    "truth_generator_distance": truth_ref.fd_generator if truth_ref is not None else None},
         "by_attribute": by_attribute,

@@ -131,3 +131,50 @@ def test_measuring_leaves_the_shipped_directions_alone_without_ship(tmp_path: Pa
     assert (shipped / "brightness.json").read_text() == "the file the presets were authored from"
     assert sorted(p.name for p in shipped.iterdir()) == ["brightness.json"]
     assert Direction.load(tmp_path / "out" / "files" / "brightness.json").attribute == "brightness"
+
+
+def test_layer_search_finds_on_each_group_with_source_parameters(tmp_path: Path) -> None:
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.stylegan2.checkpoint import save_checkpoint
+
+    measure = load_script("measure_directions")
+    checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
+    args = ["--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+            "--attributes", "brightness", "--sources", "sefa,optimized", "--pair", "", "--find-samples", "40",
+            "--eval-samples", "8", "--layer-groups", "coarse", "--device", "cpu", "--out-dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(measure.main, [*args, "--source-param", "optimized.steps=3",
+                                               "--source-param", "optimized.lr=0.05"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "out" / "directions.json").read_text())
+    assert results["config"]["source_params"] == {"optimized": {"steps": 3, "lr": 0.05}}
+    assert sorted((r["source"], r["layers"]) for r in results["by_attribute"]["brightness"]) == [
+        ("optimized", "all"), ("optimized", "coarse"), ("sefa", "all"), ("sefa", "coarse")]
+    best = Direction.load(tmp_path / "out" / "files" / "brightness.json")
+    # found on its layers (SeFa factorises only them, optimized trains under them), not masked afterwards
+    assert best.provenance.parameters["layers"] == best.layer_spec
+    if best.provenance.source == "optimized":
+        assert best.provenance.parameters["steps"] == 3
+
+    for bad, message in (("optimized.steps", "SOURCE.KEY=VALUE"), ("ganspace.k=2", "not among the measured")):
+        result = CliRunner().invoke(measure.main, [*args, "--source-param", bad])
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_the_best_is_the_first_shortlisted_direction_that_meets_the_criterion_at_its_realistic_range() -> None:
+    measure = load_script("measure_directions")
+    ranked = [({"name": name}, name) for name in ("closest", "second", "third", "fourth")]
+    judged = []
+
+    def meets(verdicts):
+        def judge(report, direction):
+            judged.append(direction)
+            return verdicts[direction], f"{direction} with its range"
+        return judge
+
+    best = measure.choose_best(ranked, meets({"closest": False, "second": True, "third": True}), candidates=3)
+    assert best == ({"name": "second"}, "second with its range") and judged == ["closest", "second", "third"]
+    judged.clear()
+    # none meets it: the best-ranked, carrying its own measured range; no more than `candidates` measured
+    best = measure.choose_best(ranked, meets(dict.fromkeys(["closest", "second", "third", "fourth"], False)),
+                               candidates=3)
+    assert best == ({"name": "closest"}, "closest with its range") and judged == ["closest", "second", "third"]
