@@ -26,9 +26,9 @@ edit.
 The suggested range is then measured, not assumed, for the ``REALISM_CANDIDATES``
 best-ranked directions (the rank compares distances at half the needed strength, not
 whether a range covers it), and the first of them meeting the criterion at its range
-is the best: the *realistic range* reaches, on each side, the largest strength of ``REALISM_GRID`` up to which
-every step stays within ``REALISM_LIMIT`` times the generator's own distance from
-the renders. The rule does not look at the strength the attribute needs; the
+is the best. The *realistic range* reaches, on each side, the largest strength of
+``REALISM_GRID`` up to which every step stays within ``REALISM_LIMIT`` times the
+generator's own distance from the renders. The rule does not look at the strength the attribute needs; the
 criterion is checked both at the finders' default range (+-3 standard deviations)
 and at this range. Without the renderer's truth the default range ships.
 
