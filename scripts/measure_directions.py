@@ -37,6 +37,12 @@ conditioning, both ways: projecting out the other attribute's boundary
 (InterFaceGAN) and its response normal (the direction in which the generator's
 images change it fastest).
 
+A full run trains ``optimized`` four times per attribute, longer than one 10-minute
+device call; run it in parts (``--attributes`` and ``--pair`` split between
+processes, each with its own ``--out-dir``, the same settings otherwise), then
+``--merge OUT1/directions.json --merge OUT2/directions.json`` joins their records
+into one and writes the table from it without measuring anything.
+
 Outputs: ``OUT/directions.json`` (every report), ``OUT/directions_table.md``, the best
 and the conditioned directions in ``OUT/files`` (NAME.json + NAME.npy), with ``--ship``
 also in ``--shipped`` (replacing the files the bundled presets were authored from:
@@ -168,6 +174,45 @@ def choose_best(ranked: Sequence[tuple[dict[str, Any], Any]],
     return report, direction
 
 
+# Settings a part's record may hold on its own: which attributes it measured, and the
+# generator's distance from the renders, recomputed by each part (GPU arithmetic can
+# differ in the last digits).
+PART_KEYS = ("attributes", "truth_generator_distance")
+
+
+def merge_results(records: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One record from ``(name, record)`` pairs of runs that measured disjoint
+    attributes (at most one of them the conditional pair) with the same settings."""
+    if not records:
+        raise click.UsageError("--merge needs at least one record")
+    first_name, first = records[0]
+    settings = {k: v for k, v in first["config"].items() if k not in PART_KEYS}
+    by_attribute: dict[str, Any] = {}
+    best: dict[str, Any] = {}
+    conditional, conditional_from = None, None
+    parts = []
+    for name, record in records:
+        for key in sorted((set(settings) | set(record["config"])) - set(PART_KEYS)):
+            if record["config"].get(key) != settings.get(key):
+                raise click.UsageError(f"{name}: measured with {key} = {record['config'].get(key)!r}, "
+                                       f"{first_name} with {settings.get(key)!r}; parts must share their settings")
+        for attribute in record["by_attribute"]:
+            if attribute in by_attribute:
+                raise click.UsageError(f"{name}: '{attribute}' was measured by an earlier part too")
+        if record.get("conditional"):
+            if conditional is not None:
+                raise click.UsageError(f"{name}: the conditional pair was measured by {conditional_from} too")
+            conditional, conditional_from = record["conditional"], name
+        by_attribute.update(record["by_attribute"])
+        best.update(record["best"])
+        parts.append({"record": name, "attributes": list(record["by_attribute"]),
+                      "conditional": bool(record.get("conditional")), "seconds": record["seconds"],
+                      "truth_generator_distance": record["config"].get("truth_generator_distance")})
+    config = {**first["config"], "attributes": list(by_attribute)}
+    return {"config": config, "by_attribute": by_attribute, "best": best, "conditional": conditional,
+            "seconds": sum(part["seconds"] for part in parts), "parts": parts}
+
+
 def leak(report: dict[str, Any], other: str) -> float:
     """Change of ``other`` per unit change of the target: comparable at equal target change."""
     target = report["target_change"]
@@ -184,7 +229,8 @@ def table_markdown(results: dict[str, Any]) -> str:
         f"Generator `{cfg['generator']}` (weights sha256 `{cfg['weights_sha256'] or 'none'}`), scorer "
         f"`{cfg['scorer']}`, {cfg['find_samples']} labelled samples per find, {cfg['eval_samples']} held-out "
         f"samples per evaluation, strengths {cfg['strengths']}, device {cfg['device']}, "
-        f"{results['seconds']:.0f} s. Changes are per unit of strength (one data standard deviation along the "
+        f"{results['seconds']:.0f} s" + (f" in {len(results['parts'])} parts" if results.get("parts") else "")
+        + ". Changes are per unit of strength (one data standard deviation along the "
         "direction) on the scorer's 0-1 scale; \"others\" is over every other attribute the scorer reports. "
         + (f"Distance to true edit: at +- half the strength p10->p90 (at most {TRUTH_MAX_STRENGTH:g}), the Fréchet "
            "distance (classifier features) between edited generated faces and renders edited by the renderer by "
@@ -296,13 +342,27 @@ def write_docs_section(doc: Path, table: str) -> None:
               default=ROOT / "plugins" / "directions" / "shipped", show_default=True)
 @click.option("--ship", is_flag=True, help="Also write the directions into --shipped (then re-author the presets).")
 @click.option("--update-docs", is_flag=True, help="Write the tables into docs/directions.md.")
+@click.option("--merge", "merge_paths", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Measure nothing: join these parts' directions.json records (repeatable) and write the table.")
 def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair: str, find_samples: int,
          eval_samples: int, pca_samples: int, strengths: str, layer_search: bool, layer_groups: str,
          source_params: tuple[str, ...], quick: bool, truth_samples: int,
          seed: int,
          batch_size: int | None, device: str, out_dir: Path, shipped: Path, ship: bool,
-         update_docs: bool) -> None:
+         update_docs: bool, merge_paths: tuple[Path, ...]) -> None:
     """Measure direction sources and write the results, the table and the best directions."""
+    if merge_paths:
+        if ship:
+            raise click.UsageError("--ship writes the directions a run found; ship from each part's OUT/files")
+        records = []
+        for path in merge_paths:
+            try:
+                records.append((str(path), json.loads(path.read_text())))
+            except (OSError, ValueError) as exc:
+                raise click.UsageError(f"{path}: not a readable directions.json record ({exc})") from exc
+        write_outputs(merge_results(records), out_dir, update_docs)
+        return
+
     import torch
 
     from engine.devices import pick_torch_device
@@ -445,19 +505,23 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
         "conditional": conditional,
         "seconds": time.perf_counter() - started,
     }
-    table = table_markdown(results)
-    atomic_write_text(out_dir / "directions.json", json.dumps(results, indent=2, default=float) + "\n")
-    atomic_write_text(out_dir / "directions_table.md", table)
     files = {**best_direction, **cond_directions}
     for target in [out_dir / "files"] + ([shipped] if ship else []):
         for name, direction in files.items():
             direction.save(target / name)
-    if update_docs:
-        doc = ROOT / "docs" / "directions.md"
-        write_docs_section(doc, table)
-        log(f"updated {doc}")
-    click.echo(table)
+    write_outputs(results, out_dir, update_docs)
     log(f"wrote {out_dir}" + (f" and {shipped}" if ship else ""))
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path, update_docs: bool) -> None:
+    """The record and its table into ``out_dir`` and, with ``update_docs``, the table
+    into docs/directions.md."""
+    table = table_markdown(results)
+    atomic_write_text(out_dir / "directions.json", json.dumps(results, indent=2, default=float) + "\n")
+    atomic_write_text(out_dir / "directions_table.md", table)
+    if update_docs:
+        write_docs_section(ROOT / "docs" / "directions.md", table)
+    click.echo(table)
 
 
 if __name__ == "__main__":

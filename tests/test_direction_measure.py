@@ -178,3 +178,60 @@ def test_the_best_is_the_first_shortlisted_direction_that_meets_the_criterion_at
     best = measure.choose_best(ranked, meets(dict.fromkeys(["closest", "second", "third", "fourth"], False)),
                                candidates=3)
     assert best == ({"name": "closest"}, "closest with its range") and judged == ["closest", "second", "third"]
+
+
+def test_parts_measured_apart_merge_into_one_table(tmp_path: Path) -> None:
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.stylegan2.checkpoint import save_checkpoint
+
+    measure = load_script("measure_directions")
+    checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
+    measure.ROOT = tmp_path  # --update-docs writes tmp_path/docs/directions.md
+    (tmp_path / "docs").mkdir()
+    doc = tmp_path / "docs" / "directions.md"
+    doc.write_text(f"# x\n\n{measure.DOC_START}\npending\n{measure.DOC_END}\n")
+    common = ["--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+              "--sources", "mean-difference,linear-boundary", "--find-samples", "40", "--eval-samples", "8",
+              "--no-layer-search", "--device", "cpu"]
+    parts = {"a": ["--attributes", "brightness", "--pair", ""],
+             "b": ["--attributes", "redness", "--pair", "redness,greenness"]}
+    for name, args in parts.items():
+        result = CliRunner().invoke(measure.main, [*common, *args, "--out-dir", str(tmp_path / name)],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    records = {name: json.loads((tmp_path / name / "directions.json").read_text()) for name in parts}
+
+    merged_dir = tmp_path / "merged"
+    result = CliRunner().invoke(measure.main, ["--merge", str(tmp_path / "a" / "directions.json"), "--merge",
+                                               str(tmp_path / "b" / "directions.json"), "--out-dir", str(merged_dir),
+                                               "--update-docs"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    merged = json.loads((merged_dir / "directions.json").read_text())
+    assert merged["by_attribute"] == {**records["a"]["by_attribute"], **records["b"]["by_attribute"]}
+    assert list(merged["best"]) == ["brightness", "redness"]
+    assert merged["conditional"] == records["b"]["conditional"]
+    assert merged["seconds"] == records["a"]["seconds"] + records["b"]["seconds"]
+    assert [p["attributes"] for p in merged["parts"]] == [["brightness"], ["redness"]]
+    table = (merged_dir / "directions_table.md").read_text()
+    assert "| brightness | mean-difference |" in table and "| redness | linear-boundary |" in table
+    assert "in 2 parts" in table and "Conditional manipulation" in table
+    assert table.strip() in doc.read_text()
+
+    def refused(*paths: Path) -> str:
+        result = CliRunner().invoke(measure.main, [arg for p in paths for arg in ("--merge", str(p))]
+                                    + ["--out-dir", str(tmp_path / "refused")])
+        assert result.exit_code == 2 and not (tmp_path / "refused").exists()
+        return result.output
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**records["a"], "config": {**records["a"]["config"], "find_samples": 80}}))
+    message = refused(tmp_path / "b" / "directions.json", other)
+    assert f"{other}: measured with find_samples = 80" in message and "40" in message
+    assert "measured by an earlier part too" in refused(tmp_path / "a" / "directions.json",
+                                                        tmp_path / "a" / "directions.json")
+    with_pair = tmp_path / "with_pair.json"
+    with_pair.write_text(json.dumps({**records["a"], "conditional": records["b"]["conditional"]}))
+    assert "conditional pair was measured by" in refused(tmp_path / "b" / "directions.json", with_pair)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert f"{broken}: not a readable directions.json record" in refused(broken)
