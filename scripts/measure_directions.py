@@ -41,7 +41,9 @@ A full run trains ``optimized`` four times per attribute, longer than one 10-min
 device call; run it in parts (``--attributes`` and ``--pair`` split between
 processes, each with its own ``--out-dir``, the same settings otherwise), then
 ``--merge OUT1/directions.json --merge OUT2/directions.json`` joins their records
-into one and writes the table from it without measuring anything.
+into one and writes the table from it without measuring anything. Parts side by side
+on one machine need their own share of its cores (``OMP_NUM_THREADS``): BLAS threads
+of two processes on every core stall the linear boundary's cross-validation.
 
 Outputs: ``OUT/directions.json`` (every report), ``OUT/directions_table.md``, the best
 and the conditioned directions in ``OUT/files`` (NAME.json + NAME.npy), with ``--ship``
