@@ -61,13 +61,18 @@ def training_scores(scorer: Any, images: "torch.Tensor", temperature: float) -> 
     """Differentiable scores ``[B, A]`` in ``scorer.attributes`` order to train through:
     continuous columns as ``torch_scores`` gives them; binary columns, when the scorer
     has ``torch_logits``, as ``sigmoid(logit / temperature)`` (else its probabilities)."""
+    logits = getattr(scorer, "torch_logits", None)
+    if logits is None or not binary_attributes(scorer):
+        return scorer.torch_scores(images)
+    return binary_columns_as_probabilities(scorer, logits(images), temperature)
+
+
+def binary_columns_as_probabilities(scorer: Any, raw: "torch.Tensor", temperature: float = 1.0) -> "torch.Tensor":
+    """``raw [B, A]`` (in ``scorer.attributes`` order) with the scorer's binary columns,
+    logits there, turned into ``sigmoid(logit / temperature)``."""
     import torch
 
-    logits = getattr(scorer, "torch_logits", None)
     binary = binary_attributes(scorer)
-    if logits is None or not binary:
-        return scorer.torch_scores(images)
-    raw = logits(images)
     is_binary = torch.tensor([name in binary for name in scorer.attributes], device=raw.device)
     return torch.where(is_binary, torch.sigmoid(raw / temperature), raw)
 

@@ -19,6 +19,8 @@ from typing import Mapping
 import numpy as np
 import torch
 
+from plugins.directions.scoring import binary_columns_as_probabilities
+
 PIXEL_SCALE = 8.0  # latents are stored divided by this, so pixels stay roughly in [-1, 1]
 
 
@@ -91,9 +93,7 @@ class PlantedScorer:
 
     def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
         """As :meth:`torch_logits` with the binary columns as probabilities."""
-        raw = self.torch_logits(images)
-        is_binary = torch.tensor([name in self.binary for name in self.attributes], device=raw.device)
-        return torch.where(is_binary, torch.sigmoid(raw), raw)
+        return binary_columns_as_probabilities(self, self.torch_logits(images))
 
     def __call__(self, images: torch.Tensor) -> dict[str, np.ndarray]:
         with torch.no_grad():
