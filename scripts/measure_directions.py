@@ -185,8 +185,6 @@ PART_KEYS = ("attributes", "truth_generator_distance")
 def merge_results(records: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """One record from ``(name, record)`` pairs of runs that measured disjoint
     attributes (at most one of them the conditional pair) with the same settings."""
-    if not records:
-        raise click.UsageError("--merge needs at least one record")
     first_name, first = records[0]
     settings = {k: v for k, v in first["config"].items() if k not in PART_KEYS}
     by_attribute: dict[str, Any] = {}
