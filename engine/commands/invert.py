@@ -1,11 +1,13 @@
 """``latentroom invert``: images -> W+ latents (``.npz``) with any registered inverter.
 
 Authoring command: torch is imported inside the command only. Shared with
-``latentroom edit`` (:mod:`engine.commands.edit`): input discovery, decoding,
-per-file error reporting and the batched inversion loop.
+``latentroom edit`` (:mod:`engine.commands.edit`): input discovery (the rule every
+image command follows, :mod:`engine.inputs`), decoding, per-file error reporting and
+the batched inversion loop.
 
 Output ``.npz``: one float32 ``[n_latent, style_dim]`` array per input, keyed by its
-path relative to the working directory (``/``-separated), plus ``__metadata__``: a
+relative name (``/``-separated: the file's name, or its path inside a folder given as
+an argument; where ``apply`` and ``edit`` would write it), plus ``__metadata__``: a
 JSON string with the generator spec, its weights sha256, the inverter and its
 options, the feature network used and the files that failed.
 """
@@ -13,7 +15,6 @@ options, the feature network used and the files that failed.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,19 +24,13 @@ import click
 
 from engine.atomic import atomic_write
 from engine.errors import LatentroomError
+from engine.inputs import InputFile, collect_inputs
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
 METADATA_KEY = "__metadata__"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-
-
-@dataclass
-class InputFile:
-    path: Path
-    key: str  # relative, "/"-separated: the npz key and the output sub-path
 
 
 @dataclass
@@ -50,36 +45,13 @@ class Failures:
         click.echo(f"error: {path}: {reason}", err=True)
 
 
-def file_key(path: Path) -> str:
-    """Path relative to the working directory, or the absolute path without its root
-    for files outside it (still unique, never escaping an output directory)."""
-    rel = os.path.relpath(path.resolve(), Path.cwd().resolve())
-    if rel.startswith(".."):
-        rel = str(path.resolve()).lstrip("/\\")
-        rel = rel.replace(":", "")  # Windows drive letters
-    return Path(rel).as_posix()
-
-
-def collect_inputs(paths: Sequence[Path], failures: Failures) -> list[InputFile]:
-    """Expand directories (image suffixes, recursively, sorted); keep explicit files
-    whatever their suffix (a non-image then fails with a per-file error)."""
-    found: list[InputFile] = []
-    seen: set[str] = set()
-    for path in paths:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        elif path.exists():
-            files = [path]
-        else:
-            failures.add(path, "no such file or directory")
-            continue
-        for file in files:
-            key = file_key(file)
-            if key not in seen:
-                seen.add(key)
-                found.append(InputFile(file, key))
-    return found
+def gather_inputs(images: Sequence[Path], failures: Failures, exclude: Path | None = None) -> list[InputFile]:
+    """The inputs by the shared rule (:func:`engine.inputs.collect_inputs`); an
+    argument that gives none is a per-file failure."""
+    inputs, bad = collect_inputs(images, exclude=exclude)
+    for problem in bad:
+        failures.add(problem.argument, problem.reason)
+    return inputs
 
 
 def load_image(path: Path, size: int) -> "np.ndarray":
@@ -220,14 +192,14 @@ def common_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @common_options
 def invert_command(images: tuple[Path, ...], output: Path, inverter_name: str, spec: str | None,
                    batch_size: int, steps: int | None, option_pairs: tuple[str, ...], device: str) -> None:
-    """Invert IMAGES (files or directories) into W+ latents saved in one .npz file."""
+    """Invert IMAGES (files, folders or glob patterns) into W+ latents saved in one .npz file."""
     failures = Failures()
-    inputs = collect_inputs(images, failures)
+    inputs = gather_inputs(images, failures)
     session = open_session(spec, inverter_name, device, steps, option_pairs)
     arrays: dict[str, Any] = {}
     for files, ws, _noise in invert_files(session, inputs, batch_size, failures, "inverting"):
         for item, w in zip(files, ws.float().cpu().numpy()):
-            arrays[item.key] = w
+            arrays[item.relative.as_posix()] = w
     if arrays:
         meta = {**session.metadata(), "failed": [{"file": f, "reason": r} for f, r in failures.items]}
         import numpy as np
