@@ -109,6 +109,8 @@ def test_tutorial_plugin_installs_and_works(tmp_path: Path) -> None:
     assert re.fullmatch(r"#[0-9a-f]{6}\n", swatch.stdout)
     help_text = run_cli(site, "flat-swatch", "--help", **env)
     assert "Print the colour the flat generator draws" in help_text.stdout
+    filtered = run_cli(site, "flat-swatch", **env, LATENTROOM_LOAD_PLUGINS="")
+    assert "It comes from plugin 'flat', which LATENTROOM_LOAD_PLUGINS filters out" in filtered.stderr
 
     # The shipped preset is package data of the installed copy, listed under the plugin.
     presets = run_cli(site, "preset", "list", "--json", **env)
