@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from PIL import Image
-
 
 @dataclass
 class InputFile:
@@ -40,6 +38,8 @@ class BadInput:
 
 def image_extensions() -> dict[str, str]:
     """Lower-case file extension -> Pillow format name, for every format Pillow reads."""
+    from PIL import Image  # on use: plugin modules import the option helpers beside this
+
     Image.init()
     return {ext.lower(): fmt for ext, fmt in Image.registered_extensions().items()}
 

@@ -360,3 +360,46 @@ def test_plugin_registers_three_inverters_without_torch_at_import() -> None:
             "import engine.plugins as e; print(sorted(e.registry().inverters))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'encoder', 'hybrid', 'projector'" in out
+
+
+def test_steps_and_options_reach_a_plugin_inverter(tiny: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import engine.plugins as plugins
+    from engine import hookimpl
+    from test_plugins import BUILTINS
+
+    received: dict = {}
+
+    def counted(generator, device, steps=10, rate=0.1):
+        received.update(steps=steps, rate=rate, generator=generator.size)
+        raise LatentroomError("stop after the options arrived")
+
+    class Parts:
+        @hookimpl
+        def register_generators(self, register):
+            register("toy", lambda argument, device: tiny["g"])
+
+        @hookimpl
+        def register_inverters(self, register):
+            register("counted", counted)
+            register("fixed", lambda generator, device, rate=0.1: None)
+
+    monkeypatch.setenv("LATENTROOM_LOAD_PLUGINS", "")
+    monkeypatch.setenv("LATENTROOM_DISABLE_PLUGINS", BUILTINS)
+    plugins.reset()
+    try:
+        plugins.register_plugin(Parts(), name="parts")
+        common = ["--generator", "toy", "--device", "cpu", "-o", tmp_path / "l.npz", tmp_path / "none.png"]
+        result = run("invert", "--inverter", "counted", "--steps", 7, "-O", "rate=[1, 2]", *common)
+        assert "stop after the options arrived" in result.output
+        assert received == {"steps": 7, "rate": [1, 2], "generator": 32}  # -O values are JSON
+        result = run("invert", "--inverter", "fixed", "--steps", 7, *common)
+        assert result.exit_code == 1
+        assert "inverter 'fixed' (plugin 'parts'): got an unexpected keyword argument 'steps'" in result.output
+    finally:
+        plugins.reset()
+
+
+@pytest.mark.parametrize("command", [["invert"], ["edit"], ["author"], ["direction", "find"]])
+def test_help_says_key_value_options_are_json(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0 and "parsed as JSON when it" in " ".join(result.output.split())

@@ -127,6 +127,13 @@ def test_tutorial_plugin_installs_and_works(tmp_path: Path) -> None:
     assert (site / "out" / "face-00.png").is_file()
 
 
+def test_every_builtin_direction_source_is_listed() -> None:
+    from plugins.directions.plugin import DESCRIPTIONS  # what the built-in plugin registers
+
+    [listed] = re.findall(r"latentroom's own sources \(([^)]*)\)", DOCS)
+    assert re.findall(r"`([^`]+)`", listed) == list(DESCRIPTIONS)
+
+
 def test_direction_sources_section_exists() -> None:
     # Another part of the docs work extends this section; keep the anchor stable.
     assert re.search(r"^## Direction sources$", DOCS, re.MULTILINE)

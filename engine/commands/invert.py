@@ -14,6 +14,7 @@ options, the feature network used and the files that failed.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from dataclasses import dataclass, field
@@ -71,14 +72,19 @@ def load_image(path: Path, size: int) -> "np.ndarray":
     return (unit.transpose(2, 0, 1) * 2.0 - 1.0).astype(np.float32)
 
 
-def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; values are JSON when they parse (numbers, true/false,
-    null, lists), else plain strings."""
+OPTION_VALUES = ("VALUE is parsed as JSON when it parses (3, 0.5, true, null, [1,2], \"quoted\"), "
+                 "else taken as a string.")
+
+
+def parse_options(pairs: Sequence[str], flag: str = "--option") -> dict[str, Any]:
+    """``KEY=VALUE`` pairs given with ``flag``; values are JSON when they parse
+    (numbers, true/false, null, lists), else plain strings (:data:`OPTION_VALUES`
+    says so in ``--help``)."""
     options: dict[str, Any] = {}
     for pair in pairs:
         key, eq, value = pair.partition("=")
         if not eq or not key.strip():
-            raise LatentroomError(f"--option {pair!r}: expected KEY=VALUE")
+            raise LatentroomError(f"{flag} {pair!r}: expected KEY=VALUE")
         try:
             options[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
@@ -115,9 +121,24 @@ def open_session(spec: str | None, inverter_name: str, device: str, steps: int |
     if steps is not None:
         options["steps"] = steps
     contribution = get_inverter(inverter_name)  # unknown name: error before loading weights
+    check_inverter_options(contribution, dev, options)
     generator = resolve_generator(spec, dev)
     inverter = contribution.value(generator, dev, **options)
     return Session(generator, inverter, dev, spec, inverter_name, options)
+
+
+def check_inverter_options(contribution: Any, device: str, options: dict[str, Any]) -> None:
+    """``--steps`` and ``-O`` reach any inverter's factory as keyword arguments; one
+    whose signature cannot take them is a usage error, not a traceback."""
+    try:
+        signature = inspect.signature(contribution.value)
+    except (TypeError, ValueError):
+        return  # no introspectable signature: the factory will judge
+    try:
+        signature.bind(None, device, **options)
+    except TypeError as exc:
+        raise LatentroomError(f"inverter '{contribution.name}' (plugin '{contribution.plugin}'): {exc} "
+                              "(options come from --steps and -O KEY=VALUE)") from None
 
 
 def invert_files(session: Session, inputs: list[InputFile], batch_size: int, failures: Failures,
@@ -175,9 +196,10 @@ def common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
                      help="Images inverted together (each is still independent)."),
         click.option("--steps", type=click.IntRange(min=0), default=None,
-                     help="Optimisation steps (projector, hybrid)."),
+                     help="Optimisation steps: passed to the inverter as -O steps=K (projector, hybrid, "
+                          "or a plugin's inverter that takes steps)."),
         click.option("-O", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
-                     help="Inverter option, repeatable (e.g. -O space=w -O weights=enc.pt)."),
+                     help=f"Inverter option, repeatable (e.g. -O space=w -O weights=enc.pt). {OPTION_VALUES}"),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
     ]
     for decorator in reversed(decorators):

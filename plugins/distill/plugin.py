@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from engine import hookimpl
+from engine.commands.invert import OPTION_VALUES
 
 
 @click.command("author")
@@ -56,7 +57,7 @@ from engine import hookimpl
 @click.option("--inverter", default="hybrid", show_default=True,
               help="Inverter of the generator path in the quality metrics ('none' to skip it).")
 @click.option("-O", "--inverter-option", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt).")
+              help=f"Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt). {OPTION_VALUES}")
 @click.option("--variants", default="fp16,int8", show_default=True,
               help="ONNX variants to try against fp32 ('none' for fp32 only).")
 @click.option("--keep-state", is_flag=True, help="Keep DIR/.author-state after writing the bundle.")
