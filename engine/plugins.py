@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pluggy
 
@@ -210,6 +210,23 @@ def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
             "(size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis)"
         )
     return generator
+
+
+def plugins_behind(parts: dict[str, Iterable[str]]) -> list[dict[str, str]]:
+    """The plugins that contributed the named items, e.g. ``{"generators": ["flat"],
+    "inverters": ["hybrid"]}``, as a preset manifest's ``requires_plugins`` entries
+    ``{"name", "version"}`` (the installed version; ``unpackaged`` for plugins added
+    without a distribution), in load order. Names nobody registered are skipped: a
+    direction file may come from a source that is not installed here."""
+    reg = registry()
+    used = {
+        table[item].plugin
+        for kind, items in parts.items()
+        for table in [getattr(reg, kind)]
+        for item in items
+        if item in table
+    }
+    return [{"name": info.name, "version": info.version or "unpackaged"} for info in reg.plugins if info.name in used]
 
 
 def get_generator(name: str) -> Contribution:

@@ -524,6 +524,31 @@ def test_an_error_inside_a_generator_factory_names_the_generator_asked_for(fresh
     )
 
 
+def test_plugins_behind_names_the_contributors_of_the_parts_used(fresh: plugins.Registry) -> None:
+    class Sources:
+        @hookimpl
+        def register_direction_sources(self, register):
+            register("fisher", dict)
+
+    class Gens:
+        @hookimpl
+        def register_generators(self, register):
+            register("flat", lambda argument, device: None)
+
+        @hookimpl
+        def register_inverters(self, register):
+            register("flat-encoder", lambda generator, device: None)
+
+    plugins.register_plugin(Sources(), name="fisher")
+    plugins.register_plugin(Gens(), name="flat")
+    used = {"generators": ["flat"], "direction_sources": ["fisher", "from-elsewhere"], "inverters": ["flat-encoder"]}
+    assert plugins.plugins_behind(used) == [
+        {"name": "fisher", "version": "unpackaged"},  # load order; each plugin once
+        {"name": "flat", "version": "unpackaged"},
+    ]
+    assert plugins.plugins_behind({"generators": ["flat"], "inverters": []}) == [{"name": "flat", "version": "unpackaged"}]
+
+
 def test_registry_is_cached_until_reset(fresh: plugins.Registry) -> None:
     assert plugins.registry() is fresh
     plugins.reset()
