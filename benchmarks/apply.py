@@ -97,7 +97,8 @@ def main() -> int:
     import onnxruntime as ort
     from PIL import Image
 
-    from engine.apply import apply_files, collect_inputs
+    from engine.apply import apply_files
+    from engine.inputs import collect_inputs
     from engine.presets import load_preset
     from preset_fixtures import StudentNet, build_preset, model_bytes, parameter_count
 

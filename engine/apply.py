@@ -11,31 +11,24 @@ Every file gets an :class:`ApplyResult`; one bad file never stops the batch.
 
 from __future__ import annotations
 
-import glob
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 import numpy as np
 from PIL import Image
 
 from engine.errors import LatentroomError
 from engine.imaging import Picture, carry_back, open_image, save_image, save_params, side_by_side, to_pil, to_unit_float
+from engine.inputs import InputFile, image_extensions
 from engine.presets.preset import Preset
 
 COMPARE_SUFFIX = "_compare"
 
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
-
-
-@dataclass
-class InputFile:
-    path: Path
-    relative: Path
-    """Where the output goes, relative to the output directory."""
 
 
 @dataclass
@@ -62,72 +55,13 @@ class ApplyReport:
         return self.count(FAILED) == 0
 
 
-def _extension_formats() -> dict[str, str]:
-    Image.init()
-    return {ext.lower(): fmt for ext, fmt in Image.registered_extensions().items()}
-
-
-def collect_inputs(args: Sequence[str], exclude: Path | None = None) -> tuple[list[InputFile], list[ApplyResult]]:
-    """Expand files, folders (recursively, image extensions only) and glob patterns.
-
-    Returns the inputs and a failure for each argument that matched nothing. Files
-    under ``exclude`` (the output directory) are left out of folder scans, so
-    re-running with the output inside the input folder does not feed outputs back.
-    """
-    formats = _extension_formats()
-    found: list[InputFile] = []
-    errors: list[ApplyResult] = []
-    seen: set[Path] = set()
-    excluded = exclude.resolve() if exclude is not None else None
-
-    def add(path: Path, relative: Path) -> None:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            found.append(InputFile(path, relative))
-
-    def scan(folder: Path) -> None:
-        for dirpath, dirnames, filenames in os.walk(folder):
-            here = Path(dirpath)
-            # Hidden folders and the output folder are never inputs.
-            dirnames[:] = sorted(
-                d for d in dirnames if not d.startswith(".") and (excluded is None or (here / d).resolve() != excluded)
-            )
-            for name in sorted(filenames):
-                if not name.startswith(".") and Path(name).suffix.lower() in formats:
-                    add(here / name, (here / name).relative_to(folder))
-
-    def take(path: Path) -> bool:
-        if path.is_dir():
-            scan(path)
-        elif path.is_file():
-            add(path, Path(path.name))
-        else:
-            return False
-        return True
-
-    for arg in args:
-        p = Path(arg)
-        if take(p):
-            continue
-        if glob.has_magic(arg):
-            matches = sorted(glob.glob(arg, recursive=True))
-            if not matches:
-                errors.append(ApplyResult(p, FAILED, error=f"{arg}: no files match this pattern"))
-            for m in matches:
-                take(Path(m))
-        else:
-            errors.append(ApplyResult(p, FAILED, error=f"{arg}: no such file or directory"))
-    return found, errors
-
-
 def output_name(relative: Path, formats: dict[str, str] | None = None) -> tuple[Path, str]:
     """The output's relative path and Pillow format, from the input's extension.
 
     The input's name and format are kept; a format Pillow can read but not write
     (or an unknown extension) becomes PNG, with ``.png`` appended.
     """
-    formats = formats or _extension_formats()
+    formats = formats or image_extensions()
     fmt = formats.get(relative.suffix.lower())
     if fmt == "MPO":
         fmt = "JPEG"
@@ -204,7 +138,7 @@ def apply_files(
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     report = ApplyReport(provider=preset.provider)
-    formats = _extension_formats()
+    formats = image_extensions()
 
     def finish(result: ApplyResult) -> None:
         report.results.append(result)

@@ -40,6 +40,22 @@ class LatentroomGroup(click.Group):
             load_plugin_commands(self)
         return self.commands.get(name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            if args[0].startswith("-"):
+                raise
+            from engine.plugins import filtered_command_hint
+
+            # A plugin filtered out by the environment is the likely reason.
+            hint = filtered_command_hint(args[0])
+            if hint is None:
+                raise
+            raise click.UsageError(f"{exc.format_message()} {hint}", ctx) from None
+
 
 @click.group(
     cls=LatentroomGroup,

@@ -15,6 +15,7 @@ Environment:
 * ``LATENTROOM_LOAD_PLUGINS=a,b`` loads only the third-party plugins ``a`` and ``b``
   (built-ins always load); set but empty loads the built-ins only.
 * ``LATENTROOM_DISABLE_PLUGINS=a,b`` never imports ``a`` or ``b`` (built-ins included).
+  It wins over the allow list: a plugin named in both is not loaded.
 
 Tests can add plugin objects without packaging them: :func:`register_plugin`, and
 :func:`reset` to start again from the entry points.
@@ -22,14 +23,16 @@ Tests can add plugin objects without packaging them: :func:`register_plugin`, an
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pluggy
 
@@ -193,7 +196,13 @@ def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
     a colon."""
     name, colon, argument = (spec or DEFAULT_GENERATOR).partition(":")
     contribution = _lookup("generators", name)
-    generator = contribution.value(argument if colon else None, device)
+    try:
+        generator = contribution.value(argument if colon else None, device)
+    except LatentroomError as exc:
+        # A factory may resolve other generators itself: its "unknown generator
+        # 'base'" must say it happened while building the one the user asked for.
+        exc.message = f"generator '{spec or name}' (plugin '{contribution.plugin}'): {exc.message}"
+        raise
     if not isinstance(generator, Generator):
         raise PluginLoadError(
             f"generator '{name}' from plugin '{contribution.plugin}' returned a "
@@ -201,6 +210,23 @@ def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
             "(size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis)"
         )
     return generator
+
+
+def plugins_behind(parts: dict[str, Iterable[str]]) -> list[dict[str, str]]:
+    """The plugins that contributed the named items, e.g. ``{"generators": ["flat"],
+    "inverters": ["hybrid"]}``, as a preset manifest's ``requires_plugins`` entries
+    ``{"name", "version"}`` (the installed version; ``unpackaged`` for plugins added
+    without a distribution), in load order. Names nobody registered are skipped: a
+    direction file may come from a source that is not installed here."""
+    reg = registry()
+    used = {
+        table[item].plugin
+        for kind, items in parts.items()
+        for table in [getattr(reg, kind)]
+        for item in items
+        if item in table
+    }
+    return [{"name": info.name, "version": info.version or "unpackaged"} for info in reg.plugins if info.name in used]
 
 
 def get_generator(name: str) -> Contribution:
@@ -232,6 +258,10 @@ def _lookup(kind: str, name: str) -> Contribution:
     raise LatentroomError(message)
 
 
+LOAD_VARIABLE = "LATENTROOM_LOAD_PLUGINS"
+DISABLE_VARIABLE = "LATENTROOM_DISABLE_PLUGINS"
+
+
 def _names(variable: str) -> set[str] | None:
     value = os.environ.get(variable)
     if value is None:
@@ -244,18 +274,71 @@ def _is_builtin(entry_point: EntryPoint) -> bool:
     return dist is not None and dist.name.lower().replace("_", "-") == PROJECT
 
 
+def _filtered_by(entry_point: EntryPoint) -> str | None:
+    """The variable that keeps this plugin from loading, or ``None``. DISABLE wins
+    over LOAD: a plugin named in both is not loaded (nor imported)."""
+    if entry_point.name in (_names(DISABLE_VARIABLE) or set()):
+        return DISABLE_VARIABLE
+    allow = _names(LOAD_VARIABLE)
+    if allow is not None and entry_point.name not in allow and not _is_builtin(entry_point):
+        return LOAD_VARIABLE
+    return None
+
+
 def _selected_entry_points() -> list[EntryPoint]:
-    allow = _names("LATENTROOM_LOAD_PLUGINS")
-    deny = _names("LATENTROOM_DISABLE_PLUGINS") or set()
-    selected = [
-        entry_point
-        for entry_point in entry_points(group=PROJECT)
-        if entry_point.name not in deny
-        and (allow is None or entry_point.name in allow or _is_builtin(entry_point))
-    ]
+    selected = [ep for ep in entry_points(group=PROJECT) if _filtered_by(ep) is None]
     # Built-ins first, then by name: the first of two same-named items wins, so a
     # third-party plugin cannot replace a built-in generator, and order is stable.
     return sorted(selected, key=lambda ep: (not _is_builtin(ep), ep.name))
+
+
+def filtered_command_hint(command: str) -> str | None:
+    """Why ``command`` may be missing: installed plugins that the environment filtered
+    out, naming the one whose source mentions the command. Found without importing
+    the plugins (a disabled plugin's code never runs); ``None`` when none is filtered."""
+    filtered = [(ep, variable) for ep in entry_points(group=PROJECT) if (variable := _filtered_by(ep))]
+    if not filtered:
+        return None
+    providers = [(ep, variable) for ep, variable in filtered if _mentions_command(ep, command)]
+    if providers:
+        return " ".join(f"It comes from plugin '{ep.name}', which {variable} filters out"
+                        f"{' (it is not listed there)' if variable == LOAD_VARIABLE else ''}."
+                        for ep, variable in providers)
+    names = ", ".join(f"{ep.name} ({variable})" for ep, variable in filtered)
+    return f"Plugins filtered out by the environment, whose commands are not loaded: {names}."
+
+
+_MAX_SOURCE_FILES = 200
+_MAX_SOURCE_BYTES = 1_000_000
+
+
+def _plugin_source_files(entry_point: EntryPoint) -> list[Path]:
+    """The .py files of the package holding the plugin module (or the module file),
+    located with ``find_spec`` on the top-level name, which runs no plugin code."""
+    top, *rest = entry_point.module.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    if spec.submodule_search_locations:
+        folder = Path(list(spec.submodule_search_locations)[0]).joinpath(*rest[:-1])
+        return sorted(folder.rglob("*.py"))[:_MAX_SOURCE_FILES]
+    return [Path(spec.origin)] if spec.origin and spec.origin.endswith(".py") else []
+
+
+def _mentions_command(entry_point: EntryPoint, command: str) -> bool:
+    """Whether the plugin's source names ``command``: quoted (``@cli.command("x-y")``)
+    or as the function click names it after (``def x_y(``)."""
+    pattern = re.compile(rf"""(["']){re.escape(command)}\1|\bdef {re.escape(command.replace("-", "_"))}\(""")
+    for path in _plugin_source_files(entry_point):
+        try:
+            if path.stat().st_size <= _MAX_SOURCE_BYTES and pattern.search(path.read_text(errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _load_entry_point(reg: Registry, entry_point: EntryPoint) -> None:

@@ -33,7 +33,7 @@ for name in smile age hair_length glasses beard; do
     cmd=(latentroom author "$name" --direction "$direction"
          --generator toyfaces --steps "$STEPS" --batch-size 32 --seed 0 --device "$DEVICE"
          --time-limit "$TIME_LIMIT" --variants none --default-strength "$(top_of_range "$direction")"
-         --force "${resume[@]}" -o "$PRESETS/$name")
+         --author latentroom --license MIT --force "${resume[@]}" -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=3 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
     pids+=($!)

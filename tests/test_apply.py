@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.apply import apply_files, collect_inputs
+from engine.apply import apply_files
 from engine.cli import cli
 from engine.errors import PresetError
+from engine.inputs import collect_inputs
 from engine.presets import load_preset
 from preset_fixtures import build_preset
 
@@ -97,6 +98,16 @@ def test_inputs_files_folders_globs(preset_dir: Path, tmp_path: Path) -> None:
     assert "none-*.png: no files match this pattern" in result.output
     assert "written" not in result.output  # --quiet: no summary
     assert listing(tmp_path / "out") == ["a/deep/img0.png", "a/deep/img1.png", "img0.png", "img1.png"]
+
+
+def test_two_inputs_with_one_name_are_reported_not_overwritten(preset_dir: Path, tmp_path: Path) -> None:
+    # Files are written as OUTDIR/NAME wherever they are (what a shell-expanded
+    # /some/dir/*.png gives), so two files named alike cannot both be written.
+    [first], [second] = images(tmp_path / "a", n=1), images(tmp_path / "b", n=1)
+    result = invoke(preset_dir, first, second, "-o", tmp_path / "out", "-q")
+    assert result.exit_code == 1
+    assert f"{second}: has the same name (img0.png) as {first}" in result.output
+    assert listing(tmp_path / "out") == ["img0.png"]
 
 
 def test_output_inside_input_folder_is_not_reprocessed(preset_dir: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ bundle), not the quality a real run reaches.
 from __future__ import annotations
 
 import json
+from importlib.metadata import distribution
 from pathlib import Path
 
 import numpy as np
@@ -220,7 +221,7 @@ def author_args(world: dict, out: Path) -> list[str]:
             "--strength-range", "-2,2", "--steps", "6", "--batch-size", "2", "--seed", "1",
             "--widths", "8,16,16", "--eval-images", "6", "--held-out-pairs", "6", "--scorer", SCORER,
             "--inverter", "projector", "-O", "steps=2", "-O", "features=none", "--log-every", "3",
-            "-o", out]
+            "--author", "A. Tester", "--license", "CC-BY-4.0", "--title", "Brighter", "-o", out]
 
 
 def with_direction(args: list, path: Path) -> list[str]:
@@ -243,6 +244,13 @@ def bundle(world: dict) -> dict:
     return {"dir": out, "output": second, "manifest": json.loads((out / "preset.json").read_text())}
 
 
+def test_author_refuses_an_empty_license_before_training(world: dict, tmp_path: Path) -> None:
+    args = [str(a) for a in author_args(world, tmp_path / "p")] + ["--license", " "]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1 and "--license must not be empty" in result.output
+    assert not (tmp_path / "p").exists()
+
+
 def test_author_writes_a_valid_bundle(bundle: dict) -> None:
     out = bundle["dir"]
     assert "resumed" in bundle["output"] and "wrote preset bright" in bundle["output"]
@@ -250,7 +258,11 @@ def test_author_writes_a_valid_bundle(bundle: dict) -> None:
     m = bundle["manifest"]
     assert m["strength"] == {"input": "strength", "min": -2.0, "max": 2.0, "default": 1.0}
     assert m["model"]["inputs"] == ["image", "strength"] and m["model"]["outputs"] == ["edited"]
-    assert m["io"]["resolution"] == 32 and m["requires_plugins"] == []
+    assert m["io"]["resolution"] == 32
+    assert (m["author"], m["license"], m["title"]) == ("A. Tester", "CC-BY-4.0", "Brighter")
+    # The generator's and the inverter's plugins; the direction's source "test" is no plugin's.
+    version = distribution("latentroom").version
+    assert m["requires_plugins"] == [{"name": "inverters", "version": version}, {"name": "stylegan2", "version": version}]
     prov = m["provenance"]
     assert prov["attribute"] == "brightness" and prov["layers"] == [0, 1, 2] and prov["direction_source"] == "test"
     assert len(prov["generator_weights_sha256"]) == 64

@@ -253,9 +253,10 @@ def test_invert_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.M
     assert "2 file(s) failed" in result.stderr
     with np.load(out) as data:
         keys = set(data.files)
-        assert keys == {"in/face0.png", "in/face1.png", "in/face2.png", "__metadata__"}
-        assert data["in/face1.png"].shape == (tiny["g"].n_latent, tiny["g"].style_dim)
-        assert data["in/face1.png"].dtype == np.float32
+        # Keyed by name, as apply and edit name their outputs.
+        assert keys == {"face0.png", "face1.png", "face2.png", "__metadata__"}
+        assert data["face1.png"].shape == (tiny["g"].n_latent, tiny["g"].style_dim)
+        assert data["face1.png"].dtype == np.float32
         meta = json.loads(str(data["__metadata__"]))
     assert meta["generator"] == f"stylegan2:{tiny['ckpt']}"
     assert meta["weights_sha256"] == tiny["g"].weights_sha256 and meta["inverter"] == "encoder"
@@ -267,7 +268,7 @@ def test_invert_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.M
 
     direct = enc.invert(torch.from_numpy(load_image(good[1], 32))[None])[0].numpy()
     with np.load(out) as data:
-        np.testing.assert_allclose(data["in/face1.png"], direct, atol=1e-5)
+        np.testing.assert_allclose(data["face1.png"], direct, atol=1e-5)
 
 
 def test_invert_cli_directory_and_projector(tiny: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,6 +290,8 @@ def test_invert_cli_all_good_exits_zero_and_unknown_inverter_fails(tiny: dict, t
     result = run("invert", *paths, "-o", out, "--inverter", "encoder", "--generator", f"stylegan2:{tiny['ckpt']}",
                  "-O", f"weights={tiny['encoder']}")
     assert result.exit_code == 0, result.output
+    with np.load(out) as data:  # absolute paths outside the working directory: keyed by name
+        assert set(data.files) == {"face0.png", "face1.png", "face2.png", "__metadata__"}
     result = run("invert", *paths, "-o", out, "--inverter", "nope", "--generator", f"stylegan2:{tiny['ckpt']}")
     assert result.exit_code != 0 and "unknown inverter 'nope'" in result.output
 
@@ -308,15 +311,26 @@ def test_edit_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.Mon
                  "-O", f"weights={tiny['encoder']}", "-O", "features=none", *common)
     assert result.exit_code == 1 and "in/corrupt.png" in result.stderr
     outputs = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png"))
-    assert outputs == ["in/face0.png", "in/face1.png", "in/face2.png"]
-    assert Image.open(tmp_path / "out" / "in" / "face0.png").size == (g.size, g.size)
+    assert outputs == ["face0.png", "face1.png", "face2.png"]  # the path inside the folder, like apply
+    assert Image.open(tmp_path / "out" / "face0.png").size == (g.size, g.size)
     # Strength 0 reproduces the reconstruction; a non-zero strength changes it.
-    for strength, name in ((0.0, "zero"), (3.0, "three")):
-        result = run("edit", "in/face0.png", "-o", name, "--strength", strength, "--inverter", "encoder",
-                     "-O", f"weights={tiny['encoder']}", *common)
-        assert result.exit_code == 0, result.output
-    zero = np.asarray(Image.open(tmp_path / "zero" / "in" / "face0.png"), dtype=np.float32)
-    three = np.asarray(Image.open(tmp_path / "three" / "in" / "face0.png"), dtype=np.float32)
+    result = run("edit", "in/face0.png", "-o", "zero", "--strength", 0.0, "--inverter", "encoder",
+                 "-O", f"weights={tiny['encoder']}", *common)
+    assert result.exit_code == 0, result.output
+    # `edit /some/dir/*.png -o three` from elsewhere: the shell hands over absolute
+    # paths outside the working directory, and each is written as three/NAME.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    expanded = sorted(str(p) for p in (tmp_path / "in").glob("face*.png"))
+    result = run("edit", *expanded, "-o", tmp_path / "three", "--strength", 3.0, "--inverter", "encoder",
+                 "-O", f"weights={tiny['encoder']}", "--generator", f"stylegan2:{tiny['ckpt']}",
+                 "--direction", tmp_path / "smile.json")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(tmp_path / "three").as_posix() for p in (tmp_path / "three").rglob("*")
+                  if p.is_file()) == outputs
+    zero = np.asarray(Image.open(tmp_path / "zero" / "face0.png"), dtype=np.float32)
+    three = np.asarray(Image.open(tmp_path / "three" / "face0.png"), dtype=np.float32)
     enc = EncoderInverter(g, "cpu", weights=str(tiny["encoder"]))
     from engine.commands.invert import load_image
 
@@ -346,3 +360,46 @@ def test_plugin_registers_three_inverters_without_torch_at_import() -> None:
             "import engine.plugins as e; print(sorted(e.registry().inverters))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'encoder', 'hybrid', 'projector'" in out
+
+
+def test_steps_and_options_reach_a_plugin_inverter(tiny: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import engine.plugins as plugins
+    from engine import hookimpl
+    from test_plugins import BUILTINS
+
+    received: dict = {}
+
+    def counted(generator, device, steps=10, rate=0.1):
+        received.update(steps=steps, rate=rate, generator=generator.size)
+        raise LatentroomError("stop after the options arrived")
+
+    class Parts:
+        @hookimpl
+        def register_generators(self, register):
+            register("toy", lambda argument, device: tiny["g"])
+
+        @hookimpl
+        def register_inverters(self, register):
+            register("counted", counted)
+            register("fixed", lambda generator, device, rate=0.1: None)
+
+    monkeypatch.setenv("LATENTROOM_LOAD_PLUGINS", "")
+    monkeypatch.setenv("LATENTROOM_DISABLE_PLUGINS", BUILTINS)
+    plugins.reset()
+    try:
+        plugins.register_plugin(Parts(), name="parts")
+        common = ["--generator", "toy", "--device", "cpu", "-o", tmp_path / "l.npz", tmp_path / "none.png"]
+        result = run("invert", "--inverter", "counted", "--steps", 7, "-O", "rate=[1, 2]", *common)
+        assert "stop after the options arrived" in result.output
+        assert received == {"steps": 7, "rate": [1, 2], "generator": 32}  # -O values are JSON
+        result = run("invert", "--inverter", "fixed", "--steps", 7, *common)
+        assert result.exit_code == 1
+        assert "inverter 'fixed' (plugin 'parts'): got an unexpected keyword argument 'steps'" in result.output
+    finally:
+        plugins.reset()
+
+
+@pytest.mark.parametrize("command", [["invert"], ["edit"], ["author"], ["direction", "find"]])
+def test_help_says_key_value_options_are_json(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0 and "parsed as JSON when it" in " ".join(result.output.split())

@@ -370,6 +370,57 @@ def test_load_plugins_allow_list(tmp_path: Path) -> None:
     assert all(record["builtin"] and record["version"] for record in listed.values())
 
 
+def test_disable_wins_over_load_for_the_same_plugin(tmp_path: Path) -> None:
+    marks = marked_dists(tmp_path, "both", "listed")
+    records = plugins_json(tmp_path, MARKS=str(marks), LATENTROOM_LOAD_PLUGINS="both,listed",
+                           LATENTROOM_DISABLE_PLUGINS=f"both,{BUILTINS}")
+    assert set(records) == {"listed"}
+    assert not (marks / "both.imported").exists()
+
+
+SWATCH = """
+    import os
+    import click
+    from engine import hookimpl
+
+    with open(os.path.join(os.environ["MARKS"], "swatch.imported"), "a") as f:
+        f.write("x")
+
+    @hookimpl
+    def register_commands(cli):
+        @cli.command("flat-swatch")
+        def flat_swatch():
+            click.echo("swatch")
+"""
+
+
+@pytest.mark.parametrize("variables, expected", [
+    ({"LATENTROOM_DISABLE_PLUGINS": f"swatchy,{BUILTINS}"},
+     "It comes from plugin 'swatchy', which LATENTROOM_DISABLE_PLUGINS filters out."),
+    ({"LATENTROOM_LOAD_PLUGINS": ""},
+     "It comes from plugin 'swatchy', which LATENTROOM_LOAD_PLUGINS filters out (it is not listed there)."),
+])
+def test_command_of_a_filtered_plugin_names_the_plugin(tmp_path: Path, variables: dict, expected: str) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    write_dist(tmp_path, "lr-swatchy", {"swatchy_plugin": SWATCH}, {"swatchy": "swatchy_plugin"})
+    assert run_cli(tmp_path, "flat-swatch", MARKS=str(marks)).stdout == "swatch\n"
+    (marks / "swatch.imported").unlink()
+    result = run_cli(tmp_path, "flat-swatch", MARKS=str(marks), **variables)
+    assert result.returncode == 2
+    assert f"No such command 'flat-swatch'. {expected}" in result.stderr
+    assert not (marks / "swatch.imported").exists()  # found in its source, never imported
+    # A name no filtered plugin mentions: the filtered plugins are listed as a lead.
+    result = run_cli(tmp_path, "nothing-here", MARKS=str(marks), **variables)
+    assert "Plugins filtered out by the environment, whose commands are not loaded:" in result.stderr
+    assert "swatchy (LATENTROOM_" in result.stderr
+
+
+def test_unknown_command_without_filtered_plugins_is_plain(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "nothing-here", LATENTROOM_DISABLE_PLUGINS="")
+    assert result.returncode == 2 and "Error: No such command 'nothing-here'.\n" in result.stderr
+
+
 def test_disable_plugins_blocks_before_import(tmp_path: Path) -> None:
     marks = marked_dists(tmp_path, "noisy", "quiet")
     records = plugins_json(tmp_path, MARKS=str(marks), LATENTROOM_DISABLE_PLUGINS=f"noisy,{BUILTINS}")
@@ -456,6 +507,46 @@ def test_resolve_generator(fresh: plugins.Registry) -> None:
         plugins.resolve_generator("nope:x")
     with pytest.raises(PluginLoadError, match="generator 'hollow' from plugin 'gens' returned a object"):
         plugins.resolve_generator("hollow")
+
+
+def test_an_error_inside_a_generator_factory_names_the_generator_asked_for(fresh: plugins.Registry) -> None:
+    class Wrapper:
+        @hookimpl
+        def register_generators(self, register):
+            # A generator built on another one, resolved inside the factory.
+            register("tinted", lambda argument, device: plugins.resolve_generator(argument or "base", device))
+
+    plugins.register_plugin(Wrapper(), name="tints")
+    with pytest.raises(LatentroomError) as caught:
+        plugins.resolve_generator("tinted:flat")
+    assert caught.value.message == (
+        "generator 'tinted:flat' (plugin 'tints'): unknown generator 'flat' (available: tinted)"
+    )
+
+
+def test_plugins_behind_names_the_contributors_of_the_parts_used(fresh: plugins.Registry) -> None:
+    class Sources:
+        @hookimpl
+        def register_direction_sources(self, register):
+            register("fisher", dict)
+
+    class Gens:
+        @hookimpl
+        def register_generators(self, register):
+            register("flat", lambda argument, device: None)
+
+        @hookimpl
+        def register_inverters(self, register):
+            register("flat-encoder", lambda generator, device: None)
+
+    plugins.register_plugin(Sources(), name="fisher")
+    plugins.register_plugin(Gens(), name="flat")
+    used = {"generators": ["flat"], "direction_sources": ["fisher", "from-elsewhere"], "inverters": ["flat-encoder"]}
+    assert plugins.plugins_behind(used) == [
+        {"name": "fisher", "version": "unpackaged"},  # load order; each plugin once
+        {"name": "flat", "version": "unpackaged"},
+    ]
+    assert plugins.plugins_behind({"generators": ["flat"], "inverters": []}) == [{"name": "flat", "version": "unpackaged"}]
 
 
 def test_registry_is_cached_until_reset(fresh: plugins.Registry) -> None:

@@ -231,6 +231,9 @@ def test_precedence_and_shadowing(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert data["precedence"] == ["env", "user", "plugin", "bundled"]
     shared = [p for p in data["presets"] if p["name"] == "shared"]
     assert shared[0]["active"] and not shared[1]["active"] and shared[3]["origin"] == "plugin fakeplugin"
+    assert shared[3]["plugin"] == "fakeplugin" and shared[0]["plugin"] is None
+    [plugin_row] = [line for line in out.splitlines() if "from plugin" in line]
+    assert plugin_row.split()[2] == "plugin:fakeplugin"  # the source names the plugin
 
 
 def test_invalid_entry_listed_not_fatal(lib: dict) -> None:
@@ -307,6 +310,22 @@ def test_pack_is_reproducible_and_refuses_overwrite(bundle: Path, tmp_path: Path
     assert result.exit_code == 0 and json.loads(result.output)["output"] == str(a)
     with pytest.raises(PresetError, match="must end in .lrpreset"):
         pack_bundle(bundle, tmp_path / "a.zip")
+
+
+def test_pack_default_name_keeps_the_library_name(
+    bundle: Path, lib: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A packed file's library name is its stem: the default file, dropped as is into
+    # a library folder, must be found under the manifest's name, not NAME-VERSION.
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    monkeypatch.chdir(shelf)
+    result = run("preset", "pack", str(bundle), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["output"] == "fixture.lrpreset"
+    monkeypatch.setenv("LATENTROOM_PRESET_PATH", str(shelf))
+    path, entry = resolve("fixture")
+    assert (path, entry.source) == (shelf / "fixture.lrpreset", "env")
 
 
 def test_write_bundle_refuses_existing_and_invalid(tmp_path: Path) -> None:

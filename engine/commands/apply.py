@@ -42,7 +42,7 @@ def apply_command(
     """Apply PRESET (a name, bundle directory or .lrpreset file) to images.
 
     INPUT may be files, folders (searched recursively; sub-folders are kept in the
-    output) or glob patterns. Each image keeps its size, mode and format: the edit is
+    output) or glob patterns; a file is written as OUTDIR/NAME wherever it is. Each image keeps its size, mode and format: the edit is
     computed at the model's resolution and its residual is added to the
     full-resolution original. Failed files are reported and the rest carry on; the
     exit status is 1 if any file failed.
@@ -50,7 +50,8 @@ def apply_command(
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
 
-    from engine.apply import FAILED, SKIPPED, WRITTEN, ApplyResult, apply_files, collect_inputs
+    from engine.apply import FAILED, SKIPPED, WRITTEN, ApplyResult, apply_files
+    from engine.inputs import collect_inputs
     from engine.presets import load_preset
 
     loaded = load_preset(preset, provider=provider)
@@ -59,8 +60,8 @@ def apply_command(
         click.echo(f"latentroom: preset {loaded.name} on {loaded.provider}", err=True)
 
     files, bad_args = collect_inputs(inputs, exclude=outdir)
-    for result in bad_args:
-        click.echo(f"error: {result.error}", err=True)
+    for bad in bad_args:
+        click.echo(f"error: {bad}", err=True)
     if not files:
         raise click.ClickException("no input images found")
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import click
 
+from engine.commands.invert import OPTION_VALUES, parse_options
 from engine.direction import Direction, direction_paths
 from engine.errors import LatentroomError
 
@@ -79,7 +80,7 @@ def list_command(as_json: bool) -> None:
 @click.option("--strength-range", nargs=2, type=float, default=(-3.0, 3.0), show_default=True,
               metavar="LOW HIGH", help="Suggested strength range written into the file.")
 @click.option("--param", "extra", multiple=True, metavar="KEY=VALUE",
-              help="Source-specific parameter (JSON value), e.g. components=30. Repeatable.")
+              help=f"Source-specific parameter, e.g. components=30. Repeatable. {OPTION_VALUES}")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @_device_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -93,7 +94,7 @@ def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str
     from engine.plugins import DEFAULT_GENERATOR, get_direction_source
 
     factory = get_direction_source(source).value
-    params: dict[str, Any] = dict(_parse_params(extra))
+    params: dict[str, Any] = parse_options(extra, "--param")
     generator, scorer = _setup(spec, scorer_spec, device)
     params.update(samples=samples, seed=seed, truncation=truncation, layers=layers,
                   strength_range=tuple(strength_range), batch_size=batch_size,
@@ -106,20 +107,6 @@ def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str
     else:
         click.echo(f"wrote {path} ({source}, {attribute}, layers {direction.layer_spec}, "
                    f"scale {direction.scale:.4g})")
-
-
-def _parse_params(items: tuple[str, ...]) -> list[tuple[str, Any]]:
-    parsed = []
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq or not key:
-            raise LatentroomError(f"--param {item!r}: expected KEY=VALUE")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw  # a bare word is a string
-        parsed.append((key.strip(), value))
-    return parsed
 
 
 @direction_group.command("show")

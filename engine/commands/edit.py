@@ -5,7 +5,9 @@ approximates): each image is inverted, its W+ code moved by
 ``Direction.offset(strength)`` (only the direction's layers change), and the
 generator renders the result at its own resolution. Noise maps fitted by the
 inverter (projector, hybrid) are reused, so an edit of strength 0 reproduces the
-reconstruction. Outputs are PNGs under OUTDIR at each input's relative path.
+reconstruction. Inputs follow the rule of every image command (:mod:`engine.inputs`):
+outputs are PNGs at OUTDIR/NAME (or the path inside a folder argument), like
+``apply``'s.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from engine.commands.invert import Failures, collect_inputs, common_options, invert_files, open_session
+from engine.commands.invert import Failures, common_options, gather_inputs, invert_files, open_session
 from engine.errors import LatentroomError
 
 
@@ -31,12 +33,15 @@ from engine.errors import LatentroomError
 def edit_command(images: tuple[Path, ...], direction_path: Path, strength: float, output: Path,
                  inverter_name: str, spec: str | None, batch_size: int, steps: int | None,
                  option_pairs: tuple[str, ...], device: str) -> None:
-    """Edit IMAGES (files or directories) along a latent direction, through the generator."""
+    """Edit IMAGES (files, folders or glob patterns) along a latent direction, through the generator.
+
+    Each image is written as OUTDIR/NAME.png (or its path inside a folder argument), like apply.
+    """
     from engine.direction import Direction
 
     direction = Direction.load(direction_path)
     failures = Failures()
-    inputs = collect_inputs(images, failures)
+    inputs = gather_inputs(images, failures, exclude=output)
     session = open_session(spec, inverter_name, device, steps, option_pairs)
     g = session.generator
     if direction.n_latent != g.n_latent or direction.style_dim != g.style_dim:
@@ -53,12 +58,17 @@ def edit_command(images: tuple[Path, ...], direction_path: Path, strength: float
 
     offset = torch.from_numpy(direction.offset(strength)).to(g.device)
     written = 0
+    claimed: dict[Path, Path] = {}  # face.jpg and face.png would both become face.png
     for files, ws, noise in invert_files(session, inputs, batch_size, failures, "editing"):
         with torch.no_grad():
             edited = synthesize(g, ws.to(g.device) + offset, noise if supports_noise(g) else None)
         pixels = ((edited.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
         for item, image in zip(files, pixels.permute(0, 2, 3, 1).cpu().numpy()):
-            target = output / Path(item.key).with_suffix(".png")
+            target = output / item.relative.with_suffix(".png")
+            if target in claimed:
+                failures.add(item.path, f"output {target} is also the output of {claimed[target]}")
+                continue
+            claimed[target] = item.path
             try:
                 write_image_atomic(image, target)
                 written += 1

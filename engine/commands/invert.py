@@ -1,19 +1,21 @@
 """``latentroom invert``: images -> W+ latents (``.npz``) with any registered inverter.
 
 Authoring command: torch is imported inside the command only. Shared with
-``latentroom edit`` (:mod:`engine.commands.edit`): input discovery, decoding,
-per-file error reporting and the batched inversion loop.
+``latentroom edit`` (:mod:`engine.commands.edit`): input discovery (the rule every
+image command follows, :mod:`engine.inputs`), decoding, per-file error reporting and
+the batched inversion loop.
 
 Output ``.npz``: one float32 ``[n_latent, style_dim]`` array per input, keyed by its
-path relative to the working directory (``/``-separated), plus ``__metadata__``: a
+relative name (``/``-separated: the file's name, or its path inside a folder given as
+an argument; where ``apply`` and ``edit`` would write it), plus ``__metadata__``: a
 JSON string with the generator spec, its weights sha256, the inverter and its
 options, the feature network used and the files that failed.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,19 +25,13 @@ import click
 
 from engine.atomic import atomic_write
 from engine.errors import LatentroomError
+from engine.inputs import InputFile, collect_inputs
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
 METADATA_KEY = "__metadata__"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-
-
-@dataclass
-class InputFile:
-    path: Path
-    key: str  # relative, "/"-separated: the npz key and the output sub-path
 
 
 @dataclass
@@ -50,36 +46,13 @@ class Failures:
         click.echo(f"error: {path}: {reason}", err=True)
 
 
-def file_key(path: Path) -> str:
-    """Path relative to the working directory, or the absolute path without its root
-    for files outside it (still unique, never escaping an output directory)."""
-    rel = os.path.relpath(path.resolve(), Path.cwd().resolve())
-    if rel.startswith(".."):
-        rel = str(path.resolve()).lstrip("/\\")
-        rel = rel.replace(":", "")  # Windows drive letters
-    return Path(rel).as_posix()
-
-
-def collect_inputs(paths: Sequence[Path], failures: Failures) -> list[InputFile]:
-    """Expand directories (image suffixes, recursively, sorted); keep explicit files
-    whatever their suffix (a non-image then fails with a per-file error)."""
-    found: list[InputFile] = []
-    seen: set[str] = set()
-    for path in paths:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        elif path.exists():
-            files = [path]
-        else:
-            failures.add(path, "no such file or directory")
-            continue
-        for file in files:
-            key = file_key(file)
-            if key not in seen:
-                seen.add(key)
-                found.append(InputFile(file, key))
-    return found
+def gather_inputs(images: Sequence[Path], failures: Failures, exclude: Path | None = None) -> list[InputFile]:
+    """The inputs by the shared rule (:func:`engine.inputs.collect_inputs`); an
+    argument that gives none is a per-file failure."""
+    inputs, bad = collect_inputs(images, exclude=exclude)
+    for problem in bad:
+        failures.add(problem.argument, problem.reason)
+    return inputs
 
 
 def load_image(path: Path, size: int) -> "np.ndarray":
@@ -99,14 +72,19 @@ def load_image(path: Path, size: int) -> "np.ndarray":
     return (unit.transpose(2, 0, 1) * 2.0 - 1.0).astype(np.float32)
 
 
-def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; values are JSON when they parse (numbers, true/false,
-    null, lists), else plain strings."""
+OPTION_VALUES = ("VALUE is parsed as JSON when it parses (3, 0.5, true, null, [1,2], \"quoted\"), "
+                 "else taken as a string.")
+
+
+def parse_options(pairs: Sequence[str], flag: str = "--option") -> dict[str, Any]:
+    """``KEY=VALUE`` pairs given with ``flag``; values are JSON when they parse
+    (numbers, true/false, null, lists), else plain strings (:data:`OPTION_VALUES`
+    says so in ``--help``)."""
     options: dict[str, Any] = {}
     for pair in pairs:
         key, eq, value = pair.partition("=")
         if not eq or not key.strip():
-            raise LatentroomError(f"--option {pair!r}: expected KEY=VALUE")
+            raise LatentroomError(f"{flag} {pair!r}: expected KEY=VALUE")
         try:
             options[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
@@ -143,9 +121,24 @@ def open_session(spec: str | None, inverter_name: str, device: str, steps: int |
     if steps is not None:
         options["steps"] = steps
     contribution = get_inverter(inverter_name)  # unknown name: error before loading weights
+    check_inverter_options(contribution, dev, options)
     generator = resolve_generator(spec, dev)
     inverter = contribution.value(generator, dev, **options)
     return Session(generator, inverter, dev, spec, inverter_name, options)
+
+
+def check_inverter_options(contribution: Any, device: str, options: dict[str, Any]) -> None:
+    """``--steps`` and ``-O`` reach any inverter's factory as keyword arguments; one
+    whose signature cannot take them is a usage error, not a traceback."""
+    try:
+        signature = inspect.signature(contribution.value)
+    except (TypeError, ValueError):
+        return  # no introspectable signature: the factory will judge
+    try:
+        signature.bind(None, device, **options)
+    except TypeError as exc:
+        raise LatentroomError(f"inverter '{contribution.name}' (plugin '{contribution.plugin}'): {exc} "
+                              "(options come from --steps and -O KEY=VALUE)") from None
 
 
 def invert_files(session: Session, inputs: list[InputFile], batch_size: int, failures: Failures,
@@ -203,9 +196,10 @@ def common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
                      help="Images inverted together (each is still independent)."),
         click.option("--steps", type=click.IntRange(min=0), default=None,
-                     help="Optimisation steps (projector, hybrid)."),
+                     help="Optimisation steps: passed to the inverter as -O steps=K (projector, hybrid, "
+                          "or a plugin's inverter that takes steps)."),
         click.option("-O", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
-                     help="Inverter option, repeatable (e.g. -O space=w -O weights=enc.pt)."),
+                     help=f"Inverter option, repeatable (e.g. -O space=w -O weights=enc.pt). {OPTION_VALUES}"),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
     ]
     for decorator in reversed(decorators):
@@ -220,14 +214,14 @@ def common_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @common_options
 def invert_command(images: tuple[Path, ...], output: Path, inverter_name: str, spec: str | None,
                    batch_size: int, steps: int | None, option_pairs: tuple[str, ...], device: str) -> None:
-    """Invert IMAGES (files or directories) into W+ latents saved in one .npz file."""
+    """Invert IMAGES (files, folders or glob patterns) into W+ latents saved in one .npz file."""
     failures = Failures()
-    inputs = collect_inputs(images, failures)
+    inputs = gather_inputs(images, failures)
     session = open_session(spec, inverter_name, device, steps, option_pairs)
     arrays: dict[str, Any] = {}
     for files, ws, _noise in invert_files(session, inputs, batch_size, failures, "inverting"):
         for item, w in zip(files, ws.float().cpu().numpy()):
-            arrays[item.key] = w
+            arrays[item.relative.as_posix()] = w
     if arrays:
         meta = {**session.metadata(), "failed": [{"file": f, "reason": r} for f, r in failures.items]}
         import numpy as np

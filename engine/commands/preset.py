@@ -55,11 +55,11 @@ def list_command(as_json: bool) -> None:
         if e.error:
             status = "invalid"
         elif e.shadowed_by is not None:
-            status = f"shadowed by {e.shadowed_by.source}"
+            status = f"shadowed by {e.shadowed_by.label}"
         else:
             status = "active"
         m = e.manifest or {}
-        rows.append((e.name, m.get("version", "-"), e.source, status, m.get("title", "-"), str(e.path)))
+        rows.append((e.name, m.get("version", "-"), e.label, status, m.get("title", "-"), str(e.path)))
     header = ("NAME", "VERSION", "SOURCE", "STATUS", "TITLE", "PATH")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
     for r in [header] + rows:
@@ -86,6 +86,7 @@ def show_command(preset: str, as_json: bool) -> None:
             {
                 "path": str(path),
                 "source": entry.source if entry else "path",
+                "plugin": entry.plugin if entry else None,
                 "quality": quality,
                 "has_preview": bundle.preview_bytes is not None,
                 "manifest": m,
@@ -96,7 +97,7 @@ def show_command(preset: str, as_json: bool) -> None:
     lines = [
         f"{m['title']}  ({m['name']} {m['version']})",
         f"  {m['description']}" if m["description"] else None,
-        f"path:        {path} ({entry.source if entry else 'path'})",
+        f"path:        {path} ({entry.label if entry else 'path'})",
         f"author:      {m['author'] or '-'}",
         f"license:     {m['license']}",
         f"quality:     {quality}",
@@ -152,7 +153,8 @@ def remove_command(name: str, as_json: bool) -> None:
 @preset_group.command("pack")
 @click.argument("source")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Output file (default: NAME-VERSION.lrpreset in the current directory).")
+              help="Output file (default: NAME.lrpreset in the current directory, so that the file, "
+                   "shipped as is, keeps the preset's name in a library).")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def pack_command(source: str, output: Path | None, force: bool, as_json: bool) -> None:

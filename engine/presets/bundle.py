@@ -261,13 +261,14 @@ def pack_bundle(
 ) -> Path:
     """Pack a verified bundle (directory or packed file) into one ``.lrpreset`` file.
 
-    The default output is ``<manifest name>-<version>.lrpreset`` in the current
-    directory. Only the bundle's own files (manifest, model, preview) are packed, in
+    The default output is ``<manifest name>.lrpreset`` in the current directory: a
+    packed file's library name is its stem, so the file dropped as is into a
+    library folder or shipped by a plugin keeps the preset's name. Only the bundle's own files (manifest, model, preview) are packed, in
     a fixed order with fixed timestamps, so packing is reproducible.
     """
     bundle = read_bundle(source)
     m = bundle.manifest
-    out = Path(output) if output is not None else Path(f"{m['name']}-{m['version']}{PACKED_SUFFIX}")
+    out = Path(output) if output is not None else Path(f"{m['name']}{PACKED_SUFFIX}")
     if out.suffix != PACKED_SUFFIX:
         raise PresetError(f"{out}: a packed preset's name must end in {PACKED_SUFFIX}")
     if out.exists() and not overwrite:

@@ -48,10 +48,17 @@ class LibraryEntry:
     """``env``, ``user``, ``plugin`` or ``bundled``."""
     origin: str
     """Readable detail: the directory searched, or the contributing plugin."""
+    plugin: str | None = None
+    """The contributing plugin's name, for ``plugin`` entries."""
     shadowed_by: "LibraryEntry | None" = None
     manifest: dict[str, Any] | None = None
     error: str | None = None
     """Why the manifest could not be read, when it could not."""
+
+    @property
+    def label(self) -> str:
+        """The source as shown to users: ``plugin:NAME`` names the plugin."""
+        return f"{self.source}:{self.plugin}" if self.plugin else self.source
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,7 @@ class LibraryEntry:
             "path": str(self.path),
             "source": self.source,
             "origin": self.origin,
+            "plugin": self.plugin,
             "active": self.shadowed_by is None,
             "shadowed_by": None
             if self.shadowed_by is None
@@ -128,6 +136,7 @@ def _plugin_entries(notes: list[str]) -> Iterator[LibraryEntry]:
             Path(contribution.value),
             SOURCE_PLUGIN,
             f"plugin {contribution.plugin}",
+            plugin=contribution.plugin,
         )
 
 

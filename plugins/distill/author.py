@@ -72,8 +72,8 @@ class AuthorOptions:
     title: str | None = None
     description: str | None = None
     version: str = "1.0.0"
-    author: str = "latentroom"
-    license: str = "MIT"
+    author: str = ""
+    license: str = "NOASSERTION"  # SPDX for "not stated": a shared preset should say
 
 
 def check_output(out: Path, force: bool) -> None:
@@ -107,6 +107,18 @@ def resolve_features(spec: str, generator_spec: str | None) -> str:
 def default_strength_for(low: float, high: float) -> float:
     """1 data standard deviation when the range allows it: a visible but natural edit."""
     return float(min(max(1.0, low), high))
+
+
+def required_plugins(opts: AuthorOptions, direction: Direction) -> list[dict[str, str]]:
+    """The plugins whose parts the preset was made with: the generator, the source
+    that found the direction and the inverter of the quality metrics."""
+    from engine.plugins import DEFAULT_GENERATOR, plugins_behind
+
+    return plugins_behind({
+        "generators": [(opts.generator or DEFAULT_GENERATOR).partition(":")[0]],
+        "direction_sources": [direction.provenance.source],
+        "inverters": [] if opts.inverter == "none" else [opts.inverter],
+    })
 
 
 def load_direction(path: Path, generator: Any) -> Direction:
@@ -238,7 +250,7 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
                        "direction_source": direction.provenance.source,
                        "attribute": direction.attribute, "layers": list(direction.layers)},
         "metrics": metrics,
-        "requires_plugins": [],
+        "requires_plugins": required_plugins(opts, direction),
         "x-distill": {
             "direction_file": Path(opts.direction).name, "direction_vector_sha256": vector_sha,
             "direction_scale": direction.scale, "student": {**config.to_json(), "parameters": params,

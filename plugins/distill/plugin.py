@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from engine import hookimpl
+from engine.commands.invert import OPTION_VALUES
 
 
 @click.command("author")
@@ -56,14 +57,17 @@ from engine import hookimpl
 @click.option("--inverter", default="hybrid", show_default=True,
               help="Inverter of the generator path in the quality metrics ('none' to skip it).")
 @click.option("-O", "--inverter-option", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt).")
+              help=f"Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt). {OPTION_VALUES}")
 @click.option("--variants", default="fp16,int8", show_default=True,
               help="ONNX variants to try against fp32 ('none' for fp32 only).")
 @click.option("--keep-state", is_flag=True, help="Keep DIR/.author-state after writing the bundle.")
 @click.option("--force", is_flag=True, help="Replace a preset already in DIR.")
-@click.option("--title", default=None)
-@click.option("--description", default=None)
-@click.option("--version", "preset_version", default="1.0.0", show_default=True)
+@click.option("--title", default=None, help="Display title  [default: from NAME].")
+@click.option("--description", default=None, help="One paragraph for preset show  [default: from the direction].")
+@click.option("--version", "preset_version", default="1.0.0", show_default=True, help="The preset's version.")
+@click.option("--author", "preset_author", default="", help="Who made the preset (name, email or organisation).")
+@click.option("--license", "preset_license", default="NOASSERTION", show_default=True,
+              help="The preset's licence, an SPDX identifier such as MIT or CC-BY-4.0 (NOASSERTION: not stated).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Bundle directory to write.")
 def author_command(name: str, direction_path: Path, spec: str | None, strength_range: str | None,
@@ -72,13 +76,16 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    widths: str | None, lr: float, features: str, feature_weight: float, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, held_out_pairs: int, scorer: str | None,
                    inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
-                   title: str | None, description: str | None, preset_version: str, output: Path) -> None:
+                   title: str | None, description: str | None, preset_version: str, preset_author: str,
+                   preset_license: str, output: Path) -> None:
     """Distil a generator edit (DIRECTION on GENERATOR) into preset NAME, written to -o DIR.
 
     Trains a small strength-conditioned student on teacher pairs generated on the fly,
     exports ONNX (checked against torch), picks an fp16/int8 variant only where it is
     faster at equal quality, measures quality on held-out renders and writes the
-    bundle. See docs/distillation.md.
+    bundle. The manifest records --title, --description, --version, --author and
+    --license, and the plugins whose generator, direction source and inverter were
+    used (requires_plugins). See docs/distillation.md.
     """
     try:
         import torch  # noqa: F401
@@ -95,6 +102,9 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
 
     if not NAME_RE.match(name):
         raise DistillError(f"preset name {name!r}: use 1-64 characters of a-z 0-9 . _ - starting with a letter or digit")
+    for flag, value in (("--version", preset_version), ("--license", preset_license)):
+        if not value.strip():  # the manifest needs them: fail now, not after training
+            raise DistillError(f"{flag} must not be empty")
     if steps is None:
         steps = -(-pairs // batch_size) if pairs is not None else 20_000
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip() and v.strip() != "none")
@@ -107,7 +117,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         feature_weight=feature_weight, save_every=save_every, log_every=log_every, time_limit=time_limit,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, scorer=scorer,
         inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,
-        title=title, description=description, version=preset_version)
+        title=title, description=description, version=preset_version, author=preset_author,
+        license=preset_license)
     done = author(AuthorOptions(**options), echo=lambda line: click.echo(line, err=True))
     if done is None:
         click.echo(f"paused: state saved in {output}/.author-state; rerun with --resume to continue")
