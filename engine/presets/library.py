@@ -24,9 +24,8 @@ from typing import Any, Iterator
 
 import click
 
-from engine.atomic import staging_dir
 from engine.errors import PresetError
-from engine.presets.bundle import extract_bundle, read_bundle, read_manifest_only, replace_dir
+from engine.presets.bundle import read_bundle, read_manifest_only, write_bundle
 from engine.presets.manifest import MANIFEST_FILE, NAME_RE, PACKED_SUFFIX
 
 ENV_VAR = "LATENTROOM_PRESET_PATH"
@@ -194,10 +193,11 @@ def resolve(spec: str | os.PathLike[str]) -> tuple[Path, LibraryEntry | None]:
 def install(source: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Install a bundle directory or packed file into the user library.
 
-    The bundle is verified (schema and checksum), extracted into a temporary
-    directory inside the library, verified again there (what was extracted is what
-    gets used), then renamed into place as ``<library>/<manifest name>``. An existing
-    preset of that name is replaced only with ``force``.
+    The bundle is verified (schema, checksum, self-contained model) and then its
+    three files are written from the very bytes verified, through a temporary
+    directory inside the library renamed into place as ``<library>/<manifest
+    name>``: nothing is extracted, so other files or archive entries never reach the
+    library. An existing preset of that name is replaced only with ``force``.
     """
     source = Path(source)
     bundle = read_bundle(source)
@@ -209,23 +209,15 @@ def install(source: str | os.PathLike[str], *, force: bool = False) -> Path:
             f"{source}: a preset named {name!r} is already installed at {target} "
             "(use --force to replace it)"
         )
-    library.mkdir(parents=True, exist_ok=True)
-    tmp = staging_dir(library, f".install-{name}-")
     try:
-        extract_bundle(source, tmp)
-        installed = read_bundle(tmp)
-        if installed.manifest != bundle.manifest:
-            raise PresetError(f"{source}: the extracted bundle differs from the one verified")
-        replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+        return write_bundle(target, bundle.manifest, bundle.model_bytes, preview=bundle.preview_bytes, overwrite=True)
+    except OSError as e:
+        raise PresetError(f"{library}: cannot install into the user library: {e.strerror or e}") from None
 
 
 def remove(name: str) -> Path:
     """Remove a preset from the user library (other sources are never touched)."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise PresetError(f"{name!r} is not a preset name")
     library = user_library()
     for candidate in (library / name, library / f"{name}{PACKED_SUFFIX}"):
