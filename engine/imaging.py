@@ -360,5 +360,8 @@ def save_image(
         raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
     except ImageError:
         raise
+    except OSError as e:
+        # Named by the real output path: the OSError's own file name is the temp file.
+        raise ImageError(f"{path}: cannot write image: {e.strerror or e}") from None
     except Exception as e:
         raise ImageError(f"{path}: cannot write image: {e}") from None

@@ -222,15 +222,15 @@ def test_precedence_and_shadowing(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert load_preset("only-bundled").source == "bundled"
 
     entries = [e for e in list_presets().entries if e.name == "shared"]
-    assert [e.source for e in entries] == ["env", "env", "user", "plugin", "bundled"]
+    assert [e.source for e in entries] == ["env", "env", "user", "bundled", "plugin"]
     assert entries[0].shadowed_by is None and all(e.shadowed_by is entries[0] for e in entries[1:])
 
     out = run("preset", "list").output
-    assert "shadowed by env" in out and "precedence: LATENTROOM_PRESET_PATH > user library > plugins > bundled" in out
+    assert "shadowed by env" in out and "precedence: LATENTROOM_PRESET_PATH > user library > bundled > plugins" in out
     data = json.loads(run("preset", "list", "--json").output)
-    assert data["precedence"] == ["env", "user", "plugin", "bundled"]
+    assert data["precedence"] == ["env", "user", "bundled", "plugin"]
     shared = [p for p in data["presets"] if p["name"] == "shared"]
-    assert shared[0]["active"] and not shared[1]["active"] and shared[3]["origin"] == "plugin fakeplugin"
+    assert shared[0]["active"] and not shared[1]["active"] and shared[4]["origin"] == "plugin fakeplugin"
 
 
 def test_invalid_entry_listed_not_fatal(lib: dict) -> None:

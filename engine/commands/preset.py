@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-PRECEDENCE = "LATENTROOM_PRESET_PATH > user library > plugins > bundled"
+PRECEDENCE = "LATENTROOM_PRESET_PATH > user library > bundled > plugins"
 
 
 def _size(n: int) -> str:
@@ -25,7 +25,7 @@ def _echo_json(data: Any) -> None:
 
 @click.group("preset")
 def preset_group() -> None:
-    """Manage preset bundles (search order: LATENTROOM_PRESET_PATH, user library, plugins, bundled)."""
+    """Manage preset bundles (search order: LATENTROOM_PRESET_PATH, user library, bundled, plugins)."""
 
 
 @preset_group.command("list")
