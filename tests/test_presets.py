@@ -335,7 +335,7 @@ def test_show(bundle: Path) -> None:
 def test_validate_ok_and_failures(bundle: Path, tmp_path: Path) -> None:
     result = run("preset", "validate", str(bundle))
     assert result.exit_code == 0, result.output
-    for check in ("manifest", "checksum", "onnx checker", "inference"):
+    for check in ("manifest", "checksum", "self-contained", "onnx checker", "inference"):
         assert f"ok   {check}" in result.output
 
     data = bytearray((bundle / "model.onnx").read_bytes())
@@ -344,7 +344,7 @@ def test_validate_ok_and_failures(bundle: Path, tmp_path: Path) -> None:
     result = run("preset", "validate", str(bundle), "--json")
     report = json.loads(result.output)
     assert result.exit_code == 1 and not report["ok"]
-    assert [c["status"] for c in report["checks"]] == ["ok", "fail", "skip", "skip"]
+    assert [c["status"] for c in report["checks"]] == ["ok", "fail", "skip", "skip", "skip"]
 
 
 def test_validate_catches_broken_graph(tmp_path: Path) -> None:
@@ -352,7 +352,10 @@ def test_validate_catches_broken_graph(tmp_path: Path) -> None:
     write_bundle(tmp_path / "junk", make_manifest(), b"\x08\x07not onnx")
     report = json.loads(run("preset", "validate", str(tmp_path / "junk"), "--json").output)
     statuses = {c["check"]: c["status"] for c in report["checks"]}
-    assert statuses == {"manifest": "ok", "checksum": "ok", "onnx checker": "fail", "inference": "fail"}
+    assert statuses == {
+        "manifest": "ok", "checksum": "ok", "self-contained": "fail", "onnx checker": "skip", "inference": "skip"
+    }
+    assert "not a well-formed ONNX model" in report["checks"][2]["detail"]
 
 
 def test_validate_without_onnx(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
