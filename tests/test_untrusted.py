@@ -117,8 +117,13 @@ def test_external_data_model_cannot_read_the_working_folder(
 
 
 @pytest.mark.parametrize("build", [hostile_models.external_in_subgraph, hostile_models.external_in_attribute])
-def test_external_data_is_found_in_subgraphs_and_attributes(build: Callable[[int, str], bytes]) -> None:
-    assert find_external_data(build(R, "secret.bin")) > 0
+def test_external_data_is_found_in_subgraphs_and_attributes(
+    build: Callable[[int, str], bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secret.bin").write_bytes(bytes(range(3 * R * R)))
+    with pytest.raises(PresetError, match="external data"):
+        load_preset(plain_bundle(tmp_path / "evil", build(R, "secret.bin")))
     assert find_external_data(hostile_models.nan_output(R)) == 0
 
 
