@@ -345,8 +345,11 @@ def test_ctrl_c_stops_the_batch_and_exits_130(bundle: Path, tmp_path: Path, monk
     interrupt_on_second_run(monkeypatch)
     result = invoke("apply", str(bundle), str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--batch-size", "2")
     assert result.exit_code == 130, result.output
-    assert "interrupted; 2 written, 0 skipped, 0 failed" in result.output and "4 not started" in result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png"]  # no temporaries
+    # The first batch's writes may finish or be cancelled; the other four never start.
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())  # and no temporaries
+    assert set(written) <= {"p0.png", "p1.png"}
+    assert f"interrupted; {len(written)} written, 0 skipped, 0 failed" in result.output
+    assert f"{6 - len(written)} not started" in result.output
 
 
 def test_ctrl_c_in_the_python_api_raises_with_the_report(
@@ -356,7 +359,9 @@ def test_ctrl_c_in_the_python_api_raises_with_the_report(
     interrupt_on_second_run(monkeypatch)
     with pytest.raises(BatchInterrupted) as stop:
         apply_files(load_preset(bundle), files, tmp_path / "out", batch_size=2)
-    assert stop.value.report.count("written") == 2 and stop.value.not_started == 2
+    written = stop.value.report.count("written")
+    assert written <= 2 and written + stop.value.not_started == 4
+    assert len(list((tmp_path / "out").iterdir())) == written
 
 
 def dead_pid() -> int:
