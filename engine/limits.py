@@ -45,6 +45,10 @@ MAX_RESOLUTION = 2048
 MAX_OPSET = 1000
 """``model.opset`` (ONNX is at 23)."""
 
+MAX_MODEL_VALUE = 65536.0
+"""Magnitude of ``io.value_range`` ends and strength numbers: they are fed to the model
+as float32, where larger spans overflow (and 16-bit pixel values fit)."""
+
 MAX_LAYER_INDEX = 1023
 """An entry of ``provenance.layers`` (StyleGAN2 at 1024 px has 18 layers)."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import stat
 import struct
 import zipfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
@@ -62,7 +63,8 @@ def open_archive(path: Path) -> Iterator[zipfile.ZipFile]:
         _check_end_record(f, where)
         try:
             zf = zipfile.ZipFile(f)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as e:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error,
+                NotImplementedError) as e:
             raise PresetError(f"{where}: not a valid packed preset (corrupt zip: {e})") from None
         with zf:
             check_members(zf, where)
@@ -117,8 +119,8 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int, where: str, *, requi
     try:
         with zf.open(info) as member:
             data = member.read(limit + 1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
-        # A CRC mismatch, truncated stream or unknown compression shows up here.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as e:
+        # A CRC mismatch, truncated or garbled stream or unknown compression shows up here.
         raise PresetError(f"{where}: corrupt archive entry {name}: {e}") from None
     if len(data) > limit:
         raise PresetError(f"{where}: archive entry {name} inflates to more than {limit} bytes")

@@ -203,9 +203,9 @@ def validate_manifest(data: Any) -> list[str]:
         if (
             not isinstance(value, list)
             or len(value) != 2
-            or not all(_is_number(x) for x in value)
+            or not all(_is_number(x) and abs(x) <= limits.MAX_MODEL_VALUE for x in value)
         ):
-            v.fail(path, "an array of two numbers [low, high]", value)
+            v.fail(path, f"an array of two numbers [low, high] within ±{limits.MAX_MODEL_VALUE:g}", value)
         elif not value[0] < value[1]:
             v.fail(path, "low < high", value)
 
@@ -229,8 +229,8 @@ def validate_manifest(data: Any) -> list[str]:
         )
 
     def number(value: Any, path: str) -> None:
-        if not _is_number(value):
-            v.fail(path, "a finite number", value)
+        if not _is_number(value) or abs(value) > limits.MAX_MODEL_VALUE:
+            v.fail(path, f"a number within ±{limits.MAX_MODEL_VALUE:g}", value)
 
     def strength(value: Any, path: str) -> None:
         if value is None:
