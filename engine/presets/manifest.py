@@ -117,21 +117,18 @@ class _Validator:
         if value is not None:
             self.string(value, path)
 
+    def matches(self, value: Any, path: str, pattern: re.Pattern[str], expected: str) -> None:
+        # fullmatch: the whole string, so "smile\n" is not the name "smile".
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            self.fail(path, expected, value)
+
     def name(self, value: Any, path: str) -> None:
-        if not isinstance(value, str) or not NAME_RE.fullmatch(value):
-            self.fail(
-                path,
-                "a name of 1-64 characters from a-z, 0-9, '.', '_', '-' starting with a letter or digit",
-                value,
-            )
+        expected = "a name of 1-64 characters from a-z, 0-9, '.', '_', '-' starting with a letter or digit"
+        self.matches(value, path, NAME_RE, expected)
 
     def version(self, value: Any, path: str) -> None:
-        if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
-            self.fail(
-                path,
-                "a version of 1-64 characters from A-Z, a-z, 0-9, '.', '+', '_', '-' starting with a letter or digit",
-                value,
-            )
+        expected = "a version of 1-64 characters from A-Z, a-z, 0-9, '.', '+', '_', '-' starting with a letter or digit"
+        self.matches(value, path, VERSION_RE, expected)
 
     def sha256(self, value: Any, path: str, *, nullable: bool = False) -> None:
         if nullable and value is None:
