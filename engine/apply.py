@@ -24,9 +24,20 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
+from engine import limits
 from engine.atomic import remove_stale_temporaries
 from engine.errors import ImageError, LatentroomError
-from engine.imaging import Picture, carry_back, open_image, save_image, save_params, side_by_side, to_pil, to_unit_float
+from engine.imaging import (
+    Picture,
+    carry_back,
+    open_image,
+    peek_decoded_bytes,
+    save_image,
+    save_params,
+    side_by_side,
+    to_pil,
+    to_unit_float,
+)
 from engine.presets.preset import Preset
 
 COMPARE_SUFFIX = "_compare"
@@ -158,6 +169,8 @@ class _Job:
     output: Path
     fmt: str
     compare: Path | None
+    cost: int = 0
+    """Decoded bytes, from the file's header (0 if unreadable: decoding reports why)."""
 
 
 def _decode(job: _Job, preset: Preset) -> tuple[Picture, np.ndarray]:
@@ -295,7 +308,15 @@ def _remove_stale_temporaries(jobs: list[_Job]) -> None:
 
 
 class _Pipeline:
-    """Decode on a pool, run the model in batches here, encode on a pool."""
+    """Decode on a pool, run the model in batches here, encode on a pool.
+
+    Two bounds keep memory in check: at most ``window`` images are in flight on each
+    side of the model, and the decoded images held at once (read from each file's
+    header before it is decoded) stay within
+    :data:`engine.limits.MAX_INFLIGHT_IMAGE_BYTES`, except that one image is always
+    let through alone. Large photos are therefore processed a few at a time, small
+    ones a full window at a time.
+    """
 
     def __init__(
         self, preset: Preset, strength: float | None, batch_size: int, workers: int, replace: bool,
@@ -309,6 +330,10 @@ class _Pipeline:
         self.window = batch_size + workers
         self.decoding: deque[tuple[_Job, Future]] = deque()
         self.encoding: deque[tuple[_Job, Future]] = deque()
+        self.held = 0
+        """Decoded bytes of the images between submission and their result."""
+        self.waiting: _Job | None = None
+        """The next job, when the memory budget held it back."""
 
     def run(self, jobs: list[_Job]) -> None:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="lr-decode") as decoders, ThreadPoolExecutor(
@@ -329,34 +354,47 @@ class _Pipeline:
             if not fut.cancelled():
                 self._report(job, fut)
 
+    def _done(self, job: _Job, result: ApplyResult) -> None:
+        self.held -= job.cost
+        self.finish(result)
+
     def _report(self, job: _Job, fut: Future) -> None:
         try:
-            self.finish(fut.result())
+            self._done(job, fut.result())
         except Exception as e:
-            self.finish(_failure(job.item.path, e))
+            self._done(job, _failure(job.item.path, e))
+
+    def _top_up(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor) -> None:
+        while len(self.decoding) < self.window:
+            job = self.waiting or next(pending, None)
+            if job is None:
+                return
+            job.cost = peek_decoded_bytes(job.item.path)
+            if self.held and self.held + job.cost > limits.MAX_INFLIGHT_IMAGE_BYTES:
+                self.waiting = job  # until earlier images are written
+                return
+            self.waiting = None
+            self.held += job.cost
+            self.decoding.append((job, decoders.submit(_decode, job, self.preset)))
 
     def _loop(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor, encoders: ThreadPoolExecutor) -> None:
-        def top_up() -> None:
-            while len(self.decoding) < self.window:
-                job = next(pending, None)
-                if job is None:
-                    return
-                self.decoding.append((job, decoders.submit(_decode, job, self.preset)))
-
-        top_up()
+        self._top_up(pending, decoders)
         batch: list[tuple[_Job, Picture, np.ndarray]] = []
-        while self.decoding or batch:
+        while self.decoding or batch or self.waiting:
             if self.decoding:
                 job, fut = self.decoding.popleft()
-                top_up()
+                self._top_up(pending, decoders)
                 try:
                     picture, small = fut.result()
                     batch.append((job, picture, small))
                 except Exception as e:
-                    self.finish(_failure(job.item.path, e))
+                    self._done(job, _failure(job.item.path, e))
             if batch and (len(batch) >= self.batch_size or not self.decoding):
                 self._run_batch(batch, encoders)
                 batch = []
+            if not self.decoding and not batch and self.waiting:
+                self._drain(0)  # the budget is full: free it by finishing the writes
+                self._top_up(pending, decoders)
             self._drain(self.window)
         self._drain(0)
 
@@ -365,7 +403,7 @@ class _Pipeline:
             edited = self.preset.run(np.stack([b[2] for b in batch]), self.strength, self.batch_size)
         except Exception as e:
             for job, _, _ in batch:
-                self.finish(_failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
+                self._done(job, _failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
             return
         for i, (job, picture, small) in enumerate(batch):
             self.encoding.append((job, encoders.submit(_encode, job, picture, small, edited[i], self.replace)))

@@ -180,6 +180,15 @@ def decoded_bytes(img: Image.Image) -> int:
     return img.width * img.height * len(img.getbands()) * depth
 
 
+def peek_decoded_bytes(path: str | os.PathLike[str]) -> int:
+    """:func:`decoded_bytes` from the file's header alone; 0 if it cannot be read."""
+    try:
+        with open_regular(path) as f, Image.open(f) as img:
+            return decoded_bytes(img)
+    except Exception:  # unreadable, not an image, a FIFO ...: open_image reports it
+        return 0
+
+
 def check_budget(img: Image.Image, path: Path) -> int:
     """``decoded_bytes(img)``, or :class:`ImageError` past :data:`engine.limits.MAX_IMAGE_BYTES`.
 

@@ -61,3 +61,7 @@ MAX_ONNX_NESTING = 64
 MAX_IMAGE_BYTES = 1024 * MiB
 """Decoded size of one input image: width x height x channels x bytes per channel,
 checked from the header before decoding (a 16-bit RGBA 8000x8000 photo is 512 MiB)."""
+
+MAX_INFLIGHT_IMAGE_BYTES = 2 * MAX_IMAGE_BYTES
+"""Decoded bytes of all images an ``apply`` batch holds at once; a larger image still
+runs, alone (engine/apply.py)."""

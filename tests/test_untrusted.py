@@ -285,6 +285,35 @@ def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path: Path, monkeypat
     assert open_image(path).size == (50, 60)
 
 
+def test_a_batch_holds_decoded_images_within_the_budget(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.apply as apply_module
+
+    files, _ = collect_inputs([str(photos(tmp_path / "in", 12))])  # 24x20 RGB: 1440 bytes each
+    monkeypatch.setattr(limits, "MAX_INFLIGHT_IMAGE_BYTES", 2 * 1440)
+    alive, most, lock = [0], [0], threading.Lock()
+    real_decode, real_encode = apply_module._decode, apply_module._encode
+
+    def decode(*args: Any) -> Any:
+        with lock:
+            alive[0] += 1
+            most[0] = max(most[0], alive[0])
+        return real_decode(*args)
+
+    def encode(*args: Any) -> Any:
+        try:
+            return real_encode(*args)
+        finally:
+            with lock:
+                alive[0] -= 1
+
+    monkeypatch.setattr(apply_module, "_decode", decode)
+    monkeypatch.setattr(apply_module, "_encode", encode)
+    report = apply_files(load_preset(bundle), files, tmp_path / "out", batch_size=8, workers=4)
+    assert report.count("written") == 12 and most[0] == 2
+
+
 # -- model outputs are checked --------------------------------------------------------
 
 
