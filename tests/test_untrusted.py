@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import hostile_models
-from engine import limits, plugins
+from engine import hookimpl, limits, plugins
 from engine.apply import BatchInterrupted, InputFile, apply_files, collect_inputs
 from engine.cli import LatentroomGroup, cli
 from engine.errors import ImageError, PresetError
@@ -455,7 +455,7 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> plugins.Registry:
 
 def test_a_hook_calling_sys_exit_is_a_plugin_error(fresh: plugins.Registry) -> None:
     class Quitter:
-        @plugins.hookspecs.pluggy.HookimplMarker("latentroom")
+        @hookimpl
         def register_presets(self, register: Any) -> None:
             sys.exit(0)
 
@@ -465,7 +465,7 @@ def test_a_hook_calling_sys_exit_is_a_plugin_error(fresh: plugins.Registry) -> N
 
 def test_a_non_command_put_into_the_cli_is_dropped(fresh: plugins.Registry) -> None:
     class Vandal:
-        @plugins.hookspecs.pluggy.HookimplMarker("latentroom")
+        @hookimpl
         def register_commands(self, cli: Any) -> None:
             cli.commands["broken"] = 42
 
