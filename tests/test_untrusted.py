@@ -439,6 +439,9 @@ def test_unwritable_output_folder_and_library_are_messages(bundle: Path, tmp_pat
     result = invoke("preset", "install", str(bundle))
     no_traceback(result)
     assert result.exit_code == 1 and "cannot install into the user library" in result.output
+    result = invoke("preset", "pack", str(bundle), "-o", str(blocker / "fixture.lrpreset"))
+    no_traceback(result)  # no dedicated handler: the command line's OSError net
+    assert result.exit_code == 1 and f"Error: {blocker}" in result.output
 
 
 # -- plugins ----------------------------------------------------------------------------
