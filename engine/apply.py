@@ -6,7 +6,9 @@ feeds ONNX Runtime in batches. Pillow and ORT both release the GIL for their hea
 work, so with enough prefetch the model, not the file handling, bounds throughput.
 Memory stays bounded: at most about ``batch_size + workers`` images wait on each side.
 
-Every file gets an :class:`ApplyResult`; one bad file never stops the batch.
+Every file gets an :class:`ApplyResult`; one bad file never stops the batch. Ctrl-C
+does: queued work is cancelled, the writes already running finish (so no temporary
+file is left), and :class:`BatchInterrupted` carries the report of what was done.
 """
 
 from __future__ import annotations
@@ -16,13 +18,25 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import Image
 
-from engine.errors import LatentroomError
-from engine.imaging import Picture, carry_back, open_image, save_image, save_params, side_by_side, to_pil, to_unit_float
+from engine import limits
+from engine.atomic import remove_stale_temporaries
+from engine.errors import ImageError, LatentroomError
+from engine.imaging import (
+    Picture,
+    carry_back,
+    open_image,
+    peek_decoded_bytes,
+    save_image,
+    save_params,
+    side_by_side,
+    to_pil,
+    to_unit_float,
+)
 from engine.inputs import InputFile, image_extensions
 from engine.presets.preset import Preset
 
@@ -55,6 +69,15 @@ class ApplyReport:
         return self.count(FAILED) == 0
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`apply_files`; ``report`` holds the files finished before."""
+
+    def __init__(self, report: ApplyReport, not_started: int) -> None:
+        super().__init__()
+        self.report = report
+        self.not_started = not_started
+
+
 def output_name(relative: Path, formats: dict[str, str] | None = None) -> tuple[Path, str]:
     """The output's relative path and Pillow format, from the input's extension.
 
@@ -80,6 +103,8 @@ class _Job:
     output: Path
     fmt: str
     compare: Path | None
+    cost: int = 0
+    """Decoded bytes, from the file's header (0 if unreadable: decoding reports why)."""
 
 
 def _decode(job: _Job, preset: Preset) -> tuple[Picture, np.ndarray]:
@@ -136,16 +161,41 @@ def apply_files(
         raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
     s = preset.resolve_strength(strength)  # a bad strength fails before any file is touched
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ImageError(f"{outdir}: cannot create the output folder: {e.strerror or e}") from None
     report = ApplyReport(provider=preset.provider)
-    formats = image_extensions()
 
     def finish(result: ApplyResult) -> None:
         report.results.append(result)
         if on_result is not None:
             on_result(result)
 
-    # Plan outputs first, so clashes and existing files are decided without decoding.
+    jobs = _plan(inputs, outdir, compare, overwrite, skip_existing, finish)
+    if not jobs:
+        return report
+    _remove_stale_temporaries(jobs)
+    pipeline = _Pipeline(preset, s, batch_size, workers or max(2, min(4, os.cpu_count() or 2)),
+                         overwrite or skip_existing, finish)
+    planned = len(report.results)
+    try:
+        pipeline.run(jobs)
+    except KeyboardInterrupt:
+        raise BatchInterrupted(report, len(jobs) - (len(report.results) - planned)) from None
+    return report
+
+
+def _plan(
+    inputs: Iterable[InputFile],
+    outdir: Path,
+    compare: bool,
+    overwrite: bool,
+    skip_existing: bool,
+    finish: Callable[[ApplyResult], None],
+) -> list[_Job]:
+    """Decide every output before decoding: clashes, existing files, skips."""
+    formats = image_extensions()
     jobs: list[_Job] = []
     claimed: dict[Path, Path] = {}
     for item in inputs:
@@ -177,61 +227,123 @@ def apply_files(
         # With --skip-existing and only some targets present (e.g. --compare added on a
         # re-run), the missing ones are written and the present ones replaced.
         jobs.append(_Job(item, output, fmt, comp))
+    return jobs
 
-    if not jobs:
-        return report
-    workers = workers or max(2, min(4, os.cpu_count() or 2))
-    # Enough decoded images to fill the next batch while the model runs this one, and
-    # enough queued writes to keep the encoders busy; more would only hold full-size
-    # images in memory (about 3 batches' worth in flight at most).
-    window = batch_size + workers
-    replace = overwrite or skip_existing
-    with ThreadPoolExecutor(workers, thread_name_prefix="lr-decode") as decoders, ThreadPoolExecutor(
-        workers, thread_name_prefix="lr-encode"
-    ) as encoders:
-        pending = iter(jobs)
-        decoding: deque[tuple[_Job, Future]] = deque()
-        encoding: deque[tuple[_Job, Future]] = deque()
 
-        def top_up() -> None:
-            while len(decoding) < window:
-                job = next(pending, None)
-                if job is None:
-                    return
-                decoding.append((job, decoders.submit(_decode, job, preset)))
+def _remove_stale_temporaries(jobs: list[_Job]) -> None:
+    """Remove what a killed earlier run left half-written for this run's outputs."""
+    by_folder: dict[Path, set[str]] = {}
+    for job in jobs:
+        for target in (job.output, job.compare):
+            if target is not None:
+                by_folder.setdefault(target.parent, set()).add(target.name)
+    for folder, names in by_folder.items():
+        remove_stale_temporaries(folder, names)
 
-        def drain(limit: int) -> None:
-            # Report finished writes; block only while more than ``limit`` are queued.
-            while encoding and (len(encoding) > limit or encoding[0][1].done()):
-                job, fut = encoding.popleft()
-                try:
-                    finish(fut.result())
-                except BaseException as e:
-                    finish(_failure(job.item.path, e))
 
-        top_up()
+class _Pipeline:
+    """Decode on a pool, run the model in batches here, encode on a pool.
+
+    Two bounds keep memory in check: at most ``window`` images are in flight on each
+    side of the model, and the decoded images held at once (read from each file's
+    header before it is decoded) stay within
+    :data:`engine.limits.MAX_INFLIGHT_IMAGE_BYTES`, except that one image is always
+    let through alone. Large photos are therefore processed a few at a time, small
+    ones a full window at a time.
+    """
+
+    def __init__(
+        self, preset: Preset, strength: float | None, batch_size: int, workers: int, replace: bool,
+        finish: Callable[[ApplyResult], None],
+    ) -> None:
+        self.preset, self.strength, self.batch_size, self.workers = preset, strength, batch_size, workers
+        self.replace, self.finish = replace, finish
+        # Enough decoded images to fill the next batch while the model runs this one, and
+        # enough queued writes to keep the encoders busy; more would only hold full-size
+        # images in memory (about 3 batches' worth in flight at most).
+        self.window = batch_size + workers
+        self.decoding: deque[tuple[_Job, Future]] = deque()
+        self.encoding: deque[tuple[_Job, Future]] = deque()
+        self.held = 0
+        """Decoded bytes of the images between submission and their result."""
+        self.waiting: _Job | None = None
+        """The next job, when the memory budget held it back."""
+
+    def run(self, jobs: list[_Job]) -> None:
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="lr-decode") as decoders, ThreadPoolExecutor(
+            self.workers, thread_name_prefix="lr-encode"
+        ) as encoders:
+            try:
+                self._loop(iter(jobs), decoders, encoders)
+            except KeyboardInterrupt:
+                self._stop(decoders, encoders)
+                raise
+
+    def _stop(self, decoders: ThreadPoolExecutor, encoders: ThreadPoolExecutor) -> None:
+        """Ctrl-C: drop queued work, let running writes finish so no temp file is left."""
+        decoders.shutdown(wait=False, cancel_futures=True)
+        encoders.shutdown(wait=False, cancel_futures=True)
+        while self.encoding:
+            job, fut = self.encoding.popleft()
+            if not fut.cancelled():
+                self._report(job, fut)
+
+    def _done(self, job: _Job, result: ApplyResult) -> None:
+        self.held -= job.cost
+        self.finish(result)
+
+    def _report(self, job: _Job, fut: Future) -> None:
+        try:
+            self._done(job, fut.result())
+        except Exception as e:
+            self._done(job, _failure(job.item.path, e))
+
+    def _top_up(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor) -> None:
+        while len(self.decoding) < self.window:
+            job = self.waiting or next(pending, None)
+            if job is None:
+                return
+            job.cost = peek_decoded_bytes(job.item.path)
+            if self.held and self.held + job.cost > limits.MAX_INFLIGHT_IMAGE_BYTES:
+                self.waiting = job  # until earlier images are written
+                return
+            self.waiting = None
+            self.held += job.cost
+            self.decoding.append((job, decoders.submit(_decode, job, self.preset)))
+
+    def _loop(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor, encoders: ThreadPoolExecutor) -> None:
+        self._top_up(pending, decoders)
         batch: list[tuple[_Job, Picture, np.ndarray]] = []
-        while decoding or batch:
-            if decoding:
-                job, fut = decoding.popleft()
-                top_up()
+        while self.decoding or batch or self.waiting:
+            if self.decoding:
+                job, fut = self.decoding.popleft()
+                self._top_up(pending, decoders)
                 try:
                     picture, small = fut.result()
                     batch.append((job, picture, small))
-                except BaseException as e:
-                    finish(_failure(job.item.path, e))
-            if batch and (len(batch) >= batch_size or not decoding):
-                try:
-                    edited = preset.run(np.stack([b[2] for b in batch]), s, batch_size)
                 except Exception as e:
-                    for job, _, _ in batch:
-                        finish(_failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
-                else:
-                    for i, (job, picture, small) in enumerate(batch):
-                        encoding.append((job, encoders.submit(_encode, job, picture, small, edited[i], replace)))
+                    self._done(job, _failure(job.item.path, e))
+            if batch and (len(batch) >= self.batch_size or not self.decoding):
+                self._run_batch(batch, encoders)
                 batch = []
-                drain(window)
-            else:
-                drain(window)
-        drain(0)
-    return report
+            if not self.decoding and not batch and self.waiting:
+                self._drain(0)  # the budget is full: free it by finishing the writes
+                self._top_up(pending, decoders)
+            self._drain(self.window)
+        self._drain(0)
+
+    def _run_batch(self, batch: list[tuple[_Job, Picture, np.ndarray]], encoders: ThreadPoolExecutor) -> None:
+        try:
+            edited = self.preset.run(np.stack([b[2] for b in batch]), self.strength, self.batch_size)
+        except Exception as e:
+            for job, _, _ in batch:
+                self._done(job, _failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
+            return
+        for i, (job, picture, small) in enumerate(batch):
+            self.encoding.append((job, encoders.submit(_encode, job, picture, small, edited[i], self.replace)))
+
+    def _drain(self, limit: int) -> None:
+        # Report finished writes; block only while more than ``limit`` are queued.
+        while self.encoding and (len(self.encoding) > limit or self.encoding[0][1].done()):
+            job, fut = self.encoding.popleft()
+            self._report(job, fut)

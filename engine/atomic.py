@@ -18,7 +18,15 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "staging_dir", "NEW_FILE_MODE", "NEW_DIR_MODE"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "remove_stale_temporaries",
+    "staging_dir",
+    "NEW_FILE_MODE",
+    "NEW_DIR_MODE",
+]
 
 
 def _current_umask() -> int:
@@ -67,7 +75,9 @@ def atomic_write(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The pid in the name lets a later run tell a killed writer's leftover from a
+    # write still in progress (remove_stale_temporaries).
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w+b") as f:
             write(f)
@@ -83,6 +93,39 @@ def atomic_write(
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: Path, names: set[str]) -> list[Path]:
+    """Remove the temporaries :func:`atomic_write` left for files ``names`` in ``directory``.
+
+    Only those whose writing process no longer runs (killed mid-write: ``kill -9``,
+    a power cut) are removed, so a concurrent run's writes are left alone. Returns
+    what was removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+            continue
+        target, _, rest = entry.name[1:-4].rpartition(".")  # ".NAME.PID.RANDOM.tmp"
+        target, _, pid = target.rpartition(".")
+        if target in names and pid.isdigit() and not _running(int(pid)) and entry.is_file(follow_symlinks=False):
+            Path(entry.path).unlink(missing_ok=True)
+            removed.append(Path(entry.path))
+    return removed
 
 
 def _link_new(tmp: str, path: Path) -> None:

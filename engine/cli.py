@@ -27,6 +27,14 @@ CORE_COMMANDS: dict[str, str] = {
 
 
 class LatentroomGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OSError as e:
+            # A folder that cannot be written, a full disk: a message, not a traceback.
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(CORE_COMMANDS) | set(self.commands))
 

@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin
 
+from engine import limits
 from engine.atomic import atomic_write
 from engine.errors import ImageError
+from engine.regular_files import NotRegularFile, open_regular
 
 ORIENTATION_TAG = 0x0112
 JPEG_QUALITY = 95
@@ -172,20 +174,57 @@ def save_params(picture: Picture, fmt: str) -> dict[str, Any]:
     return params
 
 
+def decoded_bytes(img: Image.Image) -> int:
+    """Width x height x channels x bytes per channel of an opened (not yet decoded) image."""
+    depth = 2 if img.mode in _SIXTEEN else 4 if img.mode in ("I", "F") else 1
+    return img.width * img.height * len(img.getbands()) * depth
+
+
+def peek_decoded_bytes(path: str | os.PathLike[str]) -> int:
+    """:func:`decoded_bytes` from the file's header alone; 0 if it cannot be read."""
+    try:
+        with open_regular(path) as f, Image.open(f) as img:
+            return decoded_bytes(img)
+    except Exception:  # unreadable, not an image, a FIFO ...: open_image reports it
+        return 0
+
+
+def check_budget(img: Image.Image, path: Path) -> int:
+    """``decoded_bytes(img)``, or :class:`ImageError` past :data:`engine.limits.MAX_IMAGE_BYTES`.
+
+    Pillow's own bomb check counts pixels only; a 16-bit RGBA image of the same pixel
+    count takes eight times the memory, so the budget is in bytes.
+    """
+    size = decoded_bytes(img)
+    if size > limits.MAX_IMAGE_BYTES:
+        raise ImageError(
+            f"{path}: refused to decode: {img.width}x{img.height} {img.mode} takes {size} bytes decoded; "
+            f"the limit is {limits.MAX_IMAGE_BYTES}"
+        )
+    return size
+
+
 def open_image(path: str | os.PathLike[str]) -> Picture:
     """Decode an image file: orientation applied, working form, metadata kept.
 
-    Raises :class:`ImageError` naming the file for anything unreadable.
+    Only regular files are opened (a FIFO named ``x.png`` would block forever), and
+    the decoded size is checked against the memory budget before decoding. Raises
+    :class:`ImageError` naming the file for anything unreadable or refused.
     """
     path = Path(path)
     try:
-        with Image.open(path) as img:
+        with open_regular(path) as f, Image.open(f) as img:
+            check_budget(img, path)
             img.load()  # decode now: truncated or corrupt data fails here, not later
             oriented = ImageOps.exif_transpose(img) or img
             picture = from_pil(oriented)
             _collect_metadata(img, picture)
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
+    except NotRegularFile as e:
+        raise ImageError(f"{path}: cannot read image: {e}") from None
+    except ImageError:
+        raise
     except Image.DecompressionBombError as e:
         raise ImageError(f"{path}: refused to decode: {e}") from None
     except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
@@ -330,5 +369,8 @@ def save_image(
         raise ImageError(f"{path}: output exists (use --overwrite or --skip-existing)") from None
     except ImageError:
         raise
+    except OSError as e:
+        # Named by the real output path: the OSError's own file name is the temp file.
+        raise ImageError(f"{path}: cannot write image: {e.strerror or e}") from None
     except Exception as e:
         raise ImageError(f"{path}: cannot write image: {e}") from None

@@ -163,6 +163,8 @@ def register_plugin(plugin: object, name: str) -> PluginInfo:
 def load_plugin_commands(cli: "click.Group") -> None:
     """Run ``register_commands(cli)`` once for every loaded plugin. A command whose
     name is taken (by the core or an earlier plugin) is dropped and reported."""
+    import click
+
     from engine.cli import CORE_COMMANDS
 
     reg = registry()
@@ -172,22 +174,33 @@ def load_plugin_commands(cli: "click.Group") -> None:
         reg._commands_done.add((id(cli), info.name))
         before = dict(cli.commands)
         _call_hook(reg, info, "register_commands", cli=cli)
+        if not isinstance(cli.commands, dict):
+            reg._fail(info.name, "register_commands", "replaced the command table; restored it")
+            cli.commands = before
         for name, command in list(cli.commands.items()):
             if before.get(name) is command:
                 continue
-            if name in CORE_COMMANDS or name in before:
+            if not isinstance(name, str) or not isinstance(command, click.Command):
+                message = f"added {name!r}: {type(command).__name__}, which is not a click command; dropped it"
+                reg._fail(info.name, "register_commands", message)
+                _restore(cli, before, name)
+            elif name in CORE_COMMANDS or name in before:
                 if name in CORE_COMMANDS:
                     owner = "the core"
                 else:
                     owner = f"plugin '{_command_owner(reg, name)}'"
                 message = f"command '{name}' is already provided by {owner}"
                 reg._fail(info.name, "register_commands", message)
-                if name in before:
-                    cli.commands[name] = before[name]
-                else:
-                    del cli.commands[name]
+                _restore(cli, before, name)
             else:
                 info.contributions.setdefault("commands", []).append(name)
+
+
+def _restore(cli: "click.Group", before: dict[str, Any], name: Any) -> None:
+    if name in before:
+        cli.commands[name] = before[name]
+    else:
+        del cli.commands[name]
 
 
 def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
@@ -363,7 +376,7 @@ def _add_plugin(reg: Registry, info: PluginInfo, plugin: object) -> None:
     try:
         # pluggy checks hookimpl argument names against the hookspecs here.
         reg.manager.register(plugin, name=info.name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         reg._fail(info.name, "register", _describe(exc))
         return
     callers = reg.manager.get_hookcallers(plugin) or []
@@ -389,7 +402,8 @@ def _call_hook(reg: Registry, info: PluginInfo, hook_name: str, **kwargs: Any) -
     others = [other for other in reg.manager.get_plugins() if other is not plugin]
     try:
         reg.manager.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # sys.exit() in a hook would otherwise end `apply` silently, with status 0.
         reg._fail(info.name, hook_name, _describe(exc))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import PresetError
+from engine.onnx_check import check_self_contained
 
 PROVIDERS = ("auto", "cpu", "cuda")
 
@@ -51,8 +52,12 @@ def create_session(model_bytes: bytes, provider: str = "auto", *, where: str = "
     Returns ``(session, provider_used)`` where ``provider_used`` is the provider ORT
     actually placed the model on (``CUDAExecutionProvider`` can fail to initialise,
     e.g. without a driver, and ORT then falls back to CPU; we report what happened).
+    A model that is too large or refers to external data files is refused first
+    (:mod:`engine.onnx_check`), whatever path its bytes came by.
     """
     import onnxruntime as ort
+
+    check_self_contained(model_bytes, where)
 
     providers = provider_list(provider)
     options = ort.SessionOptions()

@@ -60,19 +60,19 @@ def test_valid_manifest_has_no_problems() -> None:
     [
         (lambda m: m.pop("license"), "license: required key is missing"),
         (lambda m: m["model"].pop("sha256"), "model.sha256: required key is missing"),
-        (lambda m: m["io"].update(resolution="256"), "io.resolution: expected an integer >= 8, got '256'"),
-        (lambda m: m["io"].update(resolution=True), "io.resolution: expected an integer >= 8, got boolean"),
+        (lambda m: m["io"].update(resolution="256"), "io.resolution: expected an integer from 8 to 2048, got '256'"),
+        (lambda m: m["io"].update(resolution=True), "io.resolution: expected an integer from 8 to 2048, got boolean"),
         (lambda m: m.update(title=5), "title: expected a non-empty string, got 5"),
         (lambda m: m["io"].update(value_range=[1, -1]), "io.value_range: expected low < high"),
         (lambda m: m["io"].update(layout="CHW"), "io.layout: expected 'NCHW' or 'NHWC', got 'CHW'"),
         (lambda m: m["model"].update(sha256="ABC"), "model.sha256: expected 64 lowercase hex digits, got 'ABC'"),
         (lambda m: m["model"].update(file="../evil.onnx"), "model.file: expected a plain file name"),
-        (lambda m: m["model"].update(inputs="image"), "model.inputs: expected a non-empty array of strings"),
+        (lambda m: m["model"].update(inputs="image"), "model.inputs: expected a non-empty array of at most 16 strings"),
         (lambda m: m.update(name="Bad Name"), "name: expected a name of 1-64 characters"),
         (lambda m: m["strength"].update(default=5.0), "strength: expected min <= default <= max"),
         (lambda m: m["strength"].update(input="amount"), "strength.input: 'amount' is not one of model.inputs"),
         (lambda m: m["metrics"].update(psnr="high"), "metrics.psnr: expected a finite number, got 'high'"),
-        (lambda m: m["provenance"].update(layers=[-1]), "provenance.layers: expected an array of non-negative"),
+        (lambda m: m["provenance"].update(layers=[-1]), "provenance.layers: expected an array of integers from 0 to 1023"),
         (lambda m: m.update(requires_plugins=[{"name": "x"}]), "requires_plugins[0].version: required key is missing"),
         (lambda m: m.update(stregth=1), "stregth: unknown key (extensions must start with 'x-')"),
         (lambda m: m.update(schema_version=2), "schema_version: unknown version 2; this latentroom reads version 1"),
@@ -222,16 +222,16 @@ def test_precedence_and_shadowing(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert load_preset("only-bundled").source == "bundled"
 
     entries = [e for e in list_presets().entries if e.name == "shared"]
-    assert [e.source for e in entries] == ["env", "env", "user", "plugin", "bundled"]
+    assert [e.source for e in entries] == ["env", "env", "user", "bundled", "plugin"]
     assert entries[0].shadowed_by is None and all(e.shadowed_by is entries[0] for e in entries[1:])
 
     out = run("preset", "list").output
-    assert "shadowed by env" in out and "precedence: LATENTROOM_PRESET_PATH > user library > plugins > bundled" in out
+    assert "shadowed by env" in out and "precedence: LATENTROOM_PRESET_PATH > user library > bundled > plugins" in out
     data = json.loads(run("preset", "list", "--json").output)
-    assert data["precedence"] == ["env", "user", "plugin", "bundled"]
+    assert data["precedence"] == ["env", "user", "bundled", "plugin"]
     shared = [p for p in data["presets"] if p["name"] == "shared"]
-    assert shared[0]["active"] and not shared[1]["active"] and shared[3]["origin"] == "plugin fakeplugin"
-    assert shared[3]["plugin"] == "fakeplugin" and shared[0]["plugin"] is None
+    assert shared[0]["active"] and not shared[1]["active"] and shared[4]["origin"] == "plugin fakeplugin"
+    assert shared[4]["plugin"] == "fakeplugin" and shared[0]["plugin"] is None
     [plugin_row] = [line for line in out.splitlines() if "from plugin" in line]
     assert plugin_row.split()[2] == "plugin:fakeplugin"  # the source names the plugin
 
@@ -354,7 +354,7 @@ def test_show(bundle: Path) -> None:
 def test_validate_ok_and_failures(bundle: Path, tmp_path: Path) -> None:
     result = run("preset", "validate", str(bundle))
     assert result.exit_code == 0, result.output
-    for check in ("manifest", "checksum", "onnx checker", "inference"):
+    for check in ("manifest", "checksum", "self-contained", "onnx checker", "inference"):
         assert f"ok   {check}" in result.output
 
     data = bytearray((bundle / "model.onnx").read_bytes())
@@ -363,7 +363,7 @@ def test_validate_ok_and_failures(bundle: Path, tmp_path: Path) -> None:
     result = run("preset", "validate", str(bundle), "--json")
     report = json.loads(result.output)
     assert result.exit_code == 1 and not report["ok"]
-    assert [c["status"] for c in report["checks"]] == ["ok", "fail", "skip", "skip"]
+    assert [c["status"] for c in report["checks"]] == ["ok", "fail", "skip", "skip", "skip"]
 
 
 def test_validate_catches_broken_graph(tmp_path: Path) -> None:
@@ -371,7 +371,10 @@ def test_validate_catches_broken_graph(tmp_path: Path) -> None:
     write_bundle(tmp_path / "junk", make_manifest(), b"\x08\x07not onnx")
     report = json.loads(run("preset", "validate", str(tmp_path / "junk"), "--json").output)
     statuses = {c["check"]: c["status"] for c in report["checks"]}
-    assert statuses == {"manifest": "ok", "checksum": "ok", "onnx checker": "fail", "inference": "fail"}
+    assert statuses == {
+        "manifest": "ok", "checksum": "ok", "self-contained": "fail", "onnx checker": "skip", "inference": "skip"
+    }
+    assert "not a well-formed ONNX model" in report["checks"][2]["detail"]
 
 
 def test_validate_without_onnx(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:

@@ -9,8 +9,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from engine.apply import ApplyReport
 
 
 @click.command("apply")
@@ -50,7 +54,7 @@ def apply_command(
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
 
-    from engine.apply import FAILED, SKIPPED, WRITTEN, ApplyResult, apply_files
+    from engine.apply import FAILED, ApplyResult, BatchInterrupted, apply_files
     from engine.inputs import collect_inputs
     from engine.presets import load_preset
 
@@ -75,16 +79,25 @@ def apply_command(
         if bar is not None:
             bar.update(1)
 
-    with bar if bar is not None else contextlib.nullcontext():
-        report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
-                             overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+    try:
+        with bar if bar is not None else contextlib.nullcontext():
+            report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
+                                 overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+    except BatchInterrupted as stop:
+        # Printed even with --quiet: the user needs to know the batch is incomplete.
+        summary = _summary(stop.report, len(bad_args), outdir)
+        click.echo(f"\nlatentroom: interrupted; {summary}, {stop.not_started} not started", err=True)
+        click.get_current_context().exit(130)
 
     failed = report.count(FAILED) + len(bad_args)
     if not quiet:
-        click.echo(
-            f"latentroom: {report.count(WRITTEN)} written, {report.count(SKIPPED)} skipped, "
-            f"{failed} failed -> {outdir}",
-            err=True,
-        )
+        click.echo(f"latentroom: {_summary(report, len(bad_args), outdir)}", err=True)
     if failed:
         click.get_current_context().exit(1)
+
+
+def _summary(report: "ApplyReport", bad_args: int, outdir: Path) -> str:
+    from engine.apply import FAILED, SKIPPED, WRITTEN
+
+    failed = report.count(FAILED) + bad_args
+    return f"{report.count(WRITTEN)} written, {report.count(SKIPPED)} skipped, {failed} failed -> {outdir}"

@@ -12,7 +12,9 @@ from typing import Any
 
 import click
 
-PRECEDENCE = "LATENTROOM_PRESET_PATH > user library > plugins > bundled"
+from engine.terminal import printable
+
+PRECEDENCE = "LATENTROOM_PRESET_PATH > user library > bundled > plugins"
 
 
 def _size(n: int) -> str:
@@ -25,7 +27,7 @@ def _echo_json(data: Any) -> None:
 
 @click.group("preset")
 def preset_group() -> None:
-    """Manage preset bundles (search order: LATENTROOM_PRESET_PATH, user library, plugins, bundled)."""
+    """Manage preset bundles (search order: LATENTROOM_PRESET_PATH, user library, bundled, plugins)."""
 
 
 @preset_group.command("list")
@@ -59,7 +61,8 @@ def list_command(as_json: bool) -> None:
         else:
             status = "active"
         m = e.manifest or {}
-        rows.append((e.name, m.get("version", "-"), e.label, status, m.get("title", "-"), str(e.path)))
+        cells = (e.name, m.get("version", "-"), e.label, status, m.get("title", "-"), str(e.path))
+        rows.append(tuple(printable(str(c)) for c in cells))
     header = ("NAME", "VERSION", "SOURCE", "STATUS", "TITLE", "PATH")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
     for r in [header] + rows:
@@ -67,7 +70,7 @@ def list_command(as_json: bool) -> None:
     click.echo(f"\nprecedence: {PRECEDENCE}")
     for e in listing.entries:
         if e.error:
-            click.echo(f"invalid: {e.error}", err=True)
+            click.echo("invalid: " + "\n".join(map(printable, e.error.splitlines())), err=True)
 
 
 @preset_group.command("show")
@@ -116,7 +119,7 @@ def show_command(preset: str, as_json: bool) -> None:
         "plugins:     " + (", ".join(f"{p['name']} {p['version']}" for p in m["requires_plugins"]) or "none"),
         f"preview:     {'yes' if bundle.preview_bytes is not None else 'no'}",
     ]
-    click.echo("\n".join(line for line in lines if line is not None))
+    click.echo("\n".join(printable(line) for line in lines if line is not None))
 
 
 @preset_group.command("install")
@@ -178,6 +181,7 @@ def run_checks(spec: str, provider: str = "cpu") -> tuple[str, list[dict[str, st
     import numpy as np
 
     from engine.errors import PresetError
+    from engine.onnx_check import check_self_contained
     from engine.presets import read_bundle, resolve
     from engine.presets.bundle import check_model_checksum
     from engine.presets.preset import Preset
@@ -197,7 +201,7 @@ def run_checks(spec: str, provider: str = "cpu") -> tuple[str, list[dict[str, st
         add("manifest", "ok", f"schema version {bundle.manifest['schema_version']}, name {bundle.manifest['name']}")
     except PresetError as e:
         add("manifest", "fail", e.message)
-        for name in ("checksum", "onnx checker", "inference"):
+        for name in ("checksum", "self-contained", "onnx checker", "inference"):
             add(name, "skip", "manifest invalid")
         return str(path), checks
     try:
@@ -205,8 +209,16 @@ def run_checks(spec: str, provider: str = "cpu") -> tuple[str, list[dict[str, st
         add("checksum", "ok", f"sha256 {bundle.manifest['model']['sha256']}")
     except PresetError as e:
         add("checksum", "fail", e.message)
-        for name in ("onnx checker", "inference"):
+        for name in ("self-contained", "onnx checker", "inference"):
             add(name, "skip", "checksum failed; the model is not the one the manifest describes")
+        return str(path), checks
+    try:
+        check_self_contained(bundle.model_bytes, str(path))
+        add("self-contained", "ok", f"{len(bundle.model_bytes)} bytes, no external data")
+    except PresetError as e:
+        add("self-contained", "fail", e.message)
+        for name in ("onnx checker", "inference"):
+            add(name, "skip", "the model is not self-contained; it is never loaded")
         return str(path), checks
 
     try:
@@ -289,7 +301,7 @@ def validate_command(preset: str, provider: str, as_json: bool) -> None:
         click.echo(f"validating {where}")
         for c in checks:
             label = {"ok": "ok  ", "fail": "FAIL", "skip": "skip", "warn": "warn"}[c["status"]]
-            click.echo(f"  {label} {c['check']}: {c['detail']}")
+            click.echo(f"  {label} {c['check']}: {printable(c['detail'])}")
         click.echo("valid" if ok else "INVALID")
     if not ok:
         click.get_current_context().exit(1)

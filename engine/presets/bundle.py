@@ -15,22 +15,22 @@ import shutil
 import stat
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, Any, Callable
 
+from engine import limits
 from engine.atomic import atomic_write, staging_dir
 from engine.errors import PresetError
+from engine.onnx_check import check_self_contained
+from engine.presets.archive import open_archive, read_member
 from engine.presets.manifest import (
     MANIFEST_FILE,
     PACKED_SUFFIX,
     PREVIEW_FILE,
     check_manifest,
 )
-
-# Manifests are tiny; a bigger one is a mistake or an attack, not a preset.
-MAX_MANIFEST_BYTES = 1 << 20
-# ONNX protobufs cannot exceed 2 GiB without external data, which bundles do not use.
-MAX_MEMBER_BYTES = 2 << 30
+from engine.presets.manifest_json import parse_manifest_json
+from engine.regular_files import TooLarge, read_regular
 
 
 @dataclass(frozen=True)
@@ -53,79 +53,55 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def _parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
-    if len(raw) > MAX_MANIFEST_BYTES:
-        raise PresetError(f"{where}: preset.json is larger than {MAX_MANIFEST_BYTES} bytes")
+    return check_manifest(parse_manifest_json(raw, where), where)
+
+
+class _Budget:
+    """What is left of :data:`engine.limits.MAX_BUNDLE_BYTES` while a bundle is read."""
+
+    def __init__(self) -> None:
+        self.left = limits.MAX_BUNDLE_BYTES
+
+    def limit(self, member_limit: int) -> int:
+        return min(member_limit, self.left)
+
+    def spend(self, data: bytes | None) -> bytes | None:
+        if data is not None:
+            self.left -= len(data)
+        return data
+
+
+def _read_file(path: Path, what: str, limit: int, where: str, *, required: bool = True) -> bytes | None:
+    # Symlinks are refused: a bundle is read from inside its folder, never through it.
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise PresetError(f"{where}: preset.json is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise PresetError(
-            f"{where}: preset.json is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
-        ) from None
-    return check_manifest(data, where)
-
-
-def check_zip_members(zf: zipfile.ZipFile, where: str) -> None:
-    """Reject archives whose entries could land outside the target directory.
-
-    Absolute names, drive letters, ``..`` components, backslashes (a path separator
-    on Windows) and symlinks (recorded in the Unix mode bits of ``external_attr``)
-    are all refused, for the whole archive: a bundle with one hostile entry is not
-    trustworthy in its other entries either.
-    """
-    for info in zf.infolist():
-        name = info.filename
-        mode = info.external_attr >> 16
-        problem = None
-        if not name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-            problem = "absolute path"
-        elif "\\" in name:
-            problem = "backslash in path"
-        elif ".." in PurePosixPath(name).parts:
-            problem = "'..' in path"
-        elif stat.S_ISLNK(mode):
-            problem = "symbolic link"
-        elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            problem = "not a regular file"
-        elif info.file_size > MAX_MEMBER_BYTES:
-            problem = f"larger than {MAX_MEMBER_BYTES} bytes"
-        if problem:
-            raise PresetError(f"{where}: unsafe archive entry {name!r}: {problem}")
-
-
-def _open_zip(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise PresetError(f"{path}: not a valid packed preset (corrupt zip: {e})") from None
-    except OSError as e:
-        raise PresetError(f"{path}: cannot read packed preset: {e.strerror or e}") from None
-
-
-def _read_member(zf: zipfile.ZipFile, name: str, where: str, *, required: bool = True) -> bytes | None:
-    try:
-        return zf.read(name)
-    except KeyError:
-        if required:
-            raise PresetError(f"{where}: {name} is missing from the archive") from None
-        return None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as e:
-        # A CRC mismatch or truncated stream shows up here, not when opening.
-        raise PresetError(f"{where}: corrupt archive entry {name}: {e}") from None
-
-
-def _read_file(path: Path, what: str, where: str, *, required: bool = True) -> bytes | None:
-    try:
-        return path.read_bytes()
+        return read_regular(path, limit, follow_symlinks=False)
     except FileNotFoundError:
         if required:
             raise PresetError(f"{where}: {what} {path.name} is missing") from None
         return None
-    except IsADirectoryError:
-        raise PresetError(f"{where}: {what} {path.name} is a directory, not a file") from None
+    except TooLarge:
+        raise PresetError(f"{where}: {what} {path.name} is larger than {limit} bytes") from None
     except OSError as e:
-        raise PresetError(f"{where}: cannot read {path.name}: {e.strerror or e}") from None
+        raise PresetError(f"{where}: cannot read {what} {path.name}: {e.strerror or e}") from None
+
+
+def _read_members(path: Path, where: str) -> tuple[dict[str, Any], bytes, bytes | None]:
+    """Manifest, model and preview of a bundle folder or packed file, each bounded."""
+    budget = _Budget()
+
+    def read_all(read: Callable[[str, str, int, bool], bytes | None]) -> tuple[dict[str, Any], bytes, bytes | None]:
+        raw = budget.spend(read(MANIFEST_FILE, "manifest", budget.limit(limits.MAX_MANIFEST_BYTES), True))
+        manifest = _parse_manifest(raw or b"", where)
+        model = budget.spend(read(manifest["model"]["file"], "model file", budget.limit(limits.MAX_MODEL_BYTES), True))
+        preview_name = manifest.get("preview", PREVIEW_FILE)
+        preview = budget.spend(read(preview_name, "preview", budget.limit(limits.MAX_PREVIEW_BYTES), False))
+        assert model is not None
+        return manifest, model, preview
+
+    if path.is_dir():
+        return read_all(lambda name, what, limit, required: _read_file(path / name, what, limit, where, required=required))
+    with open_archive(path) as zf:
+        return read_all(lambda name, what, limit, required: read_member(zf, name, limit, where, required=required))
 
 
 def read_bundle(path: str | os.PathLike[str], *, verify_checksum: bool = True) -> Bundle:
@@ -136,27 +112,15 @@ def read_bundle(path: str | os.PathLike[str], *, verify_checksum: bool = True) -
     """
     path = Path(path)
     where = str(path)
-    if path.is_dir():
-        raw = _read_file(path / MANIFEST_FILE, "manifest", where)
-        if raw is None:  # pragma: no cover - _read_file raises when required
-            raise PresetError(f"{where}: preset.json is missing")
-        manifest = _parse_manifest(raw, where)
-        model = _read_file(path / manifest["model"]["file"], "model file", where)
-        preview = _read_file(path / manifest.get("preview", PREVIEW_FILE), "preview", where, required=False)
-    elif path.is_file():
-        with _open_zip(path) as zf:
-            check_zip_members(zf, where)
-            manifest = _parse_manifest(_read_member(zf, MANIFEST_FILE, where) or b"", where)
-            model = _read_member(zf, manifest["model"]["file"], where)
-            preview = _read_member(zf, manifest.get("preview", PREVIEW_FILE), where, required=False)
-    elif path.exists():
-        raise PresetError(f"{where}: not a bundle directory or packed preset file")
-    else:
+    if not path.exists():
         raise PresetError(f"{where}: no such preset bundle")
-    assert model is not None
+    if not (path.is_dir() or path.is_file()):
+        raise PresetError(f"{where}: not a bundle directory or packed preset file")
+    manifest, model, preview = _read_members(path, where)
     bundle = Bundle(path=path, manifest=manifest, model_bytes=model, preview_bytes=preview)
     if verify_checksum:
         check_model_checksum(bundle)
+        check_self_contained(bundle.model_bytes, where)
     return bundle
 
 
@@ -180,10 +144,10 @@ def read_manifest_only(path: Path) -> dict[str, Any]:
     """
     where = str(path)
     if path.is_dir():
-        return _parse_manifest(_read_file(path / MANIFEST_FILE, "manifest", where) or b"", where)
-    with _open_zip(path) as zf:
-        check_zip_members(zf, where)
-        return _parse_manifest(_read_member(zf, MANIFEST_FILE, where) or b"", where)
+        raw = _read_file(path / MANIFEST_FILE, "manifest", limits.MAX_MANIFEST_BYTES, where)
+        return _parse_manifest(raw or b"", where)
+    with open_archive(path) as zf:
+        return _parse_manifest(read_member(zf, MANIFEST_FILE, limits.MAX_MANIFEST_BYTES, where) or b"", where)
 
 
 def write_bundle(
@@ -291,34 +255,3 @@ def pack_bundle(
                 zf.writestr(info, data)
 
     return atomic_write(out, write)
-
-
-def extract_bundle(source: Path, target_dir: Path) -> None:
-    """Copy a bundle's files (directory or packed file) into empty ``target_dir``.
-
-    Packed files are checked entry by entry first (:func:`check_zip_members`), and
-    every extracted path is re-checked to resolve inside ``target_dir``.
-    """
-    root = target_dir.resolve()
-    if source.is_dir():
-        for entry in source.iterdir():
-            # Only regular files at the top level: a bundle has no sub-directories,
-            # and following a symlink could copy something from outside it.
-            if entry.is_file() and not entry.is_symlink():
-                shutil.copyfile(entry, target_dir / entry.name)
-        return
-    with _open_zip(source) as zf:
-        check_zip_members(zf, str(source))
-        for info in zf.infolist():
-            dest = (target_dir / info.filename).resolve()
-            if dest != root and root not in dest.parents:
-                raise PresetError(f"{source}: unsafe archive entry {info.filename!r}: escapes the target")
-            if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with zf.open(info) as src, open(dest, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-                raise PresetError(f"{source}: corrupt archive entry {info.filename}: {e}") from None

@@ -5,11 +5,14 @@ name are *shadowed* and shown as such by ``latentroom preset list``):
 
 1. ``LATENTROOM_PRESET_PATH``: directories separated by ``os.pathsep``, in order;
 2. the user library, ``click.get_app_dir("latentroom")/presets`` (``install`` target);
-3. presets contributed by plugins (``register_presets``);
-4. presets bundled with latentroom (the ``presets`` package).
+3. presets bundled with latentroom (the ``presets`` package);
+4. presets contributed by plugins (``register_presets``).
 
-In a directory source, a preset's name is its sub-directory name (a bundle directory,
-one holding ``preset.json``) or its file name without ``.lrpreset`` (a packed file).
+Plugins come last so that resolving any other preset never imports plugin code (a
+third-party plugin runs arbitrary code at import) and a plugin cannot replace a
+bundled preset under its name. In a directory source, a preset's name is its
+sub-directory name (a bundle directory, one holding ``preset.json``) or its file
+name without ``.lrpreset`` (a packed file).
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ from typing import Any, Iterator
 
 import click
 
-from engine.atomic import staging_dir
 from engine.errors import PresetError
-from engine.presets.bundle import extract_bundle, read_bundle, read_manifest_only, replace_dir
+from engine.presets.bundle import read_bundle, read_manifest_only, write_bundle
 from engine.presets.manifest import MANIFEST_FILE, NAME_RE, PACKED_SUFFIX
 
 ENV_VAR = "LATENTROOM_PRESET_PATH"
@@ -35,7 +37,7 @@ SOURCE_ENV = "env"
 SOURCE_USER = "user"
 SOURCE_PLUGIN = "plugin"
 SOURCE_BUNDLED = "bundled"
-SOURCE_ORDER = (SOURCE_ENV, SOURCE_USER, SOURCE_PLUGIN, SOURCE_BUNDLED)
+SOURCE_ORDER = (SOURCE_ENV, SOURCE_USER, SOURCE_BUNDLED, SOURCE_PLUGIN)
 
 
 @dataclass
@@ -143,16 +145,16 @@ def _plugin_entries(notes: list[str]) -> Iterator[LibraryEntry]:
 def iter_sources(notes: list[str]) -> Iterator[LibraryEntry]:
     """Every entry of every source, in precedence order, lazily.
 
-    Lazy so that resolving a name found early (say in ``LATENTROOM_PRESET_PATH``)
-    never loads plugins, whose import may be slow.
+    Lazy so that resolving a name found before the plugin source never loads
+    plugins, whose import may be slow and runs third-party code.
     """
     for d in env_dirs():
         yield from _scan_dir(d, SOURCE_ENV)
     yield from _scan_dir(user_library(), SOURCE_USER)
-    yield from _plugin_entries(notes)
     bundled = bundled_dir()
     if bundled is not None:
         yield from _scan_dir(bundled, SOURCE_BUNDLED)
+    yield from _plugin_entries(notes)
 
 
 def list_presets(*, read_manifests: bool = True) -> Listing:
@@ -172,20 +174,25 @@ def list_presets(*, read_manifests: bool = True) -> Listing:
 
 
 def looks_like_path(spec: str) -> bool:
+    """A path separator, a ``.lrpreset`` ending, ``.`` or ``..``: nothing else is a path.
+
+    Whether a file of that name happens to exist is not asked: a folder named
+    ``smile`` in the working directory must not silently replace the ``smile``
+    preset (write ``./smile`` to mean the folder).
+    """
     return (
         os.sep in spec
         or (os.altsep is not None and os.altsep in spec)
         or spec.endswith(PACKED_SUFFIX)
         or spec in (".", "..")
-        or Path(spec).exists()
     )
 
 
 def resolve(spec: str | os.PathLike[str]) -> tuple[Path, LibraryEntry | None]:
     """Resolve a preset name or path to the bundle path to load.
 
-    A string that names an existing path, contains a path separator or ends in
-    ``.lrpreset`` is a path; anything else is a library name.
+    A string that contains a path separator, ends in ``.lrpreset`` or is ``.``/``..``
+    is a path (:func:`looks_like_path`); anything else is a library name.
     """
     if isinstance(spec, os.PathLike) or looks_like_path(str(spec)):
         return Path(spec), None
@@ -203,10 +210,11 @@ def resolve(spec: str | os.PathLike[str]) -> tuple[Path, LibraryEntry | None]:
 def install(source: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Install a bundle directory or packed file into the user library.
 
-    The bundle is verified (schema and checksum), extracted into a temporary
-    directory inside the library, verified again there (what was extracted is what
-    gets used), then renamed into place as ``<library>/<manifest name>``. An existing
-    preset of that name is replaced only with ``force``.
+    The bundle is verified (schema, checksum, self-contained model) and then its
+    three files are written from the very bytes verified, through a temporary
+    directory inside the library renamed into place as ``<library>/<manifest
+    name>``: nothing is extracted, so other files or archive entries never reach the
+    library. An existing preset of that name is replaced only with ``force``.
     """
     source = Path(source)
     bundle = read_bundle(source)
@@ -218,23 +226,15 @@ def install(source: str | os.PathLike[str], *, force: bool = False) -> Path:
             f"{source}: a preset named {name!r} is already installed at {target} "
             "(use --force to replace it)"
         )
-    library.mkdir(parents=True, exist_ok=True)
-    tmp = staging_dir(library, f".install-{name}-")
     try:
-        extract_bundle(source, tmp)
-        installed = read_bundle(tmp)
-        if installed.manifest != bundle.manifest:
-            raise PresetError(f"{source}: the extracted bundle differs from the one verified")
-        replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+        return write_bundle(target, bundle.manifest, bundle.model_bytes, preview=bundle.preview_bytes, overwrite=True)
+    except OSError as e:
+        raise PresetError(f"{library}: cannot install into the user library: {e.strerror or e}") from None
 
 
 def remove(name: str) -> Path:
     """Remove a preset from the user library (other sources are never touched)."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise PresetError(f"{name!r} is not a preset name")
     library = user_library()
     for candidate in (library / name, library / f"{name}{PACKED_SUFFIX}"):

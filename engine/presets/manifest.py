@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any, Callable
 
+from engine import limits
 from engine.errors import PresetError
 
 SCHEMA_VERSION = 1
@@ -22,10 +23,13 @@ MANIFEST_FILE = "preset.json"
 PREVIEW_FILE = "preview.png"
 PACKED_SUFFIX = ".lrpreset"
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# Always matched with fullmatch: "$" would also match before a trailing newline.
+NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # A bundle member is a plain file name: no directories, so nothing can point outside.
-FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+FILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# Part of the default packed file name, so no separators (semver fits: 1.0.0-rc.1+b5).
+VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}")
 
 Check = Callable[[Any], "str | None"]
 
@@ -113,27 +117,32 @@ class _Validator:
         if value is not None:
             self.string(value, path)
 
+    def matches(self, value: Any, path: str, pattern: re.Pattern[str], expected: str) -> None:
+        # fullmatch: the whole string, so "smile\n" is not the name "smile".
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            self.fail(path, expected, value)
+
     def name(self, value: Any, path: str) -> None:
-        if not isinstance(value, str) or not NAME_RE.match(value):
-            self.fail(
-                path,
-                "a name of 1-64 characters from a-z, 0-9, '.', '_', '-' starting with a letter or digit",
-                value,
-            )
+        expected = "a name of 1-64 characters from a-z, 0-9, '.', '_', '-' starting with a letter or digit"
+        self.matches(value, path, NAME_RE, expected)
+
+    def version(self, value: Any, path: str) -> None:
+        expected = "a version of 1-64 characters from A-Z, a-z, 0-9, '.', '+', '_', '-' starting with a letter or digit"
+        self.matches(value, path, VERSION_RE, expected)
 
     def sha256(self, value: Any, path: str, *, nullable: bool = False) -> None:
         if nullable and value is None:
             return
-        if not isinstance(value, str) or not SHA256_RE.match(value):
+        if not isinstance(value, str) or not SHA256_RE.fullmatch(value):
             self.fail(path, "64 lowercase hex digits" + (" or null" if nullable else ""), value)
 
     def file(self, value: Any, path: str) -> None:
-        if not isinstance(value, str) or not FILE_RE.match(value) or value == MANIFEST_FILE:
+        if not isinstance(value, str) or not FILE_RE.fullmatch(value) or value == MANIFEST_FILE:
             self.fail(path, "a plain file name inside the bundle (no directories)", value)
 
     def names(self, value: Any, path: str) -> None:
-        if not isinstance(value, list) or not value:
-            self.fail(path, "a non-empty array of strings", value)
+        if not isinstance(value, list) or not 0 < len(value) <= limits.MAX_MODEL_NAMES:
+            self.fail(path, f"a non-empty array of at most {limits.MAX_MODEL_NAMES} strings", value)
             return
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item:
@@ -167,10 +176,10 @@ def validate_manifest(data: Any) -> list[str]:
             f"version {SCHEMA_VERSION}{newer}"
         ]
 
-    def int_check(minimum: int) -> Callable[[Any, str], None]:
+    def int_check(minimum: int, maximum: int) -> Callable[[Any, str], None]:
         def check(value: Any, path: str) -> None:
-            if not _is_int(value) or value < minimum:
-                v.fail(path, f"an integer >= {minimum}", value)
+            if not _is_int(value) or not minimum <= value <= maximum:
+                v.fail(path, f"an integer from {minimum} to {maximum}", value)
 
         return check
 
@@ -183,7 +192,7 @@ def validate_manifest(data: Any) -> list[str]:
                 "sha256": v.sha256,
                 "inputs": v.names,
                 "outputs": v.names,
-                "opset": int_check(7),
+                "opset": int_check(7, limits.MAX_OPSET),
             },
         )
 
@@ -191,9 +200,9 @@ def validate_manifest(data: Any) -> list[str]:
         if (
             not isinstance(value, list)
             or len(value) != 2
-            or not all(_is_number(x) for x in value)
+            or not all(_is_number(x) and abs(x) <= limits.MAX_MODEL_VALUE for x in value)
         ):
-            v.fail(path, "an array of two numbers [low, high]", value)
+            v.fail(path, f"an array of two numbers [low, high] within ±{limits.MAX_MODEL_VALUE:g}", value)
         elif not value[0] < value[1]:
             v.fail(path, "low < high", value)
 
@@ -209,7 +218,7 @@ def validate_manifest(data: Any) -> list[str]:
             value,
             path,
             {
-                "resolution": int_check(8),
+                "resolution": int_check(8, limits.MAX_RESOLUTION),
                 "value_range": value_range,
                 "channel_order": enum("RGB", "BGR"),
                 "layout": enum("NCHW", "NHWC"),
@@ -217,8 +226,8 @@ def validate_manifest(data: Any) -> list[str]:
         )
 
     def number(value: Any, path: str) -> None:
-        if not _is_number(value):
-            v.fail(path, "a finite number", value)
+        if not _is_number(value) or abs(value) > limits.MAX_MODEL_VALUE:
+            v.fail(path, f"a number within ±{limits.MAX_MODEL_VALUE:g}", value)
 
     def strength(value: Any, path: str) -> None:
         if value is None:
@@ -238,8 +247,13 @@ def validate_manifest(data: Any) -> list[str]:
     def layers(value: Any, path: str) -> None:
         if value is None:
             return
-        if not isinstance(value, list) or not all(_is_int(x) and x >= 0 for x in value):
-            v.fail(path, "an array of non-negative integers or null", value)
+        top = limits.MAX_LAYER_INDEX
+        if (
+            not isinstance(value, list)
+            or len(value) > top + 1
+            or not all(_is_int(x) and 0 <= x <= top for x in value)
+        ):
+            v.fail(path, f"an array of integers from 0 to {top}, or null", value)
 
     def provenance(value: Any, path: str) -> None:
         v.obj(
@@ -277,7 +291,7 @@ def validate_manifest(data: Any) -> list[str]:
             "name": v.name,
             "title": v.nonempty,
             "description": v.string,
-            "version": v.nonempty,
+            "version": v.version,
             "author": v.string,
             "license": v.nonempty,
             "model": model,

@@ -157,7 +157,7 @@ class Preset:
                 else np.full((n, 1), s, np.float32) if self._strength_rank == 2
                 else np.array(s, np.float32)
             )
-        y = self._session.run([self._output], feed)[0]
+        y = self._checked_output(self._session.run([self._output], feed)[0], x.shape)
         if self._nchw:
             y = y.transpose(0, 2, 3, 1)
         if self._bgr:
@@ -171,6 +171,22 @@ class Preset:
         out += np.float32(0.5 - self._low * top / span)
         np.clip(out, 0.0, 255.0, out=out)
         return out.astype(np.uint8)
+
+    def _checked_output(self, y: Any, expected: tuple[int, ...]) -> np.ndarray:
+        """The model's output, refused unless it is finite float data of the input's shape.
+
+        A model that outputs NaN would otherwise write black images, and a smaller
+        output would give a smaller image or a raw numpy error further on.
+        """
+        if not isinstance(y, np.ndarray) or y.shape != expected or y.dtype != np.float32:
+            shape = list(getattr(y, "shape", [])), getattr(y, "dtype", type(y).__name__)
+            raise PresetError(
+                f"preset {self.name!r}: model output {self._output!r} is {shape[1]} {shape[0]}; "
+                f"expected float32 {list(expected)}"
+            )
+        if not np.isfinite(y).all():
+            raise PresetError(f"preset {self.name!r}: model output {self._output!r} has NaN or infinite values")
+        return y
 
     # -- image-level ------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     from plugins.distill.pairs import DEFAULT_TRUNCATION
     from plugins.distill.student import DEFAULT_WIDTHS
 
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise DistillError(f"preset name {name!r}: use 1-64 characters of a-z 0-9 . _ - starting with a letter or digit")
     for flag, value in (("--version", preset_version), ("--license", preset_license)):
         if not value.strip():  # the manifest needs them: fail now, not after training
