@@ -82,6 +82,21 @@ class Template:
         return (t * t * (3.0 - 2.0 * t)).astype(np.float32)  # smoothstep: no visible rim
 
 
+def describe(manifest: dict[str, Any]) -> str:
+    """How a preset edits photos, in one line (``preset show``)."""
+    template = Template.from_manifest(manifest)
+    if template is None:
+        r = manifest["io"]["resolution"]
+        return f"whole frame: no alignment template, every photo is resized to {r}x{r} as a whole"
+    eyes = template.landmarks[EYES]
+    hint = f", made for aligner '{template.aligner}'" if template.aligner else ""
+    return (
+        f"each face aligned ({template.rule} rule, eyes at {eyes[0].round(1).tolist()} and "
+        f"{eyes[1].round(1).tolist()}, mask radii {template.mask_radii[0]:g}x{template.mask_radii[1]:g} "
+        f"feather {template.feather:g}{hint}); photos without a face are left unchanged"
+    )
+
+
 def face_size(points: np.ndarray) -> float:
     """About the width of the face in pixels: FFHQ's scale, the larger of twice the eye
     distance and 1.8 times the eye-to-mouth distance."""

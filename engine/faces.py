@@ -240,6 +240,7 @@ class Planner:
             raise LatentroomError(f"preset {preset_name!r} has no alignment template; it edits the whole frame")
         self.resolution = resolution
         self.template = template if align is not False else None
+        self._whole_frame_reason = "alignment turned off" if template is not None else "the preset has no face template"
         self.faces, self.min_face = faces, float(min_face)
         self.aligner: Aligner | None = None
         self.aligner_name: str | None = None
@@ -258,7 +259,7 @@ class Planner:
     def describe(self) -> str:
         """One line for ``apply``'s output: how photos are edited."""
         if self.template is None:
-            return "whole frame (no alignment template, or alignment turned off)"
+            return f"whole frame ({self._whole_frame_reason})"
         return f"faces aligned by '{self.aligner_name}' (--faces {self.faces}, --min-face {self.min_face:g})"
 
     def plan(self, picture: Picture) -> WholeFrame | AlignedFaces:
