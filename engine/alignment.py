@@ -63,23 +63,35 @@ class Template:
         return fit_similarity(points, self.landmarks)
 
     def mask(self) -> np.ndarray:
-        """``[R, R]`` float32 weights in ``[0, 1]``: 1 inside, fading to 0 at the ellipse.
+        """``[R, R]`` float32 weights in ``[0, 1]`` over the frame's pixels (:meth:`mask_at`)."""
+        grid = np.arange(self.resolution, dtype=np.float32) + np.float32(0.5)
+        return self.mask_at(grid[None, :], grid[:, None])
 
-        The fade runs over ``feather`` pixels inside the ellipse, so nothing outside
-        the ellipse is ever changed.
-        """
-        r = self.resolution
-        grid = np.arange(r, dtype=np.float64) + 0.5
+    def mask_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The mask's weight at frame positions ``(x, y)`` (broadcast): 1 inside, fading
+        to 0 at the ellipse over ``feather`` pixels, and 0 outside it, so nothing
+        outside the ellipse is ever changed."""
         (cx, cy), (rx, ry) = self.mask_center, self.mask_radii
-        nx = (grid[None, :] - cx) / rx
-        ny = (grid[:, None] - cy) / ry
-        # Distance to the ellipse in pixels, approximated by scaling the normalised radius
-        # with the smaller radius: exact for circles, close enough for a soft edge.
-        signed = (np.sqrt(nx * nx + ny * ny) - 1.0) * min(rx, ry)
+        nx = (x - np.float32(cx)) * np.float32(1 / rx)
+        ny = (y - np.float32(cy)) * np.float32(1 / ry)
+        radius = np.sqrt(nx * nx + ny * ny)
         if self.feather <= 0:
-            return (signed < 0).astype(np.float32)
-        t = np.clip(-signed / self.feather, 0.0, 1.0)
-        return (t * t * (3.0 - 2.0 * t)).astype(np.float32)  # smoothstep: no visible rim
+            return (radius < 1).astype(np.float32)
+        # Distance inside the ellipse in pixels, approximated by scaling the normalised
+        # radius with the smaller radius: exact for circles, close enough for a soft edge.
+        t = np.clip((1 - radius) * np.float32(min(rx, ry) / self.feather), 0, 1)
+        return (t * t * (3 - 2 * t)).astype(np.float32)  # smoothstep: no visible rim
+
+    def mask_extent(self, to_frame: np.ndarray) -> tuple[int, int, int, int]:
+        """The photo pixel box ``(x0, y0, x1, y1)`` (unclipped) that holds the mask's
+        ellipse for a face with this photo-to-frame transform."""
+        lin = invert(to_frame)
+        centre = apply_transform(lin, np.array([self.mask_center]))[0]
+        rx, ry = self.mask_radii
+        half = np.hypot(lin[:, 0] * rx, lin[:, 1] * ry)  # the ellipse's half-widths along x and y
+        x0, y0 = np.floor(centre - half).astype(int) - 1
+        x1, y1 = np.ceil(centre + half).astype(int) + 1
+        return int(x0), int(y0), int(x1), int(y1)
 
 
 def describe(manifest: dict[str, Any]) -> str:

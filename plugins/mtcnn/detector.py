@@ -32,6 +32,10 @@ MIN_SIZE = 20
 """Smallest face (pixels) searched for in the image the aligner is given."""
 PYRAMID_FACTOR = 0.709
 THRESHOLDS = (0.6, 0.7, 0.7)
+"""P-Net, R-Net and O-Net score thresholds, as published."""
+REPORT_THRESHOLD = 0.9
+"""Faces scored below this by O-Net are not reported: on upscaled textures (a photo
+enlarged past its detail) O-Net passes patterns at 0.75-0.85 that are not faces."""
 
 
 def weights_dir() -> Path:
@@ -87,16 +91,20 @@ def _normalise(pixels: np.ndarray) -> np.ndarray:
 
 def _patches(img: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
     """Each box cut from ``img`` (zero outside it), resized to ``size``, transposed."""
-    out = np.empty((len(boxes), size, size, 3), np.float32)
+    out = np.empty((len(boxes), size, size, 3), np.uint8)
     w, h = img.size
     for k, (x1, y1, x2, y2) in enumerate(boxes[:, :4].astype(int)):
-        # 1-based inclusive [x1, x2] -> 0-based [x1 - 1, x2); pad outside the image.
-        bw, bh = x2 - x1 + 1, y2 - y1 + 1
-        canvas = Image.new("RGB", (max(bw, 1), max(bh, 1)))
-        canvas.paste(img.crop((max(x1 - 1, 0), max(y1 - 1, 0), min(x2, w), min(y2, h))),
-                     (max(0, 1 - x1), max(0, 1 - y1)))
-        out[k] = _normalise(np.asarray(canvas.resize((size, size), Image.Resampling.BILINEAR)))
-    return out.transpose(0, 2, 1, 3)
+        # 1-based inclusive [x1, x2] -> 0-based [x1 - 1, x2).
+        region = (x1 - 1, y1 - 1, x2, y2)
+        if region[0] >= 0 and region[1] >= 0 and region[2] <= w and region[3] <= h:
+            patch = img.resize((size, size), Image.Resampling.BILINEAR, box=region)
+        else:  # partly outside: zeros there, as the networks were trained
+            canvas = Image.new("RGB", (max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)))
+            canvas.paste(img.crop((max(region[0], 0), max(region[1], 0), min(x2, w), min(y2, h))),
+                         (max(0, 1 - x1), max(0, 1 - y1)))
+            patch = canvas.resize((size, size), Image.Resampling.BILINEAR)
+        out[k] = np.asarray(patch)
+    return _normalise(out).transpose(0, 2, 1, 3)
 
 
 class MtcnnAligner:
@@ -127,7 +135,7 @@ class MtcnnAligner:
         if not len(boxes):
             return []
         boxes, points = self._place(img, boxes)
-        order = np.argsort(-boxes[:, 4])
+        order = [i for i in np.argsort(-boxes[:, 4]) if boxes[i, 4] >= REPORT_THRESHOLD]
         # Index coordinates (pixel centre = integer) to corner-origin coordinates.
         return [Face(points[i] + 0.5, float(boxes[i, 4])) for i in order]
 
