@@ -40,6 +40,8 @@ input size of common face detectors): faces smaller than the aligner's own minim
 that scale (20 px for MTCNN, so 1/32 of the photo's longer side) are not found. It keeps
 detection on a 12 MP photo to a fifth of a second."""
 DEFAULT_MIN_FACE = 24.0
+MAX_FACES = 32
+"""At most this many faces of a photo are edited (the largest), bounding memory and time."""
 FACE_CHOICES = ("all", "largest", "center")
 _BOX_COLOUR = (255, 64, 32)
 
@@ -109,6 +111,23 @@ def eight_bit(rgb: np.ndarray) -> np.ndarray:
     return rgb if rgb.dtype == np.uint8 else np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
 
 
+def _checked(found: object, size: tuple[int, int]) -> list[Face]:
+    """An aligner's answer, checked: a list of faces with five finite landmarks near the
+    image (a plugin's bug must not become a huge crop or a NaN transform)."""
+    if not isinstance(found, (list, tuple)):
+        raise LatentroomError(f"the aligner returned a {type(found).__name__}, not a list of faces")
+    w, h = size
+    faces = []
+    for face in found:
+        points = np.asarray(getattr(face, "landmarks", None), np.float64)
+        if points.shape != (5, 2) or not np.isfinite(points).all():
+            raise LatentroomError(f"the aligner returned landmarks of shape {list(points.shape)}; expected [5, 2], finite")
+        if (points < [-w, -h]).any() or (points > [2 * w, 2 * h]).any():
+            raise LatentroomError("the aligner returned landmarks far outside the image")
+        faces.append(Face(points, float(getattr(face, "confidence", 0.0))))
+    return faces
+
+
 def detect_faces(aligner: Aligner, rgb: np.ndarray) -> list[Face]:
     """Every face in the full-resolution ``rgb``, found on a box-reduced copy."""
     h, w = rgb.shape[:2]
@@ -116,16 +135,19 @@ def detect_faces(aligner: Aligner, rgb: np.ndarray) -> list[Face]:
     small = Image.fromarray(eight_bit(rgb))
     if factor > 1:
         small = small.reduce(factor)
-    found = aligner.detect(np.asarray(small))
+    found = _checked(aligner.detect(np.asarray(small)), small.size)
     # reduce(k) averages k x k blocks, so a point scales by exactly k about the corner.
-    return [Face(np.asarray(f.landmarks, np.float64) * factor, float(f.confidence)) for f in found]
+    return [Face(f.landmarks * factor, f.confidence) for f in found]
 
 
 def select_faces(faces: Sequence[Face], mode: str, min_face: float, size: tuple[int, int]) -> list[Face]:
     """Apply ``--min-face`` then ``--faces`` (``all``, ``largest``, ``center``)."""
     if mode not in FACE_CHOICES:
         raise LatentroomError(f"--faces must be one of {', '.join(FACE_CHOICES)}, got {mode!r}")
-    kept = [f for f in faces if face_size(f.landmarks) >= min_face]
+    # A face under a pixel has no orientation or scale to align to.
+    kept = [f for f in faces if face_size(f.landmarks) >= max(min_face, 1.0)]
+    # Bounded work per photo: a crowd beyond MAX_FACES keeps its largest faces.
+    kept = sorted(kept, key=lambda f: -face_size(f.landmarks))[:MAX_FACES]
     if mode == "all" or not kept:
         return kept
     if mode == "largest":

@@ -351,3 +351,33 @@ def test_mask_is_one_inside_zero_outside_and_smooth() -> None:
     assert mask[0, 0] == 0.0 and mask[int(cy), int(cx + rx) + 1] == 0.0
     row = mask[int(cy), int(cx) :]
     assert (np.diff(row) <= 0).all() and 0 < row[int(rx - template.feather / 2)] < 1
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("faces", "returned a str, not a list of faces"),
+        ([Face(np.zeros((4, 2)), 1.0)], r"landmarks of shape \[4, 2\]"),
+        ([Face(np.full((5, 2), np.nan), 1.0)], "expected \\[5, 2\\], finite"),
+        ([Face(np.full((5, 2), 1e9), 1.0)], "far outside the image"),
+    ],
+)
+def test_a_broken_aligner_answer_is_a_clear_error(aligned, astronaut, answer, message: str) -> None:
+    class Broken:
+        def detect(self, rgb):
+            return answer
+
+    with pytest.raises(LatentroomError, match=message):
+        aligned.apply(astronaut, aligner=Broken())
+
+
+def test_crowds_are_bounded_and_degenerate_faces_dropped(aligned) -> None:
+    from engine.faces import MAX_FACES, select_faces
+
+    def face(x: float, scale: float) -> Face:
+        return Face(np.array([[0, 0], [10, 0], [5, 6], [1, 12], [9, 12]], float) * scale + [x, 50], 1.0)
+
+    crowd = [face(20 * i, 1 + i / 10) for i in range(MAX_FACES + 8)] + [face(0, 0.0)]
+    kept = select_faces(crowd, "all", 0.0, (2000, 200))
+    assert len(kept) == MAX_FACES
+    assert min(face_size(f.landmarks) for f in kept) > face_size(crowd[7].landmarks)
