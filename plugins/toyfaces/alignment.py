@@ -19,11 +19,17 @@ TEMPLATE_SEED = 0
 # the ellipse reaches the top of the hair and the shoulders, not the frame's corners.
 MASK_CENTER = (0.5, 0.56)
 MASK_RADII = (0.36, 0.42)
+HAIR_MASK_RADII = (0.6, 0.7)
+"""For edits of the hair's length: long hair falls past the head's ellipse to the
+shoulders and the frame's lower corners."""
 MASK_FEATHER = 0.11
 
 
-def alignment_section(resolution: int = DEFAULT_SIZE, aligner: str | None = None) -> dict[str, Any]:
-    """The ``alignment`` manifest section for a toyfaces preset at ``resolution``."""
+def alignment_section(
+    resolution: int = DEFAULT_SIZE, aligner: str | None = None, mask_radii: tuple[float, float] = MASK_RADII
+) -> dict[str, Any]:
+    """The ``alignment`` manifest section for a toyfaces preset at ``resolution``;
+    ``mask_radii`` in units of the frame."""
     mean = landmarks(sample_params(TEMPLATE_SEED, TEMPLATE_FACES), resolution).mean(axis=0)
     r = float(resolution)
     section: dict[str, Any] = {
@@ -31,7 +37,7 @@ def alignment_section(resolution: int = DEFAULT_SIZE, aligner: str | None = None
         "rule": "similarity",
         "mask": {
             "center": [round(MASK_CENTER[0] * r, 2), round(MASK_CENTER[1] * r, 2)],
-            "radii": [round(MASK_RADII[0] * r, 2), round(MASK_RADII[1] * r, 2)],
+            "radii": [round(mask_radii[0] * r, 2), round(mask_radii[1] * r, 2)],
             "feather": round(MASK_FEATHER * r, 2),
         },
     }
