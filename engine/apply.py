@@ -14,6 +14,7 @@ file is left), and :class:`BatchInterrupted` carries the report of what was done
 from __future__ import annotations
 
 import os
+import shutil
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,36 +25,32 @@ import numpy as np
 from PIL import Image
 
 from engine import limits
-from engine.atomic import remove_stale_temporaries
+from engine.atomic import atomic_write, remove_stale_temporaries
 from engine.errors import ImageError, LatentroomError
-from engine.imaging import (
-    Picture,
-    carry_back,
-    open_image,
-    peek_decoded_bytes,
-    save_image,
-    save_params,
-    side_by_side,
-    to_pil,
-    to_unit_float,
-)
+from engine.faces import AlignedFaces, Planner, WholeFrame
+from engine.imaging import open_image, peek_decoded_bytes, save_image, save_params, side_by_side, to_pil, to_unit_float
 from engine.inputs import InputFile, image_extensions
+from engine.regular_files import open_regular
 from engine.presets.preset import Preset
 
 COMPARE_SUFFIX = "_compare"
 
-WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+WRITTEN, SKIPPED, FAILED, NO_FACE = "written", "skipped", "failed", "no face"
+"""``NO_FACE``: an aligned preset found no face to edit; the output is the input,
+byte for byte (re-encoded unchanged only when its format cannot be written)."""
 
 
 @dataclass
 class ApplyResult:
     input: Path
     status: str
-    """``written``, ``skipped`` or ``failed``."""
+    """``written``, ``skipped``, ``failed`` or ``no face``."""
     output: Path | None = None
     compare: Path | None = None
     error: str | None = None
     """For failures: a message naming the file and the reason."""
+    faces: int | None = None
+    """Faces edited, for an aligned preset; ``None`` for whole-frame edits."""
 
 
 @dataclass
@@ -107,22 +104,41 @@ class _Job:
     """Decoded bytes, from the file's header (0 if unreadable: decoding reports why)."""
 
 
-def _decode(job: _Job, preset: Preset) -> tuple[Picture, np.ndarray]:
-    picture = open_image(job.item.path)
-    return picture, preset.prepare(picture.rgb)
+Plan = WholeFrame | AlignedFaces
 
 
-def _encode(
-    job: _Job, picture: Picture, small: np.ndarray, edited: np.ndarray, overwrite: bool
-) -> ApplyResult:
-    result01 = carry_back(picture.rgb, small, edited)
+def _decode(job: _Job, planner: Planner) -> Plan:
+    return planner.plan(open_image(job.item.path))
+
+
+def _copy_unchanged(job: _Job, plan: Plan, overwrite: bool) -> ApplyResult:
+    """A photo without a face: its output is the input file itself."""
+    if job.output.suffix == job.item.path.suffix:
+        def copy(f: object) -> None:
+            with open_regular(job.item.path) as src:
+                shutil.copyfileobj(src, f)
+
+        try:
+            atomic_write(job.output, copy, overwrite=overwrite)
+        except FileExistsError:
+            raise ImageError(f"{job.output}: output exists (use --overwrite or --skip-existing)") from None
+    else:  # a format Pillow cannot write: the same pixels in the output's format
+        save_image(to_pil(plan.picture, plan.picture.rgb), job.output, job.fmt,
+                   save_params(plan.picture, job.fmt), overwrite=overwrite)
+    return ApplyResult(job.item.path, NO_FACE, output=job.output, faces=0)
+
+
+def _encode(job: _Job, plan: Plan, edited: np.ndarray, overwrite: bool) -> ApplyResult:
+    if plan.faces == 0:
+        return _copy_unchanged(job, plan, overwrite)
+    picture = plan.picture
     params = save_params(picture, job.fmt)
-    after = to_pil(picture, result01)
+    after = to_pil(picture, plan.finish(edited))
     save_image(after, job.output, job.fmt, params, overwrite=overwrite)
     if job.compare is not None:
-        before = to_pil(picture, to_unit_float(picture.rgb))
+        before = plan.annotate(to_pil(picture, to_unit_float(picture.rgb)))
         save_image(side_by_side(before, after), job.compare, job.fmt, params, overwrite=overwrite)
-    return ApplyResult(job.item.path, WRITTEN, output=job.output, compare=job.compare)
+    return ApplyResult(job.item.path, WRITTEN, output=job.output, compare=job.compare, faces=plan.faces)
 
 
 def _failure(path: Path, error: BaseException) -> ApplyResult:
@@ -147,6 +163,7 @@ def apply_files(
     skip_existing: bool = False,
     workers: int | None = None,
     on_result: Callable[[ApplyResult], None] | None = None,
+    planner: Planner | None = None,
 ) -> ApplyReport:
     """Apply ``preset`` to image files, writing results under ``outdir``.
 
@@ -154,12 +171,15 @@ def apply_files(
     and format. Existing outputs fail unless ``overwrite`` (replace) or
     ``skip_existing`` (leave, count as skipped). ``on_result`` is called on the
     calling thread once per input as it finishes, in completion order.
+    ``planner`` (:meth:`Preset.planner`) says whether faces are aligned; by default
+    as the preset's template and the default aligner say.
     """
     if overwrite and skip_existing:
         raise LatentroomError("--overwrite and --skip-existing cannot be used together")
     if batch_size < 1:
         raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
     s = preset.resolve_strength(strength)  # a bad strength fails before any file is touched
+    planner = planner or preset.planner()  # and so does a missing aligner
     outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -176,7 +196,7 @@ def apply_files(
     if not jobs:
         return report
     _remove_stale_temporaries(jobs)
-    pipeline = _Pipeline(preset, s, batch_size, workers or max(2, min(4, os.cpu_count() or 2)),
+    pipeline = _Pipeline(preset, planner, s, batch_size, workers or max(2, min(4, os.cpu_count() or 2)),
                          overwrite or skip_existing, finish)
     planned = len(report.results)
     try:
@@ -253,10 +273,11 @@ class _Pipeline:
     """
 
     def __init__(
-        self, preset: Preset, strength: float | None, batch_size: int, workers: int, replace: bool,
-        finish: Callable[[ApplyResult], None],
+        self, preset: Preset, planner: Planner, strength: float | None, batch_size: int, workers: int,
+        replace: bool, finish: Callable[[ApplyResult], None],
     ) -> None:
-        self.preset, self.strength, self.batch_size, self.workers = preset, strength, batch_size, workers
+        self.preset, self.planner, self.strength = preset, planner, strength
+        self.batch_size, self.workers = batch_size, workers
         self.replace, self.finish = replace, finish
         # Enough decoded images to fill the next batch while the model runs this one, and
         # enough queued writes to keep the encoders busy; more would only hold full-size
@@ -309,18 +330,17 @@ class _Pipeline:
                 return
             self.waiting = None
             self.held += job.cost
-            self.decoding.append((job, decoders.submit(_decode, job, self.preset)))
+            self.decoding.append((job, decoders.submit(_decode, job, self.planner)))
 
     def _loop(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor, encoders: ThreadPoolExecutor) -> None:
         self._top_up(pending, decoders)
-        batch: list[tuple[_Job, Picture, np.ndarray]] = []
+        batch: list[tuple[_Job, Plan]] = []
         while self.decoding or batch or self.waiting:
             if self.decoding:
                 job, fut = self.decoding.popleft()
                 self._top_up(pending, decoders)
                 try:
-                    picture, small = fut.result()
-                    batch.append((job, picture, small))
+                    batch.append((job, fut.result()))
                 except Exception as e:
                     self._done(job, _failure(job.item.path, e))
             if batch and (len(batch) >= self.batch_size or not self.decoding):
@@ -332,15 +352,19 @@ class _Pipeline:
             self._drain(self.window)
         self._drain(0)
 
-    def _run_batch(self, batch: list[tuple[_Job, Picture, np.ndarray]], encoders: ThreadPoolExecutor) -> None:
+    def _run_batch(self, batch: list[tuple[_Job, Plan]], encoders: ThreadPoolExecutor) -> None:
+        # A photo brings one model input per face (none without a face).
+        counts = [len(plan.inputs) for _, plan in batch]
+        starts = np.cumsum([0] + counts)
         try:
-            edited = self.preset.run(np.stack([b[2] for b in batch]), self.strength, self.batch_size)
+            inputs = np.concatenate([plan.inputs for _, plan in batch])
+            edited = self.preset.run(inputs, self.strength, self.batch_size) if len(inputs) else inputs
         except Exception as e:
-            for job, _, _ in batch:
+            for job, _ in batch:
                 self._done(job, _failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
             return
-        for i, (job, picture, small) in enumerate(batch):
-            self.encoding.append((job, encoders.submit(_encode, job, picture, small, edited[i], self.replace)))
+        for (job, plan), a, b in zip(batch, starts[:-1], starts[1:]):
+            self.encoding.append((job, encoders.submit(_encode, job, plan, edited[a:b], self.replace)))
 
     def _drain(self, limit: int) -> None:
         # Report finished writes; block only while more than ``limit`` are queued.

@@ -71,6 +71,19 @@ def register_presets(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_aligners(register: Callable[..., None]) -> None:
+    """Contribute face aligners (find every face in a photo and its five landmarks).
+
+    Call ``register(name, factory, description="")`` once per aligner. ``factory`` is
+    called with no arguments when an aligner is first needed and returns an object
+    satisfying :class:`engine.aligners.Aligner`; it raises
+    :class:`engine.errors.LatentroomError` saying what to install when the aligner's
+    model is not available. Aligners run on the apply path, so they must not import
+    torch (ONNX Runtime, NumPy and Pillow are there).
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``latentroom`` command line.
 
@@ -85,5 +98,6 @@ HOOK_NAMES: tuple[str, ...] = (
     "register_inverters",
     "register_direction_sources",
     "register_presets",
+    "register_aligners",
     "register_commands",
 )

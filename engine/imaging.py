@@ -289,8 +289,16 @@ def _luma(rgb01: np.ndarray) -> np.ndarray:
 
 
 def to_pil(picture: Picture, rgb01: np.ndarray) -> Image.Image:
-    """Build the output image in ``picture.out_mode`` from edited ``[0, 1]`` RGB."""
+    """Build the output image in ``picture.out_mode`` from edited ``[0, 1]`` RGB (or
+    ``uint8`` RGB, taken as it is)."""
     mode = picture.out_mode
+    if rgb01.dtype == np.uint8:
+        if mode in ("RGB", "RGBA"):  # 8-bit pixels left as decoded (face edits) stay exact
+            rgb = rgb01
+            if mode == "RGBA":
+                return Image.fromarray(np.concatenate([rgb, picture.alpha[..., None]], axis=2), "RGBA")
+            return Image.fromarray(rgb)
+        rgb01 = to_unit_float(rgb01)
     if mode in ("L", "LA"):
         gray = _quantize(_luma(rgb01), 255, np.uint8)
         if mode == "L":

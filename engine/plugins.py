@@ -46,12 +46,13 @@ if TYPE_CHECKING:
 
 PROJECT = "latentroom"  # pluggy project name, entry-point group and built-in distribution
 DEFAULT_GENERATOR = "toyfaces"
-KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets")
+KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets", "aligners")
 _SINGULAR = {
     "generators": "generator",
     "inverters": "inverter",
     "direction_sources": "direction source",
     "presets": "preset",
+    "aligners": "aligner",
 }
 
 
@@ -100,6 +101,7 @@ class Registry:
     inverters: dict[str, Contribution] = field(default_factory=dict)
     direction_sources: dict[str, Contribution] = field(default_factory=dict)
     presets: dict[str, Contribution] = field(default_factory=dict)
+    aligners: dict[str, Contribution] = field(default_factory=dict)
     errors: list[PluginError] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)  # in load order
     manager: pluggy.PluginManager = field(default_factory=lambda: _new_manager(), repr=False)
@@ -257,6 +259,11 @@ def get_inverter(name: str) -> Contribution:
 def get_direction_source(name: str) -> Contribution:
     """The registered direction source ``name``; its factory is ``factory(**options)``."""
     return _lookup("direction_sources", name)
+
+
+def get_aligner(name: str) -> Contribution:
+    """The registered aligner ``name``; its factory takes no arguments."""
+    return _lookup("aligners", name)
 
 
 def _lookup(kind: str, name: str) -> Contribution:

@@ -19,6 +19,7 @@ from pathlib import Path
 from importlib.metadata import distribution
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -149,6 +150,31 @@ def test_hook_register_direction_sources(fresh: plugins.Registry) -> None:
     assert info.contributions == {"direction_sources": ["interfacegan"]}
     with pytest.raises(LatentroomError, match="unknown direction source 'sefa'"):
         plugins.get_direction_source("sefa")
+
+
+def test_hook_register_aligners(fresh: plugins.Registry) -> None:
+    from engine.aligners import Face, build_aligner
+
+    class Corner:
+        def detect(self, rgb):
+            return [Face(np.array([[2, 2], [6, 2], [4, 4], [3, 6], [5, 6]], float), 0.9)]
+
+    class Aligners:
+        @hookimpl
+        def register_aligners(self, register):
+            register("corner", Corner, description="always the top-left corner")
+            register("broken", lambda: object())
+
+    info = plugins.register_plugin(Aligners(), name="faces")
+    assert info.hooks == ["register_aligners"]
+    assert info.contributions == {"aligners": ["corner", "broken"]}
+    assert plugins.get_aligner("corner").description == "always the top-left corner"
+    [face] = build_aligner("corner").detect(np.zeros((8, 8, 3), np.uint8))
+    assert face.confidence == 0.9
+    with pytest.raises(LatentroomError, match="aligner 'broken' from plugin 'faces' returned a object"):
+        build_aligner("broken")
+    with pytest.raises(LatentroomError, match=r"unknown aligner 'dlib' \(available: .*corner"):
+        plugins.get_aligner("dlib")
 
 
 def test_hook_register_presets(fresh: plugins.Registry, tmp_path: Path) -> None:

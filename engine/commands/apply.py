@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 @click.option("--compare", is_flag=True, help="Also write NAME_compare.EXT, before and after side by side.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 @click.option("--skip-existing", is_flag=True, help="Leave existing outputs alone (resume an interrupted run).")
+@click.option("--faces", "faces", type=click.Choice(["all", "largest", "center"]), default="all", show_default=True,
+              help="Aligned presets: edit every face, the largest, or the one nearest the centre.")
+@click.option("--min-face", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Aligned presets: ignore faces smaller than this many pixels (about the face's width).")
+@click.option("--aligner", default=None, metavar="NAME",
+              help="Aligned presets: the face aligner to use (see `latentroom plugins --all`); default: the "
+                   "preset's own, else the photo aligner 'mtcnn'.")
+@click.option("--no-align", is_flag=True, help="Edit the whole frame even when the preset has a face template.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors are still printed.")
 def apply_command(
     preset: str,
@@ -41,6 +49,10 @@ def apply_command(
     compare: bool,
     overwrite: bool,
     skip_existing: bool,
+    faces: str,
+    min_face: float,
+    aligner: str | None,
+    no_align: bool,
     quiet: bool,
 ) -> None:
     """Apply PRESET (a name, bundle directory or .lrpreset file) to images.
@@ -48,20 +60,27 @@ def apply_command(
     INPUT may be files, folders (searched recursively; sub-folders are kept in the
     output) or glob patterns; a file is written as OUTDIR/NAME wherever it is. Each image keeps its size, mode and format: the edit is
     computed at the model's resolution and its residual is added to the
-    full-resolution original. Failed files are reported and the rest carry on; the
-    exit status is 1 if any file failed.
+    full-resolution original.
+
+    A preset with a face template (see `latentroom preset show`) edits each face:
+    found by an aligner, aligned to the preset's frame, edited, and blended back
+    inside a feathered mask; nothing else in the photo changes. A photo without a
+    face is reported ("no face found") and copied to the output unchanged, byte for
+    byte. Failed files are reported and the rest carry on; the exit status is 1 if
+    any file failed (photos without a face are not failures).
     """
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
 
-    from engine.apply import FAILED, ApplyResult, BatchInterrupted, apply_files
+    from engine.apply import FAILED, NO_FACE, ApplyResult, BatchInterrupted, apply_files
     from engine.inputs import collect_inputs
     from engine.presets import load_preset
 
     loaded = load_preset(preset, provider=provider)
     loaded.resolve_strength(strength)  # reject a bad --strength before scanning inputs
+    planner = loaded.planner(False if no_align else None, aligner, faces, min_face)  # and a missing aligner
     if not quiet:
-        click.echo(f"latentroom: preset {loaded.name} on {loaded.provider}", err=True)
+        click.echo(f"latentroom: preset {loaded.name} on {loaded.provider}; {planner.describe()}", err=True)
 
     files, bad_args = collect_inputs(inputs, exclude=outdir)
     for bad in bad_args:
@@ -76,28 +95,32 @@ def apply_command(
         if result.status == FAILED:
             # Start on a fresh line so the message does not run into the progress bar.
             click.echo(("\n" if bar else "") + f"error: {result.error}", err=True)
+        elif result.status == NO_FACE and not quiet:
+            click.echo(("\n" if bar else "") + f"{result.input}: no face found; copied unchanged", err=True)
         if bar is not None:
             bar.update(1)
 
     try:
         with bar if bar is not None else contextlib.nullcontext():
             report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
-                                 overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+                                 overwrite=overwrite, skip_existing=skip_existing, on_result=on_result,
+                                 planner=planner)
     except BatchInterrupted as stop:
         # Printed even with --quiet: the user needs to know the batch is incomplete.
-        summary = _summary(stop.report, len(bad_args), outdir)
+        summary = _summary(stop.report, len(bad_args), outdir, planner.aligned)
         click.echo(f"\nlatentroom: interrupted; {summary}, {stop.not_started} not started", err=True)
         click.get_current_context().exit(130)
 
     failed = report.count(FAILED) + len(bad_args)
     if not quiet:
-        click.echo(f"latentroom: {_summary(report, len(bad_args), outdir)}", err=True)
+        click.echo(f"latentroom: {_summary(report, len(bad_args), outdir, planner.aligned)}", err=True)
     if failed:
         click.get_current_context().exit(1)
 
 
-def _summary(report: "ApplyReport", bad_args: int, outdir: Path) -> str:
-    from engine.apply import FAILED, SKIPPED, WRITTEN
+def _summary(report: "ApplyReport", bad_args: int, outdir: Path, aligned: bool) -> str:
+    from engine.apply import FAILED, NO_FACE, SKIPPED, WRITTEN
 
     failed = report.count(FAILED) + bad_args
-    return f"{report.count(WRITTEN)} written, {report.count(SKIPPED)} skipped, {failed} failed -> {outdir}"
+    no_face = f", {report.count(NO_FACE)} without a face (unchanged)" if aligned else ""
+    return f"{report.count(WRITTEN)} written, {report.count(SKIPPED)} skipped, {failed} failed{no_face} -> {outdir}"

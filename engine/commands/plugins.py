@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-CONTRIBUTION_KINDS = ("generators", "inverters", "direction_sources", "presets", "commands")
+CONTRIBUTION_KINDS = ("generators", "inverters", "direction_sources", "presets", "aligners", "commands")
 
 
 @click.command("plugins")

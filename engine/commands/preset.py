@@ -78,6 +78,7 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and its details as JSON.")
 def show_command(preset: str, as_json: bool) -> None:
     """Show a preset's manifest (verified: schema and model checksum)."""
+    from engine.alignment import describe
     from engine.presets import quality_label, read_bundle, resolve
 
     path, entry = resolve(preset)
@@ -92,6 +93,7 @@ def show_command(preset: str, as_json: bool) -> None:
                 "plugin": entry.plugin if entry else None,
                 "quality": quality,
                 "has_preview": bundle.preview_bytes is not None,
+                "faces": describe(m),
                 "manifest": m,
             }
         )
@@ -106,6 +108,7 @@ def show_command(preset: str, as_json: bool) -> None:
         f"quality:     {quality}",
         f"resolution:  {io['resolution']}x{io['resolution']} {io['channel_order']} {io['layout']}, "
         f"values {io['value_range'][0]:g}..{io['value_range'][1]:g}",
+        f"faces:       {describe(m)}",
         "strength:    none"
         if s is None
         else f"strength:    {s['min']:g}..{s['max']:g}, default {s['default']:g} (input {s['input']!r})",

@@ -14,6 +14,7 @@ import re
 from typing import Any, Callable
 
 from engine import limits
+from engine.alignment import ALIGNMENT_RULES, LANDMARK_NAMES
 from engine.errors import PresetError
 
 SCHEMA_VERSION = 1
@@ -28,7 +29,7 @@ NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # A bundle member is a plain file name: no directories, so nothing can point outside.
 FILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-# Part of the default packed file name, so no separators (semver fits: 1.0.0-rc.1+b5).
+# Shown in listings and used in file names by users, so no separators (semver fits: 1.0.0-rc.1+b5).
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}")
 
 Check = Callable[[Any], "str | None"]
@@ -149,6 +150,80 @@ class _Validator:
                 self.fail(f"{path}[{i}]", "a non-empty string", item)
         if len(set(map(str, value))) != len(value):
             self.problems.append(f"{path}: names must be unique")
+
+
+MIN_EYE_DISTANCE = 2.0
+"""Template eyes closer than this (pixels) cannot fix a scale or a rotation."""
+
+
+def _point(v: _Validator, value: Any, path: str, limit: float | None) -> list[float] | None:
+    """An ``[x, y]`` pixel position inside ``[0, limit]`` (when the resolution is known)."""
+    if not isinstance(value, list) or len(value) != 2 or not all(_is_number(c) for c in value):
+        v.fail(path, "an array of two numbers [x, y]", value)
+        return None
+    if limit is not None and not all(0 <= c <= limit for c in value):
+        v.fail(path, f"a position inside the {limit:g}x{limit:g} frame (0..{limit:g})", value)
+        return None
+    return [float(c) for c in value]
+
+
+def _check_landmarks(v: _Validator, value: Any, path: str, limit: float | None) -> None:
+    v.obj(value, path, {name: lambda x, p: None for name in LANDMARK_NAMES})
+    if not isinstance(value, dict):
+        return
+    points = {n: _point(v, value[n], f"{path}.{n}", limit) for n in LANDMARK_NAMES if n in value}
+    if any(points.get(n) is None for n in LANDMARK_NAMES):
+        return
+    (lx, ly), (rx, ry) = points["left_eye"], points["right_eye"]
+    if rx - lx < MIN_EYE_DISTANCE:
+        v.problems.append(
+            f"{path}: expected right_eye at least {MIN_EYE_DISTANCE:g} px right of left_eye "
+            f"(left is the image's left), got x {lx:g} and {rx:g}"
+        )
+    mouth_y = (points["mouth_left"][1] + points["mouth_right"][1]) / 2
+    if not mouth_y > (ly + ry) / 2:
+        v.problems.append(
+            f"{path}: expected the mouth corners below the eyes, got mouth y {mouth_y:g}, eyes y {(ly + ry) / 2:g}"
+        )
+
+
+def _check_mask(v: _Validator, value: Any, path: str, limit: float | None) -> None:
+    def radii(x: Any, p: str) -> None:
+        top = 2 * limit if limit is not None else math.inf
+        if not isinstance(x, list) or len(x) != 2 or not all(_is_number(c) and 0 < c <= top for c in x):
+            v.fail(p, "an array of two numbers [rx, ry], each > 0" + (f" and <= {top:g}" if limit else ""), x)
+
+    def feather(x: Any, p: str) -> None:
+        top = limit if limit is not None else math.inf
+        if not _is_number(x) or not 0 <= x <= top:
+            v.fail(p, "a number of pixels >= 0" + (f" and <= {top:g}" if limit else ""), x)
+
+    v.obj(value, path, {"center": lambda x, p: _point(v, x, p, limit), "radii": radii, "feather": feather})
+
+
+def check_alignment(v: _Validator, value: Any, path: str, resolution: int | None) -> None:
+    """The optional ``alignment`` section: where the face sits in the R x R frame.
+
+    ``landmarks`` are the canonical positions (pixels, origin at the frame's top-left
+    corner) a detected face is mapped onto; ``rule`` says how that similarity is fitted;
+    ``mask`` is the feathered ellipse outside which the photo is never changed.
+    """
+
+    def rule(x: Any, p: str) -> None:
+        if x not in ALIGNMENT_RULES:
+            v.fail(p, " or ".join(repr(r) for r in ALIGNMENT_RULES), x)
+
+    limit = float(resolution) if resolution is not None else None
+    v.obj(
+        value,
+        path,
+        {
+            "landmarks": lambda x, p: _check_landmarks(v, x, p, limit),
+            "rule": rule,
+            "mask": lambda x, p: _check_mask(v, x, p, limit),
+        },
+        {"aligner": v.name},
+    )
 
 
 def validate_manifest(data: Any) -> list[str]:
@@ -301,8 +376,11 @@ def validate_manifest(data: Any) -> list[str]:
             "metrics": metrics,
             "requires_plugins": requires,
         },
-        {"preview": v.file},
+        {"preview": v.file, "alignment": lambda x, p: None},
     )
+    if "alignment" in data:
+        resolution = data.get("io", {}).get("resolution") if isinstance(data.get("io"), dict) else None
+        check_alignment(v, data["alignment"], "alignment", resolution if _is_int(resolution) else None)
 
     # Cross-field rules, only meaningful once the pieces themselves are well formed.
     m, s = data.get("model"), data.get("strength")

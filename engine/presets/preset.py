@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Sequence, overload
+from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
 from PIL import Image
 
+from engine.alignment import Template
 from engine.errors import PresetError
-from engine.imaging import Picture, carry_back, from_pil, resize_rgb, to_pil
+from engine.imaging import Picture, from_pil, resize_rgb, to_pil
 from engine.presets.bundle import Bundle, read_bundle
 from engine.presets.library import LibraryEntry, resolve
 from engine.presets.manifest import image_input_name
 from engine.runtime import create_session
+
+if TYPE_CHECKING:
+    from engine.faces import Planner
 
 DEFAULT_BATCH_SIZE = 16
 
@@ -32,6 +36,7 @@ class Preset:
             ``CPUExecutionProvider``.
         resolution: the model's square input size.
         max_batch: the largest batch the model accepts (``None``: any).
+        template: the face alignment template, or ``None`` (whole-frame preset).
     """
 
     def __init__(self, bundle: Bundle, provider: str = "auto", entry: LibraryEntry | None = None) -> None:
@@ -42,6 +47,7 @@ class Preset:
         self.preview_bytes = bundle.preview_bytes
         io = self.manifest["io"]
         self.resolution: int = io["resolution"]
+        self.template: Template | None = Template.from_manifest(self.manifest)
         self._low, self._high = (float(v) for v in io["value_range"])
         self._bgr = io["channel_order"] == "BGR"
         self._nchw = io["layout"] == "NCHW"
@@ -190,23 +196,54 @@ class Preset:
 
     # -- image-level ------------------------------------------------------------------
 
+    def planner(self, align: bool | None = None, aligner: Any = None, faces: str = "all",
+                min_face: float | None = None) -> "Planner":
+        """How pictures become model inputs and back: face by face when the preset has
+        a template (and ``align`` is not ``False``), else the whole frame. Chooses and
+        builds the aligner now, so a missing one fails before any image is read."""
+        from engine.faces import DEFAULT_MIN_FACE, Planner
+
+        return Planner(
+            self.resolution, self.template, self.name, align=align, aligner=aligner, faces=faces,
+            min_face=DEFAULT_MIN_FACE if min_face is None else min_face,
+        )
+
     def apply_pictures(
-        self, pictures: Sequence[Picture], strength: float | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        pictures: Sequence[Picture],
+        strength: float | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        planner: "Planner | None" = None,
     ) -> list[np.ndarray]:
-        """Edit working-form pictures; returns full-resolution ``[0, 1]`` RGB for each."""
+        """Edit working-form pictures; returns full-resolution pixels for each: ``[0, 1]``
+        float, or the picture's own ``uint8`` when only its faces were edited."""
         s = self.resolve_strength(strength)
-        small = np.stack([self.prepare(p.rgb) for p in pictures])
-        out = self.run(small, s, batch_size)
-        return [carry_back(p.rgb, small[i], out[i]) for i, p in enumerate(pictures)]
+        planner = planner or self.planner()
+        plans = [planner.plan(p) for p in pictures]
+        counts = [len(plan.inputs) for plan in plans]
+        if not sum(counts):
+            return [plan.finish(plan.inputs) for plan in plans]
+        out = self.run(np.concatenate([plan.inputs for plan in plans]), s, batch_size)
+        starts = np.cumsum([0] + counts)
+        return [plan.finish(out[a:b]) for plan, a, b in zip(plans, starts[:-1], starts[1:])]
 
     @overload
-    def apply(self, image: Image.Image, strength: float | None = None) -> Image.Image: ...
+    def apply(self, image: Image.Image, strength: float | None = None, **align: Any) -> Image.Image: ...
     @overload
-    def apply(self, image: np.ndarray, strength: float | None = None) -> np.ndarray: ...
+    def apply(self, image: np.ndarray, strength: float | None = None, **align: Any) -> np.ndarray: ...
     @overload
-    def apply(self, image: list[Image.Image], strength: float | None = None) -> list[Image.Image]: ...
+    def apply(self, image: list[Image.Image], strength: float | None = None, **align: Any) -> list[Image.Image]: ...
 
-    def apply(self, image: Any, strength: float | None = None) -> Any:
+    def apply(
+        self,
+        image: Any,
+        strength: float | None = None,
+        *,
+        align: bool | None = None,
+        aligner: Any = None,
+        faces: str = "all",
+        min_face: float | None = None,
+    ) -> Any:
         """Apply the edit; returns the same kind of thing it was given.
 
         * a PIL image -> a PIL image of the same size and mode family (``L`` stays
@@ -216,17 +253,26 @@ class Preset:
         * ``uint8`` ``[H, W, 3]`` -> ``uint8`` ``[H, W, 3]``;
         * ``uint8`` ``[N, H, W, 3]`` -> ``uint8`` ``[N, H, W, 3]``.
 
-        ``strength=None`` uses the manifest default.
+        ``strength=None`` uses the manifest default. A preset with an alignment
+        template edits each face found by an aligner (``aligner``: a registered name or
+        an :class:`engine.aligners.Aligner`; default as in docs/faces.md) and leaves
+        photos without a face unchanged; ``align=False`` edits the whole frame instead.
+        ``faces`` (``all``, ``largest``, ``center``) and ``min_face`` (pixels) choose
+        which faces.
         """
+        planner = self.planner(align, aligner, faces, min_face)
+        return self._apply(image, strength, planner)
+
+    def _apply(self, image: Any, strength: float | None, planner: "Planner") -> Any:
         if isinstance(image, Image.Image):
-            return self.apply([image], strength)[0]
+            return self._apply([image], strength, planner)[0]
         if isinstance(image, (list, tuple)):
             if not all(isinstance(i, Image.Image) for i in image):
                 raise TypeError("apply() takes a list of PIL images, not a mixed list")
             if not image:
                 return []
             pictures = [from_pil(i) for i in image]
-            results = self.apply_pictures(pictures, strength)
+            results = self.apply_pictures(pictures, strength, planner=planner)
             return [to_pil(p, r) for p, r in zip(pictures, results)]
         if isinstance(image, np.ndarray):
             if image.dtype != np.uint8 or image.ndim not in (3, 4) or image.shape[-1] != 3:
@@ -234,16 +280,16 @@ class Preset:
                     f"apply() takes uint8 arrays [H, W, 3] or [N, H, W, 3]; got {image.dtype} {list(image.shape)}"
                 )
             if image.ndim == 3:
-                return self.apply(image[None], strength)[0]
+                return self._apply(image[None], strength, planner)[0]
             if len(image) == 0:
                 return image.copy()
             r = self.resolution
-            if image.shape[1:3] == (r, r):
+            if image.shape[1:3] == (r, r) and not planner.aligned:
                 # Model-resolution batch: no resizing or residual needed, one vectorised pass.
                 return self.run(image, self.resolve_strength(strength))
             pictures = [Picture(frame, None, "RGB") for frame in image]
-            results = self.apply_pictures(pictures, strength)
-            return np.stack([np.rint(res * 255).astype(np.uint8) for res in results])
+            results = self.apply_pictures(pictures, strength, planner=planner)
+            return np.stack([res if res.dtype == np.uint8 else np.rint(res * 255).astype(np.uint8) for res in results])
         raise TypeError(f"apply() takes a PIL image, a list of them, or a uint8 numpy array; got {type(image).__name__}")
 
 

@@ -1,7 +1,8 @@
 """latentroom plugin module for toyfaces (entry point ``toyfaces`` in setup.cfg).
 
 Registers the ``toyfaces`` generator (the default generator, see
-``engine.plugins.DEFAULT_GENERATOR``) and the ``train-gan`` command. Importing this
+``engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner and the ``train-gan``
+command. Importing this
 module must stay cheap and torch-free (the engine imports every plugin to discover
 hooks): ``plugins.toyfaces.generator`` imports torch only inside its loader, and the
 training command's module is imported only when the CLI asks for plugin commands.
@@ -22,6 +23,17 @@ def register_generators(register: Callable[..., None]) -> None:
         load_toyfaces,
         description="StyleGAN2 trained on toyfaces renders, 128x128 (toyfaces:PATH.pt for another snapshot)",
     )
+
+
+def _load_aligner() -> object:
+    from plugins.toyfaces.aligner import ToyfacesAligner
+
+    return ToyfacesAligner()
+
+
+@hookimpl
+def register_aligners(register: Callable[..., None]) -> None:
+    register("toyfaces", _load_aligner, description="finds toyfaces in pictures (two small ONNX nets, shipped)")
 
 
 @hookimpl

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_SIZE",
     "sample_params",
     "render",
+    "landmarks",
     "edit",
     "attribute_matrix",
     "take",
@@ -339,6 +340,34 @@ def render(params: Params, size: int = DEFAULT_SIZE) -> np.ndarray:
     if n > _CHUNK:
         return np.concatenate([_render(take(params, slice(i, i + _CHUNK)), size) for i in range(0, n, _CHUNK)])
     return _render(params, size)
+
+
+def landmarks(params: Params, size: int = DEFAULT_SIZE) -> np.ndarray:
+    """Where :func:`render` puts each face's five landmarks: ``[n, 5, 2]`` float ``(x, y)``
+    pixels (origin at the top-left corner) in the order of
+    ``engine.alignment.LANDMARK_NAMES``: eye centres (image left first), the lower end
+    of the nose, the mouth corners. Uses the same geometry as :func:`_render`.
+    """
+    P = {k: np.asarray(v, np.float64) for k, v in params.items()}
+    yaw = 2.0 * P["pose"] - 1.0
+    cx, cy = 0.10 * yaw, 0.10 + P["head_y"]
+    rx = 0.40 + 0.16 * P["face_width"]
+    fx = cx + 0.10 * yaw
+    ex = 0.36 * rx * (1.0 - 0.15 * np.abs(yaw))
+    eye_y = cy - 0.08
+    mw = 0.13 * rx / 0.48 * (1.0 + 0.25 * (P["smile"] - 0.5))
+    corner_y = cy + 0.30 - 0.5 * 0.09 * (2.0 * P["smile"] - 1.0)  # the mouth parabola at |t| = 1
+    points = np.stack(
+        [
+            np.stack([fx - ex, eye_y], -1),
+            np.stack([fx + ex, eye_y], -1),
+            np.stack([fx + 0.05 * yaw, cy + 0.17], -1),
+            np.stack([fx - mw, corner_y], -1),
+            np.stack([fx + mw, corner_y], -1),
+        ],
+        axis=1,
+    )
+    return (points + 1.0) * (size / 2.0)
 
 
 def _render(params: Params, size: int) -> np.ndarray:
