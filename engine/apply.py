@@ -17,7 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -141,32 +141,57 @@ def compare_name(output: Path) -> Path:
 
 
 @dataclass
-class _Job:
+class Job:
     item: InputFile
     output: Path
     fmt: str
     compare: Path | None
 
 
-def _decode(job: _Job, preset: Preset) -> tuple[Picture, np.ndarray]:
-    picture = open_image(job.item.path)
+@dataclass
+class Rendered:
+    """One input's finished output images, ready to encode."""
+
+    after: Image.Image
+    compare: Image.Image | None
+    params: dict[str, Any]
+    """Encoder arguments (quality, metadata) for both."""
+
+
+def decode_input(path: Path, preset: Preset, data: bytes | None = None) -> tuple[Picture, np.ndarray]:
+    """Open an input (``data``: its bytes, when already read) and shrink it for the model."""
+    picture = open_image(path, data)
     return picture, preset.prepare(picture.rgb)
 
 
-def _encode(
-    job: _Job, picture: Picture, small: np.ndarray, edited: np.ndarray, overwrite: bool
-) -> ApplyResult:
+def run_model(preset: Preset, smalls: Sequence[np.ndarray], strength: float | None, batch_size: int) -> np.ndarray:
+    """One batch through the model; a failure is reported against every file in it."""
+    try:
+        return preset.run(np.stack(smalls), strength, batch_size)
+    except Exception as e:
+        raise LatentroomError(f"model failed on this batch: {e}") from None
+
+
+def render_outputs(picture: Picture, small: np.ndarray, edited: np.ndarray, fmt: str, compare: bool) -> Rendered:
+    """Carry the edit back to full resolution and build the output (and comparison) image."""
     result01 = carry_back(picture.rgb, small, edited)
-    params = save_params(picture, job.fmt)
     after = to_pil(picture, result01)
-    save_image(after, job.output, job.fmt, params, overwrite=overwrite)
+    side = side_by_side(to_pil(picture, to_unit_float(picture.rgb)), after) if compare else None
+    return Rendered(after, side, save_params(picture, fmt))
+
+
+def _encode(
+    job: Job, picture: Picture, small: np.ndarray, edited: np.ndarray, overwrite: bool
+) -> ApplyResult:
+    rendered = render_outputs(picture, small, edited, job.fmt, job.compare is not None)
+    save_image(rendered.after, job.output, job.fmt, rendered.params, overwrite=overwrite)
     if job.compare is not None:
-        before = to_pil(picture, to_unit_float(picture.rgb))
-        save_image(side_by_side(before, after), job.compare, job.fmt, params, overwrite=overwrite)
+        save_image(rendered.compare, job.compare, job.fmt, rendered.params, overwrite=overwrite)
     return ApplyResult(job.item.path, WRITTEN, output=job.output, compare=job.compare)
 
 
-def _failure(path: Path, error: BaseException) -> ApplyResult:
+def failure_result(path: Path, error: BaseException) -> ApplyResult:
+    """A failed result whose message names the file first."""
     if isinstance(error, LatentroomError):
         message = error.message
     else:
@@ -174,6 +199,66 @@ def _failure(path: Path, error: BaseException) -> ApplyResult:
     if not message.startswith(str(path)):
         message = f"{path}: {message}"
     return ApplyResult(path, FAILED, error=message)
+
+
+def check_options(
+    preset: Preset, strength: float | None, batch_size: int, overwrite: bool, skip_existing: bool
+) -> float | None:
+    """Reject bad options before any file is touched; returns the resolved strength."""
+    if overwrite and skip_existing:
+        raise LatentroomError("--overwrite and --skip-existing cannot be used together")
+    if batch_size < 1:
+        raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
+    return preset.resolve_strength(strength)
+
+
+def plan_outputs(
+    inputs: Iterable[InputFile],
+    outdir: Path,
+    *,
+    compare: bool,
+    overwrite: bool,
+    skip_existing: bool,
+    settled: Callable[[ApplyResult], None],
+) -> list[Job]:
+    """Decide each input's outputs: clashes, the input itself, existing files.
+
+    Inputs settled here (failed, or skipped as already done) go to ``settled``; the
+    rest come back as jobs to run.
+    """
+    formats = _extension_formats()
+    jobs: list[Job] = []
+    claimed: dict[Path, Path] = {}
+    for item in inputs:
+        relative, fmt = output_name(item.relative, formats)
+        output = outdir / relative
+        comp = compare_name(output) if compare else None
+        targets = [output] + ([comp] if comp is not None else [])
+        clash = next((claimed[t] for t in targets if t in claimed), None)
+        if clash is not None:
+            settled(ApplyResult(item.path, FAILED, error=f"{item.path}: output {output} is also the output of {clash}"))
+            continue
+        for t in targets:
+            claimed[t] = item.path
+        if item.path.resolve() == output.resolve():
+            settled(ApplyResult(item.path, FAILED, error=f"{item.path}: output would replace the input itself"))
+            continue
+        existing = [t for t in targets if t.exists()]
+        if existing and skip_existing and len(existing) == len(targets):
+            settled(ApplyResult(item.path, SKIPPED, output=output, compare=comp))
+            continue
+        if existing and not overwrite and not skip_existing:
+            settled(
+                ApplyResult(
+                    item.path, FAILED,
+                    error=f"{item.path}: output {existing[0]} exists (use --overwrite or --skip-existing)",
+                )
+            )
+            continue
+        # With --skip-existing and only some targets present (e.g. --compare added on a
+        # re-run), the missing ones are written and the present ones replaced.
+        jobs.append(Job(item, output, fmt, comp))
+    return jobs
 
 
 def apply_files(
@@ -196,15 +281,10 @@ def apply_files(
     ``skip_existing`` (leave, count as skipped). ``on_result`` is called on the
     calling thread once per input as it finishes, in completion order.
     """
-    if overwrite and skip_existing:
-        raise LatentroomError("--overwrite and --skip-existing cannot be used together")
-    if batch_size < 1:
-        raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
-    s = preset.resolve_strength(strength)  # a bad strength fails before any file is touched
+    s = check_options(preset, strength, batch_size, overwrite, skip_existing)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     report = ApplyReport(provider=preset.provider)
-    formats = _extension_formats()
 
     def finish(result: ApplyResult) -> None:
         report.results.append(result)
@@ -212,37 +292,7 @@ def apply_files(
             on_result(result)
 
     # Plan outputs first, so clashes and existing files are decided without decoding.
-    jobs: list[_Job] = []
-    claimed: dict[Path, Path] = {}
-    for item in inputs:
-        relative, fmt = output_name(item.relative, formats)
-        output = outdir / relative
-        comp = compare_name(output) if compare else None
-        targets = [output] + ([comp] if comp is not None else [])
-        clash = next((claimed[t] for t in targets if t in claimed), None)
-        if clash is not None:
-            finish(ApplyResult(item.path, FAILED, error=f"{item.path}: output {output} is also the output of {clash}"))
-            continue
-        for t in targets:
-            claimed[t] = item.path
-        if item.path.resolve() == output.resolve():
-            finish(ApplyResult(item.path, FAILED, error=f"{item.path}: output would replace the input itself"))
-            continue
-        existing = [t for t in targets if t.exists()]
-        if existing and skip_existing and len(existing) == len(targets):
-            finish(ApplyResult(item.path, SKIPPED, output=output, compare=comp))
-            continue
-        if existing and not overwrite and not skip_existing:
-            finish(
-                ApplyResult(
-                    item.path, FAILED,
-                    error=f"{item.path}: output {existing[0]} exists (use --overwrite or --skip-existing)",
-                )
-            )
-            continue
-        # With --skip-existing and only some targets present (e.g. --compare added on a
-        # re-run), the missing ones are written and the present ones replaced.
-        jobs.append(_Job(item, output, fmt, comp))
+    jobs = plan_outputs(inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish)
 
     if not jobs:
         return report
@@ -256,15 +306,15 @@ def apply_files(
         workers, thread_name_prefix="lr-encode"
     ) as encoders:
         pending = iter(jobs)
-        decoding: deque[tuple[_Job, Future]] = deque()
-        encoding: deque[tuple[_Job, Future]] = deque()
+        decoding: deque[tuple[Job, Future]] = deque()
+        encoding: deque[tuple[Job, Future]] = deque()
 
         def top_up() -> None:
             while len(decoding) < window:
                 job = next(pending, None)
                 if job is None:
                     return
-                decoding.append((job, decoders.submit(_decode, job, preset)))
+                decoding.append((job, decoders.submit(decode_input, job.item.path, preset)))
 
         def drain(limit: int) -> None:
             # Report finished writes; block only while more than ``limit`` are queued.
@@ -273,10 +323,10 @@ def apply_files(
                 try:
                     finish(fut.result())
                 except BaseException as e:
-                    finish(_failure(job.item.path, e))
+                    finish(failure_result(job.item.path, e))
 
         top_up()
-        batch: list[tuple[_Job, Picture, np.ndarray]] = []
+        batch: list[tuple[Job, Picture, np.ndarray]] = []
         while decoding or batch:
             if decoding:
                 job, fut = decoding.popleft()
@@ -285,13 +335,13 @@ def apply_files(
                     picture, small = fut.result()
                     batch.append((job, picture, small))
                 except BaseException as e:
-                    finish(_failure(job.item.path, e))
+                    finish(failure_result(job.item.path, e))
             if batch and (len(batch) >= batch_size or not decoding):
                 try:
-                    edited = preset.run(np.stack([b[2] for b in batch]), s, batch_size)
-                except Exception as e:
+                    edited = run_model(preset, [b[2] for b in batch], s, batch_size)
+                except LatentroomError as e:
                     for job, _, _ in batch:
-                        finish(_failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
+                        finish(failure_result(job.item.path, e))
                 else:
                     for i, (job, picture, small) in enumerate(batch):
                         encoding.append((job, encoders.submit(_encode, job, picture, small, edited[i], replace)))

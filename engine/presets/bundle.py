@@ -9,6 +9,7 @@ and a bundle that fails any check is never partly used.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -94,9 +95,10 @@ def check_zip_members(zf: zipfile.ZipFile, where: str) -> None:
             raise PresetError(f"{where}: unsafe archive entry {name!r}: {problem}")
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _open_zip(path: Path, source: IO[bytes] | None = None) -> zipfile.ZipFile:
+    """Open the packed preset at ``path``, or held in ``source`` (then ``path`` only names it)."""
     try:
-        return zipfile.ZipFile(path)
+        return zipfile.ZipFile(path if source is None else source)
     except zipfile.BadZipFile as e:
         raise PresetError(f"{path}: not a valid packed preset (corrupt zip: {e})") from None
     except OSError as e:
@@ -144,11 +146,7 @@ def read_bundle(path: str | os.PathLike[str], *, verify_checksum: bool = True) -
         model = _read_file(path / manifest["model"]["file"], "model file", where)
         preview = _read_file(path / manifest.get("preview", PREVIEW_FILE), "preview", where, required=False)
     elif path.is_file():
-        with _open_zip(path) as zf:
-            check_zip_members(zf, where)
-            manifest = _parse_manifest(_read_member(zf, MANIFEST_FILE, where) or b"", where)
-            model = _read_member(zf, manifest["model"]["file"], where)
-            preview = _read_member(zf, manifest.get("preview", PREVIEW_FILE), where, required=False)
+        manifest, model, preview = _read_packed(path)
     elif path.exists():
         raise PresetError(f"{where}: not a bundle directory or packed preset file")
     else:
@@ -157,6 +155,29 @@ def read_bundle(path: str | os.PathLike[str], *, verify_checksum: bool = True) -
     bundle = Bundle(path=path, manifest=manifest, model_bytes=model, preview_bytes=preview)
     if verify_checksum:
         check_model_checksum(bundle)
+    return bundle
+
+
+def _read_packed(path: Path, source: IO[bytes] | None = None) -> tuple[dict[str, Any], bytes | None, bytes | None]:
+    where = str(path)
+    with _open_zip(path, source) as zf:
+        check_zip_members(zf, where)
+        manifest = _parse_manifest(_read_member(zf, MANIFEST_FILE, where) or b"", where)
+        model = _read_member(zf, manifest["model"]["file"], where)
+        preview = _read_member(zf, manifest.get("preview", PREVIEW_FILE), where, required=False)
+    return manifest, model, preview
+
+
+def read_packed_bytes(data: bytes, path: str | os.PathLike[str]) -> Bundle:
+    """Read and verify a packed preset held in memory, e.g. sent to a Ray worker.
+
+    The same checks as :func:`read_bundle` on a ``.lrpreset`` file, model checksum
+    included; ``path`` (where the bytes came from) only names the bundle in errors.
+    """
+    manifest, model, preview = _read_packed(Path(path), io.BytesIO(data))
+    assert model is not None
+    bundle = Bundle(path=Path(path), manifest=manifest, model_bytes=model, preview_bytes=preview)
+    check_model_checksum(bundle)
     return bundle
 
 
@@ -273,6 +294,18 @@ def pack_bundle(
     if out.exists() and not overwrite:
         raise PresetError(f"{out}: already exists (use --force to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(out, lambda f: _write_packed(bundle, f))
+
+
+def packed_bytes(bundle: Bundle) -> bytes:
+    """A verified bundle as the bytes of its ``.lrpreset`` file (see :func:`pack_bundle`)."""
+    buffer = io.BytesIO()
+    _write_packed(bundle, buffer)
+    return buffer.getvalue()
+
+
+def _write_packed(bundle: Bundle, f: IO[bytes]) -> None:
+    m = bundle.manifest
     members: list[tuple[str, bytes, int]] = [
         (MANIFEST_FILE, json.dumps(m, indent=2).encode("utf-8") + b"\n", zipfile.ZIP_DEFLATED),
         (m["model"]["file"], bundle.model_bytes, zipfile.ZIP_DEFLATED),
@@ -280,16 +313,12 @@ def pack_bundle(
     if bundle.preview_bytes is not None:
         # PNG is already compressed; deflating it again only costs time.
         members.append((m.get("preview", PREVIEW_FILE), bundle.preview_bytes, zipfile.ZIP_STORED))
-
-    def write(f: IO[bytes]) -> None:
-        with zipfile.ZipFile(f, "w") as zf:
-            for name, data, method in members:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-                info.compress_type = method
-                info.external_attr = (stat.S_IFREG | 0o644) << 16
-                zf.writestr(info, data)
-
-    return atomic_write(out, write)
+    with zipfile.ZipFile(f, "w") as zf:
+        for name, data, method in members:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = method
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            zf.writestr(info, data)
 
 
 def extract_bundle(source: Path, target_dir: Path) -> None:

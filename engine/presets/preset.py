@@ -34,7 +34,9 @@ class Preset:
         max_batch: the largest batch the model accepts (``None``: any).
     """
 
-    def __init__(self, bundle: Bundle, provider: str = "auto", entry: LibraryEntry | None = None) -> None:
+    def __init__(
+        self, bundle: Bundle, provider: str = "auto", entry: LibraryEntry | None = None, threads: int | None = None
+    ) -> None:
         self.manifest: dict[str, Any] = bundle.manifest
         self.name: str = bundle.manifest["name"]
         self.path: Path = bundle.path
@@ -48,7 +50,7 @@ class Preset:
         self._strength = self.manifest["strength"]
         self._image_input = image_input_name(self.manifest)
         self._output = self.manifest["model"]["outputs"][0]
-        self._session, self.provider = create_session(bundle.model_bytes, provider, where=str(self.path))
+        self._session, self.provider = create_session(bundle.model_bytes, provider, where=str(self.path), threads=threads)
         self.max_batch: int | None = None
         self._strength_rank = 1
         self._check_model_io()
