@@ -26,6 +26,10 @@ import click
 @click.option("--compare", is_flag=True, help="Also write NAME_compare.EXT, before and after side by side.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 @click.option("--skip-existing", is_flag=True, help="Leave existing outputs alone (resume an interrupted run).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: Ray Data actors (needs the ray extra).")
+@click.option("--address", default=None, metavar="ADDRESS",
+              help="With --engine ray: the cluster to join (default: RAY_ADDRESS, else a local Ray instance).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors are still printed.")
 def apply_command(
     preset: str,
@@ -37,6 +41,8 @@ def apply_command(
     compare: bool,
     overwrite: bool,
     skip_existing: bool,
+    engine: str,
+    address: str | None,
     quiet: bool,
 ) -> None:
     """Apply PRESET (a name, bundle directory or .lrpreset file) to images.
@@ -49,14 +55,19 @@ def apply_command(
     """
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
+    if engine == "ray" and provider == "cuda":
+        raise click.UsageError("--engine ray runs on CPU actors; --provider cuda is for --engine local")
+    if address is not None and engine != "ray":
+        raise click.UsageError("--address needs --engine ray")
 
     from engine.apply import FAILED, SKIPPED, WRITTEN, ApplyResult, apply_files, collect_inputs
     from engine.presets import load_preset
 
-    loaded = load_preset(preset, provider=provider)
+    loaded = load_preset(preset, provider="cpu" if engine == "ray" else provider)
     loaded.resolve_strength(strength)  # reject a bad --strength before scanning inputs
     if not quiet:
-        click.echo(f"latentroom: preset {loaded.name} on {loaded.provider}", err=True)
+        where = "Ray actors" if engine == "ray" else loaded.provider
+        click.echo(f"latentroom: preset {loaded.name} on {where}", err=True)
 
     files, bad_args = collect_inputs(inputs, exclude=outdir)
     for result in bad_args:
@@ -74,9 +85,16 @@ def apply_command(
         if bar is not None:
             bar.update(1)
 
-    with bar if bar is not None else contextlib.nullcontext():
-        report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
-                             overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+    options = dict(strength=strength, batch_size=batch_size, compare=compare, overwrite=overwrite,
+                   skip_existing=skip_existing, on_result=on_result)
+    if engine == "ray":
+        from engine.ray_apply import apply_files_on_ray, ray_instance
+
+        with ray_instance(address), bar if bar is not None else contextlib.nullcontext():
+            report = apply_files_on_ray(loaded, files, outdir, **options)
+    else:
+        with bar if bar is not None else contextlib.nullcontext():
+            report = apply_files(loaded, files, outdir, **options)
 
     failed = report.count(FAILED) + len(bad_args)
     if not quiet:

@@ -28,6 +28,7 @@ class Preset:
         path: the bundle directory or packed file it was loaded from.
         source: ``env``/``user``/``plugin``/``bundled`` for library presets, ``path``
             when loaded from an explicit path.
+        bundle: the verified bundle it was built from (shipped to Ray workers as is).
         provider: the ONNX Runtime execution provider actually in use, e.g.
             ``CPUExecutionProvider``.
         resolution: the model's square input size.
@@ -37,6 +38,7 @@ class Preset:
     def __init__(
         self, bundle: Bundle, provider: str = "auto", entry: LibraryEntry | None = None, threads: int | None = None
     ) -> None:
+        self.bundle = bundle
         self.manifest: dict[str, Any] = bundle.manifest
         self.name: str = bundle.manifest["name"]
         self.path: Path = bundle.path

@@ -1,0 +1,270 @@
+"""Applying presets on Ray Data, for more photos than one machine gets through.
+
+A dataset of image files (``ray.data.read_binary_files(..., include_paths=True)``:
+columns ``path`` and ``bytes``) goes through ``map_batches`` with a stateful callable
+class: each Ray actor builds its own ONNX Runtime session once, in ``__init__``,
+because sessions cannot be pickled. The preset travels to the actors as the bytes of
+its packed ``.lrpreset`` file plus their sha256; every actor checks both that hash and
+the bundle's own model checksum before building its session.
+
+Each image goes through the same per-image steps as the local path
+(:mod:`engine.apply`: decode, model run, residual carry-back, encoding), so the
+encoded outputs are byte for byte what ``latentroom apply`` writes. A file that fails
+becomes a row with an ``error`` and no image; the job never fails because of one file.
+
+Only this module imports ray, and only when a function here runs; install it with
+``pip install 'latentroom[ray]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from engine.apply import (
+    FAILED,
+    WRITTEN,
+    ApplyReport,
+    ApplyResult,
+    InputFile,
+    Job,
+    check_options,
+    decode_input,
+    failure_result,
+    output_name,
+    plan_outputs,
+    render_outputs,
+    run_model,
+)
+from engine.errors import ImageError, LatentroomError, PresetError
+from engine.imaging import encode_image, write_encoded
+from engine.presets.bundle import Bundle, packed_bytes, read_bundle, read_packed_bytes, sha256_bytes
+from engine.presets.library import resolve
+from engine.presets.preset import Preset
+
+if TYPE_CHECKING:
+    import ray.data
+
+RESULT_COLUMNS = ("path", "format", "image", "compare", "error")
+"""Columns of :func:`apply_dataset`'s result: the input's path, the output's Pillow
+format, the encoded output and before|after comparison (``None`` when failed or not
+asked for), and the error naming the file (``None`` when it worked)."""
+
+
+def _require_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401  (ray without the data extra has no ray.data)
+    except ImportError:
+        raise LatentroomError("the ray engine needs Ray Data: pip install 'latentroom[ray]'") from None
+    return ray
+
+
+@dataclass(frozen=True)
+class ShippedPreset:
+    """A preset as it travels to Ray actors: its ``.lrpreset`` bytes and their sha256."""
+
+    path: str
+    """Where the bundle was read from, to name it in errors on the workers."""
+    packed: bytes
+    sha256: str
+
+    @classmethod
+    def of(cls, bundle: Bundle) -> ShippedPreset:
+        packed = packed_bytes(bundle)
+        return cls(str(bundle.path), packed, sha256_bytes(packed))
+
+    def load(self, provider: str = "cpu", threads: int | None = None) -> Preset:
+        """Verify the bytes (transport hash, then the bundle's checks) and build a session."""
+        actual = sha256_bytes(self.packed)
+        if actual != self.sha256:
+            raise PresetError(f"{self.path}: packed preset arrived damaged: sha256 {actual}, sent as {self.sha256}")
+        return Preset(read_packed_bytes(self.packed, self.path), provider=provider, threads=threads)
+
+
+def ship_preset(preset: str | os.PathLike[str] | Preset) -> ShippedPreset:
+    """Read and verify a preset (library name, bundle folder, ``.lrpreset`` file or loaded) for shipping."""
+    if isinstance(preset, Preset):
+        return ShippedPreset.of(preset.bundle)
+    path, _ = resolve(preset)
+    return ShippedPreset.of(read_bundle(path))
+
+
+class PresetActor:
+    """The ``map_batches`` callable: one verified preset and ORT session per Ray actor."""
+
+    def __init__(
+        self,
+        shipped: ShippedPreset,
+        strength: float | None,
+        batch_size: int,
+        compare: bool,
+        provider: str = "cpu",
+        threads: int | None = 1,
+    ) -> None:
+        self.preset = shipped.load(provider, threads)
+        self.strength = self.preset.resolve_strength(strength)
+        self.batch_size = batch_size
+        self.compare = compare
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+        paths = [Path(str(p)) for p in batch["path"]]
+        rows: dict[str, list[Any]] = {name: [None] * len(paths) for name in RESULT_COLUMNS}
+        rows["path"] = [str(p) for p in paths]
+        rows["format"] = [output_name(p)[1] for p in paths]
+        decoded = self._decode(paths, batch["bytes"], rows)
+        if decoded:
+            self._edit(decoded, rows)
+        return rows
+
+    def _decode(self, paths: list[Path], contents: np.ndarray, rows: dict[str, list[Any]]) -> list[tuple[int, Any, np.ndarray]]:
+        decoded = []
+        for i, (path, data) in enumerate(zip(paths, contents)):
+            try:
+                picture, small = decode_input(path, self.preset, bytes(data))
+            except Exception as e:
+                rows["error"][i] = failure_result(path, e).error
+            else:
+                decoded.append((i, picture, small))
+        return decoded
+
+    def _edit(self, decoded: list[tuple[int, Any, np.ndarray]], rows: dict[str, list[Any]]) -> None:
+        try:
+            edited = run_model(self.preset, [small for _, _, small in decoded], self.strength, self.batch_size)
+        except LatentroomError as e:
+            for i, _, _ in decoded:
+                rows["error"][i] = failure_result(Path(rows["path"][i]), e).error
+            return
+        for k, (i, picture, small) in enumerate(decoded):
+            fmt = rows["format"][i]
+            try:
+                rendered = render_outputs(picture, small, edited[k], fmt, self.compare)
+                rows["image"][i] = encode_image(rendered.after, fmt, rendered.params)
+                if rendered.compare is not None:
+                    rows["compare"][i] = encode_image(rendered.compare, fmt, rendered.params)
+            except Exception as e:
+                rows["error"][i] = failure_result(Path(rows["path"][i]), e).error
+                rows["image"][i] = rows["compare"][i] = None
+
+
+def apply_dataset(
+    ds: ray.data.Dataset,
+    preset: str | os.PathLike[str] | Preset | ShippedPreset,
+    *,
+    strength: float | None = None,
+    batch_size: int = 8,
+    concurrency: int | tuple[int, int] = 1,
+    threads_per_actor: int = 1,
+    compare: bool = False,
+    provider: str = "cpu",
+) -> ray.data.Dataset:
+    """Apply ``preset`` to a dataset of image files; returns a dataset of results.
+
+    ``ds`` needs columns ``path`` and ``bytes``, as
+    ``ray.data.read_binary_files(paths, include_paths=True)`` makes. The result has
+    :data:`RESULT_COLUMNS`, one row per input (write it with ``write_parquet``, or
+    iterate it). ``concurrency`` is the number of actors (or a ``(min, max)`` range
+    for autoscaling), each with ``threads_per_actor`` CPUs and ORT threads. Actors
+    hold their CPUs for the whole job, so when they take every CPU, read with
+    ``num_cpus=0`` (reading files is I/O), or the read tasks never get scheduled.
+    """
+    ray = _require_ray()
+    shipped = preset if isinstance(preset, ShippedPreset) else ship_preset(preset)
+    if batch_size < 1:
+        raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
+    size = dict(min_size=concurrency[0], max_size=concurrency[1]) if isinstance(concurrency, tuple) else dict(size=concurrency)
+    return ds.map_batches(
+        PresetActor,
+        fn_constructor_args=(shipped, strength, batch_size, compare, provider, threads_per_actor),
+        batch_size=batch_size,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(**size),
+        num_cpus=threads_per_actor,
+    )
+
+
+@contextlib.contextmanager
+def ray_instance(address: str | None) -> Iterator[Any]:
+    """Connect to the Ray cluster at ``address`` (or ``RAY_ADDRESS``), else start a local one.
+
+    An instance this process is already connected to is used as it is and left running.
+    """
+    ray = _require_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    ray.init(address=address, log_to_driver=False, include_dashboard=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def apply_files_on_ray(
+    preset: Preset,
+    inputs: Iterable[InputFile],
+    outdir: str | os.PathLike[str],
+    *,
+    strength: float | None = None,
+    batch_size: int = 8,
+    compare: bool = False,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    concurrency: int | None = None,
+    threads_per_actor: int = 1,
+    on_result: Callable[[ApplyResult], None] | None = None,
+) -> ApplyReport:
+    """:func:`engine.apply.apply_files` with the images edited on Ray actors.
+
+    Outputs are planned here with the same rules (clashes, existing files) and
+    written here, atomically, from the encoded bytes the actors return. Needs a
+    connected Ray instance (:func:`ray_instance`); on a cluster the input paths must
+    be readable from every node (a shared filesystem) and ``outdir`` is on this one.
+    ``concurrency`` defaults to the cluster's CPUs divided by ``threads_per_actor``.
+    """
+    ray = _require_ray()
+    s = check_options(preset, strength, batch_size, overwrite, skip_existing)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    report = ApplyReport(provider=preset.provider)
+
+    def finish(result: ApplyResult) -> None:
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    jobs = plan_outputs(inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish)
+    if not jobs:
+        return report
+    waiting = {str(job.item.path.resolve()): job for job in jobs}
+    if concurrency is None:
+        concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads_per_actor)
+    # Reading is file I/O, not computation: it gets no CPU of its own, so actors
+    # holding every CPU cannot starve it.
+    files = ray.data.read_binary_files(list(waiting), include_paths=True, ignore_missing_paths=True, num_cpus=0)
+    results = apply_dataset(files, preset, strength=s, batch_size=batch_size,
+                            concurrency=min(concurrency, len(jobs)), threads_per_actor=threads_per_actor,
+                            compare=compare)
+    replace = overwrite or skip_existing
+    for row in results.iter_rows():
+        finish(_write_row(waiting.pop(str(Path(row["path"]).resolve())), row, replace))
+    for job in waiting.values():  # vanished between planning and reading
+        finish(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
+    return report
+
+
+def _write_row(job: Job, row: dict[str, Any], replace: bool) -> ApplyResult:
+    if row["error"] is not None:
+        return ApplyResult(job.item.path, FAILED, error=row["error"])
+    try:
+        write_encoded(row["image"], job.output, overwrite=replace)
+        if job.compare is not None:
+            write_encoded(row["compare"], job.compare, overwrite=replace)
+    except Exception as e:
+        return failure_result(job.item.path, e)
+    return ApplyResult(job.item.path, WRITTEN, output=job.output, compare=job.compare)
