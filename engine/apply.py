@@ -292,7 +292,9 @@ def apply_files(
             on_result(result)
 
     # Plan outputs first, so clashes and existing files are decided without decoding.
-    jobs = plan_outputs(inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish)
+    jobs = plan_outputs(
+        inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish
+    )
 
     if not jobs:
         return report

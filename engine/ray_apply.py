@@ -42,13 +42,16 @@ from engine.apply import (
     run_model,
 )
 from engine.errors import ImageError, LatentroomError, PresetError
-from engine.imaging import encode_image, write_encoded
+from engine.imaging import Picture, encode_image, write_encoded
 from engine.presets.bundle import Bundle, packed_bytes, read_bundle, read_packed_bytes, sha256_bytes
 from engine.presets.library import resolve
 from engine.presets.preset import Preset
 
 if TYPE_CHECKING:
     import ray.data
+
+Decoded = tuple[int, Picture, np.ndarray]
+"""A decoded input: its row in the batch, the picture, the model-resolution pixels."""
 
 RESULT_COLUMNS = ("path", "format", "image", "compare", "error")
 """Columns of :func:`apply_dataset`'s result: the input's path, the output's Pillow
@@ -122,7 +125,7 @@ class PresetActor:
             self._edit(decoded, rows)
         return rows
 
-    def _decode(self, paths: list[Path], contents: np.ndarray, rows: dict[str, list[Any]]) -> list[tuple[int, Any, np.ndarray]]:
+    def _decode(self, paths: list[Path], contents: np.ndarray, rows: dict[str, list[Any]]) -> list[Decoded]:
         decoded = []
         for i, (path, data) in enumerate(zip(paths, contents)):
             try:
@@ -133,7 +136,7 @@ class PresetActor:
                 decoded.append((i, picture, small))
         return decoded
 
-    def _edit(self, decoded: list[tuple[int, Any, np.ndarray]], rows: dict[str, list[Any]]) -> None:
+    def _edit(self, decoded: list[Decoded], rows: dict[str, list[Any]]) -> None:
         try:
             edited = run_model(self.preset, [small for _, _, small in decoded], self.strength, self.batch_size)
         except LatentroomError as e:
@@ -177,13 +180,16 @@ def apply_dataset(
     shipped = preset if isinstance(preset, ShippedPreset) else ship_preset(preset)
     if batch_size < 1:
         raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
-    size = dict(min_size=concurrency[0], max_size=concurrency[1]) if isinstance(concurrency, tuple) else dict(size=concurrency)
+    if isinstance(concurrency, tuple):
+        pool = ray.data.ActorPoolStrategy(min_size=concurrency[0], max_size=concurrency[1])
+    else:
+        pool = ray.data.ActorPoolStrategy(size=concurrency)
     return ds.map_batches(
         PresetActor,
         fn_constructor_args=(shipped, strength, batch_size, compare, provider, threads_per_actor),
         batch_size=batch_size,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(**size),
+        compute=pool,
         num_cpus=threads_per_actor,
     )
 
@@ -238,7 +244,9 @@ def apply_files_on_ray(
         if on_result is not None:
             on_result(result)
 
-    jobs = plan_outputs(inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish)
+    jobs = plan_outputs(
+        inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish
+    )
     if not jobs:
         return report
     waiting = {str(job.item.path.resolve()): job for job in jobs}

@@ -52,7 +52,9 @@ class Preset:
         self._strength = self.manifest["strength"]
         self._image_input = image_input_name(self.manifest)
         self._output = self.manifest["model"]["outputs"][0]
-        self._session, self.provider = create_session(bundle.model_bytes, provider, where=str(self.path), threads=threads)
+        self._session, self.provider = create_session(
+            bundle.model_bytes, provider, where=str(self.path), threads=threads
+        )
         self.max_batch: int | None = None
         self._strength_rank = 1
         self._check_model_io()
