@@ -174,7 +174,9 @@ def apply_dataset(
     iterate it). ``concurrency`` is the number of actors (or a ``(min, max)`` range
     for autoscaling), each with ``threads_per_actor`` CPUs and ORT threads. Actors
     hold their CPUs for the whole job, so when they take every CPU, read with
-    ``num_cpus=0`` (reading files is I/O), or the read tasks never get scheduled.
+    ``num_cpus=0`` (reading files is I/O), or the read tasks never get scheduled,
+    and a small read ``concurrency`` (each concurrent read task costs a worker
+    process; see :func:`apply_files_on_ray`).
     """
     ray = _require_ray()
     shipped = preset if isinstance(preset, ShippedPreset) else ship_preset(preset)
@@ -252,12 +254,15 @@ def apply_files_on_ray(
     waiting = {str(job.item.path.resolve()): job for job in jobs}
     if concurrency is None:
         concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads_per_actor)
+    actors = min(concurrency, len(jobs))
     # Reading is file I/O, not computation: it gets no CPU of its own, so actors
-    # holding every CPU cannot starve it.
-    files = ray.data.read_binary_files(list(waiting), include_paths=True, ignore_missing_paths=True, num_cpus=0)
-    results = apply_dataset(files, preset, strength=s, batch_size=batch_size,
-                            concurrency=min(concurrency, len(jobs)), threads_per_actor=threads_per_actor,
-                            compare=compare)
+    # holding every CPU cannot starve it. Unbounded, though, CPU-free read tasks would
+    # each get a fresh worker process, and starting one (importing ray.data) costs
+    # more CPU than reading hundreds of files, so few run at once.
+    files = ray.data.read_binary_files(list(waiting), include_paths=True, ignore_missing_paths=True,
+                                       num_cpus=0, concurrency=max(1, actors // 4))
+    results = apply_dataset(files, preset, strength=s, batch_size=batch_size, concurrency=actors,
+                            threads_per_actor=threads_per_actor, compare=compare)
     replace = overwrite or skip_existing
     for row in results.iter_rows():
         finish(_write_row(waiting.pop(str(Path(row["path"]).resolve())), row, replace))

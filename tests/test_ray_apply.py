@@ -83,7 +83,7 @@ def test_apply_dataset_rows(local_ray, preset_dir: Path, tmp_path: Path) -> None
     photos = photo_folder(tmp_path / "photos")
     CliRunner().invoke(cli, ["apply", str(preset_dir), str(photos), "-o", str(tmp_path / "local")])
     # Two actors take both CPUs; a read needing a CPU of its own would wait for ever.
-    ds = ray.data.read_binary_files(str(photos), include_paths=True, num_cpus=0)
+    ds = ray.data.read_binary_files(str(photos), include_paths=True, num_cpus=0, concurrency=1)
     rows = apply_dataset(ds, load_preset(preset_dir), batch_size=4, concurrency=2).take_all()
 
     assert len(rows) == 11 and all(set(row) == set(RESULT_COLUMNS) for row in rows)
