@@ -53,6 +53,13 @@ class ApplyResult:
 class ApplyReport:
     provider: str
     results: list[ApplyResult] = field(default_factory=list)
+    on_result: Callable[[ApplyResult], None] | None = field(default=None, repr=False)
+    """Called with each result as it is added."""
+
+    def add(self, result: ApplyResult) -> None:
+        self.results.append(result)
+        if self.on_result is not None:
+            self.on_result(result)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -212,6 +219,33 @@ def check_options(
     return preset.resolve_strength(strength)
 
 
+def start_run(
+    preset: Preset,
+    inputs: Iterable[InputFile],
+    outdir: Path,
+    *,
+    strength: float | None,
+    batch_size: int,
+    compare: bool,
+    overwrite: bool,
+    skip_existing: bool,
+    on_result: Callable[[ApplyResult], None] | None,
+) -> tuple[float | None, ApplyReport, list[Job]]:
+    """What every engine does first: check options, make ``outdir``, plan outputs.
+
+    Outputs are planned before any decoding, so clashes and existing files are
+    decided cheaply. Returns the resolved strength, the report (holding the inputs
+    settled by planning) and the jobs left to run.
+    """
+    s = check_options(preset, strength, batch_size, overwrite, skip_existing)
+    outdir.mkdir(parents=True, exist_ok=True)
+    report = ApplyReport(provider=preset.provider, on_result=on_result)
+    jobs = plan_outputs(
+        inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=report.add
+    )
+    return s, report, jobs
+
+
 def plan_outputs(
     inputs: Iterable[InputFile],
     outdir: Path,
@@ -281,23 +315,11 @@ def apply_files(
     ``skip_existing`` (leave, count as skipped). ``on_result`` is called on the
     calling thread once per input as it finishes, in completion order.
     """
-    s = check_options(preset, strength, batch_size, overwrite, skip_existing)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    report = ApplyReport(provider=preset.provider)
-
-    def finish(result: ApplyResult) -> None:
-        report.results.append(result)
-        if on_result is not None:
-            on_result(result)
-
-    # Plan outputs first, so clashes and existing files are decided without decoding.
-    jobs = plan_outputs(
-        inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish
-    )
-
+    s, report, jobs = start_run(preset, inputs, Path(outdir), strength=strength, batch_size=batch_size,
+                                compare=compare, overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
     if not jobs:
         return report
+    finish = report.add
     workers = workers or max(2, min(4, os.cpu_count() or 2))
     # Enough decoded images to fill the next batch while the model runs this one, and
     # enough queued writes to keep the encoders busy; more would only hold full-size

@@ -33,13 +33,12 @@ from engine.apply import (
     ApplyResult,
     InputFile,
     Job,
-    check_options,
     decode_input,
     failure_result,
     output_name,
-    plan_outputs,
     render_outputs,
     run_model,
+    start_run,
 )
 from engine.errors import ImageError, LatentroomError, PresetError
 from engine.imaging import Picture, encode_image, write_encoded
@@ -236,19 +235,8 @@ def apply_files_on_ray(
     ``concurrency`` defaults to the cluster's CPUs divided by ``threads_per_actor``.
     """
     ray = _require_ray()
-    s = check_options(preset, strength, batch_size, overwrite, skip_existing)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    report = ApplyReport(provider=preset.provider)
-
-    def finish(result: ApplyResult) -> None:
-        report.results.append(result)
-        if on_result is not None:
-            on_result(result)
-
-    jobs = plan_outputs(
-        inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=finish
-    )
+    s, report, jobs = start_run(preset, inputs, Path(outdir), strength=strength, batch_size=batch_size,
+                                compare=compare, overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
     if not jobs:
         return report
     waiting = {str(job.item.path.resolve()): job for job in jobs}
@@ -265,9 +253,9 @@ def apply_files_on_ray(
                             threads_per_actor=threads_per_actor, compare=compare)
     replace = overwrite or skip_existing
     for row in results.iter_rows():
-        finish(_write_row(waiting.pop(str(Path(row["path"]).resolve())), row, replace))
+        report.add(_write_row(waiting.pop(str(Path(row["path"]).resolve())), row, replace))
     for job in waiting.values():  # vanished between planning and reading
-        finish(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
+        report.add(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
     return report
 
 
