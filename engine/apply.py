@@ -74,6 +74,11 @@ def _extension_formats() -> dict[str, str]:
     return {ext.lower(): fmt for ext, fmt in Image.registered_extensions().items()}
 
 
+def image_extensions() -> set[str]:
+    """File extensions (``.png``, lower case) that folder scans take as images."""
+    return set(_extension_formats())
+
+
 def collect_inputs(args: Sequence[str], exclude: Path | None = None) -> tuple[list[InputFile], list[ApplyResult]]:
     """Expand files, folders (recursively, image extensions only) and glob patterns.
 

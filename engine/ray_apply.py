@@ -21,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from engine.apply import (
     Job,
     decode_input,
     failure_result,
+    image_extensions,
     output_name,
     render_outputs,
     run_model,
@@ -181,6 +182,9 @@ def apply_dataset(
     shipped = preset if isinstance(preset, ShippedPreset) else ship_preset(preset)
     if batch_size < 1:
         raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
+    # Checked here, once, so that a bad strength is a clear error now rather than
+    # every actor failing to start.
+    strength = shipped.load(provider).resolve_strength(strength)
     if isinstance(concurrency, tuple):
         pool = ray.data.ActorPoolStrategy(min_size=concurrency[0], max_size=concurrency[1])
     else:
@@ -212,11 +216,52 @@ def ray_instance(address: str | None) -> Iterator[Any]:
         ray.shutdown()
 
 
+def collect_uri_inputs(uris: Sequence[str]) -> tuple[Any, list[InputFile], list[ApplyResult]]:
+    """Image files at or under URIs Ray can read (``s3://``, ``gs://``, ``file://``, ...).
+
+    Like :func:`engine.apply.collect_inputs` for folders: recursive, image extensions
+    only, hidden names skipped, relative paths kept for the outputs. Returns the
+    (pyarrow) filesystem they are on, which every URI of a run must share, the
+    inputs, named as that filesystem names them (``bucket/photos/a.jpg``), and a
+    failure for each URI that matched nothing.
+    """
+    _require_ray()
+    import pyarrow.fs as pafs
+
+    formats = image_extensions()
+    filesystem: Any = None
+    found: list[InputFile] = []
+    errors: list[ApplyResult] = []
+    for uri in uris:
+        try:
+            fs, root = pafs.FileSystem.from_uri(uri)
+            info = fs.get_file_info(root)
+        except Exception as e:  # an unknown scheme, an unreachable or refused store
+            errors.append(ApplyResult(Path(uri), FAILED, error=f"{uri}: cannot open: {e}"))
+            continue
+        if filesystem is None:
+            filesystem = fs
+        elif not fs.equals(filesystem):
+            raise LatentroomError(f"{uri}: every URI of one run must be on the same filesystem as {uris[0]}")
+        if info.type == pafs.FileType.File:
+            found.append(InputFile(Path(root), Path(info.base_name)))
+        elif info.type == pafs.FileType.Directory:
+            for entry in sorted(fs.get_file_info(pafs.FileSelector(root, recursive=True)), key=lambda i: i.path):
+                relative = PurePosixPath(entry.path).relative_to(root)
+                hidden = any(part.startswith(".") for part in relative.parts)
+                if entry.type == pafs.FileType.File and not hidden and relative.suffix.lower() in formats:
+                    found.append(InputFile(Path(entry.path), Path(relative)))
+        else:
+            errors.append(ApplyResult(Path(uri), FAILED, error=f"{uri}: no such file or directory"))
+    return filesystem, found, errors
+
+
 def apply_files_on_ray(
     preset: Preset,
     inputs: Iterable[InputFile],
     outdir: str | os.PathLike[str],
     *,
+    filesystem: Any = None,
     strength: float | None = None,
     batch_size: int = 8,
     compare: bool = False,
@@ -230,8 +275,9 @@ def apply_files_on_ray(
 
     Outputs are planned here with the same rules (clashes, existing files) and
     written here, atomically, from the encoded bytes the actors return. Needs a
-    connected Ray instance (:func:`ray_instance`); on a cluster the input paths must
-    be readable from every node (a shared filesystem) and ``outdir`` is on this one.
+    connected Ray instance (:func:`ray_instance`). Inputs are local paths, which on a
+    cluster must be readable from every node (a shared filesystem), or paths on
+    ``filesystem`` (from :func:`collect_uri_inputs`); ``outdir`` is on this machine.
     ``concurrency`` defaults to the cluster's CPUs divided by ``threads_per_actor``.
     """
     ray = _require_ray()
@@ -239,7 +285,9 @@ def apply_files_on_ray(
                                 compare=compare, overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
     if not jobs:
         return report
-    waiting = {str(job.item.path.resolve()): job for job in jobs}
+    # Rows come back named as the filesystem names them: absolute local paths, or as given.
+    name = (lambda path: str(Path(path).resolve())) if filesystem is None else str
+    waiting = {name(job.item.path): job for job in jobs}
     if concurrency is None:
         concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads_per_actor)
     actors = min(concurrency, len(jobs))
@@ -247,13 +295,13 @@ def apply_files_on_ray(
     # holding every CPU cannot starve it. Unbounded, though, CPU-free read tasks would
     # each get a fresh worker process, and starting one (importing ray.data) costs
     # more CPU than reading hundreds of files, so few run at once.
-    files = ray.data.read_binary_files(list(waiting), include_paths=True, ignore_missing_paths=True,
-                                       num_cpus=0, concurrency=max(1, actors // 4))
+    files = ray.data.read_binary_files(list(waiting), filesystem=filesystem, include_paths=True,
+                                       ignore_missing_paths=True, num_cpus=0, concurrency=max(1, actors // 4))
     results = apply_dataset(files, preset, strength=s, batch_size=batch_size, concurrency=actors,
                             threads_per_actor=threads_per_actor, compare=compare)
     replace = overwrite or skip_existing
     for row in results.iter_rows():
-        report.add(_write_row(waiting.pop(str(Path(row["path"]).resolve())), row, replace))
+        report.add(_write_row(waiting.pop(name(row["path"])), row, replace))
     for job in waiting.values():  # vanished between planning and reading
         report.add(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
     return report

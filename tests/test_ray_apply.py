@@ -15,7 +15,7 @@ from PIL import Image
 from engine.cli import cli
 from engine.errors import PresetError
 from engine.presets import load_preset, sha256_bytes
-from engine.ray_apply import RESULT_COLUMNS, ShippedPreset, apply_dataset, ship_preset
+from engine.ray_apply import RESULT_COLUMNS, ShippedPreset, apply_dataset, collect_uri_inputs, ship_preset
 from preset_fixtures import build_preset
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -78,6 +78,12 @@ def test_ray_cli_matches_local_byte_for_byte(local_ray, preset_dir: Path, tmp_pa
     assert len(written) == 16  # 8 edits + 8 comparisons
     assert files_under(tmp_path / "ray") == written
 
+    # The same folder as a URI: listed and read through the filesystem layer object stores use.
+    uri = [str(preset_dir), photos.as_uri(), "--compare", "--batch-size", "3", "--strength", "1.5"]
+    remote = CliRunner().invoke(cli, ["apply", *uri, "-o", str(tmp_path / "uri"), "--engine", "ray"])
+    assert remote.exit_code == 1 and "8 written, 0 skipped, 3 failed" in remote.output
+    assert files_under(tmp_path / "uri") == written
+
 
 def test_apply_dataset_rows(local_ray, preset_dir: Path, tmp_path: Path) -> None:
     photos = photo_folder(tmp_path / "photos")
@@ -116,8 +122,25 @@ def test_shipped_preset_is_verified(preset_dir: Path) -> None:
         forged.load()
 
 
+def test_uri_listing_errors(local_ray, tmp_path: Path) -> None:
+    missing = (tmp_path / "missing").as_uri()
+    _, files, errors = collect_uri_inputs([missing, "nosuchscheme://bucket/photos"])
+    assert files == [] and len(errors) == 2
+    assert errors[0].error == f"{missing}: no such file or directory"
+    assert errors[1].error.startswith("nosuchscheme://bucket/photos: cannot open")
+
+
 def test_engine_options_checked() -> None:
     result = CliRunner().invoke(cli, ["apply", "x", "y", "-o", "z", "--address", "auto"])
     assert result.exit_code == 2 and "--address needs --engine ray" in result.output
     result = CliRunner().invoke(cli, ["apply", "x", "y", "-o", "z", "--engine", "ray", "--provider", "cuda"])
     assert result.exit_code == 2 and "CPU actors" in result.output
+    result = CliRunner().invoke(cli, ["apply", "x", "s3://bucket/photos", "-o", "z"])
+    assert result.exit_code == 2 and "URIs (scheme://...) need --engine ray" in result.output
+    result = CliRunner().invoke(cli, ["apply", "x", "s3://bucket/photos", "photos/", "-o", "z", "--engine", "ray"])
+    assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_apply_dataset_checks_strength_before_starting_actors(local_ray, preset_dir: Path) -> None:
+    with pytest.raises(PresetError, match=r"strength 9 is outside the range \[0, 2\]"):
+        apply_dataset(ray.data.range(1), preset_dir, strength=9.0)

@@ -48,7 +48,8 @@ def apply_command(
     """Apply PRESET (a name, bundle directory or .lrpreset file) to images.
 
     INPUT may be files, folders (searched recursively; sub-folders are kept in the
-    output) or glob patterns. Each image keeps its size, mode and format: the edit is
+    output) or glob patterns; with --engine ray, also URIs Ray can read
+    (s3://bucket/photos/, gs://..., file://...). Each image keeps its size, mode and format: the edit is
     computed at the model's resolution and its residual is added to the
     full-resolution original. Failed files are reported and the rest carry on; the
     exit status is 1 if any file failed.
@@ -59,6 +60,11 @@ def apply_command(
         raise click.UsageError("--engine ray runs on CPU actors; --provider cuda is for --engine local")
     if address is not None and engine != "ray":
         raise click.UsageError("--address needs --engine ray")
+    uris = [i for i in inputs if "://" in i]
+    if uris and engine != "ray":
+        raise click.UsageError("URIs (scheme://...) need --engine ray")
+    if uris and len(uris) != len(inputs):
+        raise click.UsageError("give URIs or local paths, not both in one run")
 
     from engine.apply import FAILED, SKIPPED, WRITTEN, ApplyResult, apply_files, collect_inputs
     from engine.presets import load_preset
@@ -69,7 +75,13 @@ def apply_command(
         where = "Ray actors" if engine == "ray" else loaded.provider
         click.echo(f"latentroom: preset {loaded.name} on {where}", err=True)
 
-    files, bad_args = collect_inputs(inputs, exclude=outdir)
+    filesystem = None
+    if uris:
+        from engine.ray_apply import collect_uri_inputs
+
+        filesystem, files, bad_args = collect_uri_inputs(uris)
+    else:
+        files, bad_args = collect_inputs(inputs, exclude=outdir)
     for result in bad_args:
         click.echo(f"error: {result.error}", err=True)
     if not files:
@@ -91,7 +103,7 @@ def apply_command(
         from engine.ray_apply import apply_files_on_ray, ray_instance
 
         with ray_instance(address), bar if bar is not None else contextlib.nullcontext():
-            report = apply_files_on_ray(loaded, files, outdir, **options)
+            report = apply_files_on_ray(loaded, files, outdir, filesystem=filesystem, **options)
     else:
         with bar if bar is not None else contextlib.nullcontext():
             report = apply_files(loaded, files, outdir, **options)
