@@ -19,7 +19,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -28,7 +28,15 @@ from engine import limits
 from engine.atomic import atomic_write, remove_stale_temporaries
 from engine.errors import ImageError, LatentroomError
 from engine.faces import AlignedFaces, Planner, WholeFrame
-from engine.imaging import open_image, peek_decoded_bytes, save_image, save_params, side_by_side, to_pil, to_unit_float
+from engine.imaging import (
+    open_image,
+    peek_decoded_bytes,
+    save_image,
+    save_params,
+    side_by_side,
+    to_pil,
+    to_unit_float,
+)
 from engine.inputs import InputFile, image_extensions
 from engine.regular_files import open_regular
 from engine.presets.preset import Preset
@@ -57,6 +65,13 @@ class ApplyResult:
 class ApplyReport:
     provider: str
     results: list[ApplyResult] = field(default_factory=list)
+    on_result: Callable[[ApplyResult], None] | None = field(default=None, repr=False)
+    """Called with each result as it is added."""
+
+    def add(self, result: ApplyResult) -> None:
+        self.results.append(result)
+        if self.on_result is not None:
+            self.on_result(result)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -95,7 +110,7 @@ def compare_name(output: Path) -> Path:
 
 
 @dataclass
-class _Job:
+class Job:
     item: InputFile
     output: Path
     fmt: str
@@ -105,13 +120,55 @@ class _Job:
 
 
 Plan = WholeFrame | AlignedFaces
+"""One decoded input: the picture and its model inputs (the whole frame, or one per face)."""
 
 
-def _decode(job: _Job, planner: Planner) -> Plan:
-    return planner.plan(open_image(job.item.path))
+@dataclass
+class Rendered:
+    """One input's finished output images, ready to encode."""
+
+    after: Image.Image
+    compare: Image.Image | None
+    params: dict[str, Any]
+    """Encoder arguments (quality, metadata) for both."""
 
 
-def _copy_unchanged(job: _Job, plan: Plan, overwrite: bool) -> ApplyResult:
+def decode_input(path: Path, planner: Planner, data: bytes | None = None) -> Plan:
+    """Open an input (``data``: its bytes, when already read) and plan its model inputs."""
+    return planner.plan(open_image(path, data))
+
+
+def run_model(preset: Preset, plans: Sequence[Plan], strength: float | None, batch_size: int) -> list[np.ndarray]:
+    """One batch of inputs through the model; returns each plan's outputs (one per face).
+
+    A photo brings one model input per face (none without a face). A failure is
+    reported against every file in the batch.
+    """
+    counts = [len(plan.inputs) for plan in plans]
+    starts = np.cumsum([0] + counts)
+    try:
+        inputs = np.concatenate([plan.inputs for plan in plans])
+        edited = preset.run(inputs, strength, batch_size) if len(inputs) else inputs
+    except Exception as e:
+        raise LatentroomError(f"model failed on this batch: {e}") from None
+    return [edited[a:b] for a, b in zip(starts[:-1], starts[1:])]
+
+
+def render_outputs(plan: Plan, edited: np.ndarray, fmt: str, compare: bool) -> Rendered:
+    """Carry the edit back to full resolution and build the output (and comparison) image."""
+    picture = plan.picture
+    after = to_pil(picture, plan.finish(edited))
+    side = side_by_side(plan.annotate(to_pil(picture, to_unit_float(picture.rgb))), after) if compare else None
+    return Rendered(after, side, save_params(picture, fmt))
+
+
+def unchanged_output(plan: Plan, fmt: str) -> Rendered:
+    """A photo without a face, as an image in the output's format (when the input's own
+    format cannot be written, so its bytes cannot simply be copied)."""
+    return Rendered(to_pil(plan.picture, plan.picture.rgb), None, save_params(plan.picture, fmt))
+
+
+def _copy_unchanged(job: Job, plan: Plan, overwrite: bool) -> ApplyResult:
     """A photo without a face: its output is the input file itself."""
     if job.output.suffix == job.item.path.suffix:
         def copy(f: object) -> None:
@@ -123,25 +180,23 @@ def _copy_unchanged(job: _Job, plan: Plan, overwrite: bool) -> ApplyResult:
         except FileExistsError:
             raise ImageError(f"{job.output}: output exists (use --overwrite or --skip-existing)") from None
     else:  # a format Pillow cannot write: the same pixels in the output's format
-        save_image(to_pil(plan.picture, plan.picture.rgb), job.output, job.fmt,
-                   save_params(plan.picture, job.fmt), overwrite=overwrite)
+        rendered = unchanged_output(plan, job.fmt)
+        save_image(rendered.after, job.output, job.fmt, rendered.params, overwrite=overwrite)
     return ApplyResult(job.item.path, NO_FACE, output=job.output, faces=0)
 
 
-def _encode(job: _Job, plan: Plan, edited: np.ndarray, overwrite: bool) -> ApplyResult:
+def _encode(job: Job, plan: Plan, edited: np.ndarray, overwrite: bool) -> ApplyResult:
     if plan.faces == 0:
         return _copy_unchanged(job, plan, overwrite)
-    picture = plan.picture
-    params = save_params(picture, job.fmt)
-    after = to_pil(picture, plan.finish(edited))
-    save_image(after, job.output, job.fmt, params, overwrite=overwrite)
-    if job.compare is not None:
-        before = plan.annotate(to_pil(picture, to_unit_float(picture.rgb)))
-        save_image(side_by_side(before, after), job.compare, job.fmt, params, overwrite=overwrite)
+    rendered = render_outputs(plan, edited, job.fmt, job.compare is not None)
+    save_image(rendered.after, job.output, job.fmt, rendered.params, overwrite=overwrite)
+    if rendered.compare is not None and job.compare is not None:
+        save_image(rendered.compare, job.compare, job.fmt, rendered.params, overwrite=overwrite)
     return ApplyResult(job.item.path, WRITTEN, output=job.output, compare=job.compare, faces=plan.faces)
 
 
-def _failure(path: Path, error: BaseException) -> ApplyResult:
+def failure_result(path: Path, error: BaseException) -> ApplyResult:
+    """A failed result whose message names the file first."""
     if isinstance(error, LatentroomError):
         message = error.message
     else:
@@ -149,6 +204,49 @@ def _failure(path: Path, error: BaseException) -> ApplyResult:
     if not message.startswith(str(path)):
         message = f"{path}: {message}"
     return ApplyResult(path, FAILED, error=message)
+
+
+def check_options(
+    preset: Preset, strength: float | None, batch_size: int, overwrite: bool, skip_existing: bool
+) -> float | None:
+    """Reject bad options before any file is touched; returns the resolved strength."""
+    if overwrite and skip_existing:
+        raise LatentroomError("--overwrite and --skip-existing cannot be used together")
+    if batch_size < 1:
+        raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
+    return preset.resolve_strength(strength)
+
+
+def start_run(
+    preset: Preset,
+    inputs: Iterable[InputFile],
+    outdir: Path,
+    *,
+    strength: float | None,
+    batch_size: int,
+    compare: bool,
+    overwrite: bool,
+    skip_existing: bool,
+    on_result: Callable[[ApplyResult], None] | None,
+) -> tuple[float | None, ApplyReport, list[Job]]:
+    """What every engine does first: check options, make ``outdir``, plan outputs.
+
+    Outputs are planned before any decoding, so clashes and existing files are
+    decided cheaply, and what a killed earlier run left half-written for them is
+    removed. Returns the resolved strength, the report (holding the inputs settled
+    by planning) and the jobs left to run.
+    """
+    s = check_options(preset, strength, batch_size, overwrite, skip_existing)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ImageError(f"{outdir}: cannot create the output folder: {e.strerror or e}") from None
+    report = ApplyReport(provider=preset.provider, on_result=on_result)
+    jobs = plan_outputs(
+        inputs, outdir, compare=compare, overwrite=overwrite, skip_existing=skip_existing, settled=report.add
+    )
+    _remove_stale_temporaries(jobs)
+    return s, report, jobs
 
 
 def apply_files(
@@ -174,30 +272,14 @@ def apply_files(
     ``planner`` (:meth:`Preset.planner`) says whether faces are aligned; by default
     as the preset's template and the default aligner say.
     """
-    if overwrite and skip_existing:
-        raise LatentroomError("--overwrite and --skip-existing cannot be used together")
-    if batch_size < 1:
-        raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
-    s = preset.resolve_strength(strength)  # a bad strength fails before any file is touched
-    planner = planner or preset.planner()  # and so does a missing aligner
-    outdir = Path(outdir)
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ImageError(f"{outdir}: cannot create the output folder: {e.strerror or e}") from None
-    report = ApplyReport(provider=preset.provider)
-
-    def finish(result: ApplyResult) -> None:
-        report.results.append(result)
-        if on_result is not None:
-            on_result(result)
-
-    jobs = _plan(inputs, outdir, compare, overwrite, skip_existing, finish)
+    check_options(preset, strength, batch_size, overwrite, skip_existing)
+    planner = planner or preset.planner()  # a missing aligner fails before any file is touched
+    s, report, jobs = start_run(preset, inputs, Path(outdir), strength=strength, batch_size=batch_size,
+                                compare=compare, overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
     if not jobs:
         return report
-    _remove_stale_temporaries(jobs)
     pipeline = _Pipeline(preset, planner, s, batch_size, workers or max(2, min(4, os.cpu_count() or 2)),
-                         overwrite or skip_existing, finish)
+                         overwrite or skip_existing, report.add)
     planned = len(report.results)
     try:
         pipeline.run(jobs)
@@ -206,17 +288,22 @@ def apply_files(
     return report
 
 
-def _plan(
+def plan_outputs(
     inputs: Iterable[InputFile],
     outdir: Path,
+    *,
     compare: bool,
     overwrite: bool,
     skip_existing: bool,
-    finish: Callable[[ApplyResult], None],
-) -> list[_Job]:
-    """Decide every output before decoding: clashes, existing files, skips."""
+    settled: Callable[[ApplyResult], None],
+) -> list[Job]:
+    """Decide each input's outputs before decoding: clashes, the input itself, existing files.
+
+    Inputs settled here (failed, or skipped as already done) go to ``settled``; the
+    rest come back as jobs to run.
+    """
     formats = image_extensions()
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
     claimed: dict[Path, Path] = {}
     for item in inputs:
         relative, fmt = output_name(item.relative, formats)
@@ -225,19 +312,19 @@ def _plan(
         targets = [output] + ([comp] if comp is not None else [])
         clash = next((claimed[t] for t in targets if t in claimed), None)
         if clash is not None:
-            finish(ApplyResult(item.path, FAILED, error=f"{item.path}: output {output} is also the output of {clash}"))
+            settled(ApplyResult(item.path, FAILED, error=f"{item.path}: output {output} is also the output of {clash}"))
             continue
         for t in targets:
             claimed[t] = item.path
         if item.path.resolve() == output.resolve():
-            finish(ApplyResult(item.path, FAILED, error=f"{item.path}: output would replace the input itself"))
+            settled(ApplyResult(item.path, FAILED, error=f"{item.path}: output would replace the input itself"))
             continue
         existing = [t for t in targets if t.exists()]
         if existing and skip_existing and len(existing) == len(targets):
-            finish(ApplyResult(item.path, SKIPPED, output=output, compare=comp))
+            settled(ApplyResult(item.path, SKIPPED, output=output, compare=comp))
             continue
         if existing and not overwrite and not skip_existing:
-            finish(
+            settled(
                 ApplyResult(
                     item.path, FAILED,
                     error=f"{item.path}: output {existing[0]} exists (use --overwrite or --skip-existing)",
@@ -246,11 +333,11 @@ def _plan(
             continue
         # With --skip-existing and only some targets present (e.g. --compare added on a
         # re-run), the missing ones are written and the present ones replaced.
-        jobs.append(_Job(item, output, fmt, comp))
+        jobs.append(Job(item, output, fmt, comp))
     return jobs
 
 
-def _remove_stale_temporaries(jobs: list[_Job]) -> None:
+def _remove_stale_temporaries(jobs: list[Job]) -> None:
     """Remove what a killed earlier run left half-written for this run's outputs."""
     by_folder: dict[Path, set[str]] = {}
     for job in jobs:
@@ -283,14 +370,14 @@ class _Pipeline:
         # enough queued writes to keep the encoders busy; more would only hold full-size
         # images in memory (about 3 batches' worth in flight at most).
         self.window = batch_size + workers
-        self.decoding: deque[tuple[_Job, Future]] = deque()
-        self.encoding: deque[tuple[_Job, Future]] = deque()
+        self.decoding: deque[tuple[Job, Future]] = deque()
+        self.encoding: deque[tuple[Job, Future]] = deque()
         self.held = 0
         """Decoded bytes of the images between submission and their result."""
-        self.waiting: _Job | None = None
+        self.waiting: Job | None = None
         """The next job, when the memory budget held it back."""
 
-    def run(self, jobs: list[_Job]) -> None:
+    def run(self, jobs: list[Job]) -> None:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="lr-decode") as decoders, ThreadPoolExecutor(
             self.workers, thread_name_prefix="lr-encode"
         ) as encoders:
@@ -309,17 +396,17 @@ class _Pipeline:
             if not fut.cancelled():
                 self._report(job, fut)
 
-    def _done(self, job: _Job, result: ApplyResult) -> None:
+    def _done(self, job: Job, result: ApplyResult) -> None:
         self.held -= job.cost
         self.finish(result)
 
-    def _report(self, job: _Job, fut: Future) -> None:
+    def _report(self, job: Job, fut: Future) -> None:
         try:
             self._done(job, fut.result())
         except Exception as e:
-            self._done(job, _failure(job.item.path, e))
+            self._done(job, failure_result(job.item.path, e))
 
-    def _top_up(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor) -> None:
+    def _top_up(self, pending: Iterator[Job], decoders: ThreadPoolExecutor) -> None:
         while len(self.decoding) < self.window:
             job = self.waiting or next(pending, None)
             if job is None:
@@ -330,11 +417,11 @@ class _Pipeline:
                 return
             self.waiting = None
             self.held += job.cost
-            self.decoding.append((job, decoders.submit(_decode, job, self.planner)))
+            self.decoding.append((job, decoders.submit(decode_input, job.item.path, self.planner)))
 
-    def _loop(self, pending: Iterator[_Job], decoders: ThreadPoolExecutor, encoders: ThreadPoolExecutor) -> None:
+    def _loop(self, pending: Iterator[Job], decoders: ThreadPoolExecutor, encoders: ThreadPoolExecutor) -> None:
         self._top_up(pending, decoders)
-        batch: list[tuple[_Job, Plan]] = []
+        batch: list[tuple[Job, Plan]] = []
         while self.decoding or batch or self.waiting:
             if self.decoding:
                 job, fut = self.decoding.popleft()
@@ -342,7 +429,7 @@ class _Pipeline:
                 try:
                     batch.append((job, fut.result()))
                 except Exception as e:
-                    self._done(job, _failure(job.item.path, e))
+                    self._done(job, failure_result(job.item.path, e))
             if batch and (len(batch) >= self.batch_size or not self.decoding):
                 self._run_batch(batch, encoders)
                 batch = []
@@ -352,19 +439,15 @@ class _Pipeline:
             self._drain(self.window)
         self._drain(0)
 
-    def _run_batch(self, batch: list[tuple[_Job, Plan]], encoders: ThreadPoolExecutor) -> None:
-        # A photo brings one model input per face (none without a face).
-        counts = [len(plan.inputs) for _, plan in batch]
-        starts = np.cumsum([0] + counts)
+    def _run_batch(self, batch: list[tuple[Job, Plan]], encoders: ThreadPoolExecutor) -> None:
         try:
-            inputs = np.concatenate([plan.inputs for _, plan in batch])
-            edited = self.preset.run(inputs, self.strength, self.batch_size) if len(inputs) else inputs
-        except Exception as e:
+            edited = run_model(self.preset, [plan for _, plan in batch], self.strength, self.batch_size)
+        except LatentroomError as e:
             for job, _ in batch:
-                self._done(job, _failure(job.item.path, LatentroomError(f"model failed on this batch: {e}")))
+                self._done(job, failure_result(job.item.path, e))
             return
-        for (job, plan), a, b in zip(batch, starts[:-1], starts[1:]):
-            self.encoding.append((job, encoders.submit(_encode, job, plan, edited[a:b], self.replace)))
+        for (job, plan), outputs in zip(batch, edited):
+            self.encoding.append((job, encoders.submit(_encode, job, plan, outputs, self.replace)))
 
     def _drain(self, limit: int) -> None:
         # Report finished writes; block only while more than ``limit`` are queued.

@@ -22,10 +22,11 @@ Only the first frame of multi-frame files (animated GIF, multi-page TIFF) is use
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin
@@ -204,16 +205,18 @@ def check_budget(img: Image.Image, path: Path) -> int:
     return size
 
 
-def open_image(path: str | os.PathLike[str]) -> Picture:
+def open_image(path: str | os.PathLike[str], data: bytes | None = None) -> Picture:
     """Decode an image file: orientation applied, working form, metadata kept.
 
-    Only regular files are opened (a FIFO named ``x.png`` would block forever), and
-    the decoded size is checked against the memory budget before decoding. Raises
-    :class:`ImageError` naming the file for anything unreadable or refused.
+    ``data`` is the file's content when it was already read (Ray Data hands files to
+    workers as bytes); ``path`` then only names it in errors. Only regular files are
+    opened (a FIFO named ``x.png`` would block forever), and the decoded size is
+    checked against the memory budget before decoding. Raises :class:`ImageError`
+    naming the file for anything unreadable or refused.
     """
     path = Path(path)
     try:
-        with open_regular(path) as f, Image.open(f) as img:
+        with open_regular(path) if data is None else io.BytesIO(data) as f, Image.open(f) as img:
             check_budget(img, path)
             img.load()  # decode now: truncated or corrupt data fails here, not later
             oriented = ImageOps.exif_transpose(img) or img
@@ -368,9 +371,25 @@ def save_image(
     after the caller checked (the final step is a hard link, which fails on an
     existing name, where the filesystem supports it). A failed write leaves no file.
     """
+    _write_image_file(path, lambda f: _save_to(img, f, fmt, params or {}), overwrite)
+
+
+def encode_image(img: Image.Image, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+    """The bytes :func:`save_image` would write for ``img``, kept in memory."""
+    buffer = io.BytesIO()
+    _save_to(img, buffer, fmt, params or {})
+    return buffer.getvalue()
+
+
+def write_encoded(data: bytes, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Write bytes from :func:`encode_image` under :func:`save_image`'s rules."""
+    _write_image_file(path, lambda f: f.write(data), overwrite)
+
+
+def _write_image_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any], overwrite: bool) -> None:
     path = Path(path)
     try:
-        atomic_write(path, lambda f: _save_to(img, f, fmt, params or {}), overwrite=overwrite)
+        atomic_write(path, write, overwrite=overwrite)
     except FileExistsError as e:
         if e.filename != str(path):  # e.g. a parent "directory" that is a file
             raise ImageError(f"{path}: cannot write image: {e}") from None

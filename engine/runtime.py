@@ -46,8 +46,13 @@ def provider_list(provider: str) -> list[str]:
     return ([_EP["cuda"]] if _EP["cuda"] in available else []) + [_EP["cpu"]]
 
 
-def create_session(model_bytes: bytes, provider: str = "auto", *, where: str = "model") -> tuple[Any, str]:
+def create_session(
+    model_bytes: bytes, provider: str = "auto", *, where: str = "model", threads: int | None = None
+) -> tuple[Any, str]:
     """Create an inference session from verified model bytes.
+
+    ``threads`` caps ONNX Runtime's intra-op threads (default: one per physical
+    core), for processes that share the machine, such as Ray actors given one CPU each.
 
     Returns ``(session, provider_used)`` where ``provider_used`` is the provider ORT
     actually placed the model on (``CUDAExecutionProvider`` can fail to initialise,
@@ -64,6 +69,8 @@ def create_session(model_bytes: bytes, provider: str = "auto", *, where: str = "
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Keep ORT's own warnings (e.g. about unused initializers) off the user's terminal.
     options.log_severity_level = 3
+    if threads is not None:
+        options.intra_op_num_threads = threads
     try:
         session = ort.InferenceSession(model_bytes, sess_options=options, providers=providers)
     except Exception as e:  # ORT raises its own exception types (Fail, InvalidGraph, ...)

@@ -217,7 +217,7 @@ try:
     cli(["apply", sys.argv[1], sys.argv[2], "-o", sys.argv[3], "-q"], standalone_mode=False)
 except SystemExit:
     pass
-bad = sorted(m for m in ("torch", "onnx") if m in sys.modules)
+bad = sorted(m for m in ("torch", "onnx", "ray") if m in sys.modules)
 print("LOADED:" + ",".join(bad))
 """
 

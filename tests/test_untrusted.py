@@ -294,7 +294,7 @@ def test_a_batch_holds_decoded_images_within_the_budget(
     files, _ = collect_inputs([str(photos(tmp_path / "in", 12))])  # 24x20 RGB: 1440 bytes each
     monkeypatch.setattr(limits, "MAX_INFLIGHT_IMAGE_BYTES", 2 * 1440)
     alive, most, lock = [0], [0], threading.Lock()
-    real_decode, real_encode = apply_module._decode, apply_module._encode
+    real_decode, real_encode = apply_module.decode_input, apply_module._encode
 
     def decode(*args: Any) -> Any:
         with lock:
@@ -309,7 +309,7 @@ def test_a_batch_holds_decoded_images_within_the_budget(
             with lock:
                 alive[0] -= 1
 
-    monkeypatch.setattr(apply_module, "_decode", decode)
+    monkeypatch.setattr(apply_module, "decode_input", decode)
     monkeypatch.setattr(apply_module, "_encode", encode)
     report = apply_files(load_preset(bundle), files, tmp_path / "out", batch_size=8, workers=4)
     assert report.count("written") == 12 and most[0] == 2

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
               help="Aligned presets: the face aligner to use (see `latentroom plugins --all`); default: the "
                    "preset's own, else the photo aligner 'mtcnn'.")
 @click.option("--no-align", is_flag=True, help="Edit the whole frame even when the preset has a face template.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: Ray Data actors (needs the ray extra).")
+@click.option("--address", default=None, metavar="ADDRESS",
+              help="With --engine ray: the cluster to join (default: RAY_ADDRESS, else a local Ray instance).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors are still printed.")
 def apply_command(
     preset: str,
@@ -53,12 +57,16 @@ def apply_command(
     min_face: float,
     aligner: str | None,
     no_align: bool,
+    engine: str,
+    address: str | None,
     quiet: bool,
 ) -> None:
     """Apply PRESET (a name, bundle directory or .lrpreset file) to images.
 
     INPUT may be files, folders (searched recursively; sub-folders are kept in the
-    output) or glob patterns; a file is written as OUTDIR/NAME wherever it is. Each image keeps its size, mode and format: the edit is
+    output) or glob patterns; with --engine ray, also URIs Ray can read
+    (s3://bucket/photos/, gs://..., file://...). A file is written as OUTDIR/NAME
+    wherever it is. Each image keeps its size, mode and format: the edit is
     computed at the model's resolution and its residual is added to the
     full-resolution original.
 
@@ -71,18 +79,35 @@ def apply_command(
     """
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
+    if engine == "ray" and provider == "cuda":
+        raise click.UsageError("--engine ray runs on CPU actors; --provider cuda is for --engine local")
+    if address is not None and engine != "ray":
+        raise click.UsageError("--address needs --engine ray")
+    uris = [i for i in inputs if "://" in i]
+    if uris and engine != "ray":
+        raise click.UsageError("URIs (scheme://...) need --engine ray")
+    if uris and len(uris) != len(inputs):
+        raise click.UsageError("give URIs or local paths, not both in one run")
 
     from engine.apply import FAILED, NO_FACE, ApplyResult, BatchInterrupted, apply_files
     from engine.inputs import collect_inputs
     from engine.presets import load_preset
 
-    loaded = load_preset(preset, provider=provider)
+    loaded = load_preset(preset, provider="cpu" if engine == "ray" else provider)
     loaded.resolve_strength(strength)  # reject a bad --strength before scanning inputs
-    planner = loaded.planner(False if no_align else None, aligner, faces, min_face)  # and a missing aligner
+    planner_options = dict(align=False if no_align else None, aligner=aligner, faces=faces, min_face=min_face)
+    planner = loaded.planner(**planner_options)  # and a missing aligner
     if not quiet:
-        click.echo(f"latentroom: preset {loaded.name} on {loaded.provider}; {planner.describe()}", err=True)
+        where = "Ray actors" if engine == "ray" else loaded.provider
+        click.echo(f"latentroom: preset {loaded.name} on {where}; {planner.describe()}", err=True)
 
-    files, bad_args = collect_inputs(inputs, exclude=outdir)
+    filesystem = None
+    if uris:
+        from engine.ray_apply import collect_uri_inputs
+
+        filesystem, files, bad_args = collect_uri_inputs(uris)
+    else:
+        files, bad_args = collect_inputs(inputs, exclude=outdir)
     for bad in bad_args:
         click.echo(f"error: {bad}", err=True)
     if not files:
@@ -100,11 +125,18 @@ def apply_command(
         if bar is not None:
             bar.update(1)
 
+    options = dict(strength=strength, batch_size=batch_size, compare=compare, overwrite=overwrite,
+                   skip_existing=skip_existing, on_result=on_result)
     try:
-        with bar if bar is not None else contextlib.nullcontext():
-            report = apply_files(loaded, files, outdir, strength=strength, batch_size=batch_size, compare=compare,
-                                 overwrite=overwrite, skip_existing=skip_existing, on_result=on_result,
-                                 planner=planner)
+        if engine == "ray":
+            from engine.ray_apply import apply_files_on_ray, ray_instance
+
+            with ray_instance(address), bar if bar is not None else contextlib.nullcontext():
+                report = apply_files_on_ray(loaded, files, outdir, filesystem=filesystem,
+                                            planner_options=planner_options, **options)
+        else:
+            with bar if bar is not None else contextlib.nullcontext():
+                report = apply_files(loaded, files, outdir, planner=planner, **options)
     except BatchInterrupted as stop:
         # Printed even with --quiet: the user needs to know the batch is incomplete.
         summary = _summary(stop.report, len(bad_args), outdir, planner.aligned)

@@ -52,11 +52,12 @@ def _check_end_record(f: BinaryIO, where: str) -> None:
 
 
 @contextmanager
-def open_archive(path: Path) -> Iterator[zipfile.ZipFile]:
-    """Open a packed preset, refusing special files, oversized and unsafe archives."""
+def open_archive(path: Path, source: BinaryIO | None = None) -> Iterator[zipfile.ZipFile]:
+    """Open a packed preset (held in ``source`` when given: ``path`` then only names
+    it), refusing special files, oversized and unsafe archives."""
     where = str(path)
     try:
-        f = open_regular(path)
+        f = open_regular(path) if source is None else source
     except OSError as e:
         raise PresetError(f"{where}: cannot read packed preset: {e.strerror or e}") from None
     with f:

@@ -9,6 +9,7 @@ and a bundle that fails any check is never partly used.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, BinaryIO, Callable
 
 from engine import limits
 from engine.atomic import atomic_write, staging_dir
@@ -85,8 +86,11 @@ def _read_file(path: Path, what: str, limit: int, where: str, *, required: bool 
         raise PresetError(f"{where}: cannot read {what} {path.name}: {e.strerror or e}") from None
 
 
-def _read_members(path: Path, where: str) -> tuple[dict[str, Any], bytes, bytes | None]:
-    """Manifest, model and preview of a bundle folder or packed file, each bounded."""
+def _read_members(
+    path: Path, where: str, source: BinaryIO | None = None
+) -> tuple[dict[str, Any], bytes, bytes | None]:
+    """Manifest, model and preview of a bundle folder or packed file (held in
+    ``source`` when given), each bounded."""
     budget = _Budget()
 
     def read_all(read: Callable[[str, str, int, bool], bytes | None]) -> tuple[dict[str, Any], bytes, bytes | None]:
@@ -98,9 +102,9 @@ def _read_members(path: Path, where: str) -> tuple[dict[str, Any], bytes, bytes 
         assert model is not None
         return manifest, model, preview
 
-    if path.is_dir():
+    if source is None and path.is_dir():
         return read_all(lambda name, what, limit, required: _read_file(path / name, what, limit, where, required=required))
-    with open_archive(path) as zf:
+    with open_archive(path, source) as zf:
         return read_all(lambda name, what, limit, required: read_member(zf, name, limit, where, required=required))
 
 
@@ -121,6 +125,21 @@ def read_bundle(path: str | os.PathLike[str], *, verify_checksum: bool = True) -
     if verify_checksum:
         check_model_checksum(bundle)
         check_self_contained(bundle.model_bytes, where)
+    return bundle
+
+
+def read_packed_bytes(data: bytes, path: str | os.PathLike[str]) -> Bundle:
+    """Read and verify a packed preset held in memory, e.g. sent to a Ray worker.
+
+    The same checks as :func:`read_bundle` on a ``.lrpreset`` file, model checksum
+    and self-containedness included; ``path`` (where the bytes came from) only names
+    the bundle in errors.
+    """
+    where = str(path)
+    manifest, model, preview = _read_members(Path(path), where, io.BytesIO(data))
+    bundle = Bundle(path=Path(path), manifest=manifest, model_bytes=model, preview_bytes=preview)
+    check_model_checksum(bundle)
+    check_self_contained(bundle.model_bytes, where)
     return bundle
 
 
@@ -227,8 +246,8 @@ def pack_bundle(
 
     The default output is ``<manifest name>.lrpreset`` in the current directory: a
     packed file's library name is its stem, so the file dropped as is into a
-    library folder or shipped by a plugin keeps the preset's name. Only the bundle's own files (manifest, model, preview) are packed, in
-    a fixed order with fixed timestamps, so packing is reproducible.
+    library folder or shipped by a plugin keeps the preset's name. Only the bundle's
+    own files (manifest, model, preview) are packed, in a fixed order with fixed timestamps, so packing is reproducible.
     """
     bundle = read_bundle(source)
     m = bundle.manifest
@@ -238,6 +257,18 @@ def pack_bundle(
     if out.exists() and not overwrite:
         raise PresetError(f"{out}: already exists (use --force to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(out, lambda f: _write_packed(bundle, f))
+
+
+def packed_bytes(bundle: Bundle) -> bytes:
+    """A verified bundle as the bytes of its ``.lrpreset`` file (see :func:`pack_bundle`)."""
+    buffer = io.BytesIO()
+    _write_packed(bundle, buffer)
+    return buffer.getvalue()
+
+
+def _write_packed(bundle: Bundle, f: IO[bytes]) -> None:
+    m = bundle.manifest
     members: list[tuple[str, bytes, int]] = [
         (MANIFEST_FILE, json.dumps(m, indent=2).encode("utf-8") + b"\n", zipfile.ZIP_DEFLATED),
         (m["model"]["file"], bundle.model_bytes, zipfile.ZIP_DEFLATED),
@@ -245,13 +276,9 @@ def pack_bundle(
     if bundle.preview_bytes is not None:
         # PNG is already compressed; deflating it again only costs time.
         members.append((m.get("preview", PREVIEW_FILE), bundle.preview_bytes, zipfile.ZIP_STORED))
-
-    def write(f: IO[bytes]) -> None:
-        with zipfile.ZipFile(f, "w") as zf:
-            for name, data, method in members:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-                info.compress_type = method
-                info.external_attr = (stat.S_IFREG | 0o644) << 16
-                zf.writestr(info, data)
-
-    return atomic_write(out, write)
+    with zipfile.ZipFile(f, "w") as zf:
+        for name, data, method in members:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = method
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            zf.writestr(info, data)

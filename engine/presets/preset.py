@@ -32,6 +32,7 @@ class Preset:
         path: the bundle directory or packed file it was loaded from.
         source: ``env``/``user``/``plugin``/``bundled`` for library presets, ``path``
             when loaded from an explicit path.
+        bundle: the verified bundle it was built from (shipped to Ray workers as is).
         provider: the ONNX Runtime execution provider actually in use, e.g.
             ``CPUExecutionProvider``.
         resolution: the model's square input size.
@@ -39,7 +40,10 @@ class Preset:
         template: the face alignment template, or ``None`` (whole-frame preset).
     """
 
-    def __init__(self, bundle: Bundle, provider: str = "auto", entry: LibraryEntry | None = None) -> None:
+    def __init__(
+        self, bundle: Bundle, provider: str = "auto", entry: LibraryEntry | None = None, threads: int | None = None
+    ) -> None:
+        self.bundle = bundle
         self.manifest: dict[str, Any] = bundle.manifest
         self.name: str = bundle.manifest["name"]
         self.path: Path = bundle.path
@@ -54,7 +58,9 @@ class Preset:
         self._strength = self.manifest["strength"]
         self._image_input = image_input_name(self.manifest)
         self._output = self.manifest["model"]["outputs"][0]
-        self._session, self.provider = create_session(bundle.model_bytes, provider, where=str(self.path))
+        self._session, self.provider = create_session(
+            bundle.model_bytes, provider, where=str(self.path), threads=threads
+        )
         self.max_batch: int | None = None
         self._strength_rank = 1
         self._check_model_io()

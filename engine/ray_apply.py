@@ -1,0 +1,347 @@
+"""Applying presets on Ray Data, for more photos than one machine gets through.
+
+A dataset of image files (``ray.data.read_binary_files(..., include_paths=True)``:
+columns ``path`` and ``bytes``) goes through ``map_batches`` with a stateful callable
+class: each Ray actor builds its own ONNX Runtime session once, in ``__init__``,
+because sessions cannot be pickled. The preset travels to the actors as the bytes of
+its packed ``.lrpreset`` file plus their sha256; every actor checks both that hash and
+the bundle's own model checksum before building its session.
+
+Each image goes through the same per-image steps as the local path
+(:mod:`engine.apply`: decode and plan, face by face for presets with a face
+template, model run, carry-back or blend, encoding), so the encoded outputs are byte
+for byte what ``latentroom apply`` writes; a photo without a face comes back as its
+own bytes (``faces`` 0). Each actor builds its own face aligner, like its session. A file that fails
+becomes a row with an ``error`` and no image; the job never fails because of one file.
+
+Only this module imports ray, and only when a function here runs; install it with
+``pip install 'latentroom[ray]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from engine.apply import (
+    FAILED,
+    NO_FACE,
+    WRITTEN,
+    ApplyReport,
+    ApplyResult,
+    Job,
+    Plan,
+    decode_input,
+    failure_result,
+    output_name,
+    render_outputs,
+    run_model,
+    start_run,
+    unchanged_output,
+)
+from engine.errors import ImageError, LatentroomError, PresetError
+from engine.imaging import encode_image, write_encoded
+from engine.inputs import BadInput, InputFile, image_extensions
+from engine.presets.bundle import Bundle, packed_bytes, read_bundle, read_packed_bytes, sha256_bytes
+from engine.presets.library import resolve
+from engine.presets.preset import Preset
+
+if TYPE_CHECKING:
+    import ray.data
+
+Decoded = tuple[int, Plan]
+"""A decoded input: its row in the batch and its plan (picture and model inputs)."""
+
+RESULT_COLUMNS = ("path", "format", "image", "compare", "error", "faces")
+"""Columns of :func:`apply_dataset`'s result: the input's path, the output's Pillow
+format, the encoded output and before|after comparison (``None`` when failed or not
+asked for), the error naming the file (``None`` when it worked), and the faces edited
+(``None`` for whole-frame edits; 0: no face, ``image`` is the input unchanged)."""
+
+
+def _require_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401  (ray without the data extra has no ray.data)
+    except ImportError:
+        raise LatentroomError("the ray engine needs Ray Data: pip install 'latentroom[ray]'") from None
+    return ray
+
+
+@dataclass(frozen=True)
+class ShippedPreset:
+    """A preset as it travels to Ray actors: its ``.lrpreset`` bytes and their sha256."""
+
+    path: str
+    """Where the bundle was read from, to name it in errors on the workers."""
+    packed: bytes
+    sha256: str
+
+    @classmethod
+    def of(cls, bundle: Bundle) -> ShippedPreset:
+        packed = packed_bytes(bundle)
+        return cls(str(bundle.path), packed, sha256_bytes(packed))
+
+    def load(self, provider: str = "cpu", threads: int | None = None) -> Preset:
+        """Verify the bytes (transport hash, then the bundle's checks) and build a session."""
+        actual = sha256_bytes(self.packed)
+        if actual != self.sha256:
+            raise PresetError(f"{self.path}: packed preset arrived damaged: sha256 {actual}, sent as {self.sha256}")
+        return Preset(read_packed_bytes(self.packed, self.path), provider=provider, threads=threads)
+
+
+def ship_preset(preset: str | os.PathLike[str] | Preset) -> ShippedPreset:
+    """Read and verify a preset (library name, bundle folder, ``.lrpreset`` file or loaded) for shipping."""
+    if isinstance(preset, Preset):
+        return ShippedPreset.of(preset.bundle)
+    path, _ = resolve(preset)
+    return ShippedPreset.of(read_bundle(path))
+
+
+class PresetActor:
+    """The ``map_batches`` callable: one verified preset and ORT session per Ray actor."""
+
+    def __init__(
+        self,
+        shipped: ShippedPreset,
+        strength: float | None,
+        batch_size: int,
+        compare: bool,
+        provider: str = "cpu",
+        threads: int | None = 1,
+        planner_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.preset = shipped.load(provider, threads)
+        self.planner = self.preset.planner(**(planner_options or {}))
+        self.strength = self.preset.resolve_strength(strength)
+        self.batch_size = batch_size
+        self.compare = compare
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+        paths = [Path(str(p)) for p in batch["path"]]
+        rows: dict[str, list[Any]] = {name: [None] * len(paths) for name in RESULT_COLUMNS}
+        rows["path"] = [str(p) for p in paths]
+        rows["format"] = [output_name(p)[1] for p in paths]
+        decoded = self._decode(paths, batch["bytes"], rows)
+        if decoded:
+            self._edit(decoded, batch["bytes"], rows)
+        return rows
+
+    def _decode(self, paths: list[Path], contents: np.ndarray, rows: dict[str, list[Any]]) -> list[Decoded]:
+        decoded = []
+        for i, (path, data) in enumerate(zip(paths, contents)):
+            try:
+                plan = decode_input(path, self.planner, bytes(data))
+            except Exception as e:
+                rows["error"][i] = failure_result(path, e).error
+            else:
+                decoded.append((i, plan))
+        return decoded
+
+    def _edit(self, decoded: list[Decoded], contents: np.ndarray, rows: dict[str, list[Any]]) -> None:
+        try:
+            edited = run_model(self.preset, [plan for _, plan in decoded], self.strength, self.batch_size)
+        except LatentroomError as e:
+            for i, _ in decoded:
+                rows["error"][i] = failure_result(Path(rows["path"][i]), e).error
+            return
+        for (i, plan), outputs in zip(decoded, edited):
+            try:
+                self._encode_row(i, plan, outputs, bytes(contents[i]), rows)
+            except Exception as e:
+                rows["error"][i] = failure_result(Path(rows["path"][i]), e).error
+                rows["image"][i] = rows["compare"][i] = None
+
+    def _encode_row(self, i: int, plan: Plan, outputs: np.ndarray, data: bytes, rows: dict[str, list[Any]]) -> None:
+        path, fmt = Path(rows["path"][i]), rows["format"][i]
+        rows["faces"][i] = plan.faces
+        if plan.faces == 0:  # as the local path: the input's own bytes when its format is kept
+            if output_name(path)[0].suffix == path.suffix:
+                rows["image"][i] = data
+            else:
+                rendered = unchanged_output(plan, fmt)
+                rows["image"][i] = encode_image(rendered.after, fmt, rendered.params)
+            return
+        rendered = render_outputs(plan, outputs, fmt, self.compare)
+        rows["image"][i] = encode_image(rendered.after, fmt, rendered.params)
+        if rendered.compare is not None:
+            rows["compare"][i] = encode_image(rendered.compare, fmt, rendered.params)
+
+
+def apply_dataset(
+    ds: ray.data.Dataset,
+    preset: str | os.PathLike[str] | Preset | ShippedPreset,
+    *,
+    strength: float | None = None,
+    batch_size: int = 8,
+    concurrency: int | tuple[int, int] = 1,
+    threads_per_actor: int = 1,
+    compare: bool = False,
+    provider: str = "cpu",
+    planner_options: dict[str, Any] | None = None,
+) -> ray.data.Dataset:
+    """Apply ``preset`` to a dataset of image files; returns a dataset of results.
+
+    ``ds`` needs columns ``path`` and ``bytes``, as
+    ``ray.data.read_binary_files(paths, include_paths=True)`` makes. The result has
+    :data:`RESULT_COLUMNS`, one row per input (write it with ``write_parquet``, or
+    iterate it). ``concurrency`` is the number of actors (or a ``(min, max)`` range
+    for autoscaling), each with ``threads_per_actor`` CPUs and ORT threads. Actors
+    hold their CPUs for the whole job, so when they take every CPU, read with
+    ``num_cpus=0`` (reading files is I/O), or the read tasks never get scheduled,
+    and a small read ``concurrency`` (each concurrent read task costs a worker
+    process; see :func:`apply_files_on_ray`). ``planner_options`` are
+    :meth:`Preset.planner`'s arguments (face alignment), applied on every actor.
+    """
+    ray = _require_ray()
+    shipped = preset if isinstance(preset, ShippedPreset) else ship_preset(preset)
+    if batch_size < 1:
+        raise LatentroomError(f"batch size must be at least 1, got {batch_size}")
+    # Checked here, once, so that a bad strength is a clear error now rather than
+    # every actor failing to start.
+    loaded = shipped.load(provider)
+    strength = loaded.resolve_strength(strength)
+    loaded.planner(**(planner_options or {}))  # and so is a missing face aligner
+    if isinstance(concurrency, tuple):
+        pool = ray.data.ActorPoolStrategy(min_size=concurrency[0], max_size=concurrency[1])
+    else:
+        pool = ray.data.ActorPoolStrategy(size=concurrency)
+    return ds.map_batches(
+        PresetActor,
+        fn_constructor_args=(shipped, strength, batch_size, compare, provider, threads_per_actor, planner_options),
+        batch_size=batch_size,
+        batch_format="numpy",
+        compute=pool,
+        num_cpus=threads_per_actor,
+    )
+
+
+@contextlib.contextmanager
+def ray_instance(address: str | None) -> Iterator[Any]:
+    """Connect to the Ray cluster at ``address`` (or ``RAY_ADDRESS``), else start a local one.
+
+    An instance this process is already connected to is used as it is and left running.
+    """
+    ray = _require_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    ray.init(address=address, log_to_driver=False, include_dashboard=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def collect_uri_inputs(uris: Sequence[str]) -> tuple[Any, list[InputFile], list[BadInput]]:
+    """Image files at or under URIs Ray can read (``s3://``, ``gs://``, ``file://``, ...).
+
+    Like :func:`engine.inputs.collect_inputs` for folders: recursive, image extensions
+    only, hidden names skipped, relative paths kept for the outputs. Returns the
+    (pyarrow) filesystem they are on, which every URI of a run must share, the
+    inputs, named as that filesystem names them (``bucket/photos/a.jpg``), and a
+    failure for each URI that matched nothing.
+    """
+    _require_ray()
+    import pyarrow.fs as pafs
+
+    formats = image_extensions()
+    filesystem: Any = None
+    found: list[InputFile] = []
+    errors: list[BadInput] = []
+    for uri in uris:
+        try:
+            fs, root = pafs.FileSystem.from_uri(uri)
+            info = fs.get_file_info(root)
+        except Exception as e:  # an unknown scheme, an unreachable or refused store
+            errors.append(BadInput(uri, f"cannot open: {e}"))
+            continue
+        if filesystem is None:
+            filesystem = fs
+        elif not fs.equals(filesystem):
+            raise LatentroomError(f"{uri}: every URI of one run must be on the same filesystem as {uris[0]}")
+        if info.type == pafs.FileType.File:
+            found.append(InputFile(Path(root), Path(info.base_name)))
+        elif info.type == pafs.FileType.Directory:
+            for entry in sorted(fs.get_file_info(pafs.FileSelector(root, recursive=True)), key=lambda i: i.path):
+                relative = PurePosixPath(entry.path).relative_to(root)
+                hidden = any(part.startswith(".") for part in relative.parts)
+                if entry.type == pafs.FileType.File and not hidden and relative.suffix.lower() in formats:
+                    found.append(InputFile(Path(entry.path), Path(relative)))
+        else:
+            errors.append(BadInput(uri, "no such file or directory"))
+    return filesystem, found, errors
+
+
+def apply_files_on_ray(
+    preset: Preset,
+    inputs: Iterable[InputFile],
+    outdir: str | os.PathLike[str],
+    *,
+    filesystem: Any = None,
+    strength: float | None = None,
+    batch_size: int = 8,
+    compare: bool = False,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    concurrency: int | None = None,
+    threads_per_actor: int = 1,
+    on_result: Callable[[ApplyResult], None] | None = None,
+    planner_options: dict[str, Any] | None = None,
+) -> ApplyReport:
+    """:func:`engine.apply.apply_files` with the images edited on Ray actors.
+
+    Outputs are planned here with the same rules (clashes, existing files) and
+    written here, atomically, from the encoded bytes the actors return. Needs a
+    connected Ray instance (:func:`ray_instance`). Inputs are local paths, which on a
+    cluster must be readable from every node (a shared filesystem), or paths on
+    ``filesystem`` (from :func:`collect_uri_inputs`); ``outdir`` is on this machine.
+    ``concurrency`` defaults to the cluster's CPUs divided by ``threads_per_actor``.
+    ``planner_options``: :meth:`Preset.planner`'s arguments (face alignment).
+    Ctrl-C stops the job without :func:`engine.apply.apply_files`'s
+    ``BatchInterrupted`` report; files already written are complete (atomic writes).
+    """
+    ray = _require_ray()
+    s, report, jobs = start_run(preset, inputs, Path(outdir), strength=strength, batch_size=batch_size,
+                                compare=compare, overwrite=overwrite, skip_existing=skip_existing, on_result=on_result)
+    if not jobs:
+        return report
+    # Rows come back named as the filesystem names them: absolute local paths, or as given.
+    name = (lambda path: str(Path(path).resolve())) if filesystem is None else str
+    waiting = {name(job.item.path): job for job in jobs}
+    if concurrency is None:
+        concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads_per_actor)
+    actors = min(concurrency, len(jobs))
+    # Reading is file I/O, not computation: it gets no CPU of its own, so actors
+    # holding every CPU cannot starve it. Unbounded, though, CPU-free read tasks would
+    # each get a fresh worker process, and starting one (importing ray.data) costs
+    # more CPU than reading hundreds of files, so few run at once.
+    files = ray.data.read_binary_files(list(waiting), filesystem=filesystem, include_paths=True,
+                                       ignore_missing_paths=True, num_cpus=0, concurrency=max(1, actors // 4))
+    results = apply_dataset(files, preset, strength=s, batch_size=batch_size, concurrency=actors,
+                            threads_per_actor=threads_per_actor, compare=compare, planner_options=planner_options)
+    replace = overwrite or skip_existing
+    for row in results.iter_rows():
+        report.add(_write_row(waiting.pop(name(row["path"])), row, replace))
+    for job in waiting.values():  # vanished between planning and reading
+        report.add(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
+    return report
+
+
+def _write_row(job: Job, row: dict[str, Any], replace: bool) -> ApplyResult:
+    if row["error"] is not None:
+        return ApplyResult(job.item.path, FAILED, error=row["error"])
+    try:
+        write_encoded(row["image"], job.output, overwrite=replace)
+        if job.compare is not None and row["compare"] is not None:
+            write_encoded(row["compare"], job.compare, overwrite=replace)
+    except Exception as e:
+        return failure_result(job.item.path, e)
+    if row["faces"] == 0:
+        return ApplyResult(job.item.path, NO_FACE, output=job.output, faces=0)
+    return ApplyResult(job.item.path, WRITTEN, output=job.output, compare=job.compare, faces=row["faces"])
