@@ -144,3 +144,28 @@ def test_engine_options_checked() -> None:
 def test_apply_dataset_checks_strength_before_starting_actors(local_ray, preset_dir: Path) -> None:
     with pytest.raises(PresetError, match=r"strength 9 is outside the range \[0, 2\]"):
         apply_dataset(ray.data.range(1), preset_dir, strength=9.0)
+
+
+def test_ray_face_preset_matches_local_and_copies_faceless_photos(local_ray, tmp_path: Path) -> None:
+    import skimage.data
+
+    from engine.presets import read_bundle, write_bundle
+    from plugins.toyfaces.alignment import alignment_section
+
+    bundle = read_bundle(Path(__file__).resolve().parents[1] / "presets" / "age")
+    manifest = dict(bundle.manifest, alignment=alignment_section(bundle.manifest["io"]["resolution"]))
+    aligned = write_bundle(tmp_path / "age-aligned", manifest, bundle.model_bytes)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(skimage.data.astronaut()).save(photos / "astronaut.jpg", quality=92)
+    Image.fromarray(skimage.data.coffee()).save(photos / "coffee.jpg", quality=92)
+    common = [str(aligned), str(photos), "--compare"]
+    local = CliRunner().invoke(cli, ["apply", *common, "-o", str(tmp_path / "local")])
+    remote = CliRunner().invoke(cli, ["apply", *common, "-o", str(tmp_path / "ray"), "--engine", "ray"])
+
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    for result in (local, remote):
+        assert "1 written, 0 skipped, 0 failed, 1 without a face (unchanged)" in result.output
+    assert files_under(tmp_path / "ray") == files_under(tmp_path / "local")
+    assert (tmp_path / "ray" / "coffee.jpg").read_bytes() == (photos / "coffee.jpg").read_bytes()
+    assert sorted(files_under(tmp_path / "ray")) == ["astronaut.jpg", "astronaut_compare.jpg", "coffee.jpg"]
