@@ -21,6 +21,7 @@ Usage (CPU, one thread, about five minutes)::
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,13 +30,14 @@ import click
 import numpy as np
 import torch
 
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_bytes, atomic_write_text
 from engine.commands.generate import images_to_grid, write_image_atomic
 from engine.direction import Direction
+from engine.errors import LatentroomError
 from plugins.directions.edit import edit_latents, to_wplus
-from plugins.directions.sampling import draw_bank, render_and_score, sample_w
-from plugins.directions.scoring import resolve_scorer, score_images
-from plugins.directions.stylespace import StyleSpace, style_inputs
+from plugins.directions.sampling import SampleBank, draw_bank, sample_w
+from plugins.directions.scoring import binary_attributes, resolve_scorer, score_images, scorer_name
+from plugins.directions.stylespace import StyleSpace
 from plugins.toyfaces.generator import load
 from plugins.toyfaces.renderer import ATTRIBUTE_SPECS, edit, render, sample_params
 
@@ -57,15 +59,6 @@ def region_mask(attribute: str, faces: int, amount: float, share: float, seed: i
     for edited in edits:
         changed |= (np.abs(render(edited).astype(np.int16) - before) > PIXEL_CHANGE).any(-1)
     return changed.mean(0) > share
-
-
-def channel_sd_per_strength(generator: Any, direction: Direction) -> float:
-    """How many of its own standard deviations the direction's first channel moves per
-    unit of strength."""
-    first = direction.provenance.details["channels"][0]
-    conv = next(m for m in style_inputs(generator)[first["layer"]] if m.kind == "conv")
-    per_unit = direction.scale * float(conv.weight[first["channel"]] @ direction.vector.astype(np.float64))
-    return abs(per_unit) / first["std"]
 
 
 @torch.no_grad()
@@ -90,38 +83,77 @@ def measure(generator: Any, scorer: Any, direction: Direction, mask: np.ndarray,
     return rows, torch.stack(images, dim=1)
 
 
+def cached_bank(generator: Any, scorer: Any, samples: int, path: Path) -> SampleBank:
+    """The labelled samples, drawn once and kept in ``path`` for later runs."""
+    if path.is_file():
+        with np.load(path) as saved:
+            scores = {k[len("score_"):]: saved[k] for k in saved.files if k.startswith("score_")}
+            return SampleBank(saved["ws"], scores, binary_attributes(scorer), 0, 1.0, scorer_name(scorer))
+    bank = draw_bank(generator, scorer, samples, seed=0)
+    buffer = io.BytesIO()
+    np.savez(buffer, ws=bank.ws, **{f"score_{k}": v for k, v in bank.scores.items()})
+    atomic_write_bytes(path, buffer.getvalue())
+    return bank
+
+
+def parse_attribute_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``("smile.layers=middle", ...)`` -> ``{"smile": {"layers": "middle"}}`` (JSON values)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        attribute, dot, name = key.partition(".")
+        if not (eq and dot and attribute and name):
+            raise click.BadParameter(f"{item!r}: expected ATTR.KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(attribute, {})[name] = value
+    return out
+
+
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/stylespace"),
               show_default=True)
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("docs/images/stylespace-toyfaces.png"), show_default=True)
-@click.option("--samples", default=400, show_default=True, help="Labelled samples (one bank for all).")
+@click.option("--samples", default=300, show_default=True, help="Labelled samples (one bank for all).")
 @click.option("--channels", default=1, show_default=True)
 @click.option("--channel-sd", type=float, multiple=True, default=(5.0, 10.0, 20.0), show_default=True)
-@click.option("--held-out", default=16, show_default=True)
+@click.option("--held-out", default=8, show_default=True)
 @click.option("--mask-faces", default=1000, show_default=True)
 @click.option("--mask-amount", default=0.3, show_default=True)
 @click.option("--mask-share", default=0.01, show_default=True)
-@click.option("--region-samples", default=4, show_default=True)
-@click.option("--region-candidates", default=16, show_default=True)
+@click.option("--region-samples", default=2, show_default=True)
+@click.option("--region-candidates", default=40, show_default=True)
+@click.option("--locality", default=0.5, show_default=True)
+@click.option("--attribute-param", "attribute_params", multiple=True, metavar="ATTR.KEY=VALUE",
+              help="A stylespace parameter for one attribute (JSON value), e.g. smile.layers=middle.")
 @click.option("--attributes", default=",".join(ATTRIBUTES), show_default=True)
 def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[float, ...], held_out: int,
          mask_faces: int, mask_amount: float, mask_share: float, region_samples: int, region_candidates: int,
-         attributes: str) -> None:
+         locality: float, attribute_params: tuple[str, ...], attributes: str) -> None:
     torch.set_num_threads(1)
     generator, scorer = load("cpu"), resolve_scorer(None, "cpu")
-    bank = draw_bank(generator, scorer, samples, seed=0)
     (out / "masks").mkdir(parents=True, exist_ok=True)
+    bank = cached_bank(generator, scorer, samples, out / f"bank-{samples}.npz")
+    overrides = parse_attribute_params(attribute_params)
     summary, strips = {}, []
     for attribute in attributes.split(","):
         mask = region_mask(attribute, mask_faces, mask_amount, mask_share, seed=1)
         mask_path = out / "masks" / f"{attribute}.png"
-        write_image_atomic((mask * 255).astype(np.uint8), mask_path)
-        direction = StyleSpace().find(generator, attribute, scorer=scorer, bank=bank, region=str(mask_path),
-                                      channels=channels, region_samples=region_samples,
-                                      region_candidates=region_candidates, generator_spec="toyfaces")
+        write_image_atomic(np.repeat((mask * 255).astype(np.uint8)[..., None], 3, -1), mask_path)
+        try:
+            direction = StyleSpace().find(generator, attribute, scorer=scorer, bank=bank, region=str(mask_path),
+                                          channels=channels, region_samples=region_samples,
+                                          region_candidates=region_candidates, locality=locality,
+                                          generator_spec="toyfaces", **overrides.get(attribute, {}))
+        except LatentroomError as exc:  # one attribute without a local channel does not stop the others
+            summary[attribute] = {"error": exc.message}
+            click.echo(f"{attribute}: {exc.message}")
+            continue
         direction.save(out / attribute)
-        per_sd = channel_sd_per_strength(generator, direction)
+        per_sd = direction.provenance.details["channel_sd_per_strength"][0]
         strengths = [round(sd / per_sd, 2) for sd in channel_sd]
         rows, images = measure(generator, scorer, direction, mask, strengths, held_out)
         details = direction.provenance.details
@@ -132,6 +164,8 @@ def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[
         click.echo(json.dumps({attribute: summary[attribute]}, default=str))
         strips.append(images[:2])
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    if not strips:
+        raise click.ClickException("no attribute got a direction")
     grid = torch.cat(strips).reshape(-1, *strips[0].shape[2:])
     write_image_atomic(images_to_grid(grid, 1 + len(channel_sd)), sheet)
 

@@ -20,7 +20,8 @@ from engine.errors import LatentroomError
 from engine.protocols import DirectionSource
 from plugins.directions.edit import edit_latents, to_wplus
 from plugins.directions.sampling import SampleBank, draw_bank, sample_w
-from plugins.directions.stylespace import StyleInput, StyleSpace, effect_maps, rank_channels, realise
+from plugins.directions.stylespace import (StyleInput, StyleSpace, effect_maps, rank_channels, realise,
+                                           spread_over_layers)
 from plugins.directions.sources import style_inputs
 from plugins.directions.testing import PlantedGenerator, image_stats_scorer, tiny_stylegan2
 
@@ -124,6 +125,8 @@ def test_planted_channel_is_found_and_the_direction_moves_only_it(generator, wor
     target = after["convs.2.conv.modulation"] - before["convs.2.conv.modulation"]
     moved = target[:, CHANNEL]
     assert bool((moved > 0).all())  # positive strength raises the planted attribute
+    per_sd = details["channel_sd_per_strength"][0] * details["channels"][0]["std"]
+    assert torch.allclose(moved, torch.full_like(moved, 2.0 * per_sd), rtol=1e-4)
     assert (target.abs().max(1).values <= moved.abs() * (1 + 1e-4)).all()
     rest = torch.cat([target[:, :CHANNEL], target[:, CHANNEL + 1 :]], 1).abs().max(1).values
     assert bool((rest <= 1e-4 * moved.abs()).all())
@@ -150,6 +153,16 @@ def test_several_channels_come_from_one_layer(generator, world) -> None:
     assert abs(ranked[0].relevance) >= max(abs(c.relevance) for c in ranked[1:])
 
 
+def test_region_candidates_are_spread_over_the_layers(generator, world) -> None:
+    scorer, bank = world
+    ranked = rank_channels(bank, "planted", style_inputs(generator), range(generator.n_latent), 0.3)
+    tried = spread_over_layers(ranked, 10)
+    per_layer = {layer: [c for c in ranked if c.layer == layer] for layer in (0, 1, 2, 3, 4)}
+    assert sorted((c.layer, c.index) for c in tried) == sorted(
+        (layer, c.index) for layer, channels in per_layer.items() for c in channels[:2])
+    assert [abs(c.relevance) for c in tried] == sorted((abs(c.relevance) for c in tried), reverse=True)
+
+
 def test_region_keeps_a_local_channel_and_rejects_one_acting_outside(generator, world, tmp_path: Path) -> None:
     scorer, bank = world
     planted = next(c for c in rank_channels(bank, "planted", style_inputs(generator), [LAYER], 0.3)
@@ -158,7 +171,7 @@ def test_region_keeps_a_local_channel_and_rejects_one_acting_outside(generator, 
     where = effect >= np.median(effect)  # the half of the image where the channel acts most
     inside = write_mask(tmp_path / "inside.png", where.astype(np.float64))
     outside = write_mask(tmp_path / "outside.png", (~where).astype(np.float64))
-    params = {"scorer": scorer, "bank": bank, "region_samples": 8, "region_candidates": 12}
+    params = {"scorer": scorer, "bank": bank, "region_samples": 8, "region_candidates": 40}
 
     kept = StyleSpace().find(generator, "planted", region=str(inside), **params).provenance.details
     assert (kept["channels"][0]["module"], kept["channels"][0]["channel"]) == ("convs.2", CHANNEL)
@@ -174,7 +187,7 @@ def test_a_region_no_channel_acts_in_is_refused(generator, world, tmp_path: Path
     scorer, bank = world
     corner = np.zeros((16, 16))
     corner[0, 0] = 1.0
-    with pytest.raises(LatentroomError, match="none of the 4 most relevant channels acts inside the region"):
+    with pytest.raises(LatentroomError, match="none of the 4 channels tried acts inside the region"):
         StyleSpace().find(generator, "planted", scorer=scorer, bank=bank, region=str(write_mask(tmp_path / "c.png", corner)),
                           region_candidates=4, region_samples=2, locality=0.9)
 

@@ -123,6 +123,7 @@ class DirectionSourceBase:
         vector = self.vector(ctx)
         if condition_on:
             vector = self._condition(ctx, vector, condition_on)
+        vector = vector / np.linalg.norm(vector)  # the scale is the sd along the *unit* vector
         scale = std_along(generator, vector)
         if ctx.layers is not None:
             layers = ctx.layers

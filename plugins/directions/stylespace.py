@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -37,7 +38,7 @@ import torch
 from engine.direction import parse_layers
 from engine.errors import LatentroomError
 from engine.protocols import Generator
-from plugins.directions.sampling import SampleBank
+from plugins.directions.sampling import SampleBank, std_along
 from plugins.directions.sources import DirectionSourceBase, FindContext, StyleInput, split_groups, style_inputs
 
 # Style steps (in channel standard deviations) used to see where a channel acts: large
@@ -72,8 +73,8 @@ class StyleSpace(DirectionSourceBase):
     grayscale PNG in the generator's frame (resized to it if needed), white where the
     edit belongs; ``locality`` (0.5): the share of a channel's effect that must fall
     inside ``region``; ``region_samples`` (8) and ``region_candidates`` (24): how many
-    samples show each channel's effect and how many of the most relevant channels are
-    tried against the region. ``layers`` restricts the W+ layers searched (``auto`` is
+    samples show each channel's effect and how many channels are tried against the
+    region (the most relevant of each searched layer in turn, :func:`spread_over_layers`). ``layers`` restricts the W+ layers searched (``auto`` is
     all of them).
     """
 
@@ -93,7 +94,7 @@ class StyleSpace(DirectionSourceBase):
         mask = load_region(p["region"], generator.size) if p["region"] is not None else None
         ranked = rank_channels(ctx.bank(), ctx.attribute, inputs, searched, float(p["fraction"]))
         if mask is not None:
-            tried = ranked[: _positive_int(p["region_candidates"], "region_candidates")]
+            tried = spread_over_layers(ranked, _positive_int(p["region_candidates"], "region_candidates"))
             samples = torch.from_numpy(ctx.bank().ws[: _positive_int(p["region_samples"], "region_samples")]).float()
             ranked = local_channels(generator, inputs, tried, mask, samples, locality)
         layer, chosen = choose_layer(ranked, count)
@@ -101,8 +102,13 @@ class StyleSpace(DirectionSourceBase):
         for channel in chosen:
             step[channel.index] = np.sign(channel.relevance) * channel.std
         dw, report = realise(inputs[layer], step)
+        # What one unit of the direction's strength (one sd of w along it) does to
+        # each chosen channel, in that channel's sds: the StyleSpace reading of a strength.
+        unit = dw / np.linalg.norm(dw)
+        per_strength = std_along(generator, unit) * (_conv(inputs[layer]).weight @ unit)
         ctx.layers = (layer,)
         ctx.details.update({"layer": layer, "channels": [c.to_json() for c in chosen],
+                            "channel_sd_per_strength": [abs(float(per_strength[c.index])) / c.std for c in chosen],
                             "candidates": [c.to_json() for c in ranked[: max(2 * count, 8)]], **report})
         return dw
 
@@ -133,6 +139,18 @@ def rank_channels(bank: SampleBank, attribute: str, inputs: Sequence[Sequence[St
         raise LatentroomError(f"stylespace: layers {list(layers)} feed no styled convolution "
                               "(only to-RGB layers); choose other layers")
     return sorted(channels, key=lambda c: -abs(c.relevance))
+
+
+def spread_over_layers(ranked: Sequence[Channel], count: int) -> list[Channel]:
+    """``count`` channels taken in turn from each layer, the most relevant of each
+    first: the most relevant channels overall sit on a few coarse layers whose effect
+    is global, so a region search among them alone would never try the finer layers
+    where local channels are."""
+    by_layer: dict[int, list[Channel]] = {}
+    for channel in ranked:
+        by_layer.setdefault(channel.layer, []).append(channel)
+    spread = [c for row in zip_longest(*by_layer.values()) for c in row if c is not None]
+    return sorted(spread[:count], key=lambda c: -abs(c.relevance))
 
 
 def choose_layer(ranked: Sequence[Channel], count: int) -> tuple[int, list[Channel]]:
@@ -241,7 +259,7 @@ def local_channels(generator: Generator, inputs: Sequence[Sequence[StyleInput]],
     if not kept:
         best = int(np.argmax(inside))
         raise LatentroomError(
-            f"stylespace: none of the {len(candidates)} most relevant channels acts inside the region "
+            f"stylespace: none of the {len(candidates)} channels tried acts inside the region "
             f"(best: {candidates[best].module} channel {candidates[best].index} with {inside[best]:.0%} of its "
             f"effect inside, locality asks {locality:.0%}); lower locality or try more region_candidates")
     return kept
