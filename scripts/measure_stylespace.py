@@ -144,10 +144,10 @@ def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[
         mask_path = out / "masks" / f"{attribute}.png"
         write_image_atomic(np.repeat((mask * 255).astype(np.uint8)[..., None], 3, -1), mask_path)
         try:
+            params = {"channels": channels, "region_samples": region_samples, "locality": locality,
+                      "region_candidates": region_candidates, **overrides.get(attribute, {})}
             direction = StyleSpace().find(generator, attribute, scorer=scorer, bank=bank, region=str(mask_path),
-                                          channels=channels, region_samples=region_samples,
-                                          region_candidates=region_candidates, locality=locality,
-                                          generator_spec="toyfaces", **overrides.get(attribute, {}))
+                                          generator_spec="toyfaces", **params)
         except LatentroomError as exc:  # one attribute without a local channel does not stop the others
             summary[attribute] = {"error": exc.message}
             click.echo(f"{attribute}: {exc.message}")
