@@ -12,7 +12,8 @@ change (0-255) inside and outside the region. A contact sheet shows, per attribu
 two faces as input | the edit at each strength.
 
 Outputs in ``--out`` (not committed): ``masks/ATTR.png``, ``ATTR.json`` + ``ATTR.npy``
-(the directions), ``summary.json``; the contact sheet goes to ``--sheet``.
+(the directions, their suggested range +-``--range-sd`` channel sds), ``summary.json``;
+the contact sheet goes to ``--sheet``.
 
 Usage (CPU, one thread, about five minutes)::
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -120,6 +122,8 @@ def parse_attribute_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
 @click.option("--samples", default=300, show_default=True, help="Labelled samples (one bank for all).")
 @click.option("--channels", default=1, show_default=True)
 @click.option("--channel-sd", type=float, multiple=True, default=(5.0, 10.0, 20.0), show_default=True)
+@click.option("--range-sd", default=10.0, show_default=True,
+              help="Suggested strength range written into each file: +- this many channel sds.")
 @click.option("--held-out", default=8, show_default=True)
 @click.option("--mask-faces", default=1000, show_default=True)
 @click.option("--mask-amount", default=0.3, show_default=True)
@@ -130,7 +134,8 @@ def parse_attribute_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
 @click.option("--attribute-param", "attribute_params", multiple=True, metavar="ATTR.KEY=VALUE",
               help="A stylespace parameter for one attribute (JSON value), e.g. smile.layers=middle.")
 @click.option("--attributes", default=",".join(ATTRIBUTES), show_default=True)
-def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[float, ...], held_out: int,
+def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[float, ...], range_sd: float,
+         held_out: int,
          mask_faces: int, mask_amount: float, mask_share: float, region_samples: int, region_candidates: int,
          locality: float, attribute_params: tuple[str, ...], attributes: str) -> None:
     torch.set_num_threads(1)
@@ -152,8 +157,10 @@ def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[
             summary[attribute] = {"error": exc.message}
             click.echo(f"{attribute}: {exc.message}")
             continue
-        direction.save(out / attribute)
         per_sd = direction.provenance.details["channel_sd_per_strength"][0]
+        reach = round(range_sd / per_sd, 2)
+        direction = replace(direction, strength_range=(-reach, reach))
+        direction.save(out / attribute)
         strengths = [round(sd / per_sd, 2) for sd in channel_sd]
         rows, images = measure(generator, scorer, direction, mask, strengths, held_out)
         details = direction.provenance.details
