@@ -93,6 +93,7 @@ def test_find_show_evaluate(checkpoint: Path, tmp_path: Path) -> None:
     ("ganspace", ["--param", "pca_samples=500"]),
     ("sefa", ["--param", "components=8", "--layers", "coarse"]),
     ("linear-boundary", ["--condition-on", "greenness", "--param", "condition_by=response"]),
+    ("stylespace", ["--param", "channels=2", "--layers", "middle"]),
 ])
 def test_find_with_each_source(checkpoint: Path, tmp_path: Path, source: str, extra: list[str]) -> None:
     out = tmp_path / f"{source}.json"
@@ -101,6 +102,9 @@ def test_find_with_each_source(checkpoint: Path, tmp_path: Path, source: str, ex
                              *extra))
     assert meta["provenance"]["source"] == source and meta["attribute"] == "redness"
     assert Direction.load(out).provenance.source == source
+    if source == "stylespace":
+        assert len(meta["provenance"]["details"]["channels"]) == 2
+        assert meta["layers"] == [meta["provenance"]["details"]["layer"]] and meta["layers"][0] in (2, 3)
     if "--condition-on" in extra:
         assert meta["provenance"]["parameters"]["condition_by"] == "response"
         assert abs(meta["provenance"]["details"]["conditioned_on"]["greenness"]["cosine_after"]) < 1e-9

@@ -7,6 +7,8 @@
 * ``ganspace``: principal components of sampled ``w``, labelled by attribute correlation.
 * ``sefa``: closed-form eigenvectors of the style modulation weights, labelled the
   same way.
+* ``stylespace`` (its own module): the most attribute-relevant per-channel styles,
+  optionally inside a region, realised as a one-layer W+ offset.
 
 ``plugin`` registers them (torch-free at import); ``sources``, ``sampling``, ``scoring``,
 ``edit`` and ``evaluate`` hold the torch code. ``shipped/`` holds measured directions

@@ -19,14 +19,17 @@ DESCRIPTIONS: dict[str, str] = {
     "ganspace": "GANSpace: principal component of W most correlated with the attribute",
     "sefa": "SeFa: closed-form eigenvector of the modulation weights most correlated with the attribute",
     "optimized": "trained through the generator and a differentiable scorer: target change up, others' change down",
+    "stylespace": "StyleSpace: the most attribute-relevant style channels (optionally inside a region), "
+                  "moved on one layer",
 }
 
 
 def _factory(name: str) -> Callable[..., "DirectionSourceBase"]:
     def build(**options: Any) -> "DirectionSourceBase":
         from plugins.directions.sources import SOURCES
+        from plugins.directions.stylespace import StyleSpace
 
-        return SOURCES[name](**options)
+        return {**SOURCES, StyleSpace.name: StyleSpace}[name](**options)
 
     build.__name__ = build.__qualname__ = f"build_{name.replace('-', '_')}"
     return build

@@ -69,6 +69,8 @@ class FindContext:
     scorer: Callable[..., Any]
     _bank: SampleBank | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # W+ layers the source chose itself (stylespace); None: from the layers parameter.
+    layers: tuple[int, ...] | None = None
 
     def bank(self) -> SampleBank:
         if self._bank is None:
@@ -121,8 +123,11 @@ class DirectionSourceBase:
         vector = self.vector(ctx)
         if condition_on:
             vector = self._condition(ctx, vector, condition_on)
+        vector = vector / np.linalg.norm(vector)  # the scale is the sd along the *unit* vector
         scale = std_along(generator, vector)
-        if layer_spec == "auto":
+        if ctx.layers is not None:
+            layers = ctx.layers
+        elif layer_spec == "auto":
             layers, table = suggest_layers(generator, scorer, vector, scale, attribute,
                                            batch_size=int(merged["batch_size"]))
             ctx.details["layer_choice"] = table
@@ -458,12 +463,45 @@ class SeFa(ComponentSource):
         return vectors[:, order].T, values[order], center
 
 
+@dataclass(frozen=True)
+class StyleInput:
+    """One modulation that reads a W+ layer: ``kind`` is ``"conv"`` (a styled
+    convolution) or ``"rgb"`` (a to-RGB layer), ``name`` the module's name and
+    ``weight`` its effective matrix ``[C_in, style_dim]`` (the run-time scale applied:
+    the style is ``weight @ w + bias``)."""
+
+    kind: str
+    name: str
+    weight: np.ndarray
+
+
+def style_inputs(generator: Generator) -> list[list[StyleInput]]:
+    """Per W+ layer, the modulations of the StyleGAN2 layout (``conv1``, ``convs``,
+    ``to_rgb1``, ``to_rgbs``, each with ``.conv.modulation``) that read it."""
+    if not all(hasattr(generator, n) for n in ("conv1", "convs", "to_rgb1", "to_rgbs")):
+        raise LatentroomError(f"{type(generator).__name__} does not have the StyleGAN2 layout "
+                              "(conv1, convs, to_rgb1, to_rgbs): its style modulations cannot be read")
+
+    def read(kind: str, name: str, layer: Any) -> StyleInput:
+        mod = layer.conv.modulation
+        return StyleInput(kind, name, (mod.weight.detach().double() * mod.scale).cpu().numpy())
+
+    per_layer: list[list[StyleInput]] = [[] for _ in range(generator.n_latent)]
+    per_layer[0].append(read("conv", "conv1", generator.conv1))
+    per_layer[1].append(read("rgb", "to_rgb1", generator.to_rgb1))
+    # Block k's two convs read W+ layers 2k+1 and 2k+2; its to-RGB reads 2k+3.
+    for k in range(len(generator.convs) // 2):
+        per_layer[2 * k + 1].append(read("conv", f"convs.{2 * k}", generator.convs[2 * k]))
+        per_layer[2 * k + 2].append(read("conv", f"convs.{2 * k + 1}", generator.convs[2 * k + 1]))
+        per_layer[2 * k + 3].append(read("rgb", f"to_rgbs.{k}", generator.to_rgbs[k]))
+    return per_layer
+
+
 def modulation_weights(generator: Generator, include_torgb: bool = False) -> list[list[np.ndarray]]:
     """Per W+ layer, the modulation weight matrices ``[C_in, style_dim]`` that read it.
 
     A generator may provide ``style_modulations(include_torgb)`` returning that list
-    itself; otherwise the StyleGAN2 layout (``conv1``, ``convs``, ``to_rgb1``,
-    ``to_rgbs``, each with ``.conv.modulation``) is read.
+    itself; otherwise the StyleGAN2 layout is read (:func:`style_inputs`).
     """
     own = getattr(generator, "style_modulations", None)
     if callable(own):
@@ -471,22 +509,7 @@ def modulation_weights(generator: Generator, include_torgb: bool = False) -> lis
     if not all(hasattr(generator, n) for n in ("conv1", "convs", "to_rgb1", "to_rgbs")):
         raise LatentroomError(f"sefa needs the generator's style modulation weights: {type(generator).__name__} "
                               "has neither the StyleGAN2 layout nor a style_modulations() method")
-
-    def weight(layer: Any) -> np.ndarray:
-        mod = layer.conv.modulation
-        return (mod.weight.detach().double() * mod.scale).cpu().numpy()
-
-    per_layer: list[list[np.ndarray]] = [[] for _ in range(generator.n_latent)]
-    per_layer[0].append(weight(generator.conv1))
-    if include_torgb:
-        per_layer[1].append(weight(generator.to_rgb1))
-    # Block k's two convs read W+ layers 2k+1 and 2k+2; its to-RGB reads 2k+3.
-    for k in range(len(generator.convs) // 2):
-        per_layer[2 * k + 1].append(weight(generator.convs[2 * k]))
-        per_layer[2 * k + 2].append(weight(generator.convs[2 * k + 1]))
-        if include_torgb:
-            per_layer[2 * k + 3].append(weight(generator.to_rgbs[k]))
-    return per_layer
+    return [[m.weight for m in layer if include_torgb or m.kind == "conv"] for layer in style_inputs(generator)]
 
 
 def stacked_modulations(generator: Generator, layers: Sequence[int], include_torgb: bool = False) -> np.ndarray:
