@@ -9,6 +9,11 @@ Memory stays bounded: at most about ``batch_size + workers`` images wait on each
 Every file gets an :class:`ApplyResult`; one bad file never stops the batch. Ctrl-C
 does: queued work is cancelled, the writes already running finish (so no temporary
 file is left), and :class:`BatchInterrupted` carries the report of what was done.
+
+The per-image steps (:func:`decode_input`, :func:`run_model`, :func:`render_outputs`)
+and the run set-up (:func:`start_run`) are public: :mod:`engine.ray_apply` runs the
+same ones on Ray actors, so both engines write the same bytes, face by face for
+presets with a face template.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from engine.apply import BatchInterrupted, apply_files
 from engine.cli import LatentroomGroup, cli
 from engine.errors import ImageError, PresetError
 from engine.imaging import open_image
-from engine.inputs import InputFile, collect_inputs
+from engine.inputs import collect_inputs
 from engine.onnx_check import find_external_data
 from engine.presets import install, list_presets, load_preset, pack_bundle, read_bundle, resolve, write_bundle
 from engine.presets.bundle import sha256_bytes
