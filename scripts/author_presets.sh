@@ -1,41 +1,47 @@
 #!/usr/bin/env bash
-# Author the bundled presets (presets/NAME) from the shipped directions, all five at
-# once: one student each is small, so one GPU trains them side by side.
+# Author the bundled presets (presets/NAME), all five side by side on one GPU, each
+# from a local teacher: the direction's edit kept inside the attribute's region
+# (`latentroom toyfaces region`), evaluated against the renderer's truth with the
+# independent judge (plugins/toyfaces/weights/judge.pt must exist: train it first
+# with `python -m plugins.toyfaces.train_classifier --arch judge --seed 1 ...`).
 #
-#   bash scripts/author_presets.sh              # fresh runs, or continue unfinished ones
-#   STEPS=6000 TIME_LIMIT=420 bash scripts/author_presets.sh
+#   BUDGET=300 bash scripts/author_presets.sh
 #
-# An unfinished run (time limit reached) leaves $PRESETS/NAME/.author-state; running
-# the script again resumes it with the same options. Logs: $LOGS/NAME.log.
-# On a machine that keeps only git-ignored paths between calls (the device tool),
-# set PRESETS=out/presets so unfinished states survive there, then copy the
-# finished bundles into presets/.
+# Each run trains for BUDGET seconds (the learning rate anneals against it), then
+# exports, evaluates and writes $PRESETS/NAME, its log $LOGS/NAME.log and its
+# contact sheet $LOGS/NAME-sheet.png.
 set -u
 cd "$(dirname "$0")/.."
-STEPS=${STEPS:-6000}
-TIME_LIMIT=${TIME_LIMIT:-420}
+BUDGET=${BUDGET:-300}
+BATCH=${BATCH:-256}
 DEVICE=${DEVICE:-auto}
 LOGS=${LOGS:-out/author-logs}
 PRESETS=${PRESETS:-presets}
-mkdir -p "$LOGS"
-# Range and default strength come from the direction file: its suggested range is
-# the strength that takes an average face to the attribute's 90th (10th) percentile
-# (scripts/measure_directions.py), and the preset's default is the top of it, so
-# applying it without --strength visibly makes the edit.
-top_of_range() {
-    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["strength_range"][1])' "$1"
-}
+ADVERSARIAL=${ADVERSARIAL:-0}
+mkdir -p "$LOGS" "$LOGS/regions"
+# name, direction file, strength range, default strength: inside each direction's
+# measured realistic range where it has one (docs/directions.md), beard conditioned
+# on hair length by response so the beard does not cut the hair.
+presets=(
+  "smile smile -8,8 6"
+  "age age -3,3 3"
+  "hair_length hair_length -12,12 8"
+  "glasses glasses -2,2 2"
+  "beard beard-keep-hair_length-by-response -2,2 2"
+)
 pids=()
-for name in smile age hair_length glasses beard; do
-    resume=()
-    [ -d "$PRESETS/$name/.author-state" ] && resume=(--resume)
-    direction="plugins/directions/shipped/$name.json"
-    cmd=(latentroom author "$name" --direction "$direction"
-         --generator toyfaces --steps "$STEPS" --batch-size 32 --seed 0 --device "$DEVICE"
-         --time-limit "$TIME_LIMIT" --variants none --default-strength "$(top_of_range "$direction")"
-         --author latentroom --license MIT --force "${resume[@]}" -o "$PRESETS/$name")
+for row in "${presets[@]}"; do
+    read -r name direction range default <<<"$row"
+    attribute=${name}
+    region="$LOGS/regions/$attribute.png"
+    latentroom toyfaces region "$attribute" -o "$region" >/dev/null
+    cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$direction.json"
+         --generator toyfaces --steps 1000000 --time-budget "$BUDGET" --batch-size "$BATCH" --seed 0
+         --device "$DEVICE" --strength-range "$range" --default-strength "$default" --region "$region"
+         --adversarial-weight "$ADVERSARIAL" --inverter encoder --variants none --log-every 200
+         --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
-    OMP_NUM_THREADS=3 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
+    OMP_NUM_THREADS=2 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
     pids+=($!)
 done
 status=0

@@ -425,12 +425,23 @@ def image_input_name(manifest: dict[str, Any]) -> str:
 def quality_label(metrics: dict[str, float]) -> str:
     """A readable quality label from a manifest's ``metrics``.
 
-    Recognised keys, measured student-vs-teacher on held-out images: ``psnr`` (dB,
-    higher is better), ``lpips`` (lower is better), ``ssim`` (0..1, higher is better);
-    and ``target_ratio_vs_generator_path`` (distilled presets: the preset's change of
-    its attribute over the full generator path's, best at 1; graded on
-    ``min(r, 1/r)``, so overshooting counts like falling short; a student that barely
-    edits can score a high ``psnr`` when the edit is subtle, this catches it).
+    Recognised keys, thresholds for excellent / good / fair (else poor), and what they
+    measure (docs/distillation.md, "Quality labels"):
+
+    * ``psnr`` (dB, student vs teacher on held-out pairs): 32 / 27 / 22;
+    * ``lpips`` (lower is better): 0.05 / 0.12 / 0.25; ``ssim``: 0.95 / 0.88 / 0.75;
+    * ``target_ratio_vs_generator_path`` (the preset's change of its attribute over the
+      full generator path's, graded on ``min(r, 1/r)``): 0.9 / 0.75 / 0.5;
+    * against a renderer's truth (toyfaces presets): ``truth_region_error`` (error to
+      the true edit inside its region as a fraction of the input's; above 1 the edit
+      moves *away* from the truth): 0.5 / 0.75 / 1.0; ``truth_outside_change`` (mean
+      change outside the region, levels of 255): 2 / 4 / 8;
+    * by the independent judge: ``judge_target_ratio`` (target change over the true
+      edit's, graded on ``min(r, 1/r)``): 0.9 / 0.8 / 0.5; ``judge_other_change``
+      (mean absolute change of the other attributes): 0.015 / 0.03 / 0.06;
+      ``judge_appear_rate`` (binary attributes: share of faces that gain it): 0.95 /
+      0.9 / 0.7.
+
     The label is the worst grade any recognised metric earns, because a preset is only
     as good as its weakest measured aspect.
     """
@@ -440,7 +451,13 @@ def quality_label(metrics: dict[str, float]) -> str:
         ("lpips", False, (0.05, 0.12, 0.25)),
         ("ssim", True, (0.95, 0.88, 0.75)),
         ("target_ratio_vs_generator_path", True, (0.9, 0.75, 0.5)),
+        ("truth_region_error", False, (0.5, 0.75, 1.0)),
+        ("truth_outside_change", False, (2.0, 4.0, 8.0)),
+        ("judge_target_ratio", True, (0.9, 0.8, 0.5)),
+        ("judge_other_change", False, (0.015, 0.03, 0.06)),
+        ("judge_appear_rate", True, (0.95, 0.9, 0.7)),
     ]
+    ratios = ("target_ratio_vs_generator_path", "judge_target_ratio")
     grades = ["excellent", "good", "fair", "poor"]
     found: list[tuple[int, str]] = []
     for key, higher, (a, b, c) in rules:
@@ -448,11 +465,13 @@ def quality_label(metrics: dict[str, float]) -> str:
             continue
         x = float(metrics[key])
         # A ratio is as far from 1 at 2 as at 0.5; negative means the wrong direction.
-        graded = (min(x, 1 / x) if x > 0 else 0.0) if key == "target_ratio_vs_generator_path" else x
+        graded = (min(x, 1 / x) if x > 0 else 0.0) if key in ratios else x
+        if not math.isfinite(graded):  # a figure that could not be measured earns nothing
+            graded = -math.inf if higher else math.inf
         if higher:
             grade = 0 if graded >= a else 1 if graded >= b else 2 if graded >= c else 3
         else:
-            grade = 0 if x <= a else 1 if x <= b else 2 if x <= c else 3
+            grade = 0 if graded <= a else 1 if graded <= b else 2 if graded <= c else 3
         found.append((grade, f"{key} {x:g}"))
     if not found:
         return "unrated (no psnr, lpips or ssim in metrics)"

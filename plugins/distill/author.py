@@ -7,7 +7,9 @@
    against the identity;
 4. build the fp16 and int8 variants and keep one only if measurably faster on the
    CPU at equal quality (:func:`plugins.distill.export.choose_variant`);
-5. measure quality on held-out renders (:mod:`plugins.distill.quality`);
+5. measure quality: for the toyfaces generator against the renderer's truth with the
+   independent judge (:mod:`plugins.toyfaces.evaluate_preset`), for other
+   generators with a scorer on held-out samples (:mod:`plugins.distill.quality`);
 6. write the bundle (manifest, model, preview) with :func:`engine.presets.write_bundle`.
 """
 
@@ -57,9 +59,14 @@ class AuthorOptions:
     lr: float = 2e-3
     features: str = "auto"
     feature_weight: float = 0.5
+    adversarial_weight: float = 0.0
+    region: Path | None = None
+    sheet: Path | None = None
+    fast_teacher: bool = True
     save_every: int = 500
     log_every: int = 100
     time_limit: float | None = None
+    time_budget: float | None = None
     held_out_pairs: int = 256
     eval_images: int = 500
     eval_source: str = "renders"
@@ -130,14 +137,44 @@ def load_direction(path: Path, generator: Any) -> Direction:
     return direction
 
 
-def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | None:
-    """Author the preset; returns the bundle path, or ``None`` when ``time_limit``
-    stopped training first (the state is saved; run again with ``resume``)."""
-    from engine.plugins import resolve_generator
-    from plugins.inverters.features import describe, load_feature_net
+@dataclass
+class Setup:
+    """Everything loaded and checked before training starts."""
 
-    out = Path(opts.output)
-    check_output(out, opts.force)
+    generator: Any
+    direction: Direction
+    low: float
+    high: float
+    default: float
+    device: str
+    config: StudentConfig
+    features: str
+    region: Any
+    region_sha256: str | None
+
+
+def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
+    """A grayscale mask image (white = the edit may show) as ``[R, R]`` in 0-1, and its hash."""
+    import hashlib
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = path.read_bytes()
+        with Image.open(path) as img:
+            img.load()
+            mask = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DistillError(f"--region {path}: not a readable image ({exc})") from None
+    if mask.shape != (resolution, resolution):
+        raise DistillError(f"--region {path}: is {mask.shape[1]}x{mask.shape[0]}, the generator makes "
+                           f"{resolution}x{resolution} images")
+    return torch.from_numpy(mask), hashlib.sha256(data).hexdigest()
+
+
+def _setup(opts: AuthorOptions) -> Setup:
+    from engine.plugins import resolve_generator
+
     if opts.steps < 1 or opts.batch_size < 1:
         raise DistillError("--steps and --batch-size must be at least 1")
     device = pick_torch_device(opts.device)
@@ -145,7 +182,6 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    t0 = time.time()
     generator = resolve_generator(opts.generator, device)
     if hasattr(generator, "requires_grad_"):
         generator.requires_grad_(False)
@@ -158,43 +194,92 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     default = default_strength_for(low, high) if opts.default_strength is None else float(opts.default_strength)
     if not low <= default <= high:
         raise DistillError(f"--default-strength {default:g} is outside the range {low:g},{high:g}")
-    resolution = int(generator.size)
+    region, region_sha = (None, None) if opts.region is None else load_region(Path(opts.region), int(generator.size))
     config = StudentConfig(widths=tuple(opts.widths), strength_scale=max(abs(low), abs(high)))
-    student = build_student(config, resolution)
-    features = resolve_features(opts.features, opts.generator)
-    feature_net = load_feature_net(features, device) if opts.feature_weight > 0 and features != "none" else None
-    sampler = PairSampler(generator, direction, (low, high), opts.truncation, opts.seed, amp=True)
+    return Setup(generator, direction, low, high, default, device, config,
+                 resolve_features(opts.features, opts.generator), region, region_sha)
+
+
+def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> dict[str, Any]:
+    """What a resumed run must share with the saved one."""
+    return {"generator": opts.generator or "toyfaces",
+            "generator_weights_sha256": getattr(setup.generator, "weights_sha256", None),
+            "direction_vector_sha256": setup.direction.to_json("v")["vector_sha256"],
+            "layers": list(setup.direction.layers), "scale": setup.direction.scale,
+            "strength_range": [setup.low, setup.high], "truncation": opts.truncation, "seed": opts.seed,
+            "batch_size": opts.batch_size, "lr": opts.lr, "features": setup.features,
+            "feature_weight": settings.feature_weight, "adversarial_weight": settings.adversarial_weight,
+            "region_sha256": setup.region_sha256, "student": setup.config.to_json()}
+
+
+def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tuple[Any, PairSampler, TrainSettings, Any]:
+    """Train (or resume) the student; ``(student, sampler, settings, result)``."""
+    from plugins.inverters.features import describe, load_feature_net
+
+    resolution = int(setup.generator.size)
+    student = build_student(setup.config, resolution)
+    use_features = opts.feature_weight > 0 and setup.features != "none"
+    feature_net = load_feature_net(setup.features, setup.device) if use_features else None
+    sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
+                          amp=True, region=setup.region, fast=opts.fast_teacher)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
-                             save_every=opts.save_every, log_every=opts.log_every, time_limit=opts.time_limit)
-    vector_sha = direction.to_json("v")["vector_sha256"]
-    fingerprint = {"generator": opts.generator or "toyfaces",
-                   "generator_weights_sha256": getattr(generator, "weights_sha256", None),
-                   "direction_vector_sha256": vector_sha, "layers": list(direction.layers),
-                   "scale": direction.scale, "strength_range": [low, high], "truncation": opts.truncation,
-                   "seed": opts.seed, "batch_size": opts.batch_size, "lr": opts.lr, "features": features,
-                   "feature_weight": settings.feature_weight, "student": config.to_json()}
-    params = count_parameters(student)
-    macs = conv_macs(student, resolution)
-    echo(f"author {opts.name}: {direction.attribute} on {opts.generator or 'toyfaces'} ({resolution}px), "
-         f"strength {low:g}..{high:g} (default {default:g}), layers {direction.layer_spec}; "
-         f"student {params / 1e6:.2f} M parameters, {macs / 1e9:.2f} GMAC/image; "
-         f"features {describe(features, feature_net)}; device {device}")
-    state_dir = out / STATE_DIR
-    result = train_student(sampler, student, settings, state_dir, fingerprint, feature_net, opts.resume, echo)
+                             adversarial_weight=opts.adversarial_weight, save_every=opts.save_every,
+                             log_every=opts.log_every, time_limit=opts.time_limit, time_budget=opts.time_budget)
+    echo(f"author {opts.name}: {setup.direction.attribute} on {opts.generator or 'toyfaces'} ({resolution}px), "
+         f"strength {setup.low:g}..{setup.high:g} (default {setup.default:g}), layers {setup.direction.layer_spec}; "
+         f"student {count_parameters(student) / 1e6:.2f} M parameters, "
+         f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
+         f"adversarial weight {opts.adversarial_weight:g}; region {opts.region or 'none'}; device {setup.device}")
+    result = train_student(sampler, student, settings, Path(opts.output) / STATE_DIR,
+                           _fingerprint(opts, setup, settings), feature_net, opts.resume, echo)
+    return student, sampler, settings, result
+
+
+def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | None:
+    """Author the preset; returns the bundle path, or ``None`` when ``time_limit``
+    stopped training first (the state is saved; run again with ``resume``)."""
+    out = Path(opts.output)
+    check_output(out, opts.force)
+    t0 = time.time()
+    setup = _setup(opts)
+    student, sampler, settings, result = _train(opts, setup, echo)
     if not result.done:
         return None
-    del feature_net
     student = student.float().cpu().eval()
+    exported = _export(opts, setup, student, sampler, echo)
+    quality, details = _quality(opts, setup, exported.model_bytes, sampler, echo)
+    manifest = _manifest(opts, setup, student, settings, result, exported, quality, details)
+    preview = _preview(opts, setup, exported.model_bytes)
+    _write(opts, out, manifest, exported.model_bytes, preview)
+    echo(f"wrote {out} ({exported.report.chosen}, {len(exported.model_bytes) / 1e6:.2f} MB, "
+         f"psnr {exported.psnr:.2f} dB vs teacher, label {_label(quality)}) in {time.time() - t0:.0f} s")
+    return out
 
-    # -- held-out teacher pairs: PSNR, parity inputs, variant choice
-    from plugins.distill.export import OPSET, check_parity, choose_variant, export_onnx, psnr_np
 
+@dataclass
+class Exported:
+    model_bytes: bytes
+    report: Any
+    parity: float
+    identity: float
+    psnr: float
+    identity_psnr: float
+    held_out: int
+
+
+def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSampler,
+            echo: Callable[[str], None]) -> Exported:
+    """ONNX export checked against torch, the variant choice, the identity check and
+    the student-vs-teacher PSNR on held-out pairs."""
+    from plugins.distill.export import check_parity, choose_variant, export_onnx, psnr_np
+
+    resolution = int(setup.generator.size)
     hx, hy, hs = sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), HELD_OUT)
     cx, _, cs = sampler.held_out(min(64, opts.held_out_pairs), min(opts.batch_size, 64), CALIBRATION)
     echo("exporting ONNX (dynamo, opset 18) and checking it against torch")
     fp32 = export_onnx(student, resolution)
-    parity = check_parity(student, fp32, hx[:4], sorted({low, 0.0, default, high}))
+    parity = check_parity(student, fp32, hx[:4], sorted({setup.low, 0.0, setup.default, setup.high}))
     report = choose_variant(student, fp32, resolution, cx.numpy(), cs.numpy(), hx.numpy(), hs.numpy(), hy.numpy(),
                             variants=opts.variants, echo=echo)
     model_bytes = report.models[report.chosen]
@@ -205,33 +290,87 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     if len(model_bytes) > MAX_BUNDLE_MODEL_BYTES:
         raise DistillError(f"the {report.chosen} model is {len(model_bytes) / 1e6:.1f} MB, over the "
                            f"{MAX_BUNDLE_MODEL_BYTES / 1e6:.0f} MB preset limit (use smaller --widths)")
-    student_psnr = report.psnr[report.chosen]  # measured on the same held-out pairs when choosing
-    identity_psnr = float(psnr_np(hx.numpy(), hy.numpy()).mean())
+    # Measured on the same held-out pairs when choosing the variant.
+    return Exported(model_bytes, report, parity, identity, report.psnr[report.chosen],
+                    float(psnr_np(hx.numpy(), hy.numpy()).mean()), len(hx))
 
-    # -- quality on held-out renders (or GAN samples for worlds without a renderer)
-    quality, details = _measure(opts, model_bytes, generator, direction, default, device, echo)
-    strengths = sorted({low, low / 2 if low < 0 else low, default, high} - {0.0})
-    images = _eval_images(opts.eval_source, 3, resolution, generator)[0]
+
+def _truth_world(opts: AuthorOptions) -> bool:
+    """The toyfaces generator on held-out renders: the renderer's truth is known."""
+    return opts.eval_source == "renders" and (opts.generator or "toyfaces").partition(":")[0] == "toyfaces"
+
+
+def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: PairSampler,
+             echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
+    if _truth_world(opts):
+        return _truth_quality(opts, setup, model_bytes, echo)
+    return _measure(opts, model_bytes, setup.generator, setup.direction, setup.default, setup.device, echo)
+
+
+def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
+                   echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
+    """The renderer's truth and the independent judge, at the default strength and half
+    of it, for the preset and (unless ``--inverter none``) the generator path."""
+    from engine.plugins import get_inverter
+    from plugins.toyfaces.classifier import load as load_network
+    from plugins.toyfaces.evaluate_preset import evaluate_preset, preset_edit
+
+    judge = load_network(setup.device, arch="judge")
+    inverter = None
+    if opts.inverter != "none":
+        inverter = get_inverter(opts.inverter).value(setup.generator, setup.device, **opts.inverter_options)
+    evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, [setup.default, setup.default / 2], setup.generator,
+                                 judge, setup.region, inverter, opts.eval_images, echo)
+    if opts.sheet is not None:
+        from PIL import Image
+
+        from engine.atomic import atomic_write
+
+        atomic_write(Path(opts.sheet), lambda f: Image.fromarray(evaluation.sheet).save(f, format="PNG"))
+    metrics = {"n_images": float(opts.eval_images), "eval_strength": setup.default, **evaluation.headline()}
+    return metrics, {"truth": evaluation.to_json(), "judge": "toyfaces judge (plugins/toyfaces/weights/judge.pt)",
+                     "inverter": opts.inverter}
+
+
+def _label(quality: dict[str, float]) -> str:
+    from engine.presets.manifest import quality_label
+
+    return quality_label(quality).split(" (")[0]
+
+
+def _preview(opts: AuthorOptions, setup: Setup, model_bytes: bytes) -> bytes:
     from plugins.distill.quality import preview_png
 
-    preview = preview_png(model_bytes, images, strengths)
+    low, high, default = setup.low, setup.high, setup.default
+    strengths = sorted({low, low / 2 if low < 0 else low, default, high} - {0.0})
+    images = _eval_images(opts.eval_source, 3, int(setup.generator.size), setup.generator)[0]
+    return preview_png(model_bytes, images, strengths)
 
+
+def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSettings, result: Any,
+              exported: Exported, quality: dict[str, float], details: dict[str, Any]) -> dict[str, Any]:
+    from plugins.distill.export import OPSET
+
+    resolution = int(setup.generator.size)
+    direction = setup.direction
+    params, macs = count_parameters(student), conv_macs(student, resolution)
     metrics: dict[str, float] = {
-        "psnr": round(student_psnr, 3),
-        "psnr_identity_baseline": round(identity_psnr, 3),
-        "n_pairs_held_out": float(len(hx)),
-        "onnx_max_abs_diff": float(f"{parity:.3g}"),
-        "strength0_max_abs_diff": float(identity),
+        "psnr": round(exported.psnr, 3),
+        "psnr_identity_baseline": round(exported.identity_psnr, 3),
+        "n_pairs_held_out": float(exported.held_out),
+        "onnx_max_abs_diff": float(f"{exported.parity:.3g}"),
+        "strength0_max_abs_diff": float(exported.identity),
         **quality,
-        **report.metrics(),
+        **exported.report.metrics(),
         "student_parameters": float(params),
         "student_gmacs": round(macs / 1e9, 4),
         "train_steps": float(result.step),
         "train_seconds": round(result.seconds, 1),
     }
     # Five significant digits: more would be noise, and preset show prints them all.
-    metrics = {k: float(f"{v:.5g}") for k, v in metrics.items()}
-    manifest = {
+    # A figure that could not be measured (NaN) is left out rather than written.
+    metrics = {k: float(f"{v:.5g}") for k, v in metrics.items() if math.isfinite(v)}
+    return {
         "schema_version": 1,
         "name": opts.name,
         "title": opts.title or opts.name.replace("_", " ").replace("-", " ").capitalize(),
@@ -242,38 +381,43 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
         "author": opts.author,
         "license": opts.license,
         "model": {"file": "model.onnx", "inputs": ["image", "strength"], "outputs": ["edited"],
-                  "opset": _opset(model_bytes, OPSET)},
+                  "opset": _opset(exported.model_bytes, OPSET)},
         "io": {"resolution": resolution, "value_range": [-1, 1], "channel_order": "RGB", "layout": "NCHW"},
-        "strength": {"input": "strength", "min": low, "max": high, "default": default},
+        "strength": {"input": "strength", "min": setup.low, "max": setup.high, "default": setup.default},
         "provenance": {"generator": opts.generator or "toyfaces",
-                       "generator_weights_sha256": getattr(generator, "weights_sha256", None),
+                       "generator_weights_sha256": getattr(setup.generator, "weights_sha256", None),
                        "direction_source": direction.provenance.source,
                        "attribute": direction.attribute, "layers": list(direction.layers)},
         "metrics": metrics,
         "requires_plugins": required_plugins(opts, direction),
         "x-distill": {
-            "direction_file": Path(opts.direction).name, "direction_vector_sha256": vector_sha,
-            "direction_scale": direction.scale, "student": {**config.to_json(), "parameters": params,
-                                                            "macs_per_image": macs, "resolution": resolution},
-            "training": {**settings_json(settings), "features": features, "truncation": opts.truncation,
+            "direction_file": Path(opts.direction).name,
+            "direction_vector_sha256": direction.to_json("v")["vector_sha256"],
+            "direction_scale": direction.scale,
+            "region": None if opts.region is None else {"file": Path(opts.region).name,
+                                                        "sha256": setup.region_sha256},
+            "student": {**setup.config.to_json(), "parameters": params, "macs_per_image": macs,
+                        "resolution": resolution},
+            "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,
                          "seed": opts.seed, "final_losses": result.last},
-            "variants": report.summary(), "quality": details,
+            "variants": exported.report.summary(), "quality": details,
             "eval": {"source": opts.eval_source, "scorer": _scorer_label(opts.scorer),
                      "inverter": opts.inverter, "inverter_options": opts.inverter_options},
         },
     }
+
+
+def _write(opts: AuthorOptions, out: Path, manifest: dict[str, Any], model_bytes: bytes, preview: bytes) -> None:
     from engine.presets import write_bundle
     from plugins.distill.train import STATE_FILE
 
     # write_bundle replaces the whole directory, state included: the state is kept
     # only on request (to train further with --resume --steps MORE, or re-export).
-    state_bytes = (state_dir / STATE_FILE).read_bytes() if opts.keep_state else None
+    state_file = out / STATE_DIR / STATE_FILE
+    state_bytes = state_file.read_bytes() if opts.keep_state else None
     write_bundle(out, manifest, model_bytes, preview=preview, overwrite=True)
     if state_bytes is not None:
-        atomic_write_bytes(state_dir / STATE_FILE, state_bytes)
-    echo(f"wrote {out} ({report.chosen}, {len(model_bytes) / 1e6:.2f} MB, psnr {student_psnr:.2f} dB vs teacher, "
-         f"target change {quality['target_change']:+.3f}) in {time.time() - t0:.0f} s")
-    return out
+        atomic_write_bytes(state_file, state_bytes)
 
 
 def _identity_error(model_bytes: bytes, images: np.ndarray) -> float:

@@ -11,6 +11,15 @@ direction's layers)``, generated on the fly.
   W+ layers move.
 * ``x`` and ``y`` use the generator's stored (``const``) noise maps, so the pair
   differs only by the edit, not by re-drawn hair strands or skin texture.
+* With a ``region`` mask ``[R, R]`` in 0-1 the target is ``x + region * (y - x)``:
+  the edit is kept only where the attribute can show (a *local* teacher). An
+  entangled direction also moves what the attribute does not own (glasses that
+  shorten the hair, a beard that darkens the skin); those changes differ from face
+  to face, so a student trained on them averages alternatives into a ghost. The
+  region makes the target a consistent function of the input.
+* On CUDA the teacher runs through :class:`plugins.stylegan2.fast.FastSynthesis`
+  (bf16, channels-last, compiled, one CUDA graph per batch size) when the generator
+  is a StyleGAN2 of this project: authoring throughput is bounded by the teacher.
 * Strengths are uniform over the preset's range, one per image.
 * Batch ``k`` of a stream is a pure function of ``(seed, stream, k)`` (a fresh
   seeded CPU generator per batch): a resumed run sees exactly the pairs it would have
@@ -35,7 +44,8 @@ class PairSampler:
     """Teacher pairs for one generator and direction."""
 
     def __init__(self, generator: Any, direction: Direction, strength_range: tuple[float, float],
-                 truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False) -> None:
+                 truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
+                 region: torch.Tensor | None = None, fast: bool = False) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -45,6 +55,23 @@ class PairSampler:
         # bf16 synthesis on CUDA: the teacher's images are targets rounded to 8 bits in
         # the end anyway, and it halves generation time.
         self.amp = amp and self.device.type == "cuda"
+        self.region = None if region is None else region.to(self.device, torch.float32)[None, None]
+        self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
+
+    def _synthesis(self, ws: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.amp):
+            return self.generator.synthesis(ws, noise_mode="const").float()
+
+    def _fast_synthesis(self) -> Any:
+        from plugins.stylegan2.fast import FastConfig, FastSynthesis
+        from plugins.stylegan2.model import Generator
+
+        if not isinstance(self.generator, Generator):
+            return self._synthesis
+        fast = FastSynthesis(self.generator, FastConfig(dtype=torch.bfloat16, modconv="input", compile=True,
+                                                        cuda_graphs=True))
+        # The graph's output buffer is reused by the next replay: copy it out.
+        return lambda ws: fast(ws).clone()
 
     def _rng(self, stream: int, index: int) -> torch.Generator:
         return torch.Generator().manual_seed(((self.seed * 7919 + stream) * 1_000_003 + index) % (2**63))
@@ -56,13 +83,15 @@ class PairSampler:
         gen = self._rng(stream, index)
         z = torch.randn(batch_size, self.generator.style_dim, generator=gen)
         s = self.low + (self.high - self.low) * torch.rand(batch_size, generator=gen)
-        z, s = z.to(self.device), s.to(self.device)
-        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.amp):
-            w = self.generator.mapping(z, truncation=self.truncation).float()
-            ws = to_wplus(w, self.direction.n_latent)
-            both = torch.cat([ws, edit_latents(ws, self.direction, s)])
-            images = self.generator.synthesis(both, noise_mode="const").float().clamp(-1, 1)
-        return images[:batch_size], images[batch_size:], s
+        z, s = z.to(self.device, non_blocking=True), s.to(self.device, non_blocking=True)
+        w = self.generator.mapping(z, truncation=self.truncation).float()
+        ws = to_wplus(w, self.direction.n_latent)
+        both = torch.cat([ws, edit_latents(ws, self.direction, s)])
+        images = self.synthesize(both).clamp(-1, 1)
+        x, y = images[:batch_size], images[batch_size:]
+        if self.region is not None:
+            y = x + self.region * (y - x)
+        return x, y, s
 
     def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``n`` pairs from a stream training never draws from, on the CPU."""

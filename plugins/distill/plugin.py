@@ -35,6 +35,8 @@ from engine.commands.invert import OPTION_VALUES
 @click.option("--resume", is_flag=True, help="Continue from DIR/.author-state (same options).")
 @click.option("--time-limit", type=float, default=None, metavar="SECONDS",
               help="Train at most this long in this run, then save the state and stop (resume later).")
+@click.option("--time-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Train at most this long, annealing the learning rate against it, then finish the preset.")
 @click.option("--truncation", type=float, default=None, help="Truncation of training latents  [default: 0.9].")
 @click.option("--widths", default=None, metavar="W0,W1,...",
               help="Student channel widths per level  [default: 16,32,64,128,160].")
@@ -43,6 +45,16 @@ from engine.commands.invert import OPTION_VALUES
               help="Feature net of the perceptual loss: auto (toyfaces classifier for toyfaces, else none), "
                    "none, classifier, discriminator:PATH, module:callable.")
 @click.option("--feature-weight", type=float, default=0.5, show_default=True)
+@click.option("--adversarial-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Weight of the conditional patch-discriminator term (0: L1 and features only).")
+@click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Grayscale mask image at the generator's resolution: the teacher's edit is kept only "
+                   "where it is white (a local edit). toyfaces: `latentroom toyfaces region ATTRIBUTE`.")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the evaluation's contact sheet (input | generator path | preset | truth) here "
+                   "(toyfaces only).")
+@click.option("--fast-teacher/--plain-teacher", default=True, show_default=True,
+              help="On CUDA, run the teacher compiled in bf16 with CUDA graphs.")
 @click.option("--save-every", type=click.IntRange(min=1), default=500, show_default=True,
               help="Steps between state saves.")
 @click.option("--log-every", type=click.IntRange(min=1), default=100, show_default=True)
@@ -72,8 +84,11 @@ from engine.commands.invert import OPTION_VALUES
               help="Bundle directory to write.")
 def author_command(name: str, direction_path: Path, spec: str | None, strength_range: str | None,
                    default_strength: float | None, pairs: int | None, steps: int | None, batch_size: int,
-                   seed: int, device: str, resume: bool, time_limit: float | None, truncation: float | None,
-                   widths: str | None, lr: float, features: str, feature_weight: float, save_every: int,
+                   seed: int, device: str, resume: bool, time_limit: float | None, time_budget: float | None,
+                   truncation: float | None,
+                   widths: str | None, lr: float, features: str, feature_weight: float,
+                   adversarial_weight: float, region: Path | None, sheet: Path | None, fast_teacher: bool,
+                   save_every: int,
                    log_every: int, eval_images: int, eval_source: str, held_out_pairs: int, scorer: str | None,
                    inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
                    title: str | None, description: str | None, preset_version: str, preset_author: str,
@@ -82,10 +97,10 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
 
     Trains a small strength-conditioned student on teacher pairs generated on the fly,
     exports ONNX (checked against torch), picks an fp16/int8 variant only where it is
-    faster at equal quality, measures quality on held-out renders and writes the
-    bundle. The manifest records --title, --description, --version, --author and
-    --license, and the plugins whose generator, direction source and inverter were
-    used (requires_plugins). See docs/distillation.md.
+    faster at equal quality, measures quality (toyfaces: against the renderer's truth
+    with the independent judge) and writes the bundle. The manifest records --title,
+    --description, --version, --author and --license, and the plugins whose generator,
+    direction source and inverter were used (requires_plugins). See docs/distillation.md.
     """
     try:
         import torch  # noqa: F401
@@ -114,7 +129,9 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         default_strength=default_strength, steps=steps, batch_size=batch_size, seed=seed, device=device,
         resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
-        feature_weight=feature_weight, save_every=save_every, log_every=log_every, time_limit=time_limit,
+        feature_weight=feature_weight, adversarial_weight=adversarial_weight, region=region, sheet=sheet,
+        fast_teacher=fast_teacher, save_every=save_every, log_every=log_every, time_limit=time_limit,
+        time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, scorer=scorer,
         inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,
         title=title, description=description, version=preset_version, author=preset_author,

@@ -1,6 +1,7 @@
 """Training the student on teacher pairs, with periodic, resumable state.
 
-Loss per batch: ``L1(student(x, s), y) + feature_weight * perceptual(student(x, s), y)``.
+Loss per batch: ``L1(out, y) + feature_weight * perceptual(out, y) +
+adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``.
 
 * L1 rather than L2: it keeps edges sharp where L2 averages them away, and it does
   not let a few large-error pixels (hair boundaries) dominate.
@@ -9,13 +10,17 @@ Loss per batch: ``L1(student(x, s), y) + feature_weight * perceptual(student(x, 
   toyfaces attribute classifier when the generator is toyfaces (it knows what an
   attribute looks like, independent of the generator), and none otherwise (plain
   L1: a random or unrelated feature net would add noise, not knowledge).
-* No adversarial term: the pairs are exact targets, and a discriminator mostly adds
-  hallucinated sharpness; none was found to be needed (see docs/distillation.md).
+* The adversarial term (``adversarial_weight`` > 0) trains a conditional patch
+  discriminator (:mod:`plugins.distill.discriminator`) on teacher pairs against
+  student pairs, one step each per student step: where targets are not one
+  function of the input, L1 alone learns their average (a ghost), which the
+  discriminator can tell from any teacher pair. docs/distillation.md compares both.
 
 Optimiser: Adam (lr 2e-3, betas 0.9/0.99), 100-step linear warm-up, cosine decay
 to a tenth over ``steps``. On CUDA the student and feature net run under bf16
 autocast. State (student, optimiser, step, elapsed time and a fingerprint of the
-settings) is written to ``STATE_DIR/state.pt`` every ``save_every`` steps and at the
+settings; the discriminator and its optimiser when there is one) is written to
+``STATE_DIR/state.pt`` every ``save_every`` steps and at the
 end, to a temporary name renamed into place; :func:`train_student` continues from it.
 """
 
@@ -47,10 +52,14 @@ class TrainSettings:
     batch_size: int = 32
     lr: float = 2e-3
     feature_weight: float = 0.5
+    adversarial_weight: float = 0.0
     save_every: int = 500
     log_every: int = 100
     time_limit: float | None = None
     """Seconds this run may train before it saves and stops (for time-boxed calls)."""
+    time_budget: float | None = None
+    """Seconds this run may train before it finishes early (the learning rate anneals
+    against the budget, and the bundle is written): for one time-boxed run."""
     stop_at: int | None = None
     """Save and stop at this step although ``steps`` is further (the schedule still
     spans ``steps``): splits a run deterministically."""
@@ -65,18 +74,18 @@ class TrainResult:
     last: dict[str, float]
 
 
-def lr_at(step: int, total: int, base: float) -> float:
+def lr_at(step: int, total: int, base: float, progress: float = 0.0) -> float:
+    """Warm-up, then cosine to a tenth over the larger of the step fraction and
+    ``progress`` (the share of a time budget spent)."""
     warm = min(1.0, (step + 1) / WARMUP_STEPS)
-    t = min(1.0, step / max(total, 1))
+    t = min(1.0, max(step / max(total, 1), progress))
     return base * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def save_state(state_dir: Path, student: Student, optimizer: torch.optim.Optimizer, step: int, elapsed: float,
-               fingerprint: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
+def save_state(state_dir: Path, trainee: "Trainee", step: int, elapsed: float, fingerprint: dict[str, Any]) -> Path:
     data = {"format": STATE_FORMAT, "version": STATE_VERSION, "step": int(step), "elapsed": float(elapsed),
-            "config": student.config.to_json(), "fingerprint": json.dumps(fingerprint, sort_keys=True),
-            "student": {k: v.detach().cpu() for k, v in student.state_dict().items()},
-            "optimizer": optimizer.state_dict(), "extra": json.dumps(extra or {})}
+            "config": trainee.student.config.to_json(), "fingerprint": json.dumps(fingerprint, sort_keys=True),
+            **trainee.state()}
     return atomic_write(state_dir / STATE_FILE, lambda f: torch.save(data, f))
 
 
@@ -93,7 +102,6 @@ def load_state(state_dir: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("format") != STATE_FORMAT or data.get("version") != STATE_VERSION:
         raise DistillError(f"{path}: not a latentroom distillation state (format {STATE_FORMAT} v{STATE_VERSION})")
     data["fingerprint"] = json.loads(data["fingerprint"])
-    data["extra"] = json.loads(data.get("extra") or "{}")
     return data
 
 
@@ -107,6 +115,123 @@ def check_fingerprint(saved: dict[str, Any], current: dict[str, Any], where: Pat
                            "(use the same options, or delete the state to start over)")
 
 
+@dataclass
+class Trainee:
+    """What one run optimises: the student and, with an adversarial term, its
+    discriminator, each with its Adam optimiser."""
+
+    student: Student
+    optimizer: torch.optim.Optimizer
+    discriminator: Any = None
+    d_optimizer: torch.optim.Optimizer | None = None
+
+    @classmethod
+    def build(cls, student: Student, settings: TrainSettings, device: torch.device) -> "Trainee":
+        # On the device before the optimisers exist: loading their state then puts
+        # Adam's moments beside the parameters.
+        student.to(device).train()
+        trainee = cls(student, torch.optim.Adam(student.parameters(), lr=settings.lr, betas=(0.9, 0.99)))
+        if settings.adversarial_weight > 0:
+            from plugins.distill.discriminator import PatchDiscriminator
+
+            trainee.discriminator = PatchDiscriminator().to(device).train()
+            # Adam with beta1 0.5 and a lower rate: the usual stable choice for GAN critics.
+            trainee.d_optimizer = torch.optim.Adam(trainee.discriminator.parameters(), lr=settings.lr / 4,
+                                                   betas=(0.5, 0.99))
+        return trainee
+
+    def state(self) -> dict[str, Any]:
+        data = {"student": {k: v.detach().cpu() for k, v in self.student.state_dict().items()},
+                "optimizer": self.optimizer.state_dict()}
+        if self.discriminator is not None and self.d_optimizer is not None:
+            data["discriminator"] = {k: v.detach().cpu() for k, v in self.discriminator.state_dict().items()}
+            data["d_optimizer"] = self.d_optimizer.state_dict()
+        return data
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.student.load_state_dict(state["student"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.discriminator is not None and self.d_optimizer is not None:
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.d_optimizer.load_state_dict(state["d_optimizer"])
+
+
+def _resume(trainee: Trainee, state_dir: Path, fingerprint: dict[str, Any], resume: bool,
+            echo: Callable[[str], None]) -> tuple[int, float]:
+    """Load the saved state when resuming; ``(step, seconds trained before)``."""
+    state = load_state(state_dir)
+    if state is not None and not resume:
+        raise DistillError(f"{state_dir}: holds the state of an earlier run (step {state['step']}); "
+                           "pass --resume to continue it, or delete the directory to start over")
+    if state is None:
+        return 0, 0.0
+    check_fingerprint(state["fingerprint"], fingerprint, state_dir / STATE_FILE)
+    if StudentConfig.from_json(state["config"]) != trainee.student.config:
+        raise DistillError(f"{state_dir}: saved student config {state['config']} differs from this run's")
+    trainee.restore(state)
+    step, elapsed = int(state["step"]), float(state["elapsed"])
+    echo(f"resumed from {state_dir / STATE_FILE} at step {step} ({elapsed:.0f} s trained)")
+    return step, elapsed
+
+
+def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], settings: TrainSettings,
+                feature_net: Any, amp: bool) -> dict[str, torch.Tensor]:
+    """One optimiser step of the student (and of the discriminator, when there is one);
+    returns the loss terms as device tensors (reading them would sync the GPU)."""
+    from plugins.distill.discriminator import adversarial_loss, discriminator_loss
+    from plugins.inverters.features import perceptual_distance
+
+    x, y, s = batch
+    device_type = x.device.type
+    with torch.autocast(device_type, torch.bfloat16, enabled=amp):
+        out = trainee.student(x, s).float()
+        l1 = (out - y).abs().mean()
+        terms = {"l1": l1}
+        loss = l1
+        if feature_net is not None and settings.feature_weight > 0:
+            terms["feature"] = perceptual_distance(feature_net, out, y).mean()
+            loss = loss + settings.feature_weight * terms["feature"]
+        if trainee.discriminator is not None:
+            terms["adversarial"] = adversarial_loss(trainee.discriminator(x, out).float())
+            loss = loss + settings.adversarial_weight * terms["adversarial"]
+    trainee.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    trainee.optimizer.step()
+    if trainee.discriminator is not None and trainee.d_optimizer is not None:
+        with torch.autocast(device_type, torch.bfloat16, enabled=amp):
+            terms["discriminator"] = discriminator_loss(trainee.discriminator(x, y).float(),
+                                                        trainee.discriminator(x, out.detach()).float())
+        trainee.d_optimizer.zero_grad(set_to_none=True)
+        terms["discriminator"].backward()
+        trainee.d_optimizer.step()
+    return {"loss": loss, **terms}
+
+
+class _Progress:
+    """Loss sums kept on the device and read only every ``log_every`` steps: a float()
+    per step would make the CPU wait for the GPU every step."""
+
+    def __init__(self, step: int, settings: TrainSettings, batch_size: int, echo: Callable[[str], None]) -> None:
+        self.settings, self.batch_size, self.echo = settings, batch_size, echo
+        self.sums: dict[str, Any] = {}
+        self.last: dict[str, float] = {}
+        self.since_step, self.since = step, time.time()
+
+    def add(self, step: int, terms: dict[str, torch.Tensor]) -> None:
+        for key, value in terms.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value.detach().float()
+        if step % self.settings.log_every and step != self.settings.steps:
+            return
+        n = max(step - self.since_step, 1)
+        self.last = {k: float(v) / n for k, v in self.sums.items()}
+        now = time.time()
+        rate = n / max(now - self.since, 1e-9)
+        eta = (self.settings.steps - step) / max(rate, 1e-9)
+        self.echo(f"step {step}/{self.settings.steps}  " + "  ".join(f"{k} {v:.4f}" for k, v in self.last.items())
+                  + f"  {rate:.1f} steps/s  {rate * self.batch_size:.0f} pairs/s  eta {eta / 60:.1f} min")
+        self.sums, self.since_step, self.since = {}, step, now
+
+
 def train_student(sampler: PairSampler, student: Student, settings: TrainSettings, state_dir: Path,
                   fingerprint: dict[str, Any], feature_net: Any = None, resume: bool = False,
                   echo: Callable[[str], None] = print) -> TrainResult:
@@ -116,82 +241,43 @@ def train_student(sampler: PairSampler, student: Student, settings: TrainSetting
     the same ``fingerprint``; without it an existing state is an error (so a typo in
     ``-o`` cannot silently restart a long run).
     """
-    from plugins.inverters.features import perceptual_distance
-
-    device = sampler.device
-    # On the device before the optimiser exists: loading its state then puts Adam's
-    # moments beside the parameters.
-    student.to(device).train()
-    optimizer = torch.optim.Adam(student.parameters(), lr=settings.lr, betas=(0.9, 0.99))
-    step, elapsed_before = 0, 0.0
-    state = load_state(state_dir)
-    if state is not None and not resume:
-        raise DistillError(f"{state_dir}: holds the state of an earlier run (step {state['step']}); "
-                           "pass --resume to continue it, or delete the directory to start over")
-    if state is not None:
-        check_fingerprint(state["fingerprint"], fingerprint, state_dir / STATE_FILE)
-        if StudentConfig.from_json(state["config"]) != student.config:
-            raise DistillError(f"{state_dir}: saved student config {state['config']} differs from this run's")
-        student.load_state_dict(state["student"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, elapsed_before = int(state["step"]), float(state["elapsed"])
-        echo(f"resumed from {state_dir / STATE_FILE} at step {step} ({elapsed_before:.0f} s trained)")
-    amp = device.type == "cuda"
+    trainee = Trainee.build(student, settings, sampler.device)
+    step, elapsed_before = _resume(trainee, state_dir, fingerprint, resume, echo)
+    amp = sampler.device.type == "cuda"
     start = time.time()
-    last_save_step, log_t, log_step = step, start, step
-    sums: dict[str, Any] = {}
-    last: dict[str, float] = {}
+    last_save_step = step
+    progress = _Progress(step, settings, settings.batch_size, echo)
 
-    def elapsed() -> float:
-        return elapsed_before + time.time() - start
+    def save() -> None:
+        save_state(state_dir, trainee, step, elapsed_before + time.time() - start, fingerprint)
 
     while step < settings.steps:
         timed_out = settings.time_limit is not None and time.time() - start >= settings.time_limit
         if timed_out or (settings.stop_at is not None and step >= settings.stop_at):
-            save_state(state_dir, student, optimizer, step, elapsed(), fingerprint)
+            save()
             echo(f"{'time limit reached' if timed_out else 'stopping'}: saved state at step {step}/{settings.steps}; "
                  "run the same command with --resume to continue")
-            return TrainResult(step, False, elapsed(), last)
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, settings.steps, settings.lr)
-        x, y, s = sampler.batch(settings.batch_size, step)
-        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-            out = student(x, s).float()
-            l1 = (out - y).abs().mean()
-            loss = l1
-            terms = {"l1": l1}
-            if feature_net is not None and settings.feature_weight > 0:
-                feat = perceptual_distance(feature_net, out, y).mean()
-                loss = loss + settings.feature_weight * feat
-                terms["feature"] = feat
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+            return TrainResult(step, False, elapsed_before + time.time() - start, progress.last)
+        spent = (time.time() - start) / settings.time_budget if settings.time_budget else 0.0
+        if spent >= 1.0:
+            echo(f"time budget spent: finishing at step {step}/{settings.steps}")
+            break
+        for group in trainee.optimizer.param_groups:
+            group["lr"] = lr_at(step, settings.steps, settings.lr, spent)
+        terms = _train_step(trainee, sampler.batch(settings.batch_size, step), settings, feature_net, amp)
         step += 1
-        # Summed on the device and read only when logging: a float() per step would
-        # make the CPU wait for the GPU every step.
-        for key, value in {"loss": loss, **terms}.items():
-            sums[key] = sums.get(key, 0.0) + value.detach().float()
-        if step % settings.log_every == 0 or step == settings.steps:
-            last = {k: float(v) / max(step - log_step, 1) for k, v in sums.items()}
-            now = time.time()
-            n = max(step - log_step, 1)
-            rate = n / max(now - log_t, 1e-9)
-            eta = (settings.steps - step) / max(rate, 1e-9)
-            echo(f"step {step}/{settings.steps}  " + "  ".join(f"{k} {v:.4f}" for k, v in last.items())
-                 + f"  {rate:.1f} steps/s  eta {eta / 60:.1f} min")
-            sums, log_t, log_step = {}, now, step
+        progress.add(step, terms)
         if step - last_save_step >= settings.save_every and step < settings.steps:
-            save_state(state_dir, student, optimizer, step, elapsed(), fingerprint)
+            save()
             last_save_step = step
-    save_state(state_dir, student, optimizer, step, elapsed(), fingerprint)
+    save()
     student.eval()
-    return TrainResult(step, True, elapsed(), last)
+    return TrainResult(step, True, elapsed_before + time.time() - start, progress.last)
 
 
 def settings_json(settings: TrainSettings) -> dict[str, Any]:
     return asdict(settings)
 
 
-__all__ = ["TrainSettings", "TrainResult", "train_student", "save_state", "load_state", "lr_at",
+__all__ = ["TrainSettings", "TrainResult", "Trainee", "train_student", "save_state", "load_state", "lr_at",
            "check_fingerprint", "settings_json", "STATE_FILE"]

@@ -30,6 +30,8 @@ __all__ = [
     "FEATURE_DIM",
     "INPUT_SIZE",
     "WEIGHTS_PATH",
+    "JUDGE_WEIGHTS_PATH",
+    "ARCHITECTURES",
     "ONNX_PATH",
     "CONTINUOUS_IDX",
     "BINARY_IDX",
@@ -43,12 +45,38 @@ __all__ = [
 _WIDTHS = (32, 64, 96, 128, 192)
 FEATURE_DIM = _WIDTHS[-1]
 WEIGHTS_PATH = WEIGHTS_DIR / "classifier.pt"
+ARCHITECTURES = ("classifier", "judge")
+"""``classifier``: the network directions, inverters and distillation use. ``judge``:
+an independent second network (other widths, max-pool downsampling, SiLU, trained
+from another seed) that only evaluation uses, so no loss ever trained against it."""
+_JUDGE_WIDTHS = (16, 32, 64, 128, 256)
+JUDGE_WEIGHTS_PATH = WEIGHTS_DIR / "judge.pt"
 CONTINUOUS_IDX = [ATTRIBUTE_NAMES.index(a) for a in CONTINUOUS]
 BINARY_IDX = [ATTRIBUTE_NAMES.index(a) for a in BINARY]
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+def _classifier_body() -> tuple[nn.Sequential, int]:
+    layers: list[nn.Module] = [_conv(3, _WIDTHS[0], 2)]  # 64x64
+    for cin, cout in zip(_WIDTHS[:-1], _WIDTHS[1:]):  # 32, 16, 8, 4
+        layers += [_conv(cin, cout, 2), _conv(cout, cout, 1)]
+    return nn.Sequential(*layers), _WIDTHS[-1]
+
+
+def _judge_body() -> tuple[nn.Sequential, int]:
+    # SiLU convs (one in the first stage, two after), each stage ending in a 2x
+    # max-pool: 128 -> 4 over five stages.
+    layers: list[nn.Module] = []
+    cin = 3
+    for stage, cout in enumerate(_JUDGE_WIDTHS):
+        for i in range(1 if stage == 0 else 2):
+            layers += [nn.Conv2d(cin if i == 0 else cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.SiLU()]
+        layers.append(nn.MaxPool2d(2))
+        cin = cout
+    return nn.Sequential(*layers), _JUDGE_WIDTHS[-1]
 
 
 class AttributeClassifier(nn.Module):
@@ -58,13 +86,13 @@ class AttributeClassifier(nn.Module):
     in 0-1, binary columns as logits. ``features`` returns ``[B, FEATURE_DIM]``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, arch: str = "classifier") -> None:
         super().__init__()
-        layers: list[nn.Module] = [_conv(3, _WIDTHS[0], 2)]  # 64x64
-        for cin, cout in zip(_WIDTHS[:-1], _WIDTHS[1:]):  # 32, 16, 8, 4
-            layers += [_conv(cin, cout, 2), _conv(cout, cout, 1)]
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(FEATURE_DIM, len(ATTRIBUTES))
+        if arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+        self.arch = arch
+        self.body, self.feature_dim = _judge_body() if arch == "judge" else _classifier_body()
+        self.head = nn.Linear(self.feature_dim, len(ATTRIBUTES))
         # Which output columns get a sigmoid: a buffer so it travels with .to().
         cont = torch.zeros(len(ATTRIBUTES), dtype=torch.bool)
         cont[CONTINUOUS_IDX] = True
@@ -140,24 +168,26 @@ def save_weights(model: AttributeClassifier, path: str | Path) -> None:
     atomic_write(path, lambda f: torch.save(sd, f))
 
 
-def load(device: str | torch.device = "cpu", path: str | Path | None = None) -> AttributeClassifier:
-    """Load the classifier (shipped weights by default), in eval mode, on ``device``.
+def load(device: str | torch.device = "cpu", path: str | Path | None = None,
+         arch: str = "classifier") -> AttributeClassifier:
+    """Load the classifier (shipped weights by default), in eval mode, on ``device``;
+    ``arch="judge"`` loads the independent judge (:data:`JUDGE_WEIGHTS_PATH`).
 
     Loads with ``weights_only=True``: nothing is unpickled.
     """
-    path = Path(path) if path is not None else WEIGHTS_PATH
+    path = Path(path) if path is not None else JUDGE_WEIGHTS_PATH if arch == "judge" else WEIGHTS_PATH
     if not path.is_file():
         from engine.errors import CheckpointError
 
         raise CheckpointError(f"{path}: classifier weights not found")
     sd = torch.load(path, map_location="cpu", weights_only=True)
-    model = AttributeClassifier()
+    model = AttributeClassifier(arch)
     try:
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
     except RuntimeError as e:
         from engine.errors import CheckpointError
 
-        raise CheckpointError(f"{path}: not a toyfaces classifier state dict ({e})") from None
+        raise CheckpointError(f"{path}: not a toyfaces {arch} state dict ({e})") from None
     return model.to(device).eval()
 
 

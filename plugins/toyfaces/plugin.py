@@ -1,8 +1,8 @@
 """latentroom plugin module for toyfaces (entry point ``toyfaces`` in setup.cfg).
 
 Registers the ``toyfaces`` generator (the default generator, see
-``engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner and the ``train-gan``
-command. Importing this
+``engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, and the ``train-gan``
+and ``toyfaces`` (region, evaluate) commands. Importing this
 module must stay cheap and torch-free (the engine imports every plugin to discover
 hooks): ``plugins.toyfaces.generator`` imports torch only inside its loader, and the
 training command's module is imported only when the CLI asks for plugin commands.
@@ -40,6 +40,8 @@ def register_aligners(register: Callable[..., None]) -> None:
 def register_commands(cli: Any) -> None:
     # Imported here, not at module top: plugin commands load only on first use of an
     # unknown command name, so `latentroom --help` and the apply path never pay for it.
+    from plugins.toyfaces.commands import toyfaces_group
     from plugins.toyfaces.train_gan import train_gan_command
 
     cli.add_command(train_gan_command)
+    cli.add_command(toyfaces_group)

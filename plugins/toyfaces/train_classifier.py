@@ -7,9 +7,10 @@ by a pool of worker processes (rendering, not the tiny CNN, is the bottleneck), 
 the data stream is a pure function of ``--seed``. Held-out evaluation renders come
 from ``SeedSequence([1, seed])``, a stream training never draws from.
 
-Writes to DIR: ``classifier.pt`` (float16 state dict, loads with weights_only=True),
-``classifier.onnx``, ``classifier.json`` (command, seed, device, settings, metrics)
-and ``train.log``.
+Writes to DIR: ``ARCH.pt`` (float16 state dict, loads with weights_only=True),
+``ARCH.onnx``, ``ARCH.json`` (command, seed, device, settings, metrics) and
+``ARCH-train.log``, where ARCH is ``--arch``: ``classifier`` or ``judge`` (the
+independent evaluation network, trained with ``--seed 1``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-budget", type=float, default=0.0, help="seconds; stop training early and anneal the learning rate against it (0: none)")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
+    ap.add_argument("--arch", default="classifier", choices=("classifier", "judge"),
+                    help="network: the classifier, or the independent evaluation judge (files named after it)")
     args = ap.parse_args(argv)
 
     import torch
@@ -88,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     from plugins.toyfaces.classifier import (
         BINARY_IDX,
         CONTINUOUS_IDX,
-        FEATURE_DIM,
         INPUT_SIZE,
         AttributeClassifier,
         export_onnx,
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    log_f = open(out / "train.log", "w")
+    log_f = open(out / f"{args.arch}-train.log", "w")
 
     def log(msg: str) -> None:
         line = f"[{time.strftime('%H:%M:%S')}] {msg}"
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
     log(f"device {dev} ({dev_name}), torch {torch.__version__}, workers {workers}, cores {os.cpu_count()}")
 
-    model = AttributeClassifier().to(dev).to(memory_format=torch.channels_last)
+    model = AttributeClassifier(args.arch).to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     cont = torch.tensor(CONTINUOUS_IDX, device=dev)
     binr = torch.tensor(BINARY_IDX, device=dev)
@@ -188,9 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     train_s = time.time() - t0
     log(f"trained {step} steps, {seen} images in {train_s:.0f}s" + (" (stopped by --time-budget)" if stopped_early else ""))
 
-    save_weights(model, out / "classifier.pt")
+    name = args.arch
+    save_weights(model, out / f"{name}.pt")
     # Evaluate what ships: the float16-rounded weights, reloaded as a user would.
-    shipped = load(dev, out / "classifier.pt")
+    shipped = load(dev, out / f"{name}.pt", args.arch)
     t1 = time.time()
     metrics: dict[str, float] = {}
     if args.eval_n > 0:
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     onnx_ok = False
     if not args.no_onnx:
         try:
-            export_onnx(load("cpu", out / "classifier.pt"), out / "classifier.onnx")
+            export_onnx(load("cpu", out / f"{name}.pt", args.arch), out / f"{name}.onnx")
             onnx_ok = True
         except Exception as e:  # the weights are still useful without it
             log(f"ONNX export failed: {e!r}")
@@ -222,12 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         "render_workers": workers,
         "stopped_by_time_budget": stopped_early,
         "input_size": INPUT_SIZE,
-        "feature_dim": FEATURE_DIM,
+        "arch": args.arch,
+        "feature_dim": model.feature_dim,
         "attributes": list(ATTRIBUTE_NAMES),
         "eval": {"n": args.eval_n, "stream": f"SeedSequence([1, {args.seed}])", "metrics": metrics},
         "onnx": onnx_ok,
     }
-    (out / "classifier.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
     log("done")
     log_f.close()
     return 0

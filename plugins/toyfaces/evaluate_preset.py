@@ -1,0 +1,241 @@
+"""Truth-based evaluation of an edit on held-out renders: does it make the named edit,
+and does it leave the rest of the face alone?
+
+For held-out renders ``x`` (renderer seed :data:`EVAL_SEED` on, never used in
+training) and an edit at strength ``s`` giving ``out``:
+
+* **truth**: the renderer's edit of the same faces. Binary attributes are switched
+  on (off) on every face that lacks (has) them, following the strength's sign.
+  Continuous ones move by the amount the *teacher* edit achieves on average (the
+  generator's own samples edited by the direction, measured by the judge), matched
+  on the clipped 0-1 scale (:func:`plugins.toyfaces.truth.matched_truth_edit`): the
+  amount comes from the edit being distilled, never from the output under test.
+* **inside the region** the truth changes (per face, :func:`regions.changed_region`):
+  ``region_error`` = sum |out - truth| / sum |x - truth| (0 a perfect edit, 1 no
+  progress, above 1 away from the truth);
+* **outside it**: ``outside_change``, the mean |out - x| in levels of 255, and
+  ``outside_psnr`` (dB) between out and x there;
+* **the judge** (:data:`classifier.ARCHITECTURES` ``judge``: another architecture and
+  seed, used by no training loss): ``judge_target_change`` and the truth's,
+  ``judge_target_ratio`` (their quotient), ``judge_other_change`` (mean over the
+  other attributes of the mean |change|) and, for binary attributes,
+  ``judge_appear_rate``: the share of faces that lacked the attribute on which the
+  judge sees it after the edit (probability > 0.5).
+
+The same figures are computed for the full generator path (invert, edit,
+generate) when an inverter is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from plugins.toyfaces.regions import changed_region
+from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
+from plugins.toyfaces.truth import matched_truth_edit
+
+EVAL_SEED = 60_000
+TEACHER_SEED = 61_000
+APPEAR_PROBABILITY = 0.5
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One edit method at one strength against the truth (see the module docstring)."""
+
+    region_error: float
+    outside_change: float
+    outside_psnr: float
+    judge_target_change: float
+    judge_truth_target_change: float
+    judge_target_ratio: float
+    judge_other_change: float
+    judge_appear_rate: float | None = None
+
+    def to_json(self) -> dict[str, float]:
+        return {k: round(float(v), 5) for k, v in asdict(self).items() if v is not None}
+
+
+def region_figures(inputs: np.ndarray, outputs: np.ndarray, truths: np.ndarray) -> tuple[float, float, float]:
+    """``(region_error, outside_change, outside_psnr)`` for uint8 ``[N, H, W, 3]`` sets."""
+    region = changed_region(inputs, truths)[..., None]
+    x, out, truth = (a.astype(np.float64) for a in (inputs, outputs, truths))
+    inside = np.broadcast_to(region, x.shape)
+    away = float(np.abs(x - truth)[inside].sum())
+    error = float(np.abs(out - truth)[inside].sum()) / away if away > 0 else float("nan")
+    outside = ~inside
+    moved = (out - x)[outside]
+    change = float(np.abs(moved).mean()) if moved.size else 0.0
+    mse = float((moved**2).mean()) if moved.size else 0.0
+    psnr = 10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")
+    return error, change, float(psnr)
+
+
+def judge_figures(judge_in: np.ndarray, judge_out: np.ndarray, judge_truth: np.ndarray, target: str,
+                  lacked: np.ndarray | None) -> dict[str, float | None]:
+    """Judge scores ``[N, n_attributes]`` (0-1) of inputs, outputs and truths -> figures."""
+    t = ATTRIBUTE_NAMES.index(target)
+    change = float((judge_out[:, t] - judge_in[:, t]).mean())
+    truth_change = float((judge_truth[:, t] - judge_in[:, t]).mean())
+    others = [i for i in range(len(ATTRIBUTE_NAMES)) if i != t]
+    other = float(np.abs(judge_out[:, others] - judge_in[:, others]).mean(0).mean())
+    appear = None
+    if lacked is not None and lacked.any():
+        appear = float((judge_out[lacked, t] > APPEAR_PROBABILITY).mean())
+    return {"judge_target_change": change, "judge_truth_target_change": truth_change,
+            "judge_target_ratio": change / truth_change if abs(truth_change) > 1e-9 else float("nan"),
+            "judge_other_change": other, "judge_appear_rate": appear}
+
+
+def truth_params(params: Params, attribute: str, strength: float, amount: float) -> tuple[Params, np.ndarray | None]:
+    """The truly edited parameters and, for binary attributes, which faces lacked the
+    attribute the edit adds (or had the one it removes)."""
+    if ATTRIBUTE_SPECS[attribute].kind == "binary":
+        sign = 1.0 if strength > 0 else -1.0
+        lacked = params[attribute] < 0.5 if sign > 0 else params[attribute] >= 0.5
+        return edit(params, attribute, sign), lacked
+    return matched_truth_edit(params, attribute, amount), None
+
+
+@torch.no_grad()
+def teacher_amount(generator: Any, direction: Any, strength: float, judge: Any, region: torch.Tensor | None = None,
+                   samples: int = 256, batch_size: int = 64) -> float:
+    """The judge's mean change of the direction's attribute when the generator's own
+    samples are edited at ``strength`` (blended into ``region`` when given): how much
+    of the attribute the edit being distilled makes."""
+    from plugins.directions.edit import edit_latents, to_wplus
+    from plugins.directions.sampling import sample_w
+
+    target = ATTRIBUTE_NAMES.index(direction.attribute)
+    ws = to_wplus(sample_w(generator, samples, TEACHER_SEED), direction.n_latent)
+    changes = []
+    for i in range(0, samples, batch_size):
+        chunk = ws[i:i + batch_size].to(generator.device)
+        x = generator.synthesis(chunk, noise_mode="const").float().clamp(-1, 1)
+        y = generator.synthesis(edit_latents(chunk, direction, strength), noise_mode="const").float().clamp(-1, 1)
+        if region is not None:
+            y = x + region.to(x.device) * (y - x)
+        changes.append(judge.predict(y)[:, target] - judge.predict(x)[:, target])
+    return float(np.concatenate(changes).mean())
+
+
+def to_pixels(images: np.ndarray) -> np.ndarray:
+    """float ``[N, 3, H, W]`` in ``[-1, 1]`` -> uint8 ``[N, H, W, 3]``."""
+    return np.rint((np.clip(images, -1, 1) + 1) * 127.5).astype(np.uint8).transpose(0, 2, 3, 1)
+
+
+def to_model(pixels: np.ndarray) -> np.ndarray:
+    """uint8 ``[N, H, W, 3]`` -> float32 ``[N, 3, H, W]`` in ``[-1, 1]``."""
+    return (pixels.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0).astype(np.float32)
+
+
+EditFn = Callable[[np.ndarray, float], np.ndarray]
+"""uint8 ``[N, H, W, 3]`` renders and a strength -> uint8 edited images of the same shape."""
+
+
+def evaluate_edit(edit_fn: EditFn, attribute: str, strength: float, amount: float, judge: Any,
+                  images: int = 500, size: int = 128, seed: int = EVAL_SEED) -> tuple[Figures, dict[str, np.ndarray]]:
+    """Figures of ``edit_fn`` at ``strength`` on ``images`` held-out renders, and the
+    image sets (``input``, ``output``, ``truth``) they were measured on."""
+    params = sample_params(seed, images)
+    inputs = render(params, size)
+    edited, lacked = truth_params(params, attribute, strength, amount)
+    truths = render(edited, size)
+    outputs = edit_fn(inputs, strength)
+    error, change, psnr = region_figures(inputs, outputs, truths)
+    judged = judge_figures(judge.predict(inputs), judge.predict(outputs), judge.predict(truths), attribute, lacked)
+    figures = Figures(error, change, psnr, **judged)  # type: ignore[arg-type]
+    return figures, {"input": inputs, "output": outputs, "truth": truths}
+
+
+def preset_edit(model_bytes: bytes, batch_size: int = 32) -> EditFn:
+    """The preset's model through ONNX Runtime, as ``latentroom apply`` runs it."""
+    from plugins.distill.export import run_onnx, session
+
+    sess = session(model_bytes)
+    return lambda pixels, strength: to_pixels(run_onnx(sess, to_model(pixels), np.full(len(pixels), strength,
+                                                                                      np.float32), batch_size))
+
+
+def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_size: int = 32) -> EditFn:
+    """Invert, move along ``direction``, generate (its fitted noise maps reused), as
+    ``latentroom edit`` does."""
+    from plugins.directions.edit import edit_latents
+    from plugins.inverters.common import supports_noise, synthesize
+
+    def run(pixels: np.ndarray, strength: float) -> np.ndarray:
+        parts = []
+        for i in range(0, len(pixels), batch_size):
+            x = torch.from_numpy(to_model(pixels[i:i + batch_size])).to(generator.device)
+            ws = inverter.invert(x)
+            noise = getattr(inverter, "last_noise", None) if supports_noise(generator) else None
+            with torch.no_grad():
+                out = synthesize(generator, edit_latents(ws, direction, strength), noise)
+            parts.append(to_pixels(out.float().clamp(-1, 1).cpu().numpy()))
+        return np.concatenate(parts)
+
+    return run
+
+
+@dataclass
+class Evaluation:
+    """Figures per method (``preset``, ``generator_path``) and strength, and a contact sheet."""
+
+    attribute: str
+    figures: dict[str, dict[str, Figures]]
+    amounts: dict[str, float]
+    sheet: np.ndarray
+
+    def headline(self, method: str = "preset") -> dict[str, float]:
+        """The figures at the first (default) strength, as manifest metric names."""
+        first = next(iter(self.figures[method].values())).to_json()
+        return {("truth_" + k if not k.startswith("judge") else k): v for k, v in first.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"attribute": self.attribute, "eval_seed": EVAL_SEED, "truth_amounts": self.amounts,
+                "figures": {m: {s: f.to_json() for s, f in per.items()} for m, per in self.figures.items()}}
+
+
+def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float], generator: Any, judge: Any,
+                    region: torch.Tensor | None = None, inverter: Any = None, images: int = 500,
+                    echo: Callable[[str], None] = lambda _: None) -> Evaluation:
+    """Figures for the preset (``preset_fn``, e.g. :func:`preset_edit` or a loaded
+    preset's ``run``) and the generator path (with ``inverter``) at each strength; the
+    contact sheet shows input | generator path | preset | truth at the first."""
+    attribute = direction.attribute
+    if attribute not in ATTRIBUTE_NAMES:
+        raise ValueError(f"{attribute!r} is not a toyfaces attribute; the truth is known for "
+                         f"{', '.join(ATTRIBUTE_NAMES)}")
+    methods: dict[str, EditFn] = {"preset": preset_fn}
+    if inverter is not None:
+        methods["generator_path"] = generator_path_edit(generator, inverter, direction)
+    figures: dict[str, dict[str, Figures]] = {m: {} for m in methods}
+    amounts: dict[str, float] = {}
+    sets: dict[str, dict[str, np.ndarray]] = {}
+    for strength in strengths:
+        amount = teacher_amount(generator, direction, strength, judge, region)
+        amounts[f"{strength:g}"] = amount
+        for method, fn in methods.items():
+            echo(f"evaluate: {method} at strength {strength:g} on {images} held-out renders")
+            result, images_used = evaluate_edit(fn, attribute, strength, amount, judge, images, int(generator.size))
+            figures[method][f"{strength:g}"] = result
+            sets.setdefault(method, images_used)
+    columns = [sets["preset"]["input"]] + ([sets["generator_path"]["output"]] if inverter is not None else [])
+    sheet = contact_sheet(columns + [sets["preset"]["output"], sets["preset"]["truth"]])
+    return Evaluation(attribute, figures, amounts, sheet)
+
+
+def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
+    """uint8 ``[rows*H, len(columns)*W, 3]``: one face per row, one method per column."""
+    tiles = np.stack([c[:rows] for c in columns], axis=1)  # [rows, cols, H, W, 3]
+    n, k, h, w, _ = tiles.shape
+    return tiles.transpose(0, 2, 1, 3, 4).reshape(n * h, k * w, 3)
+
+
+__all__ = ["EVAL_SEED", "Evaluation", "Figures", "contact_sheet", "evaluate_edit", "evaluate_preset",
+           "generator_path_edit", "preset_edit", "judge_figures", "region_figures",
+           "teacher_amount", "to_model", "to_pixels", "truth_params"]

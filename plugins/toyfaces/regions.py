@@ -1,0 +1,81 @@
+"""Where each attribute lives in the toyfaces frame, known from the renderer.
+
+The renderer edits one attribute and leaves every other pixel alone, so the pixels a
+true edit changes are that attribute's region on that face. Two uses:
+
+* :func:`changed_region`: per face, the pixels where two renders differ (the
+  evaluation's inside/outside split, :mod:`plugins.toyfaces.evaluate_preset`);
+* :func:`attribute_region`: the attribute's footprint over a population of faces,
+  a soft ``[R, R]`` mask in the aligned frame every toyfaces image shares. Authoring
+  uses it to keep a teacher edit local (``latentroom author --region``): the GAN's
+  edit is blended into the input only where the attribute can show, so whatever
+  else an entangled direction moves (hair for glasses, skin for beard) is not in the
+  target the student learns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
+
+CHANGE_THRESHOLD = 4
+"""A pixel belongs to the region when some channel changes by more than this many
+levels of 255: above the renderer's anti-aliasing ramps on a one-pixel shift, below
+any visible change."""
+REGION_SEED = 90_000
+REGION_SAMPLES = 1000
+FOOTPRINT_SHARE = 0.01
+"""A pixel is in an attribute's footprint when a true edit changes it on at least 1%
+of faces."""
+CONTINUOUS_AMOUNT = 0.35
+"""The continuous attributes are moved by this much of their 0-1 scale either way:
+far enough to reach every pixel a typical edit touches."""
+FEATHER_SIGMA = 2.0
+"""Pixels of Gaussian feathering on the footprint's edge, so a blended edit has no seam."""
+
+
+def changed_region(before: np.ndarray, after: np.ndarray, threshold: int = CHANGE_THRESHOLD) -> np.ndarray:
+    """bool ``[N, H, W]``: where two uint8 ``[N, H, W, 3]`` image sets differ."""
+    diff = np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=-1)
+    return diff > threshold
+
+
+def _true_edits(attribute: str) -> tuple[float, ...]:
+    if ATTRIBUTE_SPECS[attribute].kind == "binary":
+        return (1.0, -1.0)  # put on, take off
+    return (CONTINUOUS_AMOUNT, -CONTINUOUS_AMOUNT)
+
+
+def footprint(attribute: str, size: int = 128, samples: int = REGION_SAMPLES, seed: int = REGION_SEED) -> np.ndarray:
+    """float ``[size, size]``: the share of faces on which a true edit of ``attribute``
+    changes each pixel (averaged over the edit's two directions)."""
+    if attribute not in ATTRIBUTE_NAMES:
+        raise KeyError(f"unknown attribute {attribute!r}; known: {', '.join(ATTRIBUTE_NAMES)}")
+    params = sample_params(seed, samples)
+    base = render(params, size)
+    shares = [changed_region(base, render(edit(params, attribute, amount), size)).mean(0)
+              for amount in _true_edits(attribute)]
+    return np.mean(shares, axis=0)
+
+
+def feather(mask: np.ndarray, sigma: float = FEATHER_SIGMA) -> np.ndarray:
+    """A 0/1 mask blurred by a separable Gaussian, then scaled so the inside stays 1."""
+    radius = max(1, int(round(3 * sigma)))
+    taps = np.exp(-np.arange(-radius, radius + 1) ** 2 / (2 * sigma * sigma))
+    taps /= taps.sum()
+    out = mask.astype(np.float64)
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
+        out = np.apply_along_axis(lambda line: np.convolve(line, taps, mode="valid"), axis, padded)
+    # x1.5 then clip: the blur halves the mask on its edge, and the inside must stay 1.
+    return np.clip(out * 1.5, 0.0, 1.0).astype(np.float32)
+
+
+def attribute_region(attribute: str, size: int = 128, samples: int = REGION_SAMPLES,
+                     seed: int = REGION_SEED) -> np.ndarray:
+    """float32 ``[size, size]`` in 0-1: the feathered footprint of ``attribute``."""
+    return feather(footprint(attribute, size, samples, seed) >= FOOTPRINT_SHARE)
+
+
+__all__ = ["CHANGE_THRESHOLD", "attribute_region", "changed_region", "feather", "footprint"]
