@@ -1,0 +1,108 @@
+"""Truth-based evaluation (plugins.toyfaces.evaluate_preset), its quality labels, the
+local (region) teacher and the adversarial distillation term."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from engine.cli import cli
+from engine.presets.manifest import quality_label
+from plugins.toyfaces.classifier import load as load_network
+from plugins.toyfaces.evaluate_preset import evaluate_edit, region_figures, truth_params
+from plugins.toyfaces.renderer import edit, render, sample_params
+
+
+@pytest.fixture(scope="module")
+def faces() -> tuple[np.ndarray, np.ndarray]:
+    params = sample_params(5, 16)
+    return render(params), render(edit(params, "glasses", 1.0))
+
+
+def test_perfect_edit_scores_zero_identity_one_random_more(faces) -> None:
+    inputs, truths = faces
+    error, outside, _ = region_figures(inputs, truths, truths)
+    # Outside the region only sub-threshold anti-aliasing differences (<= 4 levels) remain.
+    assert error == 0.0 and outside < 0.01
+    error, outside, psnr = region_figures(inputs, inputs, truths)
+    assert error == pytest.approx(1.0) and outside == 0.0 and math.isinf(psnr)
+    noise = np.random.default_rng(0).integers(0, 256, inputs.shape, dtype=np.uint8)
+    error, outside, _ = region_figures(inputs, noise, truths)
+    assert error > 1.0 and outside > 50
+
+
+def test_labels_follow_the_truth_figures() -> None:
+    good = {"psnr": 33, "truth_region_error": 0.6, "truth_outside_change": 3.0, "judge_target_ratio": 0.85,
+            "judge_other_change": 0.02}
+    assert quality_label(good).startswith("good")
+    assert quality_label({**good, "truth_region_error": 1.2}).startswith("poor")  # moves away from the truth
+    assert quality_label({**good, "truth_outside_change": 9.0}).startswith("poor")
+    assert quality_label({**good, "judge_target_ratio": 1.25}).startswith("good")  # overshoot grades like 0.8
+    assert quality_label({**good, "judge_appear_rate": 0.5}).startswith("poor")
+    assert quality_label({**good, "truth_region_error": 0.4, "truth_outside_change": 1.0, "judge_target_ratio": 0.95,
+                          "judge_other_change": 0.01}).startswith("excellent")
+
+
+def test_evaluation_of_the_true_edit_and_of_doing_nothing() -> None:
+    judge = load_network("cpu", arch="judge")
+
+    def truth(pixels: np.ndarray, strength: float) -> np.ndarray:
+        return render(truth_params(sample_params(60_000, len(pixels)), "glasses", strength, 0.0)[0])
+
+    perfect, _ = evaluate_edit(truth, "glasses", 2.0, 0.0, judge, images=24)
+    assert perfect.region_error == 0.0 and perfect.outside_change < 0.01
+    assert perfect.judge_appear_rate > 0.9 and perfect.judge_target_ratio == pytest.approx(1.0)
+    nothing, _ = evaluate_edit(lambda pixels, s: pixels, "glasses", 2.0, 0.0, judge, images=24)
+    assert nothing.region_error == pytest.approx(1.0) and nothing.judge_appear_rate < 0.1
+
+
+def test_region_command_writes_a_mask(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["toyfaces", "region", "smile", "--size", "64", "-o", str(tmp_path / "m.png")])
+    assert result.exit_code == 0, result.output
+    mask = np.asarray(Image.open(tmp_path / "m.png"))
+    assert mask.shape == (64, 64) and 0 < (mask > 127).mean() < 0.2  # the mouth, not the face
+    bad = CliRunner().invoke(cli, ["toyfaces", "region", "freckles", "-o", str(tmp_path / "x.png")])
+    assert bad.exit_code != 0 and "unknown attribute 'freckles'" in bad.output
+
+
+def test_region_keeps_the_teacher_edit_local() -> None:
+    from engine.direction import Direction, Provenance
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.distill.pairs import PairSampler
+
+    g = tiny_stylegan2(size=32)
+    direction = Direction.from_vector(np.ones(g.style_dim), g.n_latent, Provenance("test", "brightness"),
+                                      scale=2.0, strength_range=(-2.0, 2.0))
+    region = torch.zeros(32, 32)
+    region[:, :16] = 1.0
+    x, y, _ = PairSampler(g, direction, (1.0, 2.0), region=region).batch(3, 0)
+    _, y_full, _ = PairSampler(g, direction, (1.0, 2.0)).batch(3, 0)
+    assert torch.equal(y[..., 16:], x[..., 16:])
+    assert torch.allclose(y[..., :16], y_full[..., :16], atol=1e-5) and (y_full - x)[..., :16].abs().max() > 0.01
+
+
+def test_adversarial_term_trains_and_resumes(tmp_path: Path) -> None:
+    from engine.direction import Direction, Provenance
+    from plugins.directions.testing import tiny_stylegan2
+    from plugins.distill.pairs import PairSampler
+    from plugins.distill.student import Student, StudentConfig
+    from plugins.distill.train import TrainSettings, load_state, train_student
+
+    g = tiny_stylegan2(size=32)
+    direction = Direction.from_vector(np.ones(g.style_dim), g.n_latent, Provenance("test", "brightness"))
+    sampler = PairSampler(g, direction, (-2.0, 2.0))
+    config = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
+    settings = TrainSettings(steps=3, batch_size=2, log_every=1, adversarial_weight=0.1, stop_at=2)
+    lines: list[str] = []
+    train_student(sampler, Student(config), settings, tmp_path, {}, echo=lines.append)
+    assert "adversarial" in lines[-2] and "discriminator" in lines[-2]
+    assert "discriminator" in load_state(tmp_path) and load_state(tmp_path)["step"] == 2
+    result = train_student(sampler, Student(config), TrainSettings(**{**settings.__dict__, "stop_at": None}),
+                           tmp_path, {}, resume=True, echo=lines.append)
+    assert result.done and result.step == 3
