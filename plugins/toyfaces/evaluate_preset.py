@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from plugins.distill.quality import to_model, to_pixels
 from plugins.toyfaces.regions import changed_region
 from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 from plugins.toyfaces.truth import matched_truth_edit
@@ -121,16 +122,6 @@ def teacher_amount(generator: Any, direction: Any, strength: float, judge: Any, 
             y = x + region.to(x.device) * (y - x)
         changes.append(judge.predict(y)[:, target] - judge.predict(x)[:, target])
     return float(np.concatenate(changes).mean())
-
-
-def to_pixels(images: np.ndarray) -> np.ndarray:
-    """float ``[N, 3, H, W]`` in ``[-1, 1]`` -> uint8 ``[N, H, W, 3]``."""
-    return np.rint((np.clip(images, -1, 1) + 1) * 127.5).astype(np.uint8).transpose(0, 2, 3, 1)
-
-
-def to_model(pixels: np.ndarray) -> np.ndarray:
-    """uint8 ``[N, H, W, 3]`` -> float32 ``[N, 3, H, W]`` in ``[-1, 1]``."""
-    return (pixels.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0).astype(np.float32)
 
 
 EditFn = Callable[[np.ndarray, float], np.ndarray]
@@ -238,4 +229,4 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "contact_sheet", "evaluate_edit", "evaluate_preset",
            "generator_path_edit", "preset_edit", "judge_figures", "region_figures",
-           "teacher_amount", "to_model", "to_pixels", "truth_params"]
+           "teacher_amount", "truth_params"]
