@@ -128,19 +128,43 @@ EditFn = Callable[[np.ndarray, float], np.ndarray]
 """uint8 ``[N, H, W, 3]`` renders and a strength -> uint8 edited images of the same shape."""
 
 
+@dataclass
+class TruthSet:
+    """Held-out renders, their true edit at one strength, and the judge's scores of
+    both: drawn once per strength and shared by every method measured against them."""
+
+    attribute: str
+    strength: float
+    inputs: np.ndarray
+    truths: np.ndarray
+    lacked: np.ndarray | None
+    judge_inputs: np.ndarray
+    judge_truths: np.ndarray
+
+    @classmethod
+    def draw(cls, attribute: str, strength: float, amount: float, judge: Any, images: int = 500,
+             size: int = 128, seed: int = EVAL_SEED) -> "TruthSet":
+        params = sample_params(seed, images)
+        inputs = render(params, size)
+        edited, lacked = truth_params(params, attribute, strength, amount)
+        truths = render(edited, size)
+        return cls(attribute, strength, inputs, truths, lacked, judge.predict(inputs), judge.predict(truths))
+
+    def measure(self, outputs: np.ndarray, judge: Any) -> Figures:
+        """Figures of ``outputs`` (the edited ``inputs``) against this truth."""
+        error, change, psnr = region_figures(self.inputs, outputs, self.truths)
+        judged = judge_figures(self.judge_inputs, judge.predict(outputs), self.judge_truths, self.attribute,
+                               self.lacked)
+        return Figures(error, change, psnr, **judged)  # type: ignore[arg-type]
+
+
 def evaluate_edit(edit_fn: EditFn, attribute: str, strength: float, amount: float, judge: Any,
                   images: int = 500, size: int = 128, seed: int = EVAL_SEED) -> tuple[Figures, dict[str, np.ndarray]]:
     """Figures of ``edit_fn`` at ``strength`` on ``images`` held-out renders, and the
     image sets (``input``, ``output``, ``truth``) they were measured on."""
-    params = sample_params(seed, images)
-    inputs = render(params, size)
-    edited, lacked = truth_params(params, attribute, strength, amount)
-    truths = render(edited, size)
-    outputs = edit_fn(inputs, strength)
-    error, change, psnr = region_figures(inputs, outputs, truths)
-    judged = judge_figures(judge.predict(inputs), judge.predict(outputs), judge.predict(truths), attribute, lacked)
-    figures = Figures(error, change, psnr, **judged)  # type: ignore[arg-type]
-    return figures, {"input": inputs, "output": outputs, "truth": truths}
+    truth = TruthSet.draw(attribute, strength, amount, judge, images, size, seed)
+    outputs = edit_fn(truth.inputs, strength)
+    return truth.measure(outputs, judge), {"input": truth.inputs, "output": outputs, "truth": truth.truths}
 
 
 def preset_edit(model_bytes: bytes, batch_size: int = 32) -> EditFn:
@@ -198,6 +222,8 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
     preset's ``run``) and the generator path (with ``inverter``) at each strength; the
     contact sheet shows input | generator path | preset | truth at the first."""
     attribute = direction.attribute
+    if not strengths:
+        raise ValueError("evaluate_preset needs at least one strength")
     if attribute not in ATTRIBUTE_NAMES:
         raise ValueError(f"{attribute!r} is not a toyfaces attribute; the truth is known for "
                          f"{', '.join(ATTRIBUTE_NAMES)}")
@@ -206,17 +232,20 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
         methods["generator_path"] = generator_path_edit(generator, inverter, direction)
     figures: dict[str, dict[str, Figures]] = {m: {} for m in methods}
     amounts: dict[str, float] = {}
-    sets: dict[str, dict[str, np.ndarray]] = {}
+    first: tuple[TruthSet, dict[str, np.ndarray]] | None = None
     for strength in strengths:
         amount = teacher_amount(generator, direction, strength, judge, region)
         amounts[f"{strength:g}"] = amount
+        truth = TruthSet.draw(attribute, strength, amount, judge, images, int(generator.size))
+        outputs: dict[str, np.ndarray] = {}
         for method, fn in methods.items():
             echo(f"evaluate: {method} at strength {strength:g} on {images} held-out renders")
-            result, images_used = evaluate_edit(fn, attribute, strength, amount, judge, images, int(generator.size))
-            figures[method][f"{strength:g}"] = result
-            sets.setdefault(method, images_used)
-    columns = [sets["preset"]["input"]] + ([sets["generator_path"]["output"]] if inverter is not None else [])
-    sheet = contact_sheet(columns + [sets["preset"]["output"], sets["preset"]["truth"]])
+            outputs[method] = fn(truth.inputs, strength)
+            figures[method][f"{strength:g}"] = truth.measure(outputs[method], judge)
+        first = first or (truth, outputs)
+    truth, outputs = first  # type: ignore[misc]
+    columns = [truth.inputs] + ([outputs["generator_path"]] if inverter is not None else [])
+    sheet = contact_sheet(columns + [outputs["preset"], truth.truths])
     return Evaluation(attribute, figures, amounts, sheet)
 
 
@@ -227,6 +256,6 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
     return tiles.transpose(0, 2, 1, 3, 4).reshape(n * h, k * w, 3)
 
 
-__all__ = ["EVAL_SEED", "Evaluation", "Figures", "contact_sheet", "evaluate_edit", "evaluate_preset",
+__all__ = ["EVAL_SEED", "Evaluation", "Figures", "TruthSet", "contact_sheet", "evaluate_edit", "evaluate_preset",
            "generator_path_edit", "preset_edit", "judge_figures", "region_figures",
            "teacher_amount", "truth_params"]
