@@ -8,7 +8,7 @@ each model resolution and batch size it measures, side by side in one process:
 * ``bare``: ``InferenceSession.run`` on ready float32 NCHW input (pure model time);
 * ``engine``: ``Preset.apply`` on a uint8 NHWC batch at model resolution (value
   mapping, layout conversion, strength feed, quantisation back to uint8);
-* ``files`` (batch 16 only): ``engine.apply.apply_files`` end to end on PNG files
+* ``files`` (batch 16 only): ``latentroom.engine.apply.apply_files`` end to end on PNG files
   (decode, resize, batch, run, carry back, encode, atomic write), to show that the
   threaded pipeline keeps the model the bottleneck.
 
@@ -97,9 +97,9 @@ def main() -> int:
     import onnxruntime as ort
     from PIL import Image
 
-    from engine.apply import apply_files
-    from engine.inputs import collect_inputs
-    from engine.presets import load_preset
+    from latentroom.engine.apply import apply_files
+    from latentroom.engine.inputs import collect_inputs
+    from latentroom.engine.presets import load_preset
     from preset_fixtures import StudentNet, build_preset, model_bytes, parameter_count
 
     rng = np.random.default_rng(0)

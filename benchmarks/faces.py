@@ -64,8 +64,8 @@ def make_photo(path: Path) -> None:
 
 
 def make_preset(folder: Path) -> Path:
-    from engine.presets import read_bundle, write_bundle
-    from plugins.toyfaces.alignment import alignment_section
+    from latentroom.engine.presets import read_bundle, write_bundle
+    from latentroom.plugins.toyfaces.alignment import alignment_section
 
     bundle = read_bundle(ROOT / "presets" / "age")
     manifest = dict(bundle.manifest, alignment=alignment_section(bundle.manifest["io"]["resolution"]))
@@ -91,8 +91,8 @@ def end_to_end(
 
 
 def stages(preset_path: Path, photo: Path, out: Path, repeats: int) -> dict[str, list[float]]:
-    from engine.imaging import open_image, save_image, save_params, to_pil
-    from engine.presets import load_preset
+    from latentroom.engine.imaging import open_image, save_image, save_params, to_pil
+    from latentroom.engine.presets import load_preset
 
     preset = load_preset(preset_path, provider="cpu")
     planner = preset.planner()

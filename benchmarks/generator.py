@@ -35,8 +35,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from plugins.stylegan2.fast import FastConfig, FastSynthesis, synthesis_macs  # noqa: E402
-from plugins.stylegan2.model import Generator  # noqa: E402
+from latentroom.plugins.stylegan2.fast import FastConfig, FastSynthesis, synthesis_macs  # noqa: E402
+from latentroom.plugins.stylegan2.model import Generator  # noqa: E402
 
 PSNR_FLOOR = 40.0
 

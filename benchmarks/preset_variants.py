@@ -3,7 +3,7 @@
 ``latentroom author`` picks fp32/fp16/int8 by CPU speed on the machine it runs on; the
 bundled presets were authored on a GPU machine with ``--variants none``, so the
 choice is made here, on the CPU presets are meant for, by the same rule
-(:func:`plugins.distill.export.choose_variant`: a variant ships only if it is at
+(:func:`latentroom.plugins.distill.export.choose_variant`: a variant ships only if it is at
 least 1.10x fp32's img/s at batch 16 and at most 0.3 dB below fp32's
 student-vs-teacher PSNR). Teacher pairs and calibration inputs come from the preset's
 own generator and direction (held-out streams of seed 0, as ``author`` draws them).
@@ -36,11 +36,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    from engine.plugins import resolve_generator
-    from engine.presets import read_bundle
-    from plugins.distill.author import load_direction
-    from plugins.distill.export import choose_variant
-    from plugins.distill.pairs import CALIBRATION, HELD_OUT, PairSampler
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.engine.presets import read_bundle
+    from latentroom.plugins.distill.author import load_direction
+    from latentroom.plugins.distill.export import choose_variant
+    from latentroom.plugins.distill.pairs import CALIBRATION, HELD_OUT, PairSampler
 
     bundle = read_bundle(args.preset)
     manifest = bundle.manifest

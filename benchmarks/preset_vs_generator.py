@@ -139,13 +139,13 @@ def build_demo(root: Path) -> tuple[Path, str, Path, Path]:
     sys.path.insert(0, str(ROOT / "tests"))
     from preset_fixtures import make_manifest
 
-    from engine.direction import Direction, Provenance
-    from engine.presets import write_bundle
-    from plugins.distill.export import export_onnx
-    from plugins.distill.student import Student
-    from plugins.inverters.encoder import Encoder, save_encoder
-    from plugins.stylegan2.checkpoint import load_generator, save_checkpoint
-    from plugins.stylegan2.model import Generator
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.engine.presets import write_bundle
+    from latentroom.plugins.distill.export import export_onnx
+    from latentroom.plugins.distill.student import Student
+    from latentroom.plugins.inverters.encoder import Encoder, save_encoder
+    from latentroom.plugins.stylegan2.checkpoint import load_generator, save_checkpoint
+    from latentroom.plugins.stylegan2.model import Generator
 
     torch.manual_seed(0)
     student = Student()
@@ -182,13 +182,13 @@ def main() -> None:
 
     import torch
 
-    from engine.presets import load_preset, read_bundle
-    from engine.runtime import available_providers
-    from plugins.distill.quality import held_out_renders, to_pixels
-    from plugins.distill.student import conv_macs
-    from plugins.inverters.encoder import EncoderInverter
-    from plugins.inverters.common import synthesize
-    from plugins.stylegan2.fast import synthesis_macs
+    from latentroom.engine.presets import load_preset, read_bundle
+    from latentroom.engine.runtime import available_providers
+    from latentroom.plugins.distill.quality import held_out_renders, to_pixels
+    from latentroom.plugins.distill.student import conv_macs
+    from latentroom.plugins.inverters.encoder import EncoderInverter
+    from latentroom.plugins.inverters.common import synthesize
+    from latentroom.plugins.stylegan2.fast import synthesis_macs
 
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -202,9 +202,9 @@ def main() -> None:
     else:
         sys.exit("give --preset PATH (with --generator) or --demo")
 
-    from engine.direction import Direction, Provenance
-    from engine.plugins import resolve_generator
-    from plugins.directions.edit import edit_latents
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.directions.edit import edit_latents
 
     presets = {"ort-cpu": load_preset(str(preset_path), provider="cpu")}
     if device.type == "cuda" and "CUDAExecutionProvider" in available_providers():

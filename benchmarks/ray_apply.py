@@ -5,9 +5,9 @@ For the realistic student preset (~1M parameters, tests/preset_fixtures.py) at m
 resolution 128² (by default), both engines apply the preset to the same PNG files,
 written fresh each time:
 
-* ``local``: ``engine.apply.apply_files`` (one process; decode and encode thread
+* ``local``: ``latentroom.engine.apply.apply_files`` (one process; decode and encode thread
   pools, ONNX Runtime with its default threads);
-* ``ray``: ``engine.ray_apply.apply_files_on_ray`` on a local Ray instance started
+* ``ray``: ``latentroom.engine.ray_apply.apply_files_on_ray`` on a local Ray instance started
   with ``num_cpus`` equal to this machine's cores: one actor per CPU, one ORT
   thread each, outputs written by the driver.
 
@@ -140,10 +140,10 @@ def main() -> int:
     import onnxruntime as ort
     import ray
 
-    from engine.apply import apply_files, collect_inputs
-    from engine.imaging import write_encoded
-    from engine.presets import load_preset
-    from engine.ray_apply import apply_files_on_ray
+    from latentroom.engine.apply import apply_files, collect_inputs
+    from latentroom.engine.imaging import write_encoded
+    from latentroom.engine.presets import load_preset
+    from latentroom.engine.ray_apply import apply_files_on_ray
     from preset_fixtures import build_preset
 
     cores = len(os.sched_getaffinity(0))

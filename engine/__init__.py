@@ -11,12 +11,12 @@ __version__ = "0.1.0"
 hookimpl = pluggy.HookimplMarker("latentroom")
 
 if TYPE_CHECKING:
-    from engine.presets import Preset
+    from latentroom.engine.presets import Preset
 
 
 def load_preset(name_or_path: str, provider: str = "auto") -> "Preset":
     """Load a preset by library name, bundle directory or packed file, verified."""
-    from engine.presets import load_preset as _load
+    from latentroom.engine.presets import load_preset as _load
 
     return _load(name_or_path, provider=provider)
 

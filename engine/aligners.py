@@ -1,7 +1,7 @@
 """What an aligner is, and which one an aligned preset uses.
 
 An aligner finds every face in an RGB image and returns its five landmarks (eyes,
-nose tip, mouth corners; see :data:`engine.alignment.LANDMARK_NAMES`) with a
+nose tip, mouth corners; see :data:`latentroom.engine.alignment.LANDMARK_NAMES`) with a
 confidence. Aligners are plugins (``register_aligners``); the engine picks one in
 this order:
 
@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 DEFAULT_PHOTO_ALIGNER = "mtcnn"
 PHOTO_EXTRA_HINT = "pip install 'latentroom[photo]'"
@@ -51,7 +51,7 @@ _lock = threading.Lock()
 
 def build_aligner(name: str) -> Aligner:
     """The registered aligner ``name``, built on first use."""
-    from engine.plugins import get_aligner
+    from latentroom.engine.plugins import get_aligner
 
     contribution = get_aligner(name)
     with _lock:
@@ -68,7 +68,7 @@ def build_aligner(name: str) -> Aligner:
 
 def choose_aligner(requested: str | None, preset_hint: str | None, preset_name: str) -> str:
     """The aligner name to use for an aligned preset (see the module docstring)."""
-    from engine.plugins import registry
+    from latentroom.engine.plugins import registry
 
     if requested:
         return requested

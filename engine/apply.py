@@ -11,7 +11,7 @@ does: queued work is cancelled, the writes already running finish (so no tempora
 file is left), and :class:`BatchInterrupted` carries the report of what was done.
 
 The per-image steps (:func:`decode_input`, :func:`run_model`, :func:`render_outputs`)
-and the run set-up (:func:`start_run`) are public: :mod:`engine.ray_apply` runs the
+and the run set-up (:func:`start_run`) are public: :mod:`latentroom.engine.ray_apply` runs the
 same ones on Ray actors, so both engines write the same bytes, face by face for
 presets with a face template.
 """
@@ -29,11 +29,11 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from engine import limits
-from engine.atomic import atomic_write, remove_stale_temporaries
-from engine.errors import ImageError, LatentroomError
-from engine.faces import AlignedFaces, Planner, WholeFrame
-from engine.imaging import (
+from latentroom.engine import limits
+from latentroom.engine.atomic import atomic_write, remove_stale_temporaries
+from latentroom.engine.errors import ImageError, LatentroomError
+from latentroom.engine.faces import AlignedFaces, Planner, WholeFrame
+from latentroom.engine.imaging import (
     open_image,
     peek_decoded_bytes,
     save_image,
@@ -42,9 +42,9 @@ from engine.imaging import (
     to_pil,
     to_unit_float,
 )
-from engine.inputs import InputFile, image_extensions
-from engine.regular_files import open_regular
-from engine.presets.preset import Preset
+from latentroom.engine.inputs import InputFile, image_extensions
+from latentroom.engine.regular_files import open_regular
+from latentroom.engine.presets.preset import Preset
 
 COMPARE_SUFFIX = "_compare"
 
@@ -359,7 +359,7 @@ class _Pipeline:
     Two bounds keep memory in check: at most ``window`` images are in flight on each
     side of the model, and the decoded images held at once (read from each file's
     header before it is decoded) stay within
-    :data:`engine.limits.MAX_INFLIGHT_IMAGE_BYTES`, except that one image is always
+    :data:`latentroom.engine.limits.MAX_INFLIGHT_IMAGE_BYTES`, except that one image is always
     let through alone. Large photos are therefore processed a few at a time, small
     ones a full window at a time.
     """

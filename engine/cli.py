@@ -1,6 +1,6 @@
 """The ``latentroom`` command line.
 
-Core commands live in ``engine.commands`` and are imported only when used, so
+Core commands live in ``latentroom.engine.commands`` and are imported only when used, so
 ``latentroom --help`` stays fast and imports no plugin code. Commands contributed by
 plugins (``register_commands``) are looked up on first use of a name the core does
 not know.
@@ -12,17 +12,17 @@ import importlib
 
 import click
 
-from engine import __version__
+from latentroom.engine import __version__
 
 # name -> "module:attribute"; modules must not import torch or onnxruntime at import time.
 CORE_COMMANDS: dict[str, str] = {
-    "apply": "engine.commands.apply:apply_command",
-    "preset": "engine.commands.preset:preset_group",
-    "plugins": "engine.commands.plugins:plugins_command",
-    "generate": "engine.commands.generate:generate_command",
-    "direction": "engine.commands.direction:direction_group",
-    "invert": "engine.commands.invert:invert_command",
-    "edit": "engine.commands.edit:edit_command",
+    "apply": "latentroom.engine.commands.apply:apply_command",
+    "preset": "latentroom.engine.commands.preset:preset_group",
+    "plugins": "latentroom.engine.commands.plugins:plugins_command",
+    "generate": "latentroom.engine.commands.generate:generate_command",
+    "direction": "latentroom.engine.commands.direction:direction_group",
+    "invert": "latentroom.engine.commands.invert:invert_command",
+    "edit": "latentroom.engine.commands.edit:edit_command",
 }
 
 
@@ -43,7 +43,7 @@ class LatentroomGroup(click.Group):
             module_name, attribute = CORE_COMMANDS[name].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         if name not in self.commands:
-            from engine.plugins import load_plugin_commands
+            from latentroom.engine.plugins import load_plugin_commands
 
             load_plugin_commands(self)
         return self.commands.get(name)
@@ -56,7 +56,7 @@ class LatentroomGroup(click.Group):
         except click.UsageError as exc:
             if args[0].startswith("-"):
                 raise
-            from engine.plugins import filtered_command_hint
+            from latentroom.engine.plugins import filtered_command_hint
 
             # A plugin filtered out by the environment is the likely reason.
             hint = filtered_command_hint(args[0])

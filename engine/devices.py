@@ -5,7 +5,7 @@ torch is imported inside the function: the engine stays importable without it.
 
 from __future__ import annotations
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 
 def pick_torch_device(device: str) -> str:

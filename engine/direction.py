@@ -35,8 +35,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
-from engine.errors import LatentroomError
+from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
+from latentroom.engine.errors import LatentroomError
 
 __all__ = [
     "FORMAT",

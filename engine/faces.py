@@ -1,6 +1,6 @@
 """Editing photos face by face: detect, align to the preset's frame, run, paste back.
 
-For a preset with an alignment template (:class:`engine.alignment.Template`) each
+For a preset with an alignment template (:class:`latentroom.engine.alignment.Template`) each
 photo goes through these stages:
 
 1. **detect** on a reduced copy (longer side at most :data:`DETECT_MAX_SIDE`; Pillow's
@@ -29,10 +29,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.aligners import Aligner, Face, build_aligner, choose_aligner
-from engine.alignment import Template, apply_transform, face_size, invert
-from engine.errors import LatentroomError
-from engine.imaging import Picture, carry_back, resize_rgb, to_unit_float
+from latentroom.engine.aligners import Aligner, Face, build_aligner, choose_aligner
+from latentroom.engine.alignment import Template, apply_transform, face_size, invert
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.imaging import Picture, carry_back, resize_rgb, to_unit_float
 
 DETECT_MAX_SIDE = 640
 """Detection runs on a box-reduced copy whose longer side is at most this (640 px, the

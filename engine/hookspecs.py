@@ -8,7 +8,7 @@ what every plugin added.
 
 A plugin module implements hooks with ``@engine.hookimpl``::
 
-    from engine import hookimpl
+    from latentroom.engine import hookimpl
 
     @hookimpl
     def register_generators(register):
@@ -36,7 +36,7 @@ def register_generators(register: Callable[..., None]) -> None:
     ``NAME:`` in a generator spec (``stylegan2:weights.pt`` gives ``"weights.pt"``;
     plain ``NAME`` gives ``None``) and ``device`` is a torch device string such as
     ``"cpu"`` or ``"cuda"``. It returns an object satisfying
-    :class:`engine.protocols.Generator`.
+    :class:`latentroom.engine.protocols.Generator`.
     """
 
 
@@ -46,7 +46,7 @@ def register_inverters(register: Callable[..., None]) -> None:
 
     Call ``register(name, factory, description="")`` once per inverter. ``factory``
     is called as ``factory(generator, device, **options)`` and returns an object
-    satisfying :class:`engine.protocols.Inverter`.
+    satisfying :class:`latentroom.engine.protocols.Inverter`.
     """
 
 
@@ -56,7 +56,7 @@ def register_direction_sources(register: Callable[..., None]) -> None:
 
     Call ``register(name, factory, description="")`` once per source. ``factory`` is
     called as ``factory(**options)`` and returns an object satisfying
-    :class:`engine.protocols.DirectionSource`.
+    :class:`latentroom.engine.protocols.DirectionSource`.
     """
 
 
@@ -76,8 +76,8 @@ def register_aligners(register: Callable[..., None]) -> None:
 
     Call ``register(name, factory, description="")`` once per aligner. ``factory`` is
     called with no arguments when an aligner is first needed and returns an object
-    satisfying :class:`engine.aligners.Aligner`; it raises
-    :class:`engine.errors.LatentroomError` saying what to install when the aligner's
+    satisfying :class:`latentroom.engine.aligners.Aligner`; it raises
+    :class:`latentroom.engine.errors.LatentroomError` saying what to install when the aligner's
     model is not available. Aligners run on the apply path, so they must not import
     torch (ONNX Runtime, NumPy and Pillow are there).
     """

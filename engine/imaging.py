@@ -31,10 +31,10 @@ from typing import IO, Any, Callable
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin
 
-from engine import limits
-from engine.atomic import atomic_write
-from engine.errors import ImageError
-from engine.regular_files import NotRegularFile, open_regular
+from latentroom.engine import limits
+from latentroom.engine.atomic import atomic_write
+from latentroom.engine.errors import ImageError
+from latentroom.engine.regular_files import NotRegularFile, open_regular
 
 ORIENTATION_TAG = 0x0112
 JPEG_QUALITY = 95
@@ -191,7 +191,7 @@ def peek_decoded_bytes(path: str | os.PathLike[str]) -> int:
 
 
 def check_budget(img: Image.Image, path: Path) -> int:
-    """``decoded_bytes(img)``, or :class:`ImageError` past :data:`engine.limits.MAX_IMAGE_BYTES`.
+    """``decoded_bytes(img)``, or :class:`ImageError` past :data:`latentroom.engine.limits.MAX_IMAGE_BYTES`.
 
     Pillow's own bomb check counts pixels only; a 16-bit RGBA image of the same pixel
     count takes eight times the memory, so the budget is in bytes.

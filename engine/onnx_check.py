@@ -12,14 +12,14 @@ Why a reader of our own: the apply path must not need ``onnx`` (core install is
 numpy, Pillow, pluggy, click, onnxruntime), and ONNX Runtime offers no way to list a
 model's tensors before it loads them. The protobuf wire format is simple; this walks
 only the messages that can hold tensors, skips every other field by its length
-without copying it, and bounds nesting (:data:`engine.limits.MAX_ONNX_NESTING`).
+without copying it, and bounds nesting (:data:`latentroom.engine.limits.MAX_ONNX_NESTING`).
 Field numbers are those of onnx/onnx.proto (IR version 10).
 """
 
 from __future__ import annotations
 
-from engine import limits
-from engine.errors import PresetError
+from latentroom.engine import limits
+from latentroom.engine.errors import PresetError
 
 # Message kinds, and for each the length-delimited fields that hold messages to visit.
 _MODEL, _GRAPH, _NODE, _ATTRIBUTE, _TENSOR, _SPARSE, _FUNCTION, _TRAINING = range(8)

@@ -1,7 +1,7 @@
 """The plugin manager: entry-point discovery, allow/deny lists, error capture, the registry.
 
 Plugins are modules named by entry points in the ``latentroom`` group. They are
-imported on the first call to :func:`registry` (never by ``import engine`` or
+imported on the first call to :func:`registry` (never by ``import latentroom.engine`` or
 ``latentroom --help``) and only once per process. Each register-callback hook is
 called per plugin with a ``register`` function bound to that plugin, so every
 contribution records who made it.
@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pluggy
 
-from engine import hookspecs
-from engine.errors import LatentroomError, PluginLoadError
+from latentroom.engine import hookspecs
+from latentroom.engine.errors import LatentroomError, PluginLoadError
 
-from engine.protocols import Generator  # typing-only torch imports: stays torch-free
+from latentroom.engine.protocols import Generator  # typing-only torch imports: stays torch-free
 
 if TYPE_CHECKING:
     import click
@@ -167,7 +167,7 @@ def load_plugin_commands(cli: "click.Group") -> None:
     name is taken (by the core or an earlier plugin) is dropped and reported."""
     import click
 
-    from engine.cli import CORE_COMMANDS
+    from latentroom.engine.cli import CORE_COMMANDS
 
     reg = registry()
     for info in reg.plugins:

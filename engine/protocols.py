@@ -2,7 +2,7 @@
 
 These are structural protocols: a plugin's class satisfies one by having the
 attributes and methods below, without inheriting from anything. Tensors are
-``torch.Tensor``; torch is imported only for type checking, so ``import engine``
+``torch.Tensor``; torch is imported only for type checking, so ``import latentroom.engine``
 stays torch-free. Authoring code (generate, invert, find directions, distil) needs
 the ``author`` extra; applying presets never does.
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import torch
 
-    from engine.direction import Direction
+    from latentroom.engine.direction import Direction
 
 NoiseMode = Literal["random", "const", "zero"]
 
@@ -79,7 +79,7 @@ class DirectionSource(Protocol):
     """Finds a latent direction for an attribute of a generator."""
 
     def find(self, generator: Generator, attribute: str, **params: Any) -> "Direction":
-        """Return a :class:`engine.direction.Direction` (unit vector in W, a layer
+        """Return a :class:`latentroom.engine.direction.Direction` (unit vector in W, a layer
         mask over the generator's ``n_latent`` layers, a suggested strength range and
         provenance). ``params`` are source-specific (sample counts, layers,
         attributes to condition on, ...) and are recorded in the provenance.

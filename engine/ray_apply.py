@@ -8,7 +8,7 @@ its packed ``.lrpreset`` file plus their sha256; every actor checks both that ha
 the bundle's own model checksum before building its session.
 
 Each image goes through the same per-image steps as the local path
-(:mod:`engine.apply`: decode and plan, face by face for presets with a face
+(:mod:`latentroom.engine.apply`: decode and plan, face by face for presets with a face
 template, model run, carry-back or blend, encoding), so the encoded outputs are byte
 for byte what ``latentroom apply`` writes; a photo without a face comes back as its
 own bytes (``faces`` 0). Each actor builds its own face aligner, like its session. A file that fails
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from engine.apply import (
+from latentroom.engine.apply import (
     FAILED,
     NO_FACE,
     WRITTEN,
@@ -44,12 +44,12 @@ from engine.apply import (
     start_run,
     unchanged_output,
 )
-from engine.errors import ImageError, LatentroomError, PresetError
-from engine.imaging import encode_image, write_encoded
-from engine.inputs import BadInput, InputFile, image_extensions
-from engine.presets.bundle import Bundle, packed_bytes, read_bundle, read_packed_bytes, sha256_bytes
-from engine.presets.library import resolve
-from engine.presets.preset import Preset
+from latentroom.engine.errors import ImageError, LatentroomError, PresetError
+from latentroom.engine.imaging import encode_image, write_encoded
+from latentroom.engine.inputs import BadInput, InputFile, image_extensions
+from latentroom.engine.presets.bundle import Bundle, packed_bytes, read_bundle, read_packed_bytes, sha256_bytes
+from latentroom.engine.presets.library import resolve
+from latentroom.engine.presets.preset import Preset
 
 if TYPE_CHECKING:
     import ray.data
@@ -241,7 +241,7 @@ def ray_instance(address: str | None) -> Iterator[Any]:
 def collect_uri_inputs(uris: Sequence[str]) -> tuple[Any, list[InputFile], list[BadInput]]:
     """Image files at or under URIs Ray can read (``s3://``, ``gs://``, ``file://``, ...).
 
-    Like :func:`engine.inputs.collect_inputs` for folders: recursive, image extensions
+    Like :func:`latentroom.engine.inputs.collect_inputs` for folders: recursive, image extensions
     only, hidden names skipped, relative paths kept for the outputs. Returns the
     (pyarrow) filesystem they are on, which every URI of a run must share, the
     inputs, named as that filesystem names them (``bucket/photos/a.jpg``), and a
@@ -294,7 +294,7 @@ def apply_files_on_ray(
     on_result: Callable[[ApplyResult], None] | None = None,
     planner_options: dict[str, Any] | None = None,
 ) -> ApplyReport:
-    """:func:`engine.apply.apply_files` with the images edited on Ray actors.
+    """:func:`latentroom.engine.apply.apply_files` with the images edited on Ray actors.
 
     Outputs are planned here with the same rules (clashes, existing files) and
     written here, atomically, from the encoded bytes the actors return. Needs a
@@ -303,7 +303,7 @@ def apply_files_on_ray(
     ``filesystem`` (from :func:`collect_uri_inputs`); ``outdir`` is on this machine.
     ``concurrency`` defaults to the cluster's CPUs divided by ``threads_per_actor``.
     ``planner_options``: :meth:`Preset.planner`'s arguments (face alignment).
-    Ctrl-C stops the job without :func:`engine.apply.apply_files`'s
+    Ctrl-C stops the job without :func:`latentroom.engine.apply.apply_files`'s
     ``BatchInterrupted`` report; files already written are complete (atomic writes).
     """
     ray = _require_ray()

@@ -1,6 +1,6 @@
 """ONNX Runtime sessions and execution-provider choice.
 
-onnxruntime is imported inside functions so that ``import engine`` and the CLI's
+onnxruntime is imported inside functions so that ``import latentroom.engine`` and the CLI's
 ``--help`` stay fast; nothing here imports torch or onnx.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import PresetError
-from engine.onnx_check import check_self_contained
+from latentroom.engine.errors import PresetError
+from latentroom.engine.onnx_check import check_self_contained
 
 PROVIDERS = ("auto", "cpu", "cuda")
 
@@ -58,7 +58,7 @@ def create_session(
     actually placed the model on (``CUDAExecutionProvider`` can fail to initialise,
     e.g. without a driver, and ORT then falls back to CPU; we report what happened).
     A model that is too large or refers to external data files is refused first
-    (:mod:`engine.onnx_check`), whatever path its bytes came by.
+    (:mod:`latentroom.engine.onnx_check`), whatever path its bytes came by.
     """
     import onnxruntime as ort
 

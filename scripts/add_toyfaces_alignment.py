@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from engine.presets import write_bundle
-from plugins.toyfaces.alignment import HAIR_MASK_RADII, MASK_RADII, alignment_section
+from latentroom.engine.presets import write_bundle
+from latentroom.plugins.toyfaces.alignment import HAIR_MASK_RADII, MASK_RADII, alignment_section
 
 
 def main(paths: list[str]) -> int:

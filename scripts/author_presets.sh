@@ -3,7 +3,7 @@
 # from a local teacher: the direction's edit kept inside the attribute's region
 # (`latentroom toyfaces region`), evaluated against the renderer's truth with the
 # independent judge (plugins/toyfaces/weights/judge.pt must exist: train it first
-# with `python -m plugins.toyfaces.train_classifier --arch judge --seed 1 ...`).
+# with `python -m latentroom.plugins.toyfaces.train_classifier --arch judge --seed 1 ...`).
 #
 #   BUDGET=300 bash scripts/author_presets.sh
 #

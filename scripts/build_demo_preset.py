@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("build_demo_preset: torch is needed to build presets (pip install 'latentroom[author]')", file=sys.stderr)
         return 2
-    from engine.errors import PresetError
-    from engine.presets import pack_bundle, write_bundle
+    from latentroom.engine.errors import PresetError
+    from latentroom.engine.presets import pack_bundle, write_bundle
 
     module = build_module()
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine.atomic import atomic_write, atomic_write_text
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
+from latentroom.engine.atomic import atomic_write, atomic_write_text
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
 
 EXAMPLES_SEED = 424242
 COUNT = 8

@@ -14,7 +14,7 @@ attribute of a correlated pair with and without conditioning on the other, and
 compares how much the other one leaks at equal target change.
 
 On toyfaces with its classifier, every candidate that moves its attribute is also
-measured against the renderer's true edit (``plugins.toyfaces.truth``): at plus and
+measured against the renderer's true edit (``latentroom.plugins.toyfaces.truth``): at plus and
 minus half the strength that spans the attribute's 10th-90th percentiles (at most
 ``TRUTH_MAX_STRENGTH``), the Fréchet distance between the edited generated faces and
 renders edited by the same mean amount, relative to the generator's own distance
@@ -80,7 +80,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
 
-from engine.atomic import atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
+from latentroom.engine.atomic import atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
 
 DEFAULT_ATTRIBUTES = "smile,age,hair_length,glasses,beard"
 DEFAULT_SOURCES = "mean-difference,linear-boundary,ganspace,sefa,optimized"
@@ -140,7 +140,7 @@ def realistic_reach(ratio_at: Callable[[float], float], grid: Sequence[float] = 
 def criterion_at(report: dict[str, Any], strength_range: Sequence[float]) -> bool:
     """The acceptance check against ``strength_range``: isolated, and a strength inside
     it on either side moves a face from the 10th to the 90th percentile (or back)."""
-    from plugins.directions.evaluate import spans_percentiles
+    from latentroom.plugins.directions.evaluate import spans_percentiles
 
     return bool(report["isolated"] and spans_percentiles(report["strength_p10_to_p90"], strength_range))
 
@@ -365,11 +365,11 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
 
     import torch
 
-    from engine.devices import pick_torch_device
-    from engine.plugins import get_direction_source, resolve_generator
-    from plugins.directions.evaluate import baseline_scores, evaluate_directions
-    from plugins.directions.sampling import draw_bank
-    from plugins.directions.scoring import resolve_scorer, scorer_name
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import get_direction_source, resolve_generator
+    from latentroom.plugins.directions.evaluate import baseline_scores, evaluate_directions
+    from latentroom.plugins.directions.sampling import draw_bank
+    from latentroom.plugins.directions.scoring import resolve_scorer, scorer_name
 
     started = time.perf_counter()
     if quick:
@@ -402,8 +402,8 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
 
     truth_ref = None
     if truth_samples > 0 and scorer_spec is None:
-        from plugins.toyfaces import load_classifier
-        from plugins.toyfaces.truth import TruthReference
+        from latentroom.plugins.toyfaces import load_classifier
+        from latentroom.plugins.toyfaces.truth import TruthReference
 
         truth_ref = TruthReference(generator, load_classifier(dev), truth_samples, batch_size=batch)
         log(f"truth reference: {truth_samples} samples, generator's own distance {truth_ref.fd_generator:.2f}")

@@ -61,7 +61,7 @@ def _classify(classifier: Any, images: Any) -> np.ndarray:
 
 
 def _render_inputs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from plugins.toyfaces.renderer import attribute_matrix, render, sample_params
+    from latentroom.plugins.toyfaces.renderer import attribute_matrix, render, sample_params
 
     params = sample_params(np.random.default_rng(seed), n)
     return render(params), attribute_matrix(params)
@@ -74,10 +74,10 @@ def measure(generator_spec: str | None, direction_path: Path | None, attribute: 
             features: str | None, classifier_path: str | None) -> dict[str, Any]:
     import torch
 
-    from engine.devices import pick_torch_device
-    from engine.plugins import get_inverter, resolve_generator
-    from plugins.inverters.common import psnr, supports_noise, synthesize
-    from plugins.inverters.features import resize
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import get_inverter, resolve_generator
+    from latentroom.plugins.inverters.common import psnr, supports_noise, synthesize
+    from latentroom.plugins.inverters.features import resize
 
     device = pick_torch_device(device)
     generator = resolve_generator(generator_spec, device)
@@ -87,10 +87,10 @@ def measure(generator_spec: str | None, direction_path: Path | None, attribute: 
     classifier, attr_names, cont_idx = None, [], []
     if classifier_path != "none":
         try:
-            from plugins.toyfaces import classifier as toy_classifier
+            from latentroom.plugins.toyfaces import classifier as toy_classifier
 
             classifier = toy_classifier.load(device, classifier_path)
-            from plugins.toyfaces.renderer import ATTRIBUTE_NAMES
+            from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES
 
             attr_names = list(ATTRIBUTE_NAMES)
             cont_idx = list(toy_classifier.CONTINUOUS_IDX)
@@ -100,7 +100,7 @@ def measure(generator_spec: str | None, direction_path: Path | None, attribute: 
 
     direction, offset, attr_index = None, None, None
     if direction_path is not None:
-        from engine.direction import Direction
+        from latentroom.engine.direction import Direction
 
         direction = Direction.load(direction_path)
         attribute = attribute or direction.attribute

@@ -32,16 +32,16 @@ import click
 import numpy as np
 import torch
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
-from engine.commands.generate import images_to_grid, write_image_atomic
-from engine.direction import Direction
-from engine.errors import LatentroomError
-from plugins.directions.edit import edit_latents, to_wplus
-from plugins.directions.sampling import SampleBank, draw_bank, sample_w
-from plugins.directions.scoring import binary_attributes, resolve_scorer, score_images, scorer_name
-from plugins.directions.stylespace import StyleSpace
-from plugins.toyfaces.generator import load
-from plugins.toyfaces.renderer import ATTRIBUTE_SPECS, edit, render, sample_params
+from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
+from latentroom.engine.commands.generate import images_to_grid, write_image_atomic
+from latentroom.engine.direction import Direction
+from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
+from latentroom.plugins.directions.scoring import binary_attributes, resolve_scorer, score_images, scorer_name
+from latentroom.plugins.directions.stylespace import StyleSpace
+from latentroom.plugins.toyfaces.generator import load
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_SPECS, edit, render, sample_params
 
 ATTRIBUTES = ("smile", "glasses", "beard", "age", "hair_length")
 HELD_OUT_SEED = 4242

@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
 
-from engine.atomic import atomic_write_bytes  # noqa: E402 (needs ROOT on sys.path)
+from latentroom.engine.atomic import atomic_write_bytes  # noqa: E402 (needs ROOT on sys.path)
 
 DOC = ROOT / "docs" / "toyfaces.md"
 DOC_IMAGE = ROOT / "docs" / "images" / "toyfaces-samples.png"
@@ -69,7 +69,7 @@ GRID_COLUMNS, GRID_ROWS = 8, 4
 
 def attribute_report(pred_gen: np.ndarray, pred_ref: np.ndarray) -> list[dict[str, Any]]:
     """Per attribute: renders' vs generated statistics and whether the target is met."""
-    from plugins.toyfaces.renderer import ATTRIBUTES
+    from latentroom.plugins.toyfaces.renderer import ATTRIBUTES
 
     rows = []
     for i, spec in enumerate(ATTRIBUTES):
@@ -119,7 +119,7 @@ def sample_grid(generator: Any, thumb: int) -> np.ndarray:
     import torch
     from PIL import Image
 
-    from engine.commands.generate import images_to_grid
+    from latentroom.engine.commands.generate import images_to_grid
 
     n = GRID_COLUMNS * GRID_ROWS
     z = torch.randn(n, generator.style_dim, generator=torch.Generator().manual_seed(0))
@@ -137,7 +137,7 @@ def sample_grid(generator: Any, thumb: int) -> np.ndarray:
 
 def provenance(generator: Any) -> dict[str, Any]:
     """The shipped weights' generator.json when the generator is that file, else {}."""
-    from plugins.toyfaces.generator import INFO_PATH, weights_info
+    from latentroom.plugins.toyfaces.generator import INFO_PATH, weights_info
 
     if not INFO_PATH.is_file():
         return {}
@@ -229,7 +229,7 @@ def main(spec: str, n: int, seed: int, device: str, batch_size: int | None, work
         return time.perf_counter()
 
     # Renders first: the pool forks before torch has started any threads.
-    from plugins.toyfaces.train_gan import render_dataset
+    from latentroom.plugins.toyfaces.train_gan import render_dataset
 
     t = time.perf_counter()
     log(f"rendering 2 x {n} reference images (seeds {REFERENCE_SEED}, {FLOOR_SEED})")
@@ -240,10 +240,10 @@ def main(spec: str, n: int, seed: int, device: str, batch_size: int | None, work
 
     import torch
 
-    from engine.devices import pick_torch_device
-    from engine.plugins import resolve_generator
-    from plugins.toyfaces import load_classifier
-    from plugins.toyfaces.truth import frechet_distance
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.toyfaces import load_classifier
+    from latentroom.plugins.toyfaces.truth import frechet_distance
 
     dev = pick_torch_device(device)
     batch = batch_size or (500 if dev == "cuda" else 32)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
 
-from engine.atomic import atomic_write, atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
+from latentroom.engine.atomic import atomic_write, atomic_write_text  # noqa: E402 (needs ROOT on sys.path)
 
 WEIGHTS = ROOT / "plugins" / "toyfaces" / "weights"
 
@@ -32,7 +32,7 @@ WEIGHTS = ROOT / "plugins" / "toyfaces" / "weights"
 # previous call's ckpt/ and train.log carried in under .device-carry/gan/).
 CALL_COMMAND = (
     "cp .device-carry/gan/train.log $OUT/train.log; "
-    "PYTHONPATH=. python3 -m plugins.toyfaces.train_gan -o $OUT --state-dir /root/lr-gan "
+    "PYTHONPATH=. python3 -m latentroom.plugins.toyfaces.train_gan -o $OUT --state-dir /root/lr-gan "
     "--resume /root/lr-gan --resume .device-carry/gan/ckpt --seconds SECONDS"
 )
 SEGMENT = re.compile(r"stopped at step (\d+) \((\d+) kimg\) after (\d+)s")

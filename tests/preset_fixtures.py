@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.presets import write_bundle
+from latentroom.engine.presets import write_bundle
 
 OPSET = 17
 
@@ -161,7 +161,7 @@ def build_preset(
 
 
 class FakeContribution:
-    """Stands in for ``engine.plugins.Contribution`` (name, value, description, plugin)."""
+    """Stands in for ``latentroom.engine.plugins.Contribution`` (name, value, description, plugin)."""
 
     def __init__(self, name: str, value: Any, plugin: str = "fakeplugin") -> None:
         self.name, self.value, self.description, self.plugin = name, value, "", plugin
@@ -177,16 +177,16 @@ def isolate_library(monkeypatch: Any, tmp_path: Path, plugin_presets: dict[str, 
     """
     import types
 
-    import engine.presets.library as library
+    import latentroom.engine.presets.library as library
 
     dirs = {"config": tmp_path / "config", "bundled": tmp_path / "bundled"}
     dirs["bundled"].mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(dirs["config"]))
     monkeypatch.delenv("LATENTROOM_PRESET_PATH", raising=False)
     dirs["user"] = library.user_library()
-    fake = types.ModuleType("engine.plugins")
+    fake = types.ModuleType("latentroom.engine.plugins")
     contributions = {n: FakeContribution(n, p) for n, p in (plugin_presets or {}).items()}
     fake.registry = lambda: types.SimpleNamespace(presets=contributions, errors=[])  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "engine.plugins", fake)
+    monkeypatch.setitem(__import__("sys").modules, "latentroom.engine.plugins", fake)
     monkeypatch.setattr(library, "bundled_dir", lambda: dirs["bundled"])
     return dirs

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.apply import apply_files
-from engine.cli import cli
-from engine.errors import PresetError
-from engine.inputs import collect_inputs
-from engine.presets import load_preset
+from latentroom.engine.apply import apply_files
+from latentroom.engine.cli import cli
+from latentroom.engine.errors import PresetError
+from latentroom.engine.inputs import collect_inputs
+from latentroom.engine.presets import load_preset
 from preset_fixtures import build_preset
 
 RNG = np.random.default_rng(1)
@@ -186,7 +186,7 @@ def test_api_report(preset_dir: Path, tmp_path: Path) -> None:
 
 def test_no_partial_file_on_write_failure(preset_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     images(tmp_path / "in", n=2)
-    import engine.imaging as imaging
+    import latentroom.engine.imaging as imaging
 
     import threading
 
@@ -209,10 +209,10 @@ def test_no_partial_file_on_write_failure(preset_dir: Path, tmp_path: Path, monk
 
 TORCH_FREE = """
 import sys, numpy as np
-import engine
+from latentroom import engine
 p = engine.load_preset(sys.argv[1])
 p.apply(np.zeros((40, 50, 3), np.uint8))
-from engine.cli import cli
+from latentroom.engine.cli import cli
 try:
     cli(["apply", sys.argv[1], sys.argv[2], "-o", sys.argv[3], "-q"], standalone_mode=False)
 except SystemExit:

@@ -1,4 +1,4 @@
-"""engine.atomic: the one atomic-write helper, and the file modes it leaves.
+"""latentroom.engine.atomic: the one atomic-write helper, and the file modes it leaves.
 
 Every writer used to copy "mkstemp, write, os.replace"; mkstemp creates files with
 mode 0600, so applied images, presets, directions and checkpoints were unreadable to
@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import engine.atomic as atomic
-from engine.atomic import NEW_FILE_MODE, atomic_write, atomic_write_bytes, atomic_write_text
-from engine.cli import cli
-from engine.presets import pack_bundle
-from engine.presets.library import install
+import latentroom.engine.atomic as atomic
+from latentroom.engine.atomic import NEW_FILE_MODE, atomic_write, atomic_write_bytes, atomic_write_text
+from latentroom.engine.cli import cli
+from latentroom.engine.presets import pack_bundle
+from latentroom.engine.presets.library import install
 from preset_fixtures import build_preset, isolate_library
 
 

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.cli import cli
-from engine.direction import Direction
-from engine.presets import load_preset, read_bundle
-from engine.presets.library import list_presets
-from plugins.toyfaces.classifier import AttributeClassifier
-from plugins.toyfaces.classifier import load as load_network
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES
+from latentroom.engine.cli import cli
+from latentroom.engine.direction import Direction
+from latentroom.engine.presets import load_preset, read_bundle
+from latentroom.engine.presets.library import list_presets
+from latentroom.plugins.toyfaces.classifier import AttributeClassifier
+from latentroom.plugins.toyfaces.classifier import load as load_network
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ("smile", "age", "hair_length", "glasses", "beard")

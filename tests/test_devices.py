@@ -8,8 +8,8 @@ import sys
 import pytest
 import torch
 
-from engine.devices import pick_torch_device
-from engine.errors import LatentroomError
+from latentroom.engine.devices import pick_torch_device
+from latentroom.engine.errors import LatentroomError
 
 
 def test_auto_follows_torch_and_cpu_is_kept() -> None:
@@ -27,7 +27,7 @@ def test_missing_torch_names_the_extra_to_install() -> None:
     # sys.modules["torch"] = None makes "import torch" fail as if it were not installed.
     code = (
         "import sys; sys.modules['torch'] = None\n"
-        "from engine.devices import pick_torch_device\n"
+        "from latentroom.engine.devices import pick_torch_device\n"
         "pick_torch_device('auto')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""engine.direction: the Direction value, layer specs and direction files (no torch)."""
+"""latentroom.engine.direction: the Direction value, layer specs and direction files (no torch)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.direction import (
+from latentroom.engine.direction import (
     Direction,
     DirectionError,
     Provenance,
@@ -222,7 +222,7 @@ def test_missing_and_mistyped_keys(tmp_path: Path) -> None:
 
 def test_direction_modules_import_no_torch() -> None:
     code = ("import sys, engine.direction, engine.commands.direction, plugins.directions.plugin; "
-            "import engine.plugins as p; p.registry(); "
+            "import latentroom.engine.plugins as p; p.registry(); "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     # Only this plugin is loaded: the others' import costs are theirs to test.
     env = {**os.environ, "LATENTROOM_DISABLE_PLUGINS": "stylegan2,toyfaces"}

@@ -12,17 +12,17 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import engine.plugins as plugins
-from engine.cli import cli
-from engine.direction import Direction
+import latentroom.engine.plugins as plugins
+from latentroom.engine.cli import cli
+from latentroom.engine.direction import Direction
 
-SCORER = "plugins.directions.testing:image_stats_scorer"
+SCORER = "latentroom.plugins.directions.testing:image_stats_scorer"
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     save_checkpoint(path, tiny_stylegan2())
@@ -137,7 +137,7 @@ def test_user_errors_are_clean(checkpoint: Path, tmp_path: Path) -> None:
 
 
 def test_evaluate_refuses_a_direction_for_another_generator(checkpoint: Path, tmp_path: Path) -> None:
-    from engine.direction import Provenance
+    from latentroom.engine.direction import Provenance
 
     other = Direction.from_vector(np.ones(7), 4, Provenance("t", "brightness", generator=f"stylegan2:{checkpoint}"))
     other.save(tmp_path / "other.json")
@@ -146,8 +146,8 @@ def test_evaluate_refuses_a_direction_for_another_generator(checkpoint: Path, tm
 
 
 def test_evaluate_needs_a_scorer_reporting_the_attribute(checkpoint: Path, tmp_path: Path) -> None:
-    from engine.direction import Provenance
-    from plugins.directions.testing import tiny_stylegan2
+    from latentroom.engine.direction import Provenance
+    from latentroom.plugins.directions.testing import tiny_stylegan2
 
     g = tiny_stylegan2()
     smile = Direction.from_vector(np.ones(g.style_dim), g.n_latent,

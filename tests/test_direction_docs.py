@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import engine.plugins as plugins
-from engine.direction import Direction
+import latentroom.engine.plugins as plugins
+from latentroom.engine.direction import Direction
 from script_loader import load_script
 from test_plugins import run_cli, write_dist
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS_DOC = (ROOT / "docs" / "plugins.md").read_text()
 DIRECTIONS_DOC = (ROOT / "docs" / "directions.md").read_text()
-SCORER = "plugins.directions.testing:image_stats_scorer"
+SCORER = "latentroom.plugins.directions.testing:image_stats_scorer"
 
 
 def example_files() -> dict[str, str]:
@@ -41,8 +41,8 @@ def fisher_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_example_source_is_listed_and_finds_from_the_cli(fisher_dist: Path, tmp_path: Path) -> None:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
     # The built-ins (stylegan2 for the generator, directions) load too.
@@ -66,7 +66,7 @@ def test_example_source_is_listed_and_finds_from_the_cli(fisher_dist: Path, tmp_
 
 
 def test_example_source_recovers_a_planted_direction(fisher_dist: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from plugins.directions.testing import planted_world
+    from latentroom.plugins.directions.testing import planted_world
 
     monkeypatch.syspath_prepend(str(fisher_dist))
     module = importlib.import_module("latentroom_fisher")

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.direction import Direction
+from latentroom.engine.direction import Direction
 from script_loader import load_script
 
 
 def test_measure_directions_dry_run(tmp_path: Path) -> None:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     measure = load_script("measure_directions")
     checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
@@ -24,7 +24,7 @@ def test_measure_directions_dry_run(tmp_path: Path) -> None:
     (tmp_path / "docs" / "directions.md").write_text(doc.read_text())
     out, shipped = tmp_path / "out", tmp_path / "shipped"
     result = CliRunner().invoke(measure.main, [
-        "--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+        "--generator", f"stylegan2:{checkpoint}", "--scorer", "latentroom.plugins.directions.testing:image_stats_scorer",
         "--attributes", "brightness,redness", "--pair", "redness,greenness", "--find-samples", "80",
         "--eval-samples", "24", "--pca-samples", "500", "--device", "cpu", "--out-dir", str(out),
         "--shipped", str(shipped), "--ship", "--update-docs",
@@ -113,8 +113,8 @@ def test_criterion_is_checked_against_the_given_range_on_both_sides() -> None:
 
 
 def test_measuring_leaves_the_shipped_directions_alone_without_ship(tmp_path: Path) -> None:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     measure = load_script("measure_directions")
     checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
@@ -122,7 +122,7 @@ def test_measuring_leaves_the_shipped_directions_alone_without_ship(tmp_path: Pa
     shipped.mkdir()
     (shipped / "brightness.json").write_text("the file the presets were authored from")
     result = CliRunner().invoke(measure.main, [
-        "--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+        "--generator", f"stylegan2:{checkpoint}", "--scorer", "latentroom.plugins.directions.testing:image_stats_scorer",
         "--attributes", "brightness", "--sources", "mean-difference", "--pair", "", "--find-samples", "40",
         "--eval-samples", "8", "--no-layer-search", "--device", "cpu", "--out-dir", str(tmp_path / "out"),
         "--shipped", str(shipped),
@@ -134,12 +134,12 @@ def test_measuring_leaves_the_shipped_directions_alone_without_ship(tmp_path: Pa
 
 
 def test_layer_search_finds_on_each_group_with_source_parameters(tmp_path: Path) -> None:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     measure = load_script("measure_directions")
     checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
-    args = ["--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+    args = ["--generator", f"stylegan2:{checkpoint}", "--scorer", "latentroom.plugins.directions.testing:image_stats_scorer",
             "--attributes", "brightness", "--sources", "sefa,optimized", "--pair", "", "--find-samples", "40",
             "--eval-samples", "8", "--layer-groups", "coarse", "--device", "cpu", "--out-dir", str(tmp_path / "out")]
     result = CliRunner().invoke(measure.main, [*args, "--source-param", "optimized.steps=3",
@@ -181,8 +181,8 @@ def test_the_best_is_the_first_shortlisted_direction_that_meets_the_criterion_at
 
 
 def test_parts_measured_apart_merge_into_one_table(tmp_path: Path) -> None:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     measure = load_script("measure_directions")
     checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_stylegan2())
@@ -190,7 +190,7 @@ def test_parts_measured_apart_merge_into_one_table(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     doc = tmp_path / "docs" / "directions.md"
     doc.write_text(f"# x\n\n{measure.DOC_START}\npending\n{measure.DOC_END}\n")
-    common = ["--generator", f"stylegan2:{checkpoint}", "--scorer", "plugins.directions.testing:image_stats_scorer",
+    common = ["--generator", f"stylegan2:{checkpoint}", "--scorer", "latentroom.plugins.directions.testing:image_stats_scorer",
               "--sources", "mean-difference,linear-boundary", "--find-samples", "40", "--eval-samples", "8",
               "--no-layer-search", "--device", "cpu"]
     parts = {"a": ["--attributes", "brightness", "--pair", ""],

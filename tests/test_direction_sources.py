@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-import engine.plugins as plugins
-from engine.direction import Direction, Provenance, layer_groups, parse_layers
-from engine.errors import LatentroomError
-from engine.protocols import DirectionSource, Generator
-from plugins.directions.edit import edit_latents, to_wplus
-from plugins.directions.evaluate import EVAL_SEED, evaluate_directions, render_strip
-from plugins.directions.sampling import SampleBank, draw_bank, sample_w
-from plugins.directions.scoring import training_scores
-from plugins.directions.sources import (
+import latentroom.engine.plugins as plugins
+from latentroom.engine.direction import Direction, Provenance, layer_groups, parse_layers
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.protocols import DirectionSource, Generator
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.evaluate import EVAL_SEED, evaluate_directions, render_strip
+from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
+from latentroom.plugins.directions.scoring import training_scores
+from latentroom.plugins.directions.sources import (
     L2_GRID,
     GANSpace,
     LinearBoundary,
@@ -30,7 +30,7 @@ from plugins.directions.sources import (
     response_normals,
     suggest_layers,
 )
-from plugins.directions.testing import (
+from latentroom.plugins.directions.testing import (
     PlantedGenerator,
     PlantedScorer,
     image_stats_scorer,

@@ -15,15 +15,15 @@ import pytest
 import torch
 from PIL import Image
 
-import engine.plugins as plugins
-from engine.errors import LatentroomError
-from engine.protocols import DirectionSource
-from plugins.directions.edit import edit_latents, to_wplus
-from plugins.directions.sampling import SampleBank, draw_bank, sample_w
-from plugins.directions.stylespace import (StyleInput, StyleSpace, effect_maps, rank_channels, realise,
+import latentroom.engine.plugins as plugins
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.protocols import DirectionSource
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
+from latentroom.plugins.directions.stylespace import (StyleInput, StyleSpace, effect_maps, rank_channels, realise,
                                            spread_over_layers)
-from plugins.directions.sources import style_inputs
-from plugins.directions.testing import PlantedGenerator, image_stats_scorer, tiny_stylegan2
+from latentroom.plugins.directions.sources import style_inputs
+from latentroom.plugins.directions.testing import PlantedGenerator, image_stats_scorer, tiny_stylegan2
 
 STYLE_DIM = 64
 LAYER, CHANNEL = 3, 5  # convs.2, which shares W+ index 3 with to_rgbs.0

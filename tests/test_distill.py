@@ -1,4 +1,4 @@
-"""Distillation (``plugins.distill``): the student, ONNX export and variants, resumable
+"""Distillation (``latentroom.plugins.distill``): the student, ONNX export and variants, resumable
 training, and ``latentroom author`` end to end on a tiny StyleGAN2 checkpoint.
 
 Everything runs on the CPU: a 32x32 generator (style_dim 32, 8 W+ layers) with a
@@ -20,18 +20,18 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-import engine.plugins as plugins
-from engine.cli import cli
-from engine.direction import Direction, Provenance
-from plugins.distill.errors import DistillError
-from plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
-from plugins.distill.pairs import PairSampler
-from plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
-from plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
+import latentroom.engine.plugins as plugins
+from latentroom.engine.cli import cli
+from latentroom.engine.direction import Direction, Provenance
+from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
+from latentroom.plugins.distill.pairs import PairSampler
+from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
+from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
 from script_loader import load_script
 from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 
-SCORER = "plugins.directions.testing:image_stats_scorer"
+SCORER = "latentroom.plugins.directions.testing:image_stats_scorer"
 TINY = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
 IDENTITY_TOL = 1e-6  # strength 0 is x + 0 * r: only float noise is allowed
 PARITY_TOL = 1e-3
@@ -47,8 +47,8 @@ def fresh_registry():
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A tiny generator checkpoint and a brightness direction for it."""
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.stylegan2.checkpoint import load_generator, save_checkpoint
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.stylegan2.checkpoint import load_generator, save_checkpoint
 
     root = tmp_path_factory.mktemp("distill")
     ckpt = save_checkpoint(root / "g.pt", tiny_stylegan2(size=32))
@@ -193,8 +193,8 @@ def test_existing_state_needs_resume_and_the_same_settings(world: dict, tmp_path
 
 
 def test_feature_loss_uses_the_classifier(world: dict, tmp_path: Path) -> None:
-    from plugins.distill.author import resolve_features
-    from plugins.inverters.features import load_feature_net
+    from latentroom.plugins.distill.author import resolve_features
+    from latentroom.plugins.inverters.features import load_feature_net
 
     assert resolve_features("auto", None) == "classifier"
     assert resolve_features("auto", "toyfaces") == "classifier"

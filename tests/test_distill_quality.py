@@ -1,5 +1,5 @@
-"""Distillation quality metrics on held-out renders (``plugins.distill.quality``) and
-the quality label they feed (``engine.presets.quality_label``).
+"""Distillation quality metrics on held-out renders (``latentroom.plugins.distill.quality``) and
+the quality label they feed (``latentroom.engine.presets.quality_label``).
 
 The full measurement wants the toyfaces classifier and 128² renders of a trained
 generator; here the same code runs on 32² renders (the classifier resizes them),
@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.direction import Direction, Provenance
-from engine.presets import quality_label
-from plugins.distill.quality import RENDER_SEED, held_out_renders, measure_quality, preview_png
+from latentroom.engine.direction import Direction, Provenance
+from latentroom.engine.presets import quality_label
+from latentroom.plugins.distill.quality import RENDER_SEED, held_out_renders, measure_quality, preview_png
 from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 
 
 @pytest.fixture(scope="module")
 def setup() -> dict:
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.distill.export import export_onnx
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.distill.export import export_onnx
     from test_distill import random_student
 
     g = tiny_stylegan2(size=32)
@@ -44,8 +44,8 @@ def test_held_out_renders_are_reproducible_and_disjoint() -> None:
 
 
 def test_measure_quality_reports_every_metric(setup: dict) -> None:
-    from engine.plugins import get_inverter
-    from plugins.directions.scoring import resolve_scorer
+    from latentroom.engine.plugins import get_inverter
+    from latentroom.plugins.directions.scoring import resolve_scorer
 
     images, params = held_out_renders(6, 32)
     inverter = get_inverter("projector").value(setup["g"], "cpu", steps=2, features="none")
@@ -68,7 +68,7 @@ def test_measure_quality_reports_every_metric(setup: dict) -> None:
 
 
 def test_measure_quality_without_generator_path_or_truth(setup: dict) -> None:
-    from plugins.directions.testing import image_stats_scorer
+    from latentroom.plugins.directions.testing import image_stats_scorer
 
     images, _ = held_out_renders(3, 32)
     bright = Direction.from_vector(np.ones(setup["g"].style_dim), setup["g"].n_latent,
@@ -79,8 +79,8 @@ def test_measure_quality_without_generator_path_or_truth(setup: dict) -> None:
 
 
 def test_measure_quality_needs_the_attribute(setup: dict) -> None:
-    from plugins.directions.testing import image_stats_scorer
-    from plugins.distill.errors import DistillError
+    from latentroom.plugins.directions.testing import image_stats_scorer
+    from latentroom.plugins.distill.errors import DistillError
 
     images, _ = held_out_renders(2, 32)
     with pytest.raises(DistillError, match="does not report 'smile'"):

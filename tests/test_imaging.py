@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageCms, PngImagePlugin
 
-from engine.cli import cli
-from engine.errors import ImageError
-from engine.imaging import carry_back, open_image
-from engine.presets import load_preset
+from latentroom.engine.cli import cli
+from latentroom.engine.errors import ImageError
+from latentroom.engine.imaging import carry_back, open_image
+from latentroom.engine.presets import load_preset
 from preset_fixtures import build_preset
 
 RNG = np.random.default_rng(0)

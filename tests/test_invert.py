@@ -17,15 +17,15 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.cli import cli
-from engine.errors import LatentroomError
-from plugins.inverters.common import psnr
-from plugins.inverters.encoder import Encoder, EncoderInverter, load_encoder, read_encoder_file
-from plugins.inverters.hybrid import HybridInverter
-from plugins.inverters.projector import Projector, noise_regularization
-from plugins.inverters.train_encoder import load_sharded, save_sharded, train
-from plugins.stylegan2.checkpoint import load_generator, save_checkpoint
-from plugins.stylegan2.model import Generator
+from latentroom.engine.cli import cli
+from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.inverters.common import psnr
+from latentroom.plugins.inverters.encoder import Encoder, EncoderInverter, load_encoder, read_encoder_file
+from latentroom.plugins.inverters.hybrid import HybridInverter
+from latentroom.plugins.inverters.projector import Projector, noise_regularization
+from latentroom.plugins.inverters.train_encoder import load_sharded, save_sharded, train
+from latentroom.plugins.stylegan2.checkpoint import load_generator, save_checkpoint
+from latentroom.plugins.stylegan2.model import Generator
 
 TINY_WIDTHS = (8, 8, 16, 16, 16)
 # Measured on this generator (seed 1 latents, 200 steps): W 33.7-40.2 dB, W+ 33.3-41.7 dB.
@@ -205,7 +205,7 @@ def test_encoder_training_runs_and_resumes(tiny: dict, tmp_path: Path) -> None:
 
 
 def test_sharded_state_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import plugins.inverters.train_encoder as te
+    import latentroom.plugins.inverters.train_encoder as te
 
     monkeypatch.setattr(te, "SHARD_BYTES", 1000)  # force splitting a tensor over shards
     tensors = {"a": torch.arange(600, dtype=torch.float32).reshape(20, 30), "b": torch.tensor(3)}
@@ -264,7 +264,7 @@ def test_invert_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.M
     assert not list(tmp_path.glob(".latents.npz*"))  # no temporary left behind
     # The encoder's latents match inverting the same images in code.
     enc = EncoderInverter(tiny["g"], "cpu", weights=str(tiny["encoder"]))
-    from engine.commands.invert import load_image
+    from latentroom.engine.commands.invert import load_image
 
     direct = enc.invert(torch.from_numpy(load_image(good[1], 32))[None])[0].numpy()
     with np.load(out) as data:
@@ -297,7 +297,7 @@ def test_invert_cli_all_good_exits_zero_and_unknown_inverter_fails(tiny: dict, t
 
 
 def test_edit_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.direction import Direction, Provenance
+    from latentroom.engine.direction import Direction, Provenance
 
     monkeypatch.chdir(tmp_path)
     write_inputs(tiny, tmp_path / "in")
@@ -332,7 +332,7 @@ def test_edit_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.Mon
     zero = np.asarray(Image.open(tmp_path / "zero" / "face0.png"), dtype=np.float32)
     three = np.asarray(Image.open(tmp_path / "three" / "face0.png"), dtype=np.float32)
     enc = EncoderInverter(g, "cpu", weights=str(tiny["encoder"]))
-    from engine.commands.invert import load_image
+    from latentroom.engine.commands.invert import load_image
 
     with torch.no_grad():
         ws = enc.invert(torch.from_numpy(load_image(tmp_path / "in" / "face0.png", g.size))[None])
@@ -342,7 +342,7 @@ def test_edit_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_edit_cli_rejects_a_direction_for_another_generator(tiny: dict, tmp_path: Path) -> None:
-    from engine.direction import Direction, Provenance
+    from latentroom.engine.direction import Direction, Provenance
 
     paths = write_inputs(tiny, tmp_path / "in")
     Direction.from_vector(np.ones(16), 4, Provenance(source="t", attribute="x")).save(tmp_path / "d")
@@ -357,14 +357,14 @@ def test_plugin_registers_three_inverters_without_torch_at_import() -> None:
 
     code = ("import sys, plugins.inverters.plugin as p; "
             "assert 'torch' not in sys.modules; "
-            "import engine.plugins as e; print(sorted(e.registry().inverters))")
+            "import latentroom.engine.plugins as e; print(sorted(e.registry().inverters))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'encoder', 'hybrid', 'projector'" in out
 
 
 def test_steps_and_options_reach_a_plugin_inverter(tiny: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import engine.plugins as plugins
-    from engine import hookimpl
+    import latentroom.engine.plugins as plugins
+    from latentroom.engine import hookimpl
     from test_plugins import BUILTINS
 
     received: dict = {}

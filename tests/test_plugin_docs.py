@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import hookspecs
+from latentroom.engine import hookspecs
 from preset_fixtures import build_preset
 from test_plugins import run_cli
 
@@ -128,7 +128,7 @@ def test_tutorial_plugin_installs_and_works(tmp_path: Path) -> None:
 
 
 def test_every_builtin_direction_source_is_listed() -> None:
-    from plugins.directions.plugin import DESCRIPTIONS  # what the built-in plugin registers
+    from latentroom.plugins.directions.plugin import DESCRIPTIONS  # what the built-in plugin registers
 
     [listed] = re.findall(r"latentroom's own sources \(([^)]*)\)", DOCS)
     assert re.findall(r"`([^`]+)`", listed) == list(DESCRIPTIONS)

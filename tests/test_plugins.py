@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import engine.plugins as plugins
-from engine import hookimpl
-from engine.errors import LatentroomError, PluginLoadError
+import latentroom.engine.plugins as plugins
+from latentroom.engine import hookimpl
+from latentroom.engine.errors import LatentroomError, PluginLoadError
 
 # The built-ins as the installed distribution declares them: adding a built-in
 # plugin in setup.cfg needs no edit here.
@@ -75,7 +75,7 @@ def run_python(root: Path, code: str, *args: str, **env: str) -> subprocess.Comp
     )
 
 
-CLI = "import sys; from engine.cli import main; sys.argv[0] = 'latentroom'; main()"
+CLI = "import sys; from latentroom.engine.cli import main; sys.argv[0] = 'latentroom'; main()"
 
 
 def run_cli(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -103,14 +103,14 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> plugins.Registry:
 
 def test_hook_register_generators_records_the_plugin(tmp_path: Path) -> None:
     write_dist(tmp_path, "lr-fake", {"fake_plugin": module(FAKE_GENERATOR, """
-        from engine import hookimpl
+        from latentroom.engine import hookimpl
 
         @hookimpl
         def register_generators(register):
             register("fake", FakeGenerator, description="A fake")
     """)}, {"fake": "fake_plugin"}, version="2.5")
     result = run_python(tmp_path, """
-        from engine.plugins import registry, resolve_generator
+        from latentroom.engine.plugins import registry, resolve_generator
         item = registry().generators["fake"]
         generator = resolve_generator("fake:weights.pt:v2", device="meta")
         print(item.plugin, item.description, generator.argument, generator.device)
@@ -153,7 +153,7 @@ def test_hook_register_direction_sources(fresh: plugins.Registry) -> None:
 
 
 def test_hook_register_aligners(fresh: plugins.Registry) -> None:
-    from engine.aligners import Face, build_aligner
+    from latentroom.engine.aligners import Face, build_aligner
 
     class Corner:
         def detect(self, rgb):
@@ -199,7 +199,7 @@ def test_hook_register_presets(fresh: plugins.Registry, tmp_path: Path) -> None:
 def test_hook_register_commands_adds_a_working_command(tmp_path: Path) -> None:
     write_dist(tmp_path, "lr-greet", {"greet_plugin": """
         import click
-        from engine import hookimpl
+        from latentroom.engine import hookimpl
 
         @hookimpl
         def register_commands(cli):
@@ -228,14 +228,14 @@ def test_hook_register_commands_adds_a_working_command(tmp_path: Path) -> None:
 def test_duplicate_name_is_an_error_naming_both_plugins(tmp_path: Path) -> None:
     for name in ("alpha", "beta"):
         write_dist(tmp_path, f"lr-{name}", {f"{name}_plugin": module(FAKE_GENERATOR, f"""
-            from engine import hookimpl
+            from latentroom.engine import hookimpl
 
             @hookimpl
             def register_generators(register):
                 register("twin", FakeGenerator, description="{name}'s")
         """)}, {name: f"{name}_plugin"})
     result = run_python(tmp_path, """
-        from engine.plugins import registry
+        from latentroom.engine.plugins import registry
         print(registry().generators["twin"].description)
     """)
     assert result.stdout == "alpha's\n"  # first (by name) kept
@@ -249,7 +249,7 @@ def test_import_error_is_reported_and_the_rest_works(tmp_path: Path) -> None:
     broken = {"broken_plugin": "import no_such_module_here\n"}
     write_dist(tmp_path, "lr-broken", broken, {"broken": "broken_plugin"})
     write_dist(tmp_path, "lr-fine", {"fine_plugin": """
-        from engine import hookimpl
+        from latentroom.engine import hookimpl
 
         @hookimpl
         def register_direction_sources(register):
@@ -357,7 +357,7 @@ def test_duplicate_command_names_both_plugins(fresh: plugins.Registry) -> None:
 
 MARKED = """
     import os
-    from engine import hookimpl
+    from latentroom.engine import hookimpl
 
     # Import side effect, so tests can tell whether the module was ever imported.
     with open(os.path.join(os.environ["MARKS"], "{name}.imported"), "a") as f:
@@ -407,7 +407,7 @@ def test_disable_wins_over_load_for_the_same_plugin(tmp_path: Path) -> None:
 SWATCH = """
     import os
     import click
-    from engine import hookimpl
+    from latentroom.engine import hookimpl
 
     with open(os.path.join(os.environ["MARKS"], "swatch.imported"), "a") as f:
         f.write("x")
@@ -459,8 +459,9 @@ def test_plugins_load_lazily_and_once(tmp_path: Path) -> None:
     marks = marked_dists(tmp_path, "counted")
     result = run_python(tmp_path, """
         import os, sys
-        import engine, engine.plugins
-        from engine.cli import cli
+        from latentroom import engine
+        import latentroom.engine.plugins
+        from latentroom.engine.cli import cli
         marks = os.environ["MARKS"]
         print(sorted(os.listdir(marks)))  # nothing imported yet
         engine.plugins.registry(); engine.plugins.registry()
@@ -481,7 +482,7 @@ def test_help_imports_no_plugin_code(tmp_path: Path) -> None:
     marks = marked_dists(tmp_path, "heavy")
     result = run_python(tmp_path, """
         import importlib.util, sys
-        from engine import cli as cli_module
+        from latentroom.engine import cli as cli_module
         # Core commands whose modules other work has not added yet would make --help
         # fail; that is not what this test is about.
         for name, target in list(cli_module.CORE_COMMANDS.items()):
@@ -492,7 +493,7 @@ def test_help_imports_no_plugin_code(tmp_path: Path) -> None:
         except SystemExit as exit:
             assert exit.code == 0, exit.code
         loaded = [m for m in sys.modules if m.startswith("plugins.") or m.endswith("_plugin")]
-        manager = sys.modules.get("engine.plugins")  # importing it is fine, loading is not
+        manager = sys.modules.get("latentroom.engine.plugins")  # importing it is fine, loading is not
         print("LOADED", loaded, manager and manager._registry)
     """, MARKS=str(marks), LATENTROOM_DISABLE_PLUGINS="")
     assert result.returncode == 0, result.stderr
@@ -502,8 +503,8 @@ def test_help_imports_no_plugin_code(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("code", [
-    "import engine, engine.plugins, engine.commands.plugins",
-    "from engine.cli import cli; cli.main(['plugins', '--all', '--json'], standalone_mode=False)",
+    "import latentroom.engine, latentroom.engine.plugins, latentroom.engine.commands.plugins",
+    "from latentroom.engine.cli import cli; cli.main(['plugins', '--all', '--json'], standalone_mode=False)",
 ])
 def test_engine_and_plugins_command_do_not_import_torch(tmp_path: Path, code: str) -> None:
     # With the real built-in plugins enabled: their modules must not import torch either.
@@ -582,7 +583,7 @@ def test_registry_is_cached_until_reset(fresh: plugins.Registry) -> None:
 
 
 def test_plugins_command_hides_clean_builtins_unless_all(fresh: plugins.Registry) -> None:
-    from engine.commands.plugins import plugins_command
+    from latentroom.engine.commands.plugins import plugins_command
 
     class Extra:
         @hookimpl

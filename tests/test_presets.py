@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
-from engine.errors import PresetError
-from engine.presets import (
+from latentroom.engine.cli import cli
+from latentroom.engine.errors import PresetError
+from latentroom.engine.presets import (
     load_preset,
     pack_bundle,
     quality_label,
@@ -22,7 +22,7 @@ from engine.presets import (
     validate_manifest,
     write_bundle,
 )
-from engine.presets.library import list_presets
+from latentroom.engine.presets.library import list_presets
 from preset_fixtures import build_preset, isolate_library, make_manifest, model_bytes
 from script_loader import load_script
 
@@ -244,9 +244,9 @@ def test_invalid_entry_listed_not_fatal(lib: dict) -> None:
 
 
 def test_plugin_system_unavailable(monkeypatch: pytest.MonkeyPatch, lib: dict) -> None:
-    monkeypatch.setitem(sys.modules, "engine.plugins", None)  # import fails
+    monkeypatch.setitem(sys.modules, "latentroom.engine.plugins", None)  # import fails
     listing = list_presets()
-    assert listing.notes and "engine.plugins is unavailable" in listing.notes[0]
+    assert listing.notes and "latentroom.engine.plugins is unavailable" in listing.notes[0]
     with pytest.raises(PresetError, match="no preset named 'nope'; no presets are installed"):
         resolve("nope")
 

@@ -12,10 +12,10 @@ import ray.data
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.cli import cli
-from engine.errors import PresetError
-from engine.presets import load_preset, sha256_bytes
-from engine.ray_apply import RESULT_COLUMNS, ShippedPreset, apply_dataset, collect_uri_inputs, ship_preset
+from latentroom.engine.cli import cli
+from latentroom.engine.errors import PresetError
+from latentroom.engine.presets import load_preset, sha256_bytes
+from latentroom.engine.ray_apply import RESULT_COLUMNS, ShippedPreset, apply_dataset, collect_uri_inputs, ship_preset
 from preset_fixtures import build_preset
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -149,8 +149,8 @@ def test_apply_dataset_checks_strength_before_starting_actors(local_ray, preset_
 def test_ray_face_preset_matches_local_and_copies_faceless_photos(local_ray, tmp_path: Path) -> None:
     import skimage.data
 
-    from engine.presets import read_bundle, write_bundle
-    from plugins.toyfaces.alignment import alignment_section
+    from latentroom.engine.presets import read_bundle, write_bundle
+    from latentroom.plugins.toyfaces.alignment import alignment_section
 
     bundle = read_bundle(Path(__file__).resolve().parents[1] / "presets" / "age")
     manifest = dict(bundle.manifest, alignment=alignment_section(bundle.manifest["io"]["resolution"]))

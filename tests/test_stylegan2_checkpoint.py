@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.errors import CheckpointError
-from plugins.stylegan2.checkpoint import (infer_generator_config, load_discriminator, load_generator,
+from latentroom.engine.errors import CheckpointError
+from latentroom.plugins.stylegan2.checkpoint import (infer_generator_config, load_discriminator, load_generator,
                                           read_checkpoint, save_checkpoint)
-from plugins.stylegan2.model import Discriminator, Generator
-from plugins.stylegan2.plugin import load_stylegan2
+from latentroom.plugins.stylegan2.model import Discriminator, Generator
+from latentroom.plugins.stylegan2.plugin import load_stylegan2
 
 
 def _gen(size: int = 16, style_dim: int = 32, n_mlp: int = 2, cm: int = 2, cap: int | None = 16) -> Generator:
@@ -160,7 +160,7 @@ def test_plugin_factory(tmp_path: Path) -> None:
 
 
 def test_resolve_generator_through_registry(tmp_path: Path) -> None:
-    from engine.plugins import resolve_generator
+    from latentroom.engine.plugins import resolve_generator
 
     path = save_checkpoint(tmp_path / "g.pt", _gen())
     g = resolve_generator(f"stylegan2:{path}", "cpu")

@@ -9,10 +9,10 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.cli import cli
-from plugins.stylegan2.checkpoint import save_checkpoint
-from plugins.stylegan2.fast import FastConfig, FastSynthesis, synthesis_macs
-from plugins.stylegan2.model import Generator
+from latentroom.engine.cli import cli
+from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
+from latentroom.plugins.stylegan2.fast import FastConfig, FastSynthesis, synthesis_macs
+from latentroom.plugins.stylegan2.model import Generator
 
 
 def _checkpoint(tmp_path: Path) -> Path:

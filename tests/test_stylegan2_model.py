@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.protocols import Generator as GeneratorProtocol
-from plugins.stylegan2.model import Discriminator, Generator, channel_table
+from latentroom.engine.protocols import Generator as GeneratorProtocol
+from latentroom.plugins.stylegan2.model import Discriminator, Generator, channel_table
 
 
 def small(size: int = 32, **kw: object) -> Generator:

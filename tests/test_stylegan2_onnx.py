@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from plugins.stylegan2.model import Generator
+from latentroom.plugins.stylegan2.model import Generator
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

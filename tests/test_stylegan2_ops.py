@@ -1,4 +1,4 @@
-"""plugins.stylegan2.ops against independent direct implementations (NumPy loops)."""
+"""latentroom.plugins.stylegan2.ops against independent direct implementations (NumPy loops)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from plugins.stylegan2.ops import fir_slices, fused_leaky_relu, make_kernel, upfirdn2d
+from latentroom.plugins.stylegan2.ops import fir_slices, fused_leaky_relu, make_kernel, upfirdn2d
 
 
 def upfirdn2d_loops(x: np.ndarray, k: np.ndarray, up: int, down: int, pad: tuple[int, int, int, int]) -> np.ndarray:

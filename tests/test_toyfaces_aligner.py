@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.aligners import build_aligner
-from engine.alignment import face_size
-from engine.imaging import Picture
-from plugins.toyfaces.renderer import landmarks, render, sample_params
-from plugins.toyfaces.scenes import SCENE, scenes
-from plugins.toyfaces.train_aligner import evaluate
+from latentroom.engine.aligners import build_aligner
+from latentroom.engine.alignment import face_size
+from latentroom.engine.imaging import Picture
+from latentroom.plugins.toyfaces.renderer import landmarks, render, sample_params
+from latentroom.plugins.toyfaces.scenes import SCENE, scenes
+from latentroom.plugins.toyfaces.train_aligner import evaluate
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "plugins" / "toyfaces" / "weights"
 
@@ -45,7 +45,7 @@ def test_held_out_scenes_recall_and_eye_error() -> None:
 
 def test_recorded_training_run() -> None:
     record = json.loads((WEIGHTS / "aligner.json").read_text())
-    assert record["command"].startswith("python -m plugins.toyfaces.train_aligner")
+    assert record["command"].startswith("python -m latentroom.plugins.toyfaces.train_aligner")
     assert record["seed"] == 0 and record["metrics"]["held_out_scenes"] >= 200
     assert (WEIGHTS / "aligner-train.log").read_text().count("detector step") >= 10
 
@@ -75,8 +75,8 @@ def test_single_face_scales_and_rotation(scale: float) -> None:
 def test_apply_edits_every_toyface_of_a_scene(tmp_path: Path) -> None:
     # A toyfaces preset with its template, applied with the toyfaces aligner: every face
     # of a composited scene changes, the background between them does not.
-    from engine.presets import load_preset, read_bundle, write_bundle
-    from plugins.toyfaces.alignment import alignment_section
+    from latentroom.engine.presets import load_preset, read_bundle, write_bundle
+    from latentroom.plugins.toyfaces.alignment import alignment_section
 
     bundle = read_bundle(Path(__file__).resolve().parents[1] / "presets" / "age")
     manifest = dict(bundle.manifest, alignment=alignment_section(128, aligner="toyfaces"))

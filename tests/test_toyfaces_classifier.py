@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from plugins.toyfaces import WEIGHTS_DIR
-from plugins.toyfaces import renderer as R
+from latentroom.plugins.toyfaces import WEIGHTS_DIR
+from latentroom.plugins.toyfaces import renderer as R
 
 # Bounds for the shipped weights on 256 held-out renders (seed 2024, a stream
 # training never sees). Measured there: MAE 0.003-0.007 for every continuous
@@ -51,7 +51,7 @@ def test_shipped_files_and_metadata() -> None:
 @pytest.fixture(scope="module")
 def torch_model():
     torch = pytest.importorskip("torch")
-    from plugins.toyfaces import load_classifier
+    from latentroom.plugins.toyfaces import load_classifier
 
     torch.set_num_threads(2)
     return load_classifier("cpu")
@@ -70,7 +70,7 @@ def test_weights_are_plain_tensors() -> None:
 
 
 def test_onnx_matches_torch(torch_model, heldout) -> None:
-    from plugins.toyfaces import load_classifier_onnx
+    from latentroom.plugins.toyfaces import load_classifier_onnx
 
     images = heldout[0][:32]
     onnx = load_classifier_onnx()
@@ -84,7 +84,7 @@ def test_onnx_matches_torch(torch_model, heldout) -> None:
 
 def test_accuracy_floor(heldout) -> None:
     # Through the torch-free predictor: what evaluation on the apply side uses.
-    from plugins.toyfaces import load_classifier_onnx
+    from latentroom.plugins.toyfaces import load_classifier_onnx
 
     images, target = heldout
     pred = load_classifier_onnx().predict(images)

@@ -16,11 +16,11 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from engine import plugins
-from engine.cli import cli
-from plugins.stylegan2.checkpoint import read_checkpoint
-from plugins.toyfaces import load_generator
-from plugins.toyfaces.generator import INFO_PATH, WEIGHTS_PATH, weights_info
+from latentroom.engine import plugins
+from latentroom.engine.cli import cli
+from latentroom.plugins.stylegan2.checkpoint import read_checkpoint
+from latentroom.plugins.toyfaces import load_generator
+from latentroom.plugins.toyfaces.generator import INFO_PATH, WEIGHTS_PATH, weights_info
 from script_loader import load_script
 
 
@@ -127,7 +127,7 @@ def _exact_gaussian_sample(rng: np.random.Generator, n: int, mean: np.ndarray, v
 
 
 def test_frechet_distance_matches_the_closed_form_for_diagonal_covariances() -> None:
-    from plugins.toyfaces.truth import frechet_distance as frechet
+    from latentroom.plugins.toyfaces.truth import frechet_distance as frechet
     rng = np.random.default_rng(0)
     mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
     v1, v2 = rng.uniform(0.2, 3, size=6), rng.uniform(0.2, 3, size=6)
@@ -141,7 +141,7 @@ def test_frechet_distance_matches_the_closed_form_for_diagonal_covariances() -> 
 def test_frechet_distance_matches_the_symmetric_sqrtm_form() -> None:
     # General covariances: tr(sqrtm(C1 C2)) = tr(sqrtm(S C2 S)) with S = sqrtm(C1),
     # both square roots of symmetric PSD matrices, computed here by eigh.
-    from plugins.toyfaces.truth import frechet_distance as frechet
+    from latentroom.plugins.toyfaces.truth import frechet_distance as frechet
     rng = np.random.default_rng(1)
     a = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
     b = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8)) + 0.5

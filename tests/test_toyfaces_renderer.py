@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plugins.toyfaces import renderer as R
+from latentroom.plugins.toyfaces import renderer as R
 
 
 def _extremes(seed: int, n: int) -> R.Params:

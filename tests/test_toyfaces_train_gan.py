@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 from click.testing import CliRunner
 
-from engine.cli import cli
-from plugins.stylegan2.checkpoint import load_generator
-from plugins.toyfaces.train_gan import load_state, path_length_penalty, save_state, train
+from latentroom.engine.cli import cli
+from latentroom.plugins.stylegan2.checkpoint import load_generator
+from latentroom.plugins.toyfaces.train_gan import load_state, path_length_penalty, save_state, train
 
 TINY = {"size": 32, "style_dim": 32, "n_mlp": 2, "channel_multiplier": 1, "channel_cap": 16}
 FAST = dict(batch=4, dataset_size=16, workers=1, config=TINY, device="cpu", seconds=600, log=lambda _: None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, sample_params
-from plugins.toyfaces.truth import TruthReference, matched_truth_edit
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, sample_params
+from latentroom.plugins.toyfaces.truth import TruthReference, matched_truth_edit
 
 
 @pytest.mark.parametrize("delta", [0.2, -0.3, 0.0])
@@ -36,9 +36,9 @@ def test_binary_truth_edit_flips_as_many_faces_as_delta_asks(delta: float) -> No
 
 
 def test_truth_distance_is_one_at_strength_zero_and_grows_off_the_data() -> None:
-    from engine.direction import Direction, Provenance
-    from engine.plugins import resolve_generator
-    from plugins.toyfaces import load_classifier
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.toyfaces import load_classifier
 
     generator = resolve_generator("toyfaces", "cpu")
     reference = TruthReference(generator, load_classifier("cpu"), samples=48, seed=5, batch_size=16)

@@ -12,11 +12,11 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from engine.cli import cli
-from engine.presets.manifest import quality_label
-from plugins.toyfaces.classifier import load as load_network
-from plugins.toyfaces.evaluate_preset import evaluate_edit, region_figures, truth_params
-from plugins.toyfaces.renderer import edit, render, sample_params
+from latentroom.engine.cli import cli
+from latentroom.engine.presets.manifest import quality_label
+from latentroom.plugins.toyfaces.classifier import load as load_network
+from latentroom.plugins.toyfaces.evaluate_preset import evaluate_edit, region_figures, truth_params
+from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +72,9 @@ def test_region_command_writes_a_mask(tmp_path: Path) -> None:
 
 
 def test_region_keeps_the_teacher_edit_local() -> None:
-    from engine.direction import Direction, Provenance
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.distill.pairs import PairSampler
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.distill.pairs import PairSampler
 
     g = tiny_stylegan2(size=32)
     direction = Direction.from_vector(np.ones(g.style_dim), g.n_latent, Provenance("test", "brightness"),
@@ -88,11 +88,11 @@ def test_region_keeps_the_teacher_edit_local() -> None:
 
 
 def test_adversarial_term_trains_and_resumes(tmp_path: Path) -> None:
-    from engine.direction import Direction, Provenance
-    from plugins.directions.testing import tiny_stylegan2
-    from plugins.distill.pairs import PairSampler
-    from plugins.distill.student import Student, StudentConfig
-    from plugins.distill.train import TrainSettings, load_state, train_student
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.distill.pairs import PairSampler
+    from latentroom.plugins.distill.student import Student, StudentConfig
+    from latentroom.plugins.distill.train import TrainSettings, load_state, train_student
 
     g = tiny_stylegan2(size=32)
     direction = Direction.from_vector(np.ones(g.style_dim), g.n_latent, Provenance("test", "brightness"))

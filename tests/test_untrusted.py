@@ -23,16 +23,16 @@ from click.testing import CliRunner
 from PIL import Image
 
 import hostile_models
-from engine import hookimpl, limits, plugins
-from engine.apply import BatchInterrupted, apply_files
-from engine.cli import LatentroomGroup, cli
-from engine.errors import ImageError, PresetError
-from engine.imaging import open_image
-from engine.inputs import collect_inputs
-from engine.onnx_check import find_external_data
-from engine.presets import install, list_presets, load_preset, pack_bundle, read_bundle, resolve, write_bundle
-from engine.presets.bundle import sha256_bytes
-from engine.presets.preset import Preset
+from latentroom.engine import hookimpl, limits, plugins
+from latentroom.engine.apply import BatchInterrupted, apply_files
+from latentroom.engine.cli import LatentroomGroup, cli
+from latentroom.engine.errors import ImageError, PresetError
+from latentroom.engine.imaging import open_image
+from latentroom.engine.inputs import collect_inputs
+from latentroom.engine.onnx_check import find_external_data
+from latentroom.engine.presets import install, list_presets, load_preset, pack_bundle, read_bundle, resolve, write_bundle
+from latentroom.engine.presets.bundle import sha256_bytes
+from latentroom.engine.presets.preset import Preset
 from preset_fixtures import build_preset, isolate_library, make_manifest
 
 R = 8  # hostile models are tiny: their behaviour, not their size, is the point
@@ -237,7 +237,7 @@ def test_absurd_manifests_are_messages_and_do_not_break_the_listing(
 
 
 def test_resolution_is_bounded() -> None:
-    from engine.presets import validate_manifest
+    from latentroom.engine.presets import validate_manifest
 
     problems = validate_manifest(make_manifest(resolution=100_000))
     assert problems == ["io.resolution: expected an integer from 8 to 2048, got 100000"]
@@ -289,7 +289,7 @@ def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path: Path, monkeypat
 def test_a_batch_holds_decoded_images_within_the_budget(
     bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.apply as apply_module
+    import latentroom.engine.apply as apply_module
 
     files, _ = collect_inputs([str(photos(tmp_path / "in", 12))])  # 24x20 RGB: 1440 bytes each
     monkeypatch.setattr(limits, "MAX_INFLIGHT_IMAGE_BYTES", 2 * 1440)
@@ -488,7 +488,7 @@ def test_bundled_preset_by_name_imports_no_plugins(
     dirs = isolate_library(monkeypatch, tmp_path)
     build_preset(dirs["bundled"] / "shared", name="shared", title="bundled")
     loaded: list[str] = []
-    sys.modules["engine.plugins"].registry = lambda: loaded.append("plugins") or None  # type: ignore[attr-defined]
+    sys.modules["latentroom.engine.plugins"].registry = lambda: loaded.append("plugins") or None  # type: ignore[attr-defined]
     # A folder in the working directory named like the preset is not the preset.
     monkeypatch.chdir(tmp_path)
     build_preset(tmp_path / "shared", name="shared", title="working folder")

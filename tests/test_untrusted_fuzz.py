@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import LatentroomError
-from engine.presets import install, load_preset, pack_bundle, read_bundle, validate_manifest
-from engine.presets.bundle import sha256_bytes
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.presets import install, load_preset, pack_bundle, read_bundle, validate_manifest
+from latentroom.engine.presets.bundle import sha256_bytes
 from preset_fixtures import build_preset, isolate_library
 
 SEED = 16

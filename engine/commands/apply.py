@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from engine.apply import ApplyReport
+    from latentroom.engine.apply import ApplyReport
 
 
 @click.command("apply")
@@ -89,9 +89,9 @@ def apply_command(
     if uris and len(uris) != len(inputs):
         raise click.UsageError("give URIs or local paths, not both in one run")
 
-    from engine.apply import FAILED, NO_FACE, ApplyResult, BatchInterrupted, apply_files
-    from engine.inputs import collect_inputs
-    from engine.presets import load_preset
+    from latentroom.engine.apply import FAILED, NO_FACE, ApplyResult, BatchInterrupted, apply_files
+    from latentroom.engine.inputs import collect_inputs
+    from latentroom.engine.presets import load_preset
 
     loaded = load_preset(preset, provider="cpu" if engine == "ray" else provider)
     loaded.resolve_strength(strength)  # reject a bad --strength before scanning inputs
@@ -103,7 +103,7 @@ def apply_command(
 
     filesystem = None
     if uris:
-        from engine.ray_apply import collect_uri_inputs
+        from latentroom.engine.ray_apply import collect_uri_inputs
 
         filesystem, files, bad_args = collect_uri_inputs(uris)
     else:
@@ -129,7 +129,7 @@ def apply_command(
                    skip_existing=skip_existing, on_result=on_result)
     try:
         if engine == "ray":
-            from engine.ray_apply import apply_files_on_ray, ray_instance
+            from latentroom.engine.ray_apply import apply_files_on_ray, ray_instance
 
             with ray_instance(address), bar if bar is not None else contextlib.nullcontext():
                 report = apply_files_on_ray(loaded, files, outdir, filesystem=filesystem,
@@ -151,7 +151,7 @@ def apply_command(
 
 
 def _summary(report: "ApplyReport", bad_args: int, outdir: Path, aligned: bool) -> str:
-    from engine.apply import FAILED, NO_FACE, SKIPPED, WRITTEN
+    from latentroom.engine.apply import FAILED, NO_FACE, SKIPPED, WRITTEN
 
     failed = report.count(FAILED) + bad_args
     no_face = f", {report.count(NO_FACE)} without a face (unchanged)" if aligned else ""

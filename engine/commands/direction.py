@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import click
 
-from engine.commands.invert import OPTION_VALUES, parse_options
-from engine.direction import Direction, direction_paths
-from engine.errors import LatentroomError
+from latentroom.engine.commands.invert import OPTION_VALUES, parse_options
+from latentroom.engine.direction import Direction, direction_paths
+from latentroom.engine.errors import LatentroomError
 
 _GENERATOR_HELP = "NAME[:ARGUMENT], e.g. stylegan2:ffhq.pt (default: toyfaces)."
 _SCORER_HELP = ("Attribute scorer as module:factory, factory(device) -> scorer "
@@ -28,9 +28,9 @@ def _echo_json(data: Any) -> None:
 
 def _setup(spec: str | None, scorer_spec: str | None, device: str) -> tuple[Any, Any]:
     """(generator, scorer) on the chosen device; torch is imported here."""
-    from engine.devices import pick_torch_device
-    from engine.plugins import resolve_generator
-    from plugins.directions.scoring import resolve_scorer
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.directions.scoring import resolve_scorer
 
     dev = pick_torch_device(device)
     generator = resolve_generator(spec, dev)
@@ -51,7 +51,7 @@ def direction_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def list_command(as_json: bool) -> None:
     """List the registered direction sources."""
-    from engine.plugins import registry
+    from latentroom.engine.plugins import registry
 
     sources = registry().direction_sources
     rows = [{"name": c.name, "plugin": c.plugin, "description": c.description}
@@ -91,7 +91,7 @@ def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str
                  strength_range: tuple[float, float], extra: tuple[str, ...], batch_size: int, device: str,
                  output: Path, as_json: bool) -> None:
     """Find a direction for ATTRIBUTE with direction source SOURCE and save it."""
-    from engine.plugins import DEFAULT_GENERATOR, get_direction_source
+    from latentroom.engine.plugins import DEFAULT_GENERATOR, get_direction_source
 
     factory = get_direction_source(source).value
     params: dict[str, Any] = parse_options(extra, "--param")
@@ -157,7 +157,7 @@ def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samp
                      strengths: str, strip: Path | None, strip_rows: int, batch_size: int, device: str,
                      as_json: bool) -> None:
     """Measure how much FILE's direction moves its attribute and every other one."""
-    from plugins.directions.evaluate import EVAL_SEED, STRIP_STRENGTHS, evaluate_directions, render_strip
+    from latentroom.plugins.directions.evaluate import EVAL_SEED, STRIP_STRENGTHS, evaluate_directions, render_strip
 
     direction = Direction.load(file)
     spec = spec or direction.provenance.generator
@@ -181,7 +181,7 @@ def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samp
                                    seed=EVAL_SEED if seed is None else seed, strengths=values,
                                    batch_size=batch_size)
     if strip is not None:
-        from engine.commands.generate import images_to_grid, write_image_atomic
+        from latentroom.engine.commands.generate import images_to_grid, write_image_atomic
 
         images = render_strip(generator, direction, rows=strip_rows, seed=EVAL_SEED if seed is None else seed)
         write_image_atomic(images_to_grid(images, len(STRIP_STRENGTHS)), strip)
@@ -225,7 +225,7 @@ def _print_report(r: dict[str, Any]) -> None:
 def components_command(source: str, spec: str | None, scorer_spec: str | None, count: int, samples: int,
                        layers: str, suggest_layers: bool, seed: int, device: str, as_json: bool) -> None:
     """List a component source's leading components, labelled by attribute correlation."""
-    from engine.plugins import get_direction_source
+    from latentroom.engine.plugins import get_direction_source
 
     generator, scorer = _setup(spec, scorer_spec, device)
     rows = get_direction_source(source).value().components(

@@ -5,7 +5,7 @@ approximates): each image is inverted, its W+ code moved by
 ``Direction.offset(strength)`` (only the direction's layers change), and the
 generator renders the result at its own resolution. Noise maps fitted by the
 inverter (projector, hybrid) are reused, so an edit of strength 0 reproduces the
-reconstruction. Inputs follow the rule of every image command (:mod:`engine.inputs`):
+reconstruction. Inputs follow the rule of every image command (:mod:`latentroom.engine.inputs`):
 outputs are PNGs at OUTDIR/NAME (or the path inside a folder argument), like
 ``apply``'s.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from engine.commands.invert import Failures, common_options, gather_inputs, invert_files, open_session
-from engine.errors import LatentroomError
+from latentroom.engine.commands.invert import Failures, common_options, gather_inputs, invert_files, open_session
+from latentroom.engine.errors import LatentroomError
 
 
 @click.command("edit")
@@ -37,7 +37,7 @@ def edit_command(images: tuple[Path, ...], direction_path: Path, strength: float
 
     Each image is written as OUTDIR/NAME.png (or its path inside a folder argument), like apply.
     """
-    from engine.direction import Direction
+    from latentroom.engine.direction import Direction
 
     direction = Direction.load(direction_path)
     failures = Failures()
@@ -53,8 +53,8 @@ def edit_command(images: tuple[Path, ...], direction_path: Path, strength: float
                    f"this one is {g.weights_sha256[:12]}...", err=True)
     import torch
 
-    from engine.commands.generate import write_image_atomic
-    from plugins.inverters.common import synthesize, supports_noise
+    from latentroom.engine.commands.generate import write_image_atomic
+    from latentroom.plugins.inverters.common import synthesize, supports_noise
 
     offset = torch.from_numpy(direction.offset(strength)).to(g.device)
     written = 0

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine.atomic import atomic_write
-from engine.devices import pick_torch_device
-from engine.errors import ImageError
+from latentroom.engine.atomic import atomic_write
+from latentroom.engine.devices import pick_torch_device
+from latentroom.engine.errors import ImageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,7 +72,7 @@ def generate_command(spec: str | None, num: int, seed: int, truncation: float, n
     dev = pick_torch_device(device)  # reports a missing torch
     import torch
 
-    from engine.plugins import resolve_generator
+    from latentroom.engine.plugins import resolve_generator
 
     generator = resolve_generator(spec, dev)
     # Latents are drawn on the CPU from one seeded stream, so a seed gives the same

@@ -1,8 +1,8 @@
 """``latentroom invert``: images -> W+ latents (``.npz``) with any registered inverter.
 
 Authoring command: torch is imported inside the command only. Shared with
-``latentroom edit`` (:mod:`engine.commands.edit`): input discovery (the rule every
-image command follows, :mod:`engine.inputs`), decoding, per-file error reporting and
+``latentroom edit`` (:mod:`latentroom.engine.commands.edit`): input discovery (the rule every
+image command follows, :mod:`latentroom.engine.inputs`), decoding, per-file error reporting and
 the batched inversion loop.
 
 Output ``.npz``: one float32 ``[n_latent, style_dim]`` array per input, keyed by its
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import click
 
-from engine.atomic import atomic_write
-from engine.errors import LatentroomError
-from engine.inputs import InputFile, collect_inputs
+from latentroom.engine.atomic import atomic_write
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.inputs import InputFile, collect_inputs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,7 +47,7 @@ class Failures:
 
 
 def gather_inputs(images: Sequence[Path], failures: Failures, exclude: Path | None = None) -> list[InputFile]:
-    """The inputs by the shared rule (:func:`engine.inputs.collect_inputs`); an
+    """The inputs by the shared rule (:func:`latentroom.engine.inputs.collect_inputs`); an
     argument that gives none is a per-file failure."""
     inputs, bad = collect_inputs(images, exclude=exclude)
     for problem in bad:
@@ -61,7 +61,7 @@ def load_image(path: Path, size: int) -> "np.ndarray":
     ``[3, size, size]`` in ``[-1, 1]``."""
     import numpy as np
 
-    from engine.imaging import open_image, resize_rgb
+    from latentroom.engine.imaging import open_image, resize_rgb
 
     rgb = open_image(path).rgb
     h, w = rgb.shape[:2]
@@ -113,8 +113,8 @@ class Session:
 
 def open_session(spec: str | None, inverter_name: str, device: str, steps: int | None,
                  option_pairs: Sequence[str]) -> Session:
-    from engine.devices import pick_torch_device
-    from engine.plugins import get_inverter, resolve_generator
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import get_inverter, resolve_generator
 
     dev = pick_torch_device(device)
     options = parse_options(option_pairs)

@@ -20,7 +20,7 @@ def plugins_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     Shows third-party plugins and any plugin that failed to load; --all adds the
     built-in ones that loaded cleanly. Errors do not change the exit status.
     """
-    from engine.plugins import load_plugin_commands, registry
+    from latentroom.engine.plugins import load_plugin_commands, registry
 
     root = ctx.find_root().command
     if isinstance(root, click.Group):

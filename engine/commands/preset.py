@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from engine.terminal import printable
+from latentroom.engine.terminal import printable
 
 PRECEDENCE = "LATENTROOM_PRESET_PATH > user library > bundled > plugins"
 
@@ -34,7 +34,7 @@ def preset_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def list_command(as_json: bool) -> None:
     """List presets from every source, marking shadowed and invalid entries."""
-    from engine.presets.library import SOURCE_ORDER, list_presets, user_library
+    from latentroom.engine.presets.library import SOURCE_ORDER, list_presets, user_library
 
     listing = list_presets()
     if as_json:
@@ -78,8 +78,8 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and its details as JSON.")
 def show_command(preset: str, as_json: bool) -> None:
     """Show a preset's manifest (verified: schema and model checksum)."""
-    from engine.alignment import describe
-    from engine.presets import quality_label, read_bundle, resolve
+    from latentroom.engine.alignment import describe
+    from latentroom.engine.presets import quality_label, read_bundle, resolve
 
     path, entry = resolve(preset)
     bundle = read_bundle(path)
@@ -131,8 +131,8 @@ def show_command(preset: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def install_command(source: Path, force: bool, as_json: bool) -> None:
     """Install a bundle directory or .lrpreset file into the user library."""
-    from engine.presets import install
-    from engine.presets.bundle import read_manifest_only
+    from latentroom.engine.presets import install
+    from latentroom.engine.presets.bundle import read_manifest_only
 
     target = install(source, force=force)
     m = read_manifest_only(target)  # install() has already verified the model; do not hash it again
@@ -147,7 +147,7 @@ def install_command(source: Path, force: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def remove_command(name: str, as_json: bool) -> None:
     """Remove a preset from the user library."""
-    from engine.presets import remove
+    from latentroom.engine.presets import remove
 
     path = remove(name)
     if as_json:
@@ -165,7 +165,7 @@ def remove_command(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def pack_command(source: str, output: Path | None, force: bool, as_json: bool) -> None:
     """Pack a bundle (name, directory or .lrpreset) into one .lrpreset file."""
-    from engine.presets import pack_bundle, resolve
+    from latentroom.engine.presets import pack_bundle, resolve
 
     path, _ = resolve(source)
     out = pack_bundle(path, output, overwrite=force)
@@ -183,11 +183,11 @@ def run_checks(spec: str, provider: str = "cpu") -> tuple[str, list[dict[str, st
     """
     import numpy as np
 
-    from engine.errors import PresetError
-    from engine.onnx_check import check_self_contained
-    from engine.presets import read_bundle, resolve
-    from engine.presets.bundle import check_model_checksum
-    from engine.presets.preset import Preset
+    from latentroom.engine.errors import PresetError
+    from latentroom.engine.onnx_check import check_self_contained
+    from latentroom.engine.presets import read_bundle, resolve
+    from latentroom.engine.presets.bundle import check_model_checksum
+    from latentroom.engine.presets.preset import Preset
 
     checks: list[dict[str, str]] = []
 

@@ -17,8 +17,8 @@ Nothing here imports torch or onnx; docs/preset-format.md is the format referenc
 
 from __future__ import annotations
 
-from engine.presets.bundle import Bundle, pack_bundle, read_bundle, sha256_bytes, write_bundle
-from engine.presets.library import (
+from latentroom.engine.presets.bundle import Bundle, pack_bundle, read_bundle, sha256_bytes, write_bundle
+from latentroom.engine.presets.library import (
     ENV_VAR,
     LibraryEntry,
     Listing,
@@ -28,7 +28,7 @@ from engine.presets.library import (
     resolve,
     user_library,
 )
-from engine.presets.manifest import (
+from latentroom.engine.presets.manifest import (
     MANIFEST_FILE,
     PACKED_SUFFIX,
     SCHEMA_VERSION,
@@ -36,7 +36,7 @@ from engine.presets.manifest import (
     quality_label,
     validate_manifest,
 )
-from engine.presets.preset import Preset, load_preset
+from latentroom.engine.presets.preset import Preset, load_preset
 
 __all__ = [
     "Bundle",

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
 
-from engine import limits
-from engine.errors import PresetError
-from engine.regular_files import open_regular
+from latentroom.engine import limits
+from latentroom.engine.errors import PresetError
+from latentroom.engine.regular_files import open_regular
 
 _END_RECORD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"

@@ -19,19 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Callable
 
-from engine import limits
-from engine.atomic import atomic_write, staging_dir
-from engine.errors import PresetError
-from engine.onnx_check import check_self_contained
-from engine.presets.archive import open_archive, read_member
-from engine.presets.manifest import (
+from latentroom.engine import limits
+from latentroom.engine.atomic import atomic_write, staging_dir
+from latentroom.engine.errors import PresetError
+from latentroom.engine.onnx_check import check_self_contained
+from latentroom.engine.presets.archive import open_archive, read_member
+from latentroom.engine.presets.manifest import (
     MANIFEST_FILE,
     PACKED_SUFFIX,
     PREVIEW_FILE,
     check_manifest,
 )
-from engine.presets.manifest_json import parse_manifest_json
-from engine.regular_files import TooLarge, read_regular
+from latentroom.engine.presets.manifest_json import parse_manifest_json
+from latentroom.engine.regular_files import TooLarge, read_regular
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
 
 
 class _Budget:
-    """What is left of :data:`engine.limits.MAX_BUNDLE_BYTES` while a bundle is read."""
+    """What is left of :data:`latentroom.engine.limits.MAX_BUNDLE_BYTES` while a bundle is read."""
 
     def __init__(self) -> None:
         self.left = limits.MAX_BUNDLE_BYTES

@@ -27,9 +27,9 @@ from typing import Any, Iterator
 
 import click
 
-from engine.errors import PresetError
-from engine.presets.bundle import read_bundle, read_manifest_only, write_bundle
-from engine.presets.manifest import MANIFEST_FILE, NAME_RE, PACKED_SUFFIX
+from latentroom.engine.errors import PresetError
+from latentroom.engine.presets.bundle import read_bundle, read_manifest_only, write_bundle
+from latentroom.engine.presets.manifest import MANIFEST_FILE, NAME_RE, PACKED_SUFFIX
 
 ENV_VAR = "LATENTROOM_PRESET_PATH"
 
@@ -98,7 +98,7 @@ def env_dirs() -> list[Path]:
 
 def bundled_dir() -> Path | None:
     try:
-        package = importlib.import_module("presets")
+        package = importlib.import_module("latentroom.presets")
     except ImportError:
         return None
     locations = list(getattr(package, "__path__", []))
@@ -123,9 +123,9 @@ def _scan_dir(directory: Path, source: str) -> Iterator[LibraryEntry]:
 
 def _plugin_entries(notes: list[str]) -> Iterator[LibraryEntry]:
     try:
-        from engine.plugins import registry
+        from latentroom.engine.plugins import registry
     except ImportError as e:
-        notes.append(f"plugin presets not searched: engine.plugins is unavailable ({e})")
+        notes.append(f"plugin presets not searched: latentroom.engine.plugins is unavailable ({e})")
         return
     try:
         contributions = registry().presets

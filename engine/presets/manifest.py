@@ -13,9 +13,9 @@ import math
 import re
 from typing import Any, Callable
 
-from engine import limits
-from engine.alignment import ALIGNMENT_RULES, LANDMARK_NAMES
-from engine.errors import PresetError
+from latentroom.engine import limits
+from latentroom.engine.alignment import ALIGNMENT_RULES, LANDMARK_NAMES
+from latentroom.engine.errors import PresetError
 
 SCHEMA_VERSION = 1
 """The only manifest schema version this engine reads (and the one it writes)."""
@@ -231,7 +231,7 @@ def validate_manifest(data: Any) -> list[str]:
 
     Checks types, required keys, unknown keys, the schema version and the
     cross-field rules (strength input listed in ``model.inputs``, ``min <= default <=
-    max``, ...). It does not touch files; :func:`engine.presets.bundle.read_bundle`
+    max``, ...). It does not touch files; :func:`latentroom.engine.presets.bundle.read_bundle`
     checks the model checksum.
     """
     v = _Validator()

@@ -3,8 +3,8 @@
 ``json.loads`` recurses once per nesting level (a few thousand ``[`` raise
 ``RecursionError``) and turns a 4300-digit literal into a ``ValueError``, neither
 of which is a message for a user; both become :class:`PresetError`, and data that
-parses is held to the nesting and number limits of :mod:`engine.limits`. The size limit is applied by whoever reads the bytes, while
-reading (see :mod:`engine.presets.bundle`).
+parses is held to the nesting and number limits of :mod:`latentroom.engine.limits`. The size limit is applied by whoever reads the bytes, while
+reading (see :mod:`latentroom.engine.presets.bundle`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine import limits
-from engine.errors import PresetError
+from latentroom.engine import limits
+from latentroom.engine.errors import PresetError
 
 class _NumberTooLong(ValueError):
     pass

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any, Sequence, overload
 import numpy as np
 from PIL import Image
 
-from engine.alignment import Template
-from engine.errors import PresetError
-from engine.imaging import Picture, from_pil, resize_rgb, to_pil
-from engine.presets.bundle import Bundle, read_bundle
-from engine.presets.library import LibraryEntry, resolve
-from engine.presets.manifest import image_input_name
-from engine.runtime import create_session
+from latentroom.engine.alignment import Template
+from latentroom.engine.errors import PresetError
+from latentroom.engine.imaging import Picture, from_pil, resize_rgb, to_pil
+from latentroom.engine.presets.bundle import Bundle, read_bundle
+from latentroom.engine.presets.library import LibraryEntry, resolve
+from latentroom.engine.presets.manifest import image_input_name
+from latentroom.engine.runtime import create_session
 
 if TYPE_CHECKING:
-    from engine.faces import Planner
+    from latentroom.engine.faces import Planner
 
 DEFAULT_BATCH_SIZE = 16
 
@@ -207,7 +207,7 @@ class Preset:
         """How pictures become model inputs and back: face by face when the preset has
         a template (and ``align`` is not ``False``), else the whole frame. Chooses and
         builds the aligner now, so a missing one fails before any image is read."""
-        from engine.faces import DEFAULT_MIN_FACE, Planner
+        from latentroom.engine.faces import DEFAULT_MIN_FACE, Planner
 
         return Planner(
             self.resolution, self.template, self.name, align=align, aligner=aligner, faces=faces,
@@ -261,7 +261,7 @@ class Preset:
 
         ``strength=None`` uses the manifest default. A preset with an alignment
         template edits each face found by an aligner (``aligner``: a registered name or
-        an :class:`engine.aligners.Aligner`; default as in docs/faces.md) and leaves
+        an :class:`latentroom.engine.aligners.Aligner`; default as in docs/faces.md) and leaves
         photos without a face unchanged; ``align=False`` edits the whole frame instead.
         ``faces`` (``all``, ``largest``, ``center``) and ``min_face`` (pixels) choose
         which faces.

@@ -1,10 +1,10 @@
-"""Applying a :class:`engine.direction.Direction` to W+ latents (torch)."""
+"""Applying a :class:`latentroom.engine.direction.Direction` to W+ latents (torch)."""
 
 from __future__ import annotations
 
 import torch
 
-from engine.direction import Direction, DirectionError
+from latentroom.engine.direction import Direction, DirectionError
 
 
 def to_wplus(ws: torch.Tensor, n_latent: int) -> torch.Tensor:

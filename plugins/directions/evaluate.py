@@ -19,12 +19,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from engine.direction import Direction
-from engine.errors import LatentroomError
-from engine.protocols import Generator
-from plugins.directions.edit import edit_latents, to_wplus
-from plugins.directions.sampling import DEFAULT_BATCH, render_and_score, sample_w
-from plugins.directions.scoring import Scores
+from latentroom.engine.direction import Direction
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.protocols import Generator
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.sampling import DEFAULT_BATCH, render_and_score, sample_w
+from latentroom.plugins.directions.scoring import Scores
 
 EVAL_SEED = 1_000_003  # differs from find's default seed: evaluation is on held-out samples
 DEFAULT_STRENGTHS: tuple[float, ...] = (-1.0, 0.0, 1.0)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from engine import hookimpl
+from latentroom.engine import hookimpl
 
 if TYPE_CHECKING:
-    from plugins.directions.sources import DirectionSourceBase
+    from latentroom.plugins.directions.sources import DirectionSourceBase
 
 DESCRIPTIONS: dict[str, str] = {
     "mean-difference": "mean w of high-scoring samples minus low-scoring ones",
@@ -26,8 +26,8 @@ DESCRIPTIONS: dict[str, str] = {
 
 def _factory(name: str) -> Callable[..., "DirectionSourceBase"]:
     def build(**options: Any) -> "DirectionSourceBase":
-        from plugins.directions.sources import SOURCES
-        from plugins.directions.stylespace import StyleSpace
+        from latentroom.plugins.directions.sources import SOURCES
+        from latentroom.plugins.directions.stylespace import StyleSpace
 
         return {**SOURCES, StyleSpace.name: StyleSpace}[name](**options)
 

@@ -16,9 +16,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from engine.errors import LatentroomError
-from engine.protocols import Generator
-from plugins.directions.scoring import Scores, binary_attributes, score_images, scorer_name
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.protocols import Generator
+from latentroom.plugins.directions.scoring import Scores, binary_attributes, score_images, scorer_name
 
 DEFAULT_BATCH = 32
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 if TYPE_CHECKING:
     import torch
@@ -112,7 +112,7 @@ class ToyfacesScorer:
     name = DEFAULT_SCORER
 
     def __init__(self, device: str = "cpu") -> None:
-        from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, BINARY
+        from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, BINARY
 
         self.attributes: tuple[str, ...] = ATTRIBUTE_NAMES
         self.binary: frozenset[str] = frozenset(BINARY)
@@ -125,14 +125,14 @@ class ToyfacesScorer:
         return self.model.to_scores(self.torch_logits(images))
 
     def torch_logits(self, images: "torch.Tensor") -> "torch.Tensor":
-        from plugins.toyfaces.classifier import images_to_tensor
+        from latentroom.plugins.toyfaces.classifier import images_to_tensor
 
         self.model.eval()  # the classifier's own outputs: binary columns are logits
         return self.model(images_to_tensor(images, next(self.model.parameters()).device))
 
 
 def _load_toyfaces_classifier(device: str) -> Any:
-    from plugins.toyfaces import load_classifier
+    from latentroom.plugins.toyfaces import load_classifier
 
     try:
         return load_classifier(device=device)

@@ -1,11 +1,11 @@
 """The five built-in direction sources.
 
 Each is a class whose ``find(generator, attribute, **params)`` returns an
-:class:`engine.direction.Direction` (the :class:`engine.protocols.DirectionSource`
+:class:`latentroom.engine.direction.Direction` (the :class:`latentroom.engine.protocols.DirectionSource`
 protocol). Parameters every source takes:
 
 ``scorer``
-    attribute scorer (see :mod:`plugins.directions.scoring`); default the toyfaces
+    attribute scorer (see :mod:`latentroom.plugins.directions.scoring`); default the toyfaces
     classifier. Recorded in provenance by name.
 ``bank``
     a :class:`~plugins.directions.sampling.SampleBank` to reuse instead of sampling
@@ -13,7 +13,7 @@ protocol). Parameters every source takes:
 ``samples`` (2000), ``seed`` (0), ``truncation`` (1.0), ``batch_size`` (32)
     how labelled samples are drawn.
 ``layers`` ("all")
-    W+ layers the direction applies to: a spec for :func:`engine.direction.parse_layers`
+    W+ layers the direction applies to: a spec for :func:`latentroom.engine.direction.parse_layers`
     or ``"auto"`` (try coarse/middle/fine/all, keep the most selective; see
     :func:`suggest_layers`).
 ``strength_range`` ((-3, 3))
@@ -33,13 +33,13 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 import torch
 
-from engine.direction import (DEFAULT_STRENGTH_RANGE, Direction, Provenance, format_layers, layer_groups,
+from latentroom.engine.direction import (DEFAULT_STRENGTH_RANGE, Direction, Provenance, format_layers, layer_groups,
                               parse_layers)
-from engine.errors import LatentroomError
-from engine.protocols import Generator
-from plugins.directions.edit import edit_latents, to_wplus
-from plugins.directions.sampling import DEFAULT_BATCH, SampleBank, draw_bank, render_and_score, sample_w, std_along
-from plugins.directions.scoring import (BINARY_TEMPERATURE, binary_attributes, resolve_scorer, scorer_name,
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.protocols import Generator
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.sampling import DEFAULT_BATCH, SampleBank, draw_bank, render_and_score, sample_w, std_along
+from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, binary_attributes, resolve_scorer, scorer_name,
                                          training_scores)
 
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -581,7 +581,7 @@ class Optimized(DirectionSourceBase):
     Needs a scorer with ``torch_scores(images) -> Tensor [B, A]`` (differentiable, in
     the order of its ``attributes``); the toyfaces classifier has one. Binary
     attributes are trained on ``sigmoid(logit / binary_temperature)`` when the scorer
-    also has ``torch_logits`` (see :func:`plugins.directions.scoring.training_scores`):
+    also has ``torch_logits`` (see :func:`latentroom.plugins.directions.scoring.training_scores`):
     a saturated probability has no gradient to follow.
 
     Extra parameters: ``steps`` (200), ``lr`` (0.01), ``step`` (2.0: edit size in

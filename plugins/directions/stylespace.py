@@ -13,7 +13,7 @@ positives); the ``channels`` strongest are kept, each signed by its difference. 
 ``|G(s + d e_c) - G(s)|``, summed over colours and averaged over a few samples, must
 fall at least ``locality`` inside the mask.
 
-Making it a :class:`engine.direction.Direction`: a style step ``ds`` on one W+ layer
+Making it a :class:`latentroom.engine.direction.Direction`: a style step ``ds`` on one W+ layer
 ``l`` is realised exactly by a W offset on that layer when the layer's conv
 modulation ``A`` (``[C_in, style_dim]``) has full row rank: ``dw = pinv(A) ds``. The
 same W+ index also feeds a to-RGB modulation ``R`` (to-RGB ``k`` shares its index with
@@ -35,11 +35,11 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from engine.direction import parse_layers
-from engine.errors import LatentroomError
-from engine.protocols import Generator
-from plugins.directions.sampling import SampleBank, std_along
-from plugins.directions.sources import DirectionSourceBase, FindContext, StyleInput, split_groups, style_inputs
+from latentroom.engine.direction import parse_layers
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.protocols import Generator
+from latentroom.plugins.directions.sampling import SampleBank, std_along
+from latentroom.plugins.directions.sources import DirectionSourceBase, FindContext, StyleInput, split_groups, style_inputs
 
 # Style steps (in channel standard deviations) used to see where a channel acts: large
 # enough to stand out of float noise, small enough to stay on the image manifold.

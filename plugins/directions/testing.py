@@ -1,6 +1,6 @@
 """Planted worlds for testing direction sources (and dry-running the measurement script).
 
-* :class:`PlantedGenerator` satisfies :class:`engine.protocols.Generator`: ``w = z``
+* :class:`PlantedGenerator` satisfies :class:`latentroom.engine.protocols.Generator`: ``w = z``
   (isotropic) and its "images" carry the W+ latent itself in their pixels.
 * :class:`PlantedScorer` reads the latent back out of the pixels and scores each
   attribute as a known linear function of ``w`` (over chosen W+ layers): the true
@@ -19,7 +19,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from plugins.directions.scoring import binary_columns_as_probabilities
+from latentroom.plugins.directions.scoring import binary_columns_as_probabilities
 
 PIXEL_SCALE = 8.0  # latents are stored divided by this, so pixels stay roughly in [-1, 1]
 
@@ -118,7 +118,7 @@ class ImageStatsScorer:
     """Pixel statistics as attributes, on the 0-1 scale: ``brightness``, ``redness``,
     ``greenness``, ``left_right`` (left half brighter), ``top_bottom``, ``contrast``."""
 
-    name = "plugins.directions.testing:image_stats_scorer"
+    name = "latentroom.plugins.directions.testing:image_stats_scorer"
     attributes = ("brightness", "redness", "greenness", "left_right", "top_bottom", "contrast")
     binary: frozenset[str] = frozenset()
 
@@ -148,7 +148,7 @@ def image_stats_scorer(device: str = "cpu") -> ImageStatsScorer:
 
 def tiny_stylegan2(size: int = 16, style_dim: int = 32, seed: int = 0) -> torch.nn.Module:
     """A small random StyleGAN2 (plugins.stylegan2.model) for tests and dry runs."""
-    from plugins.stylegan2.model import Generator
+    from latentroom.plugins.stylegan2.model import Generator
 
     torch.manual_seed(seed)
     return Generator(size, style_dim=style_dim, n_mlp=2, channel_multiplier=1, channel_cap=32).eval()

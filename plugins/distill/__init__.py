@@ -11,12 +11,12 @@ preset bundle that ``latentroom apply`` runs with ONNX Runtime alone (no torch):
 
 Modules (all but ``plugin`` and ``errors`` import torch):
 
-* :mod:`plugins.distill.student` the strength-conditioned U-Net (about 2 M parameters);
-* :mod:`plugins.distill.pairs` teacher pairs ``G(w)``, ``G(w + s d)``, generated on the fly;
-* :mod:`plugins.distill.train` L1 + perceptual loss, resumable training state;
-* :mod:`plugins.distill.export` dynamo ONNX export, parity check, fp16/int8 variants;
-* :mod:`plugins.distill.quality` metrics on held-out renders, the preview strip;
-* :mod:`plugins.distill.author` the whole pipeline; :mod:`plugins.distill.plugin` the
+* :mod:`latentroom.plugins.distill.student` the strength-conditioned U-Net (about 2 M parameters);
+* :mod:`latentroom.plugins.distill.pairs` teacher pairs ``G(w)``, ``G(w + s d)``, generated on the fly;
+* :mod:`latentroom.plugins.distill.train` L1 + perceptual loss, resumable training state;
+* :mod:`latentroom.plugins.distill.export` dynamo ONNX export, parity check, fp16/int8 variants;
+* :mod:`latentroom.plugins.distill.quality` metrics on held-out renders, the preview strip;
+* :mod:`latentroom.plugins.distill.author` the whole pipeline; :mod:`latentroom.plugins.distill.plugin` the
   ``author`` command (``register_commands``).
 
 docs/distillation.md describes the method, the metrics and the exact commands.

@@ -1,16 +1,16 @@
 """``author``: distil a generator edit into a preset bundle, end to end.
 
 1. load the generator and the direction (and check they fit each other);
-2. train the student on teacher pairs (:mod:`plugins.distill.train`), resumable
+2. train the student on teacher pairs (:mod:`latentroom.plugins.distill.train`), resumable
    from ``OUT/.author-state/``;
 3. export ONNX (dynamo, opset 18), check it against torch (<= 1e-3) and strength 0
    against the identity;
 4. build the fp16 and int8 variants and keep one only if measurably faster on the
-   CPU at equal quality (:func:`plugins.distill.export.choose_variant`);
+   CPU at equal quality (:func:`latentroom.plugins.distill.export.choose_variant`);
 5. measure quality: for the toyfaces generator against the renderer's truth with the
-   independent judge (:mod:`plugins.toyfaces.evaluate_preset`), for other
-   generators with a scorer on held-out samples (:mod:`plugins.distill.quality`);
-6. write the bundle (manifest, model, preview) with :func:`engine.presets.write_bundle`.
+   independent judge (:mod:`latentroom.plugins.toyfaces.evaluate_preset`), for other
+   generators with a scorer on held-out samples (:mod:`latentroom.plugins.distill.quality`);
+6. write the bundle (manifest, model, preview) with :func:`latentroom.engine.presets.write_bundle`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from engine.atomic import atomic_write_bytes
-from engine.devices import pick_torch_device
-from engine.direction import Direction
-from plugins.distill.errors import DistillError
-from plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairSampler
-from plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
-from plugins.distill.train import TrainSettings, settings_json, train_student
+from latentroom.engine.atomic import atomic_write_bytes
+from latentroom.engine.devices import pick_torch_device
+from latentroom.engine.direction import Direction
+from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairSampler
+from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
+from latentroom.plugins.distill.train import TrainSettings, settings_json, train_student
 
 STATE_DIR = ".author-state"
 MAX_BUNDLE_MODEL_BYTES = 10_000_000
@@ -87,7 +87,7 @@ def check_output(out: Path, force: bool) -> None:
     """``out`` must be new, hold only our state, or (with ``force``) an earlier preset:
     the bundle is written by replacing the whole directory, so anything else in it
     would be deleted."""
-    from engine.presets import MANIFEST_FILE
+    from latentroom.engine.presets import MANIFEST_FILE
 
     if not out.exists():
         return
@@ -119,7 +119,7 @@ def default_strength_for(low: float, high: float) -> float:
 def required_plugins(opts: AuthorOptions, direction: Direction) -> list[dict[str, str]]:
     """The plugins whose parts the preset was made with: the generator, the source
     that found the direction and the inverter of the quality metrics."""
-    from engine.plugins import DEFAULT_GENERATOR, plugins_behind
+    from latentroom.engine.plugins import DEFAULT_GENERATOR, plugins_behind
 
     return plugins_behind({
         "generators": [(opts.generator or DEFAULT_GENERATOR).partition(":")[0]],
@@ -173,7 +173,7 @@ def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
 
 
 def _setup(opts: AuthorOptions) -> Setup:
-    from engine.plugins import resolve_generator
+    from latentroom.engine.plugins import resolve_generator
 
     if opts.steps < 1 or opts.batch_size < 1:
         raise DistillError("--steps and --batch-size must be at least 1")
@@ -214,7 +214,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
 
 def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tuple[Any, PairSampler, TrainSettings, Any]:
     """Train (or resume) the student; ``(student, sampler, settings, result)``."""
-    from plugins.inverters.features import describe, load_feature_net
+    from latentroom.plugins.inverters.features import describe, load_feature_net
 
     resolution = int(setup.generator.size)
     student = build_student(setup.config, resolution)
@@ -272,7 +272,7 @@ def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSample
             echo: Callable[[str], None]) -> Exported:
     """ONNX export checked against torch, the variant choice, the identity check and
     the student-vs-teacher PSNR on held-out pairs."""
-    from plugins.distill.export import check_parity, choose_variant, export_onnx, psnr_np
+    from latentroom.plugins.distill.export import check_parity, choose_variant, export_onnx, psnr_np
 
     resolution = int(setup.generator.size)
     hx, hy, hs = sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), HELD_OUT)
@@ -311,9 +311,9 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
                    echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
     """The renderer's truth and the independent judge, at the default strength and half
     of it, for the preset and (unless ``--inverter none``) the generator path."""
-    from engine.plugins import get_inverter
-    from plugins.toyfaces.classifier import load as load_network
-    from plugins.toyfaces.evaluate_preset import evaluate_preset, preset_edit
+    from latentroom.engine.plugins import get_inverter
+    from latentroom.plugins.toyfaces.classifier import load as load_network
+    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, preset_edit
 
     judge = load_network(setup.device, arch="judge")
     inverter = None
@@ -324,7 +324,7 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
     if opts.sheet is not None:
         from PIL import Image
 
-        from engine.atomic import atomic_write
+        from latentroom.engine.atomic import atomic_write
 
         atomic_write(Path(opts.sheet), lambda f: Image.fromarray(evaluation.sheet).save(f, format="PNG"))
     metrics = {"n_images": float(opts.eval_images), "eval_strength": setup.default, **evaluation.headline()}
@@ -333,13 +333,13 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
 
 
 def _label(quality: dict[str, float]) -> str:
-    from engine.presets.manifest import quality_label
+    from latentroom.engine.presets.manifest import quality_label
 
     return quality_label(quality).split(" (")[0]
 
 
 def _preview(opts: AuthorOptions, setup: Setup, model_bytes: bytes) -> bytes:
-    from plugins.distill.quality import preview_png
+    from latentroom.plugins.distill.quality import preview_png
 
     low, high, default = setup.low, setup.high, setup.default
     strengths = sorted({low, low / 2 if low < 0 else low, default, high} - {0.0})
@@ -349,7 +349,7 @@ def _preview(opts: AuthorOptions, setup: Setup, model_bytes: bytes) -> bytes:
 
 def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSettings, result: Any,
               exported: Exported, quality: dict[str, float], details: dict[str, Any]) -> dict[str, Any]:
-    from plugins.distill.export import OPSET
+    from latentroom.plugins.distill.export import OPSET
 
     resolution = int(setup.generator.size)
     direction = setup.direction
@@ -408,8 +408,8 @@ def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSe
 
 
 def _write(opts: AuthorOptions, out: Path, manifest: dict[str, Any], model_bytes: bytes, preview: bytes) -> None:
-    from engine.presets import write_bundle
-    from plugins.distill.train import STATE_FILE
+    from latentroom.engine.presets import write_bundle
+    from latentroom.plugins.distill.train import STATE_FILE
 
     # write_bundle replaces the whole directory, state included: the state is kept
     # only on request (to train further with --resume --steps MORE, or re-export).
@@ -421,7 +421,7 @@ def _write(opts: AuthorOptions, out: Path, manifest: dict[str, Any], model_bytes
 
 
 def _identity_error(model_bytes: bytes, images: np.ndarray) -> float:
-    from plugins.distill.export import run_onnx, session
+    from latentroom.plugins.distill.export import run_onnx, session
 
     out = run_onnx(session(model_bytes), images, np.zeros(len(images), np.float32))
     return float(np.abs(out - images).max())
@@ -435,7 +435,7 @@ def _opset(model_bytes: bytes, default: int) -> int:
 
 
 def _scorer_label(spec: str | None) -> str:
-    from plugins.directions.scoring import DEFAULT_SCORER
+    from latentroom.plugins.directions.scoring import DEFAULT_SCORER
 
     return spec or DEFAULT_SCORER
 
@@ -443,12 +443,12 @@ def _scorer_label(spec: str | None) -> str:
 def _eval_images(source: str, n: int, resolution: int, generator: Any) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
     """``renders``: held-out toyfaces renders; ``samples``: held-out GAN samples (for
     generators of other worlds; no ground truth then)."""
-    from plugins.distill.quality import RENDER_SEED, held_out_renders
+    from latentroom.plugins.distill.quality import RENDER_SEED, held_out_renders
 
     if source == "renders":
         return held_out_renders(n, resolution)
     if source == "samples":
-        from plugins.directions.sampling import sample_w
+        from latentroom.plugins.directions.sampling import sample_w
 
         ws = sample_w(generator, n, RENDER_SEED)
         with torch.no_grad():
@@ -460,9 +460,9 @@ def _eval_images(source: str, n: int, resolution: int, generator: Any) -> tuple[
 
 def _measure(opts: AuthorOptions, model_bytes: bytes, generator: Any, direction: Direction, strength: float,
              device: str, echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
-    from engine.plugins import get_inverter
-    from plugins.directions.scoring import resolve_scorer
-    from plugins.distill.quality import measure_quality
+    from latentroom.engine.plugins import get_inverter
+    from latentroom.plugins.directions.scoring import resolve_scorer
+    from latentroom.plugins.distill.quality import measure_quality
 
     images, params = _eval_images(opts.eval_source, opts.eval_images, int(generator.size), generator)
     scorer = resolve_scorer(opts.scorer, device)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 
 class DistillError(LatentroomError):

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from plugins.distill.errors import DistillError
+from latentroom.plugins.distill.errors import DistillError
 
 OPSET = 18
 INPUT_NAMES = ("image", "strength")
@@ -96,7 +96,7 @@ def export_onnx(model: nn.Module, resolution: int, *, half: bool = False) -> byt
 
 def session(model_bytes: bytes) -> Any:
     """A CPU ONNX Runtime session (the engine's own loader, so checks see what users get)."""
-    from engine.runtime import create_session
+    from latentroom.engine.runtime import create_session
 
     return create_session(model_bytes, "cpu", where="student")[0]
 

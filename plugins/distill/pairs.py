@@ -6,7 +6,7 @@ direction's layers)``, generated on the fly.
   trained on them learns to reproduce artefacts; 0.9 trims only those while keeping
   almost all of the diversity real inputs have (at 0.7 the faces crowd towards the
   average and the student sees too little of the edges of the world it is applied to).
-* The edit is :func:`plugins.directions.edit.edit_latents`, i.e. ``Direction.offset``
+* The edit is :func:`latentroom.plugins.directions.edit.edit_latents`, i.e. ``Direction.offset``
   semantics: strength in data standard deviations (``scale``), only the direction's
   W+ layers move.
 * ``x`` and ``y`` use the generator's stored (``const``) noise maps, so the pair
@@ -17,7 +17,7 @@ direction's layers)``, generated on the fly.
   shorten the hair, a beard that darkens the skin); those changes differ from face
   to face, so a student trained on them averages alternatives into a ghost. The
   region makes the target a consistent function of the input.
-* On CUDA the teacher runs through :class:`plugins.stylegan2.fast.FastSynthesis`
+* On CUDA the teacher runs through :class:`latentroom.plugins.stylegan2.fast.FastSynthesis`
   (bf16, channels-last, compiled, one CUDA graph per batch size) when the generator
   is a StyleGAN2 of this project: authoring throughput is bounded by the teacher.
 * Strengths are uniform over the preset's range, one per image.
@@ -32,8 +32,8 @@ from typing import Any
 
 import torch
 
-from engine.direction import Direction
-from plugins.directions.edit import edit_latents, to_wplus
+from latentroom.engine.direction import Direction
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
 
 DEFAULT_TRUNCATION = 0.9
 # Streams of one seed: training batches, the held-out pairs, the calibration inputs.
@@ -63,8 +63,8 @@ class PairSampler:
             return self.generator.synthesis(ws, noise_mode="const").float()
 
     def _fast_synthesis(self) -> Any:
-        from plugins.stylegan2.fast import FastConfig, FastSynthesis
-        from plugins.stylegan2.model import Generator
+        from latentroom.plugins.stylegan2.fast import FastConfig, FastSynthesis
+        from latentroom.plugins.stylegan2.model import Generator
 
         if not isinstance(self.generator, Generator):
             return self._synthesis

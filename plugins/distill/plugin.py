@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from engine import hookimpl
-from engine.commands.invert import OPTION_VALUES
+from latentroom.engine import hookimpl
+from latentroom.engine.commands.invert import OPTION_VALUES
 
 
 @click.command("author")
@@ -105,15 +105,15 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     try:
         import torch  # noqa: F401
     except ImportError:
-        from engine.errors import LatentroomError
+        from latentroom.engine.errors import LatentroomError
 
         raise LatentroomError("author needs torch and onnx: install latentroom[author]") from None
-    from engine.commands.invert import parse_options
-    from engine.presets.manifest import NAME_RE
-    from plugins.distill.author import AuthorOptions, author, parse_range, parse_widths
-    from plugins.distill.errors import DistillError
-    from plugins.distill.pairs import DEFAULT_TRUNCATION
-    from plugins.distill.student import DEFAULT_WIDTHS
+    from latentroom.engine.commands.invert import parse_options
+    from latentroom.engine.presets.manifest import NAME_RE
+    from latentroom.plugins.distill.author import AuthorOptions, author, parse_range, parse_widths
+    from latentroom.plugins.distill.errors import DistillError
+    from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION
+    from latentroom.plugins.distill.student import DEFAULT_WIDTHS
 
     if not NAME_RE.fullmatch(name):
         raise DistillError(f"preset name {name!r}: use 1-64 characters of a-z 0-9 . _ - starting with a letter or digit")

@@ -11,7 +11,7 @@ For every image ``x`` and the evaluation strength ``s`` (the preset's default):
   (binary attributes: switched on or off following the sign of that change).
 
 The scorer (default: the toyfaces attribute classifier; any
-:mod:`plugins.directions.scoring` scorer) scores every image; changes are
+:mod:`latentroom.plugins.directions.scoring` scorer) scores every image; changes are
 ``score(edited) - score(x)`` per image, averaged. Metrics (manifest ``metrics``):
 
 ``target_change``, ``target_change_generator_path``, ``target_change_ground_truth``
@@ -36,9 +36,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from engine.direction import Direction
-from plugins.directions.scoring import score_images
-from plugins.distill.export import psnr_np, run_onnx
+from latentroom.engine.direction import Direction
+from latentroom.plugins.directions.scoring import score_images
+from latentroom.plugins.distill.export import psnr_np, run_onnx
 
 RENDER_SEED = 50_000
 """Held-out renders come from renderer seed 50 000 on (training uses GAN samples only,
@@ -48,7 +48,7 @@ AGREEMENT_MIN_CHANGE = 0.05
 
 def held_out_renders(n: int, size: int, seed: int = RENDER_SEED) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """``(images float32 [n, 3, size, size] in [-1, 1], renderer params)``."""
-    from plugins.toyfaces.renderer import render, sample_params
+    from latentroom.plugins.toyfaces.renderer import render, sample_params
 
     params = sample_params(np.random.default_rng(seed), n)
     return to_model(render(params, size=size)), params
@@ -92,9 +92,9 @@ def measure_quality(model_bytes: bytes, images: np.ndarray, params: dict[str, np
     """``(metrics, details)`` for the preset ``model_bytes`` on ``images`` (see the
     module docstring). ``inverter`` None skips the generator path; ``params`` None (or
     an attribute the renderer does not know) skips the ground truth."""
-    from plugins.directions.edit import edit_latents
-    from plugins.distill.export import session
-    from plugins.inverters.common import supports_noise, synthesize
+    from latentroom.plugins.directions.edit import edit_latents
+    from latentroom.plugins.distill.export import session
+    from latentroom.plugins.inverters.common import supports_noise, synthesize
 
     target = direction.attribute
     truth = params is not None and _renderer_knows(target)
@@ -120,7 +120,7 @@ def measure_quality(model_bytes: bytes, images: np.ndarray, params: dict[str, np
                 edited = synthesize(generator, edit_latents(ws.to(generator.device), direction, strength),
                                     noise if supports_noise(generator) else None).float().clamp(-1, 1).cpu()
             if edited.shape[-1] != x.shape[-1]:  # a generator of another size: compare at the input's
-                from plugins.inverters.features import resize
+                from latentroom.plugins.inverters.features import resize
 
                 edited = resize(edited, x.shape[-1])
             scores.add("generator", score_images(scorer, edited))
@@ -147,14 +147,14 @@ def measure_quality(model_bytes: bytes, images: np.ndarray, params: dict[str, np
 
 
 def _renderer_knows(attribute: str) -> bool:
-    from plugins.toyfaces.renderer import ATTRIBUTE_NAMES
+    from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES
 
     return attribute in ATTRIBUTE_NAMES
 
 
 def _missing(scorer: Any, target: str, scores: dict[str, np.ndarray]) -> Exception:
-    from plugins.distill.errors import DistillError
-    from plugins.directions.scoring import scorer_name
+    from latentroom.plugins.distill.errors import DistillError
+    from latentroom.plugins.directions.scoring import scorer_name
 
     return DistillError(f"scorer {scorer_name(scorer)} does not report '{target}', the direction's attribute "
                         f"(it reports {', '.join(sorted(scores))}); pass --scorer for one that does")
@@ -163,7 +163,7 @@ def _missing(scorer: Any, target: str, scores: dict[str, np.ndarray]) -> Excepti
 def _ground_truth(images: np.ndarray, params: dict[str, np.ndarray], target: str, mean_change: float,
                   per_image_change: np.ndarray, before: dict[str, np.ndarray], scorer: Callable[..., Any],
                   batch_size: int, details: dict[str, Any]) -> dict[str, float]:
-    from plugins.toyfaces.renderer import edit, render
+    from latentroom.plugins.toyfaces.renderer import edit, render
 
     size = images.shape[-1]
     amount = float(mean_change)
@@ -190,7 +190,7 @@ def preview_png(model_bytes: bytes, images: np.ndarray, strengths: Sequence[floa
     each strength. Tiles are upscaled (nearest) to at least ``min_tile`` pixels."""
     from PIL import Image
 
-    from plugins.distill.export import session
+    from latentroom.plugins.distill.export import session
 
     sess = session(model_bytes)
     columns = [images] + [run_onnx(sess, images, np.full(len(images), s, np.float32)) for s in strengths]

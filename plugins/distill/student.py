@@ -217,7 +217,7 @@ def conv_macs(model: nn.Module, resolution: int, inputs: tuple[torch.Tensor, ...
 
 def build_student(config: StudentConfig, resolution: int) -> Student:
     """A fresh student, checked against the size limit and the input resolution."""
-    from plugins.distill.errors import DistillError
+    from latentroom.plugins.distill.errors import DistillError
 
     if resolution % config.divisor:
         raise DistillError(f"resolution {resolution} is not a multiple of {config.divisor} "

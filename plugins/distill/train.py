@@ -5,13 +5,13 @@ adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``.
 
 * L1 rather than L2: it keeps edges sharp where L2 averages them away, and it does
   not let a few large-error pixels (hair boundaries) dominate.
-* The perceptual term is :func:`plugins.inverters.features.perceptual_distance`
+* The perceptual term is :func:`latentroom.plugins.inverters.features.perceptual_distance`
   through a feature net chosen like the inverters' (``--features``): by default the
   toyfaces attribute classifier when the generator is toyfaces (it knows what an
   attribute looks like, independent of the generator), and none otherwise (plain
   L1: a random or unrelated feature net would add noise, not knowledge).
 * The adversarial term (``adversarial_weight`` > 0) trains a conditional patch
-  discriminator (:mod:`plugins.distill.discriminator`) on teacher pairs against
+  discriminator (:mod:`latentroom.plugins.distill.discriminator`) on teacher pairs against
   student pairs, one step each per student step: where targets are not one
   function of the input, L1 alone learns their average (a ghost), which the
   discriminator can tell from any teacher pair. docs/distillation.md compares both.
@@ -35,10 +35,10 @@ from typing import Any, Callable
 
 import torch
 
-from engine.atomic import atomic_write
-from plugins.distill.errors import DistillError
-from plugins.distill.pairs import PairSampler
-from plugins.distill.student import Student, StudentConfig
+from latentroom.engine.atomic import atomic_write
+from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.pairs import PairSampler
+from latentroom.plugins.distill.student import Student, StudentConfig
 
 STATE_FORMAT = "latentroom-distill-state"
 STATE_VERSION = 1
@@ -132,7 +132,7 @@ class Trainee:
         student.to(device).train()
         trainee = cls(student, torch.optim.Adam(student.parameters(), lr=settings.lr, betas=(0.9, 0.99)))
         if settings.adversarial_weight > 0:
-            from plugins.distill.discriminator import PatchDiscriminator
+            from latentroom.plugins.distill.discriminator import PatchDiscriminator
 
             trainee.discriminator = PatchDiscriminator().to(device).train()
             # Adam with beta1 0.5 and a lower rate: the usual stable choice for GAN critics.
@@ -178,8 +178,8 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
                 feature_net: Any, amp: bool) -> dict[str, torch.Tensor]:
     """One optimiser step of the student (and of the discriminator, when there is one);
     returns the loss terms as device tensors (reading them would sync the GPU)."""
-    from plugins.distill.discriminator import adversarial_loss, discriminator_loss
-    from plugins.inverters.features import perceptual_distance
+    from latentroom.plugins.distill.discriminator import adversarial_loss, discriminator_loss
+    from latentroom.plugins.inverters.features import perceptual_distance
 
     x, y, s = batch
     device_type = x.device.type

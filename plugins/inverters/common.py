@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import torch
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 
 @torch.no_grad()
@@ -61,7 +61,7 @@ def synthesize(generator: Any, ws: torch.Tensor, noise: Sequence[torch.Tensor] |
 
 def to_generator_input(images: torch.Tensor, generator: Any, device: torch.device | str) -> torch.Tensor:
     """Validate ``[B, 3, H, W]`` float images and resize them to the generator's size."""
-    from plugins.inverters.features import resize
+    from latentroom.plugins.inverters.features import resize
 
     if images.ndim != 4 or images.shape[1] != 3:
         raise LatentroomError(f"images must be [B, 3, H, W], got {list(images.shape)}")

@@ -7,7 +7,7 @@ that a batch of 64 costs well under a millisecond per image on a current GPU):
 * a small feature pyramid (4², 8², 16², top-down as in pSp): coarse style layers
   read the most global map, fine layers the most detailed;
 * one *map2style* head per layer group (coarse = layers 0-3, middle = 4-7,
-  fine = 8 and up: the split of :func:`engine.direction.layer_groups`), each a
+  fine = 8 and up: the split of :func:`latentroom.engine.direction.layer_groups`), each a
   couple of strided convs down to 4x4 and a linear layer emitting all of its
   group's W+ rows at once.
 
@@ -17,7 +17,7 @@ per-layer *delta*. In units of W's per-dimension spread ``std``::
     ws[:, 0] = w_mean + std * base
     ws[:, i] = w_mean + std * (base + delta_i)      (i >= 1)
 
-Training (``plugins.inverters.train_encoder``) penalises ``mean(delta^2)`` with
+Training (``latentroom.plugins.inverters.train_encoder``) penalises ``mean(delta^2)`` with
 weight ``delta_weight``: the editability knob. At 0 the encoder uses all of W+
 (better reconstructions of images the generator cannot make exactly, worse edits:
 directions are found in W and W+ codes far from W respond to them less); large
@@ -38,8 +38,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.atomic import atomic_write
-from engine.errors import CheckpointError, LatentroomError
+from latentroom.engine.atomic import atomic_write
+from latentroom.engine.errors import CheckpointError, LatentroomError
 
 FORMAT = "latentroom-encoder"
 VERSION = 1
@@ -48,7 +48,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 def layer_group_ranges(n_latent: int) -> list[tuple[int, int]]:
     """``[(start, stop)]`` for the coarse/middle/fine groups (empty groups dropped);
-    the same split as :func:`engine.direction.layer_groups` for ``n_latent >= 10``."""
+    the same split as :func:`latentroom.engine.direction.layer_groups` for ``n_latent >= 10``."""
     bounds = [(0, min(4, n_latent)), (4, min(8, n_latent)), (8, n_latent)]
     return [(a, b) for a, b in bounds if b > a]
 
@@ -186,7 +186,7 @@ def read_encoder_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such encoder weights file "
-                              "(train one with python -m plugins.inverters.train_encoder, "
+                              "(train one with python -m latentroom.plugins.inverters.train_encoder, "
                               "or use --inverter projector)")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
@@ -216,7 +216,7 @@ def load_encoder(path: str | os.PathLike[str], device: str | torch.device = "cpu
 
 
 class EncoderInverter:
-    """Satisfies :class:`engine.protocols.Inverter` with one encoder forward pass.
+    """Satisfies :class:`latentroom.engine.protocols.Inverter` with one encoder forward pass.
 
     Options: ``weights`` (path; default :func:`default_weights_path` of the
     generator), ``batch_size`` (chunking for large inputs, default 64),

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 
 class FeatureNet(Protocol):
@@ -137,7 +137,7 @@ def feature_distance(fa: Sequence[torch.Tensor], fb: Sequence[torch.Tensor]) -> 
 
 def _classifier(device: str | torch.device) -> nn.Module:
     try:
-        from plugins.toyfaces import classifier as toy_classifier
+        from latentroom.plugins.toyfaces import classifier as toy_classifier
     except ImportError as exc:
         raise LatentroomError(f"features 'classifier': the toyfaces classifier is not available ({exc})") from None
     return ClassifierFeatures(toy_classifier.load(device))
@@ -146,7 +146,7 @@ def _classifier(device: str | torch.device) -> nn.Module:
 def classifier_available() -> bool:
     """Whether the toyfaces classifier's weights are installed (``auto`` uses them)."""
     try:
-        from plugins.toyfaces import classifier as toy_classifier
+        from latentroom.plugins.toyfaces import classifier as toy_classifier
     except Exception:
         return False
     return toy_classifier.WEIGHTS_PATH.is_file()
@@ -167,7 +167,7 @@ def load_feature_net(spec: str | Callable | None, device: str | torch.device = "
     if spec == "classifier":
         return _classifier(device)
     if spec.startswith("discriminator:"):
-        from plugins.stylegan2.checkpoint import load_discriminator
+        from latentroom.plugins.stylegan2.checkpoint import load_discriminator
 
         return DiscriminatorFeatures(load_discriminator(spec.partition(":")[2], device))
     module_name, colon, attribute = spec.partition(":")

@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 
-from plugins.inverters.common import check_options
-from plugins.inverters.encoder import EncoderInverter
-from plugins.inverters.projector import OPTION_NAMES as PROJECTOR_OPTIONS
-from plugins.inverters.projector import Projector
+from latentroom.plugins.inverters.common import check_options
+from latentroom.plugins.inverters.encoder import EncoderInverter
+from latentroom.plugins.inverters.projector import OPTION_NAMES as PROJECTOR_OPTIONS
+from latentroom.plugins.inverters.projector import Projector
 
 HYBRID_DEFAULTS: dict[str, Any] = {
     "space": "w+",

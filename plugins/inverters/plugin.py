@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from engine import hookimpl
+from latentroom.engine import hookimpl
 
 if TYPE_CHECKING:
-    from plugins.inverters.encoder import EncoderInverter
-    from plugins.inverters.hybrid import HybridInverter
-    from plugins.inverters.projector import Projector
+    from latentroom.plugins.inverters.encoder import EncoderInverter
+    from latentroom.plugins.inverters.hybrid import HybridInverter
+    from latentroom.plugins.inverters.projector import Projector
 
 
 def make_projector(generator: Any, device: str = "cpu", **options: Any) -> "Projector":
     """``projector``: optimisation in W or W+ (``space``), default 300 steps."""
-    from plugins.inverters.projector import Projector
+    from latentroom.plugins.inverters.projector import Projector
 
     return Projector(generator, device, **options)
 
@@ -26,8 +26,8 @@ def make_projector(generator: Any, device: str = "cpu", **options: Any) -> "Proj
 def make_encoder(generator: Any, device: str = "cpu", **options: Any) -> "EncoderInverter":
     """``encoder``: trained e4e-style CNN (``weights=PATH``; default: the file for
     this generator's weights hash under plugins/inverters/weights)."""
-    from plugins.inverters.common import check_options
-    from plugins.inverters.encoder import EncoderInverter
+    from latentroom.plugins.inverters.common import check_options
+    from latentroom.plugins.inverters.encoder import EncoderInverter
 
     check_options("encoder", options, EncoderInverter.OPTIONS)
     return EncoderInverter(generator, device, **options)
@@ -35,7 +35,7 @@ def make_encoder(generator: Any, device: str = "cpu", **options: Any) -> "Encode
 
 def make_hybrid(generator: Any, device: str = "cpu", **options: Any) -> "HybridInverter":
     """``hybrid``: encoder estimate refined by a short projector run (default 32 steps)."""
-    from plugins.inverters.hybrid import HybridInverter
+    from latentroom.plugins.inverters.hybrid import HybridInverter
 
     return HybridInverter(generator, device, **options)
 

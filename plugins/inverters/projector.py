@@ -41,10 +41,10 @@ from typing import Any, Callable
 import torch
 from torch.nn import functional as F
 
-from engine.errors import LatentroomError
-from plugins.inverters.common import (initial_noise, supports_noise, synthesize, to_generator_input,
+from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.inverters.common import (initial_noise, supports_noise, synthesize, to_generator_input,
                                       w_statistics)
-from plugins.inverters.features import describe, feature_distance, load_feature_net
+from latentroom.plugins.inverters.features import describe, feature_distance, load_feature_net
 
 
 @dataclass
@@ -117,10 +117,10 @@ def learning_rate(cfg: ProjectorConfig, t: float) -> float:
 
 
 class Projector:
-    """Satisfies :class:`engine.protocols.Inverter`; see the module docstring."""
+    """Satisfies :class:`latentroom.engine.protocols.Inverter`; see the module docstring."""
 
     def __init__(self, generator: Any, device: str | torch.device = "cpu", **options: Any) -> None:
-        from plugins.inverters.common import check_options
+        from latentroom.plugins.inverters.common import check_options
 
         check_options("projector", options, OPTION_NAMES)
         self.config = ProjectorConfig(**options)

@@ -1,6 +1,6 @@
 """Train the ``encoder`` inverter on samples of a generator.
 
-    python -m plugins.inverters.train_encoder --generator SPEC --out DIR --seconds S \
+    python -m latentroom.plugins.inverters.train_encoder --generator SPEC --out DIR --seconds S \
         [--seed 0] [--resume DIR] [--batch-size 64] [--delta-weight 0.1] [--install]
 
 Each step draws ``w`` from the generator (with style mixing: a random crossover
@@ -12,7 +12,7 @@ images without gradients, encodes them and minimises
   reconstruction through the generator, with gradients flowing through G into the
   encoder (G's own weights are frozen);
 * ``delta_weight * mean(delta^2)``: the editability regulariser (see
-  :mod:`plugins.inverters.encoder`).
+  :mod:`latentroom.plugins.inverters.encoder`).
 
 Efficiency: bf16 autocast on CUDA, batch 64, samples rendered under no_grad, the
 generator's modulated convs switched to input modulation (one shared-weight conv,
@@ -39,8 +39,8 @@ from typing import Any
 
 import click
 
-from engine.atomic import atomic_write, atomic_write_bytes, atomic_write_text
-from engine.devices import pick_torch_device
+from latentroom.engine.atomic import atomic_write, atomic_write_bytes, atomic_write_text
+from latentroom.engine.devices import pick_torch_device
 
 SHARD_BYTES = 15 * 2**20
 
@@ -144,11 +144,11 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
     """Train (or continue training) an encoder; returns the last log record."""
     import torch
 
-    from engine.errors import LatentroomError
-    from engine.plugins import resolve_generator
-    from plugins.inverters.common import w_statistics
-    from plugins.inverters.encoder import DEFAULT_WIDTHS, Encoder, count_parameters, default_weights_path, save_encoder
-    from plugins.inverters.features import load_feature_net, perceptual_distance, describe
+    from latentroom.engine.errors import LatentroomError
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.inverters.common import w_statistics
+    from latentroom.plugins.inverters.encoder import DEFAULT_WIDTHS, Encoder, count_parameters, default_weights_path, save_encoder
+    from latentroom.plugins.inverters.features import load_feature_net, perceptual_distance, describe
 
     device = pick_torch_device(device)
     dev = torch.device(device)
@@ -176,7 +176,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
             raise LatentroomError(f"{resume}: nothing to resume from (no state/meta.json or encoder.pt)")
     config = state[1]["config"] if state else None
     if config is None and resume is not None and state is None:
-        from plugins.inverters.encoder import read_encoder_file
+        from latentroom.plugins.inverters.encoder import read_encoder_file
 
         config = read_encoder_file(resume / "encoder.pt")["config"]
     model = Encoder(**config) if config else Encoder(n_latent, style_dim, widths=widths or DEFAULT_WIDTHS)
@@ -196,7 +196,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
         step, elapsed_before = int(meta["step"]), float(meta["elapsed"])
         echo(f"resumed from {resume}/state at step {step} ({elapsed_before:.0f} s trained)")
     elif resume is not None:
-        from plugins.inverters.encoder import load_encoder
+        from latentroom.plugins.inverters.encoder import load_encoder
 
         loaded, _ = load_encoder(resume / "encoder.pt")
         model.load_state_dict(loaded.state_dict())

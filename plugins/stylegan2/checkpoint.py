@@ -24,9 +24,9 @@ from typing import Any, Mapping
 
 import torch
 
-from engine.atomic import atomic_write
-from engine.errors import CheckpointError
-from plugins.stylegan2.model import Discriminator, Generator, channel_table
+from latentroom.engine.atomic import atomic_write
+from latentroom.engine.errors import CheckpointError
+from latentroom.plugins.stylegan2.model import Discriminator, Generator, channel_table
 
 PathLike = str | os.PathLike[str]
 

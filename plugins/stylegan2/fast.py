@@ -25,7 +25,7 @@ from typing import Any, Callable, Literal
 
 import torch
 
-from plugins.stylegan2.model import Blur, Generator, ModulatedConv2d
+from latentroom.plugins.stylegan2.model import Blur, Generator, ModulatedConv2d
 
 ModconvChoice = Literal["auto", "grouped", "input"]
 

@@ -3,7 +3,7 @@
 Parameter and buffer names and shapes match rosinality/stylegan2-pytorch (the format
 e4e, pSp, ReStyle and StyleCLIP load), so those files load with ``load_state_dict``
 unchanged. The code is our own; only the layout is shared. Everything is plain
-PyTorch (``plugins.stylegan2.ops``), so it runs on CPU or CUDA and exports to ONNX.
+PyTorch (``latentroom.plugins.stylegan2.ops``), so it runs on CPU or CUDA and exports to ONNX.
 
 Public API::
 
@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from plugins.stylegan2.ops import FusedLeakyReLU, fir_slices, fused_leaky_relu, make_kernel, upfirdn2d
+from latentroom.plugins.stylegan2.ops import FusedLeakyReLU, fir_slices, fused_leaky_relu, make_kernel, upfirdn2d
 
 NoiseMode = Literal["random", "const", "zero"]
 BLUR_KERNEL: tuple[int, ...] = (1, 3, 3, 1)
@@ -271,7 +271,7 @@ class ToRGB(nn.Module):
 
 
 class Generator(nn.Module):
-    """StyleGAN2 generator; satisfies :class:`engine.protocols.Generator`.
+    """StyleGAN2 generator; satisfies :class:`latentroom.engine.protocols.Generator`.
 
     ``latent_avg`` (a plain attribute, not a buffer, so ``state_dict`` keeps the
     community keys) holds the checkpoint's average ``w`` when it has one.

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from engine import hookimpl
+from latentroom.engine import hookimpl
 
 if TYPE_CHECKING:
-    from plugins.stylegan2.model import Generator
+    from latentroom.plugins.stylegan2.model import Generator
 
 
 def load_stylegan2(argument: str | None, device: str = "cpu") -> "Generator":
     """Factory for ``stylegan2:PATH``: a community-format checkpoint on ``device``."""
-    from engine.errors import CheckpointError
+    from latentroom.engine.errors import CheckpointError
 
     if not argument:
         raise CheckpointError("stylegan2 needs a weights file: use --generator stylegan2:PATH.pt")
-    from plugins.stylegan2.checkpoint import load_generator
+    from latentroom.plugins.stylegan2.checkpoint import load_generator
 
     return load_generator(argument, device=device)
 

@@ -1,12 +1,12 @@
 """toyfaces: a procedural face world with ground-truth attributes.
 
-* :mod:`plugins.toyfaces.renderer` draws faces from attribute parameters (NumPy).
+* :mod:`latentroom.plugins.toyfaces.renderer` draws faces from attribute parameters (NumPy).
 * :func:`load_classifier` returns the trained attribute classifier (torch);
   :func:`load_classifier_onnx` the same network on ONNX Runtime (no torch).
 * :func:`load_generator` returns our StyleGAN2 trained on renders (torch); it is the
   ``toyfaces`` generator of the plugin registry.
 
-Nothing heavy is imported here: the engine imports ``plugins.toyfaces.plugin``
+Nothing heavy is imported here: the engine imports ``latentroom.plugins.toyfaces.plugin``
 (and so this package) on the torch-free apply path.
 """
 
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-    from plugins.stylegan2.model import Generator
-    from plugins.toyfaces.classifier import AttributeClassifier
-    from plugins.toyfaces.classifier_onnx import OnnxClassifier
+    from latentroom.plugins.stylegan2.model import Generator
+    from latentroom.plugins.toyfaces.classifier import AttributeClassifier
+    from latentroom.plugins.toyfaces.classifier_onnx import OnnxClassifier
 
 __all__ = ["load_classifier", "load_classifier_onnx", "load_generator", "WEIGHTS_DIR"]
 
@@ -36,7 +36,7 @@ def load_classifier(device: "str | torch.device" = "cpu", path: str | Path | Non
     ``model.features(x)`` returns ``[B, 192]``; ``model.predict(uint8_images)``
     returns 0-1 estimates with binary ones as probabilities.
     """
-    from plugins.toyfaces.classifier import load
+    from latentroom.plugins.toyfaces.classifier import load
 
     return load(device, path)
 
@@ -44,7 +44,7 @@ def load_classifier(device: "str | torch.device" = "cpu", path: str | Path | Non
 def load_classifier_onnx(path: str | Path | None = None) -> "OnnxClassifier":
     """The classifier on ONNX Runtime (CPU), torch-free: ``.predict(uint8_images)``,
     ``.predict_features(uint8_images)``, ``.run(...) -> (preds, features)``."""
-    from plugins.toyfaces.classifier_onnx import OnnxClassifier
+    from latentroom.plugins.toyfaces.classifier_onnx import OnnxClassifier
 
     return OnnxClassifier(path)
 
@@ -55,8 +55,8 @@ def load_generator(device: "str | torch.device" = "cpu", path: str | Path | None
 
     Parameters are float32 (the file stores float16), ``latent_avg`` is the file's
     average ``w`` and ``weights_sha256`` its hash. Provenance of the shipped weights:
-    ``plugins.toyfaces.generator.weights_info()``.
+    ``latentroom.plugins.toyfaces.generator.weights_info()``.
     """
-    from plugins.toyfaces.generator import load
+    from latentroom.plugins.toyfaces.generator import load
 
     return load(device, path)

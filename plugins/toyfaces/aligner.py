@@ -1,6 +1,6 @@
 """The toyfaces aligner: finds toyfaces in a picture and their five landmarks.
 
-Two small ONNX networks trained by :mod:`plugins.toyfaces.train_aligner` (command,
+Two small ONNX networks trained by :mod:`latentroom.plugins.toyfaces.train_aligner` (command,
 seed, log and held-out metrics in ``weights/aligner.json``), run with ONNX Runtime:
 
 1. the **detector** sees the picture letterboxed into 128² and marks face centres on a
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.aligners import Face
-from engine.alignment import apply_transform, fit_similarity, invert
-from engine.errors import LatentroomError
-from engine.faces import cut_frame
-from engine.runtime import create_session
+from latentroom.engine.aligners import Face
+from latentroom.engine.alignment import apply_transform, fit_similarity, invert
+from latentroom.engine.errors import LatentroomError
+from latentroom.engine.faces import cut_frame
+from latentroom.engine.runtime import create_session
 
 WEIGHTS = Path(__file__).parent / "weights"
 DETECT_INPUT = 128
@@ -39,8 +39,8 @@ CROP_ZOOM = 1.5
 @functools.lru_cache(maxsize=1)
 def reference_points() -> np.ndarray:
     """Where the refiner's crop puts the five landmarks: the toyfaces template, zoomed."""
-    from plugins.toyfaces.alignment import alignment_section
-    from engine.alignment import LANDMARK_NAMES
+    from latentroom.plugins.toyfaces.alignment import alignment_section
+    from latentroom.engine.alignment import LANDMARK_NAMES
 
     marks = alignment_section(128)["landmarks"]
     template = np.array([marks[n] for n in LANDMARK_NAMES], float)
@@ -58,7 +58,7 @@ def _normalise(pixels: np.ndarray) -> np.ndarray:
 
 
 class ToyfacesAligner:
-    """An :class:`engine.aligners.Aligner` for pictures of toyfaces."""
+    """An :class:`latentroom.engine.aligners.Aligner` for pictures of toyfaces."""
 
     def __init__(self, folder: Path = WEIGHTS) -> None:
         self._sessions = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.alignment import LANDMARK_NAMES
-from plugins.toyfaces.renderer import DEFAULT_SIZE, landmarks, sample_params
+from latentroom.engine.alignment import LANDMARK_NAMES
+from latentroom.plugins.toyfaces.renderer import DEFAULT_SIZE, landmarks, sample_params
 
 TEMPLATE_FACES = 4096
 TEMPLATE_SEED = 0

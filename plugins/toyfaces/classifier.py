@@ -1,14 +1,14 @@
 """Attribute classifier for toyfaces renders: a small CNN with every attribute as a head.
 
-It predicts all :data:`plugins.toyfaces.renderer.ATTRIBUTES` at once: continuous ones
+It predicts all :data:`latentroom.plugins.toyfaces.renderer.ATTRIBUTES` at once: continuous ones
 as a regression on their 0-1 scale (sigmoid output), binary ones as logits. Its
 penultimate features (global-average-pooled, :data:`FEATURE_DIM` wide) are exposed
 so generator quality can later be measured as a Fréchet distance in a space that
 knows what a toyface looks like.
 
 Torch is imported at module import: import this module only in authoring code
-(``plugins.toyfaces.load_classifier`` does so lazily). The torch-free path is
-:mod:`plugins.toyfaces.classifier_onnx`.
+(``latentroom.plugins.toyfaces.load_classifier`` does so lazily). The torch-free path is
+:mod:`latentroom.plugins.toyfaces.classifier_onnx`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.atomic import atomic_write
-from plugins.toyfaces import WEIGHTS_DIR
-from plugins.toyfaces.classifier_onnx import INPUT_SIZE, ONNX_PATH, check_uint8_images
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES, BINARY, CONTINUOUS
+from latentroom.engine.atomic import atomic_write
+from latentroom.plugins.toyfaces import WEIGHTS_DIR
+from latentroom.plugins.toyfaces.classifier_onnx import INPUT_SIZE, ONNX_PATH, check_uint8_images
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES, BINARY, CONTINUOUS
 
 __all__ = [
     "AttributeClassifier",
@@ -163,7 +163,7 @@ def images_to_tensor(images: np.ndarray | torch.Tensor, device: torch.device | s
 
 def save_weights(model: AttributeClassifier, path: str | Path) -> None:
     """Save a plain state dict of float16 tensors (half the size; the rounding does
-    not move the metrics), written atomically (:func:`engine.atomic.atomic_write`)."""
+    not move the metrics), written atomically (:func:`latentroom.engine.atomic.atomic_write`)."""
     sd = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()) for k, v in model.state_dict().items()}
     atomic_write(path, lambda f: torch.save(sd, f))
 
@@ -177,7 +177,7 @@ def load(device: str | torch.device = "cpu", path: str | Path | None = None,
     """
     path = Path(path) if path is not None else JUDGE_WEIGHTS_PATH if arch == "judge" else WEIGHTS_PATH
     if not path.is_file():
-        from engine.errors import CheckpointError
+        from latentroom.engine.errors import CheckpointError
 
         raise CheckpointError(f"{path}: classifier weights not found")
     sd = torch.load(path, map_location="cpu", weights_only=True)
@@ -185,7 +185,7 @@ def load(device: str | torch.device = "cpu", path: str | Path | None = None,
     try:
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
     except RuntimeError as e:
-        from engine.errors import CheckpointError
+        from latentroom.engine.errors import CheckpointError
 
         raise CheckpointError(f"{path}: not a toyfaces {arch} state dict ({e})") from None
     return model.to(device).eval()
@@ -239,7 +239,7 @@ def metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
 
 def evaluate(model: AttributeClassifier, seed: int, n: int, batch_size: int = 256) -> dict[str, float]:
     """Metrics on ``n`` fresh renders drawn from ``seed`` (use a seed training never saw)."""
-    from plugins.toyfaces.renderer import attribute_matrix, render, sample_params
+    from latentroom.plugins.toyfaces.renderer import attribute_matrix, render, sample_params
 
     params = sample_params(np.random.default_rng(seed), n)
     return metrics(model.predict(render(params), batch_size), attribute_matrix(params))

@@ -2,7 +2,7 @@
 
 Evaluation (attribute accuracy of edited images, Fréchet distances) runs on the
 apply side of the project, where torch is never imported; this module needs only
-NumPy and onnxruntime. Outputs match :class:`plugins.toyfaces.classifier.AttributeClassifier`
+NumPy and onnxruntime. Outputs match :class:`latentroom.plugins.toyfaces.classifier.AttributeClassifier`
 (a test checks it).
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from plugins.toyfaces import WEIGHTS_DIR
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES
+from latentroom.plugins.toyfaces import WEIGHTS_DIR
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTES
 
 __all__ = ["OnnxClassifier", "ONNX_PATH", "INPUT_SIZE", "check_uint8_images"]
 
@@ -43,7 +43,7 @@ class OnnxClassifier:
 
         self.path = Path(path) if path is not None else ONNX_PATH
         if not self.path.is_file():
-            from engine.errors import CheckpointError
+            from latentroom.engine.errors import CheckpointError
 
             raise CheckpointError(f"{self.path}: classifier ONNX model not found")
         self.session = ort.InferenceSession(str(self.path), providers=providers or ["CPUExecutionProvider"])

@@ -1,10 +1,10 @@
 """``latentroom toyfaces``: the renderer's truth as tools for authoring and evaluation.
 
 * ``toyfaces region ATTRIBUTE -o MASK.png``: the attribute's footprint
-  (:func:`plugins.toyfaces.regions.attribute_region`), for ``author --region``;
+  (:func:`latentroom.plugins.toyfaces.regions.attribute_region`), for ``author --region``;
 * ``toyfaces evaluate PRESET --direction FILE``: a preset (and the generator path)
   against the renderer's true edit, judged by the independent judge
-  (:mod:`plugins.toyfaces.evaluate_preset`).
+  (:mod:`latentroom.plugins.toyfaces.evaluate_preset`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from engine.errors import LatentroomError
+from latentroom.engine.errors import LatentroomError
 
 
 @click.group("toyfaces")
@@ -30,9 +30,9 @@ def region_command(attribute: str, size: int, output: Path) -> None:
     """Write ATTRIBUTE's region mask (white where a true edit can change pixels) as a PNG."""
     from PIL import Image
 
-    from engine.atomic import atomic_write
-    from plugins.toyfaces.regions import attribute_region
-    from plugins.toyfaces.renderer import ATTRIBUTE_NAMES
+    from latentroom.engine.atomic import atomic_write
+    from latentroom.plugins.toyfaces.regions import attribute_region
+    from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES
 
     if attribute not in ATTRIBUTE_NAMES:
         raise LatentroomError(f"unknown attribute {attribute!r}; known: {', '.join(ATTRIBUTE_NAMES)}")
@@ -62,14 +62,14 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, str
     """Measure PRESET against the renderer's true edit on held-out renders."""
     from PIL import Image
 
-    from engine.atomic import atomic_write, atomic_write_text
-    from engine.devices import pick_torch_device
-    from engine.plugins import get_inverter, resolve_generator
-    from engine.presets import load_preset
-    from engine.presets.manifest import quality_label
-    from plugins.distill.author import load_direction, load_region
-    from plugins.toyfaces.classifier import load as load_network
-    from plugins.toyfaces.evaluate_preset import evaluate_preset
+    from latentroom.engine.atomic import atomic_write, atomic_write_text
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import get_inverter, resolve_generator
+    from latentroom.engine.presets import load_preset
+    from latentroom.engine.presets.manifest import quality_label
+    from latentroom.plugins.distill.author import load_direction, load_region
+    from latentroom.plugins.toyfaces.classifier import load as load_network
+    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset
 
     torch_device = pick_torch_device(device)
     loaded = load_preset(preset)

@@ -8,7 +8,7 @@ training) and an edit at strength ``s`` giving ``out``:
   on (off) on every face that lacks (has) them, following the strength's sign.
   Continuous ones move by the amount the *teacher* edit achieves on average (the
   generator's own samples edited by the direction, measured by the judge), matched
-  on the clipped 0-1 scale (:func:`plugins.toyfaces.truth.matched_truth_edit`): the
+  on the clipped 0-1 scale (:func:`latentroom.plugins.toyfaces.truth.matched_truth_edit`): the
   amount comes from the edit being distilled, never from the output under test.
 * **inside the region** the truth changes (per face, :func:`regions.changed_region`):
   ``region_error`` = sum |out - truth| / sum |x - truth| (0 a perfect edit, 1 no
@@ -34,10 +34,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from plugins.distill.quality import to_model, to_pixels
-from plugins.toyfaces.regions import changed_region
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
-from plugins.toyfaces.truth import matched_truth_edit
+from latentroom.plugins.distill.quality import to_model, to_pixels
+from latentroom.plugins.toyfaces.regions import changed_region
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
+from latentroom.plugins.toyfaces.truth import matched_truth_edit
 
 EVAL_SEED = 60_000
 TEACHER_SEED = 61_000
@@ -108,8 +108,8 @@ def teacher_amount(generator: Any, direction: Any, strength: float, judge: Any, 
     """The judge's mean change of the direction's attribute when the generator's own
     samples are edited at ``strength`` (blended into ``region`` when given): how much
     of the attribute the edit being distilled makes."""
-    from plugins.directions.edit import edit_latents, to_wplus
-    from plugins.directions.sampling import sample_w
+    from latentroom.plugins.directions.edit import edit_latents, to_wplus
+    from latentroom.plugins.directions.sampling import sample_w
 
     target = ATTRIBUTE_NAMES.index(direction.attribute)
     ws = to_wplus(sample_w(generator, samples, TEACHER_SEED), direction.n_latent)
@@ -169,7 +169,7 @@ def evaluate_edit(edit_fn: EditFn, attribute: str, strength: float, amount: floa
 
 def preset_edit(model_bytes: bytes, batch_size: int = 32) -> EditFn:
     """The preset's model through ONNX Runtime, as ``latentroom apply`` runs it."""
-    from plugins.distill.export import run_onnx, session
+    from latentroom.plugins.distill.export import run_onnx, session
 
     sess = session(model_bytes)
     return lambda pixels, strength: to_pixels(run_onnx(sess, to_model(pixels), np.full(len(pixels), strength,
@@ -179,8 +179,8 @@ def preset_edit(model_bytes: bytes, batch_size: int = 32) -> EditFn:
 def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_size: int = 32) -> EditFn:
     """Invert, move along ``direction``, generate (its fitted noise maps reused), as
     ``latentroom edit`` does."""
-    from plugins.directions.edit import edit_latents
-    from plugins.inverters.common import supports_noise, synthesize
+    from latentroom.plugins.directions.edit import edit_latents
+    from latentroom.plugins.inverters.common import supports_noise, synthesize
 
     def run(pixels: np.ndarray, strength: float) -> np.ndarray:
         parts = []

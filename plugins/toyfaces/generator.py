@@ -6,8 +6,8 @@ and the training log in ``generator-train.log``. They are replaced by later
 snapshots as training goes on, so nothing here assumes a particular one: read the
 provenance with :func:`weights_info`.
 
-Torch-free at import: ``plugins.toyfaces.plugin`` imports this module on the apply
-path; torch (via ``plugins.stylegan2.checkpoint``) loads inside :func:`load`.
+Torch-free at import: ``latentroom.plugins.toyfaces.plugin`` imports this module on the apply
+path; torch (via ``latentroom.plugins.stylegan2.checkpoint``) loads inside :func:`load`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plugins.toyfaces import WEIGHTS_DIR
+from latentroom.plugins.toyfaces import WEIGHTS_DIR
 
 if TYPE_CHECKING:
     import torch
 
-    from plugins.stylegan2.model import Generator
+    from latentroom.plugins.stylegan2.model import Generator
 
 __all__ = ["WEIGHTS_PATH", "INFO_PATH", "load", "load_toyfaces", "weights_info"]
 
@@ -32,17 +32,17 @@ INFO_PATH = WEIGHTS_DIR / "generator.json"
 def load(device: "str | torch.device" = "cpu", path: str | Path | None = None) -> "Generator":
     """The toyfaces generator on ``device`` in eval mode (shipped weights unless ``path``).
 
-    Loaded through :func:`plugins.stylegan2.checkpoint.load_generator`: float32
+    Loaded through :func:`latentroom.plugins.stylegan2.checkpoint.load_generator`: float32
     parameters, ``latent_avg`` from the file, ``weights_sha256`` the file's hash.
     """
     path = Path(path) if path is not None else WEIGHTS_PATH
     if not path.is_file():
-        from engine.errors import CheckpointError
+        from latentroom.engine.errors import CheckpointError
 
         # The shipped file can only be missing from a broken install or checkout.
         where = "shipped generator weights" if path == WEIGHTS_PATH else "generator weights"
         raise CheckpointError(f"{path}: {where} not found (use --generator toyfaces:PATH.pt for another file)")
-    from plugins.stylegan2.checkpoint import load_generator
+    from latentroom.plugins.stylegan2.checkpoint import load_generator
 
     return load_generator(path, device=device)
 

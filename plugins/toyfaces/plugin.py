@@ -1,10 +1,10 @@
 """latentroom plugin module for toyfaces (entry point ``toyfaces`` in setup.cfg).
 
 Registers the ``toyfaces`` generator (the default generator, see
-``engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, and the ``train-gan``
+``latentroom.engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, and the ``train-gan``
 and ``toyfaces`` (region, evaluate) commands. Importing this
 module must stay cheap and torch-free (the engine imports every plugin to discover
-hooks): ``plugins.toyfaces.generator`` imports torch only inside its loader, and the
+hooks): ``latentroom.plugins.toyfaces.generator`` imports torch only inside its loader, and the
 training command's module is imported only when the CLI asks for plugin commands.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from engine import hookimpl
-from plugins.toyfaces.generator import load_toyfaces
+from latentroom.engine import hookimpl
+from latentroom.plugins.toyfaces.generator import load_toyfaces
 
 
 @hookimpl
@@ -26,7 +26,7 @@ def register_generators(register: Callable[..., None]) -> None:
 
 
 def _load_aligner() -> object:
-    from plugins.toyfaces.aligner import ToyfacesAligner
+    from latentroom.plugins.toyfaces.aligner import ToyfacesAligner
 
     return ToyfacesAligner()
 
@@ -40,8 +40,8 @@ def register_aligners(register: Callable[..., None]) -> None:
 def register_commands(cli: Any) -> None:
     # Imported here, not at module top: plugin commands load only on first use of an
     # unknown command name, so `latentroom --help` and the apply path never pay for it.
-    from plugins.toyfaces.commands import toyfaces_group
-    from plugins.toyfaces.train_gan import train_gan_command
+    from latentroom.plugins.toyfaces.commands import toyfaces_group
+    from latentroom.plugins.toyfaces.train_gan import train_gan_command
 
     cli.add_command(train_gan_command)
     cli.add_command(toyfaces_group)

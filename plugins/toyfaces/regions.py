@@ -4,7 +4,7 @@ The renderer edits one attribute and leaves every other pixel alone, so the pixe
 true edit changes are that attribute's region on that face. Two uses:
 
 * :func:`changed_region`: per face, the pixels where two renders differ (the
-  evaluation's inside/outside split, :mod:`plugins.toyfaces.evaluate_preset`);
+  evaluation's inside/outside split, :mod:`latentroom.plugins.toyfaces.evaluate_preset`);
 * :func:`attribute_region`: the attribute's footprint over a population of faces,
   a soft ``[R, R]`` mask in the aligned frame every toyfaces image shares. Authoring
   uses it to keep a teacher edit local (``latentroom author --region``): the GAN's
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
 
 CHANGE_THRESHOLD = 4
 """A pixel belongs to the region when some channel changes by more than this many

@@ -345,7 +345,7 @@ def render(params: Params, size: int = DEFAULT_SIZE) -> np.ndarray:
 def landmarks(params: Params, size: int = DEFAULT_SIZE) -> np.ndarray:
     """Where :func:`render` puts each face's five landmarks: ``[n, 5, 2]`` float ``(x, y)``
     pixels (origin at the top-left corner) in the order of
-    ``engine.alignment.LANDMARK_NAMES``: eye centres (image left first), the lower end
+    ``latentroom.engine.alignment.LANDMARK_NAMES``: eye centres (image left first), the lower end
     of the nose, the mouth corners. Uses the same geometry as :func:`_render`.
     """
     P = {k: np.asarray(v, np.float64) for k, v in params.items()}

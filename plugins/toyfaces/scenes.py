@@ -7,7 +7,7 @@ soft blobs) with 0-3 toyfaces pasted in. Each face is a 128² render, cut out wi
 soft ellipse round head and hair, scaled 0.5-3x, rotated up to +-30 degrees and placed
 anywhere its centre fits; faces never overlap by much. One scene in seven is instead
 a portrait: a single whole render filling the picture, rotated the same way. The landmarks come from the
-renderer (:func:`plugins.toyfaces.renderer.landmarks`) through the same similarity.
+renderer (:func:`latentroom.plugins.toyfaces.renderer.landmarks`) through the same similarity.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from plugins.toyfaces.renderer import DEFAULT_SIZE, landmarks, render, sample_params
+from latentroom.plugins.toyfaces.renderer import DEFAULT_SIZE, landmarks, render, sample_params
 
 SCENE = 512
 SCALES = (0.5, 3.0)

@@ -1,9 +1,9 @@
 """Train the toyfaces aligner: a face-centre detector and a landmark refiner.
 
-    python -m plugins.toyfaces.train_aligner --out plugins/toyfaces/weights --seed 0
+    python -m latentroom.plugins.toyfaces.train_aligner --out plugins/toyfaces/weights --seed 0
 
 Two small CNNs, trained on the CPU with one thread in a few minutes, on scenes from
-:mod:`plugins.toyfaces.scenes` (toyfaces scaled 0.5-3x, rotated up to +-30 degrees,
+:mod:`latentroom.plugins.toyfaces.scenes` (toyfaces scaled 0.5-3x, rotated up to +-30 degrees,
 on photographs and gradients), with the renderer's landmarks as truth:
 
 * the **detector** sees the scene box-reduced to 128² and predicts, CenterNet-style on
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plugins.toyfaces.aligner import (
+from latentroom.plugins.toyfaces.aligner import (
     DETECT_INPUT,
     GRID,
     REFINE_INPUT,
@@ -37,7 +37,7 @@ from plugins.toyfaces.aligner import (
     crop_transform,
     reference_points,
 )
-from plugins.toyfaces.scenes import SCENE, scenes
+from latentroom.plugins.toyfaces.scenes import SCENE, scenes
 
 FLIP = [1, 0, 2, 4, 3]  # a mirrored face's left eye is its right eye
 
@@ -92,7 +92,7 @@ def reduce_scene(image: np.ndarray) -> np.ndarray:
 
 def detector_targets(marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Heatmap ``[GRID, GRID]`` and per-cell regression ``[11, GRID, GRID]`` (NaN where none)."""
-    from engine.alignment import face_size
+    from latentroom.engine.alignment import face_size
 
     heat = np.zeros((GRID, GRID), np.float32)
     reg = np.full((11, GRID, GRID), np.nan, np.float32)
@@ -119,7 +119,7 @@ def flipped(image: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def jittered_crop(rng: np.random.Generator, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A refiner example: the crop aligned on perturbed landmarks, and the true ones in it."""
-    from engine.alignment import apply_transform, face_size
+    from latentroom.engine.alignment import apply_transform, face_size
 
     size = face_size(points)
     angle = rng.normal(0, np.deg2rad(8))
@@ -228,7 +228,7 @@ def export(net, size: int, path: Path) -> None:
 def evaluate(aligner: ToyfacesAligner, held_out: list) -> dict[str, float]:
     """Recall (a truth face matched by a detection whose eyes are within 25% of the
     face size), false positives per scene, and the matched faces' eye error over size."""
-    from engine.alignment import face_size
+    from latentroom.engine.alignment import face_size
 
     found = total = false = 0
     errors = []
@@ -260,7 +260,7 @@ def evaluate(aligner: ToyfacesAligner, held_out: list) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m plugins.toyfaces.train_aligner", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m latentroom.plugins.toyfaces.train_aligner", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scenes", type=int, default=1500)
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = evaluate(ToyfacesAligner(out), scenes(args.seed + 1000, args.eval_scenes))
     log("held out: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
     record = {
-        "command": "python -m plugins.toyfaces.train_aligner " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python -m latentroom.plugins.toyfaces.train_aligner " + " ".join(sys.argv[1:] if argv is None else argv),
         "seed": args.seed,
         "settings": vars(args),
         "train_seconds": round(train_seconds, 1),

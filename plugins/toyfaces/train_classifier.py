@@ -1,6 +1,6 @@
 """Train the toyfaces attribute classifier on renders made on the fly.
 
-    python -m plugins.toyfaces.train_classifier --out DIR --seed 0 --steps N --device auto
+    python -m latentroom.plugins.toyfaces.train_classifier --out DIR --seed 0 --steps N --device auto
 
 Every training batch is rendered from its own seed, ``SeedSequence([0, seed, step])``,
 by a pool of worker processes (rendering, not the tiny CNN, is the bottleneck), so
@@ -29,8 +29,8 @@ from typing import Iterator
 
 import numpy as np
 
-from engine.devices import pick_torch_device
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
+from latentroom.engine.devices import pick_torch_device
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
 
 
 def _train_rng(seed: int, step: int) -> np.random.Generator:
@@ -69,7 +69,7 @@ def _batches(seed: int, steps: int, batch: int, size: int, workers: int) -> Iter
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m plugins.toyfaces.train_classifier", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m latentroom.plugins.toyfaces.train_classifier", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=2000)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import torch.nn.functional as F
 
-    from plugins.toyfaces.classifier import (
+    from latentroom.plugins.toyfaces.classifier import (
         BINARY_IDX,
         CONTINUOUS_IDX,
         INPUT_SIZE,
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         load,
         save_weights,
     )
-    from plugins.toyfaces.classifier import metrics as attribute_metrics
+    from latentroom.plugins.toyfaces.classifier import metrics as attribute_metrics
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers if args.workers >= 0 else max(0, (os.cpu_count() or 1) - 1)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.benchmark = False
-    command = "python -m plugins.toyfaces.train_classifier " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m latentroom.plugins.toyfaces.train_classifier " + " ".join(sys.argv[1:] if argv is None else argv)
     log(f"command: {command}")
     dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
     log(f"device {dev} ({dev_name}), torch {torch.__version__}, workers {workers}, cores {os.cpu_count()}")

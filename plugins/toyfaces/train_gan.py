@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
-from engine.atomic import atomic_write, atomic_write_text
+from latentroom.engine.atomic import atomic_write, atomic_write_text
 
 if TYPE_CHECKING:
     import torch
@@ -47,7 +47,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 def _render_chunk(args: tuple[int, int, int]) -> np.ndarray:
-    from plugins.toyfaces.renderer import render, sample_params
+    from latentroom.plugins.toyfaces.renderer import render, sample_params
 
     seed, n, size = args
     return render(sample_params(seed, n), size=size)
@@ -178,9 +178,9 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     import torch
     import torch.nn.functional as F
 
-    from engine.commands.generate import images_to_grid, write_image_atomic
-    from engine.devices import pick_torch_device
-    from plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
+    from latentroom.engine.commands.generate import images_to_grid, write_image_atomic
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
 
     started = time.time()
     out.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.direction import Direction
-from plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
+from latentroom.engine.direction import Direction
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 
 SEARCH_STEPS = 40  # bisection steps for a continuous amount: far below any score's noise
 
@@ -105,8 +105,8 @@ class TruthReference:
     @torch.no_grad()
     def __init__(self, generator: Any, classifier: Any, samples: int = 1000, seed: int = 777,
                  batch_size: int = 256) -> None:
-        from plugins.directions.edit import to_wplus
-        from plugins.directions.sampling import sample_w
+        from latentroom.plugins.directions.edit import to_wplus
+        from latentroom.plugins.directions.sampling import sample_w
 
         self.generator, self.classifier = generator, classifier
         self.samples, self.seed, self.batch_size = int(samples), int(seed), int(batch_size)
@@ -117,7 +117,7 @@ class TruthReference:
         self.fd_generator = frechet_distance(base_feat, render_feat)
 
     def _generated(self, direction: Direction | None, strength: float) -> tuple[np.ndarray, np.ndarray]:
-        from plugins.directions.edit import edit_latents
+        from latentroom.plugins.directions.edit import edit_latents
 
         preds, feats = [], []
         for i in range(0, self.samples, self.batch_size):
