@@ -25,7 +25,7 @@ from latentroom.engine.cli import cli
 from latentroom.engine.direction import Direction, Provenance
 from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
-from latentroom.plugins.distill.pairs import PairSampler
+from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
 from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
 from script_loader import load_script
@@ -169,6 +169,28 @@ def test_pairs_are_reproducible_and_share_noise(world: dict) -> None:
     assert (x - y).abs().max() < 1e-4
     held_out, _, _ = sampler.held_out(4, 4)
     assert not torch.equal(held_out, x1)
+
+
+def test_pool_reuses_teacher_pairs_and_resumes_exactly(world: dict) -> None:
+    sampler = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3)
+    straight = PairPool(sampler, size=6, chunk=2)
+    draws = [straight.batch(4, step) for step in range(5)]
+    # Pairs in the pool are teacher pairs rounded to 8 bits: each draw is one of them.
+    x, y, s = draws[0]
+    fresh = [sampler.batch(2, index) for index in range(1, 4)]  # what the pool holds at step 0
+    pooled_s = torch.cat([f[2] for f in fresh])
+    for i in range(4):
+        (j,) = torch.nonzero(pooled_s == s[i])[:, 0].tolist()
+        pair = fresh[j // 2]
+        assert torch.equal(x[i], from_bytes(to_bytes(pair[0][j % 2])))
+        assert torch.equal(y[i], from_bytes(to_bytes(pair[1][j % 2])))
+    # A pool built fresh at step 3 (a resumed run) draws what the straight run drew.
+    resumed = PairPool(sampler, size=6, chunk=2)
+    for step in (3, 4):
+        for a, b in zip(draws[step], resumed.batch(4, step)):
+            assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="cannot hold"):
+        PairPool(sampler, size=1, chunk=2)
 
 
 def test_resume_continues_from_the_saved_step(world: dict, tmp_path: Path) -> None:

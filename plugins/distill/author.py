@@ -28,7 +28,7 @@ from latentroom.engine.atomic import atomic_write_bytes
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.distill.errors import DistillError
-from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairSampler
+from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairPool, PairSampler
 from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
 from latentroom.plugins.distill.train import TrainSettings, settings_json, train_student
 
@@ -63,6 +63,8 @@ class AuthorOptions:
     region: Path | None = None
     sheet: Path | None = None
     fast_teacher: bool = True
+    pool_size: int = 0
+    reuse: int = 4
     save_every: int = 500
     log_every: int = 100
     time_limit: float | None = None
@@ -209,7 +211,8 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "strength_range": [setup.low, setup.high], "truncation": opts.truncation, "seed": opts.seed,
             "batch_size": opts.batch_size, "lr": opts.lr, "features": setup.features,
             "feature_weight": settings.feature_weight, "adversarial_weight": settings.adversarial_weight,
-            "region_sha256": setup.region_sha256, "student": setup.config.to_json()}
+            "region_sha256": setup.region_sha256, "student": setup.config.to_json(),
+            "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
 
 
 def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tuple[Any, PairSampler, TrainSettings, Any]:
@@ -231,7 +234,12 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          f"student {count_parameters(student) / 1e6:.2f} M parameters, "
          f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
          f"adversarial weight {opts.adversarial_weight:g}; region {opts.region or 'none'}; device {setup.device}")
-    result = train_student(sampler, student, settings, Path(opts.output) / STATE_DIR,
+    pairs = sampler
+    if opts.pool_size:
+        pairs = PairPool(sampler, max(opts.pool_size, opts.batch_size), max(1, opts.batch_size // opts.reuse))
+        echo(f"pool: {pairs.size} pairs on {setup.device}, {pairs.chunk} fresh per step "
+             f"(each drawn ~{opts.batch_size / pairs.chunk:g} times)")
+    result = train_student(pairs, student, settings, Path(opts.output) / STATE_DIR,
                            _fingerprint(opts, setup, settings), feature_net, opts.resume, echo)
     return student, sampler, settings, result
 

@@ -24,6 +24,11 @@ direction's layers)``, generated on the fly.
 * Batch ``k`` of a stream is a pure function of ``(seed, stream, k)`` (a fresh
   seeded CPU generator per batch): a resumed run sees exactly the pairs it would have
   seen, and the held-out streams never overlap the training stream.
+* :class:`PairPool` (``author --pool-size/--reuse``) keeps a ring of pairs on the
+  device as 8-bit images and trains on random draws from it, refreshing ``1/reuse`` of
+  a batch per step: the teacher (two syntheses per pair) then costs a ``reuse``-th
+  per training pair, so the student's own step bounds authoring throughput. Its
+  content at step ``t`` is also a pure function of ``t``, so resuming stays exact.
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 
 DEFAULT_TRUNCATION = 0.9
-# Streams of one seed: training batches, the held-out pairs, the calibration inputs.
-TRAIN, HELD_OUT, CALIBRATION = 0, 1, 2
+# Streams of one seed: training batches, the held-out pairs, the calibration inputs,
+# the pool's draws.
+TRAIN, HELD_OUT, CALIBRATION, POOL_DRAWS = 0, 1, 2, 3
 
 
 class PairSampler:
@@ -104,4 +110,54 @@ class PairSampler:
         return torch.cat(xs), torch.cat(ys), torch.cat(ss)
 
 
-__all__ = ["DEFAULT_TRUNCATION", "PairSampler", "TRAIN", "HELD_OUT", "CALIBRATION"]
+def to_bytes(images: torch.Tensor) -> torch.Tensor:
+    return ((images + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def from_bytes(images: torch.Tensor) -> torch.Tensor:
+    return images.float() / 127.5 - 1
+
+
+class PairPool:
+    """A ring of ``size`` teacher pairs on the sampler's device, ``chunk`` of them made
+    fresh per training step (the rest reused): ``batch(n, t)`` first replaces the
+    oldest chunk with training-stream batch ``t + slots``, then draws ``n`` pairs at
+    random. After ``fill(t)`` the pool holds what a run that started at step 0 holds
+    at step ``t``, so a resumed run continues exactly."""
+
+    def __init__(self, sampler: PairSampler, size: int, chunk: int) -> None:
+        if chunk < 1 or size < chunk:
+            raise ValueError(f"a pool of {size} pairs cannot hold chunks of {chunk}")
+        self.sampler, self.chunk = sampler, int(chunk)
+        self.slots = int(size) // self.chunk
+        self.size = self.slots * self.chunk
+        self.device = sampler.device
+        resolution = int(sampler.generator.size)
+        self.x = torch.empty(self.size, 3, resolution, resolution, dtype=torch.uint8, device=self.device)
+        self.y = torch.empty_like(self.x)
+        self.s = torch.empty(self.size, device=self.device)
+        self.filled = False
+
+    def _write(self, index: int) -> None:
+        x, y, s = self.sampler.batch(self.chunk, index, TRAIN)
+        at = (index % self.slots) * self.chunk
+        self.x[at:at + self.chunk] = to_bytes(x)
+        self.y[at:at + self.chunk] = to_bytes(y)
+        self.s[at:at + self.chunk] = s
+
+    def fill(self, step: int) -> None:
+        for index in range(step, step + self.slots):
+            self._write(index)
+        self.filled = True
+
+    @torch.no_grad()
+    def batch(self, batch_size: int, index: int, stream: int = POOL_DRAWS) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if not self.filled:  # the first draw of a run, fresh or resumed at step ``index``
+            self.fill(index)
+        self._write(index + self.slots)
+        picks = torch.randint(self.size, (batch_size,), generator=self.sampler._rng(stream, index))
+        picks = picks.to(self.device, non_blocking=True)
+        return from_bytes(self.x[picks]), from_bytes(self.y[picks]), self.s[picks]
+
+
+__all__ = ["DEFAULT_TRUNCATION", "PairSampler", "PairPool", "TRAIN", "HELD_OUT", "CALIBRATION", "POOL_DRAWS"]

@@ -55,6 +55,11 @@ from latentroom.engine.commands.invert import OPTION_VALUES
                    "(toyfaces only).")
 @click.option("--fast-teacher/--plain-teacher", default=True, show_default=True,
               help="On CUDA, run the teacher compiled in bf16 with CUDA graphs.")
+@click.option("--pool-size", type=click.IntRange(min=0), default=0, show_default=True, metavar="PAIRS",
+              help="Keep this many teacher pairs on the device and train on draws from them (0: fresh "
+                   "pairs every step); each step then makes only batch/--reuse new pairs.")
+@click.option("--reuse", type=click.IntRange(min=1), default=4, show_default=True,
+              help="With --pool-size: how many times a teacher pair is drawn on average.")
 @click.option("--save-every", type=click.IntRange(min=1), default=500, show_default=True,
               help="Steps between state saves.")
 @click.option("--log-every", type=click.IntRange(min=1), default=100, show_default=True)
@@ -88,7 +93,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    truncation: float | None,
                    widths: str | None, lr: float, features: str, feature_weight: float,
                    adversarial_weight: float, region: Path | None, sheet: Path | None, fast_teacher: bool,
-                   save_every: int,
+                   pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, held_out_pairs: int, scorer: str | None,
                    inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
                    title: str | None, description: str | None, preset_version: str, preset_author: str,
@@ -130,7 +135,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
         feature_weight=feature_weight, adversarial_weight=adversarial_weight, region=region, sheet=sheet,
-        fast_teacher=fast_teacher, save_every=save_every, log_every=log_every, time_limit=time_limit,
+        fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, scorer=scorer,
         inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,

@@ -37,7 +37,7 @@ import torch
 
 from latentroom.engine.atomic import atomic_write
 from latentroom.plugins.distill.errors import DistillError
-from latentroom.plugins.distill.pairs import PairSampler
+from latentroom.plugins.distill.pairs import PairPool, PairSampler
 from latentroom.plugins.distill.student import Student, StudentConfig
 
 STATE_FORMAT = "latentroom-distill-state"
@@ -232,7 +232,7 @@ class _Progress:
         self.sums, self.since_step, self.since = {}, step, now
 
 
-def train_student(sampler: PairSampler, student: Student, settings: TrainSettings, state_dir: Path,
+def train_student(sampler: PairSampler | PairPool, student: Student, settings: TrainSettings, state_dir: Path,
                   fingerprint: dict[str, Any], feature_net: Any = None, resume: bool = False,
                   echo: Callable[[str], None] = print) -> TrainResult:
     """Train ``student`` (in place) to ``settings.steps``; returns where it stopped.
