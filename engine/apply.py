@@ -40,7 +40,6 @@ from latentroom.engine.imaging import (
     save_params,
     side_by_side,
     to_pil,
-    to_unit_float,
 )
 from latentroom.engine.inputs import InputFile, image_extensions
 from latentroom.engine.regular_files import open_regular
@@ -162,8 +161,8 @@ def run_model(preset: Preset, plans: Sequence[Plan], strength: float | None, bat
 def render_outputs(plan: Plan, edited: np.ndarray, fmt: str, compare: bool) -> Rendered:
     """Carry the edit back to full resolution and build the output (and comparison) image."""
     picture = plan.picture
-    after = to_pil(picture, plan.finish(edited))
-    side = side_by_side(plan.annotate(to_pil(picture, to_unit_float(picture.rgb))), after) if compare else None
+    after = to_pil(picture, plan.rows(edited))
+    side = side_by_side(plan.annotate(to_pil(picture, picture.rgb)), after) if compare else None
     return Rendered(after, side, save_params(picture, fmt))
 
 

@@ -32,7 +32,16 @@ from PIL import Image, ImageDraw
 from latentroom.engine.aligners import Aligner, Face, build_aligner, choose_aligner
 from latentroom.engine.alignment import Template, apply_transform, face_size, invert
 from latentroom.engine.errors import LatentroomError
-from latentroom.engine.imaging import Picture, carry_back, resize_rgb, to_unit_float
+from latentroom.engine.imaging import (
+    BicubicUpsampler,
+    Picture,
+    Rows,
+    carry_back,
+    gather,
+    resize_rgb,
+    strip_height,
+    to_unit_float,
+)
 
 DETECT_MAX_SIDE = 640
 """Detection runs on a box-reduced copy whose longer side is at most this (640 px, the
@@ -55,9 +64,13 @@ class WholeFrame:
         self.picture = picture
         self.inputs = resize_rgb(picture.rgb, resolution)[None]
 
+    def rows(self, outputs: np.ndarray) -> Rows:
+        """The edited photo, ``[0, 1]`` float, strip by strip."""
+        return carry_back(self.picture.rgb, self.inputs[0], outputs[0])
+
     def finish(self, outputs: np.ndarray) -> np.ndarray:
         """The edited photo, ``[0, 1]`` float."""
-        return carry_back(self.picture.rgb, self.inputs[0], outputs[0])
+        return gather(self.rows(outputs), *self.picture.rgb.shape[:2])
 
     def annotate(self, before: Image.Image) -> Image.Image:
         return before
@@ -86,16 +99,29 @@ class AlignedFaces:
     def faces(self) -> int:
         return len(self.aligned)
 
+    def rows(self, outputs: np.ndarray) -> Rows:
+        """The photo with every face's masked change added (same dtype as the photo),
+        strip by strip: each strip is copied from the photo and the faces that reach
+        into it add their change there, in face order, as if done on the whole photo."""
+        changes = [FaceChange(face, outputs[i] - self.inputs[i], self.template) for i, face in enumerate(self.aligned)]
+        rgb = self.picture.rgb
+
+        def rows(a: int, b: int) -> np.ndarray:
+            strip = rgb[a:b].copy()
+            for change in changes:
+                change.add_to(strip, a)
+            return strip
+
+        return rows
+
     def finish(self, outputs: np.ndarray) -> np.ndarray:
         """The photo with every face's masked change added (same dtype as the photo)."""
-        result = self.picture.rgb.copy()
-        for i, face in enumerate(self.aligned):
-            _add_change(result, face, outputs[i] - self.inputs[i], self.template)
-        return result
+        return gather(self.rows(outputs), *self.picture.rgb.shape[:2])
 
     def annotate(self, before: Image.Image) -> Image.Image:
-        """``before`` with each edited face's frame and landmarks drawn on it."""
-        img = before.convert("RGB")
+        """``before`` with each edited face's frame and landmarks drawn on it (on
+        ``before`` itself when it is RGB: a copy would cost a full frame)."""
+        img = before if before.mode == "RGB" else before.convert("RGB")
         draw = ImageDraw.Draw(img)
         r = self.template.resolution
         width = max(2, round(max(img.size) / 400))
@@ -128,13 +154,25 @@ def _checked(found: object, size: tuple[int, int]) -> list[Face]:
     return faces
 
 
+def _reduced(rgb: np.ndarray, factor: int) -> Image.Image:
+    """``Image.reduce(factor)`` of the photo as 8-bit RGB, done on strips of rows (a
+    multiple of ``factor`` high, so every block lies in one strip and the result is
+    the same) instead of on a full-size copy."""
+    h, w = rgb.shape[:2]
+    if factor == 1:
+        return Image.fromarray(eight_bit(rgb))
+    step = max(1, strip_height(w) // factor) * factor
+    small = Image.new("RGB", (math.ceil(w / factor), math.ceil(h / factor)))
+    for a in range(0, h, step):
+        small.paste(Image.fromarray(eight_bit(rgb[a : a + step])).reduce(factor), (0, a // factor))
+    return small
+
+
 def detect_faces(aligner: Aligner, rgb: np.ndarray) -> list[Face]:
     """Every face in the full-resolution ``rgb``, found on a box-reduced copy."""
     h, w = rgb.shape[:2]
     factor = max(1, math.ceil(max(h, w) / DETECT_MAX_SIDE))
-    small = Image.fromarray(eight_bit(rgb))
-    if factor > 1:
-        small = small.reduce(factor)
+    small = _reduced(rgb, factor)
     found = _checked(aligner.detect(np.asarray(small)), small.size)
     # reduce(k) averages k x k blocks, so a point scales by exactly k about the corner.
     return [Face(f.landmarks * factor, f.confidence) for f in found]
@@ -221,36 +259,45 @@ def cut_frame(rgb: np.ndarray, to_frame: np.ndarray, resolution: int) -> np.ndar
     return np.clip(_warp_float(planes, (resolution, resolution), data), 0.0, 1.0)
 
 
-def _add_change(result: np.ndarray, face: AlignedFace, change: np.ndarray, template: Template) -> None:
-    """Warp a frame-space change onto the face's region of ``result``, weight it by the
-    template's mask there, and add it."""
-    x0, y0, x1, y1 = face.region
-    if x1 <= x0 or y1 <= y0:
-        return
-    width, height = x1 - x0, y1 - y0
-    region_to_frame = _shifted(face.to_frame, x0, y0)
-    # The change has the frame's resolution, so warping it onto a grid of about one frame
-    # pixel per cell and resizing that up costs far less than warping every photo pixel.
-    step = max(1, int(1.0 / np.sqrt(abs(np.linalg.det(face.to_frame[:, :2])))))
-    coarse_size = (math.ceil(width / step), math.ceil(height / step))
-    coarse_to_frame = _shifted(region_to_frame, 0, 0, step)
-    coarse = _warp_float(change.astype(np.float32), coarse_size, tuple(float(c) for c in coarse_to_frame.reshape(-1)))
-    box = (0.0, 0.0, width / step, height / step)
-    # The mask is evaluated exactly at every photo pixel, so nothing outside it moves.
-    xs = np.arange(width, dtype=np.float32) + np.float32(0.5)
-    ys = np.arange(height, dtype=np.float32)[:, None] + np.float32(0.5)
-    (a, b, c), (d, e, f) = region_to_frame.astype(np.float32)
-    weight = template.mask_at(a * xs + (b * ys + c), d * xs + (e * ys + f))
-    patch = result[y0:y1, x0:x1]
-    for ch in range(3):
-        plane = Image.fromarray(np.ascontiguousarray(coarse[..., ch]), "F")
-        delta = np.asarray(plane.resize((width, height), Image.Resampling.BICUBIC, box=box)) * weight
-        if result.dtype == np.uint8:
-            # rint(255 * (u / 255 + delta)) == u + rint(255 * delta) for integer u.
-            moved = patch[..., ch] + np.rint(delta * np.float32(255)).astype(np.int16)
-            patch[..., ch] = np.clip(moved, 0, 255)
-        else:
-            patch[..., ch] = np.clip(patch[..., ch] + delta, 0.0, 1.0)
+class FaceChange:
+    """One face's frame-space change, ready to be added to the photo strip by strip:
+    warped onto the face's region, weighted by the template's mask there."""
+
+    def __init__(self, face: AlignedFace, change: np.ndarray, template: Template) -> None:
+        self.region, self.template = face.region, template
+        x0, y0, x1, y1 = face.region
+        width, height = x1 - x0, y1 - y0
+        self.region_to_frame = _shifted(face.to_frame, x0, y0)
+        if width <= 0 or height <= 0:
+            return
+        # The change has the frame's resolution, so warping it onto a grid of about one frame
+        # pixel per cell and resizing that up costs far less than warping every photo pixel.
+        step = max(1, int(1.0 / np.sqrt(abs(np.linalg.det(face.to_frame[:, :2])))))
+        coarse_size = (math.ceil(width / step), math.ceil(height / step))
+        coarse_to_frame = _shifted(self.region_to_frame, 0, 0, step)
+        coarse = _warp_float(change.astype(np.float32), coarse_size, tuple(float(c) for c in coarse_to_frame.reshape(-1)))
+        self.delta = BicubicUpsampler(coarse, width, height, (0.0, 0.0, width / step, height / step))
+
+    def add_to(self, strip: np.ndarray, top: int) -> None:
+        """Add the change to ``strip``: rows ``top:top + len(strip)`` of the photo."""
+        x0, y0, x1, y1 = self.region
+        a, b = max(y0, top), min(y1, top + len(strip))
+        if x1 <= x0 or b <= a:
+            return
+        # The mask is evaluated exactly at every photo pixel, so nothing outside it moves.
+        xs = np.arange(x1 - x0, dtype=np.float32) + np.float32(0.5)
+        ys = np.arange(a - y0, b - y0, dtype=np.float32)[:, None] + np.float32(0.5)
+        (p, q, r), (s, t, u) = self.region_to_frame.astype(np.float32)
+        weight = self.template.mask_at(p * xs + (q * ys + r), s * xs + (t * ys + u))
+        delta = self.delta.rows(a - y0, b - y0)
+        patch = strip[a - top : b - top, x0:x1]
+        for ch in range(3):
+            moved = delta[..., ch] * weight
+            if strip.dtype == np.uint8:
+                # rint(255 * (u / 255 + delta)) == u + rint(255 * delta) for integer u.
+                patch[..., ch] = np.clip(patch[..., ch] + np.rint(moved * np.float32(255)).astype(np.int16), 0, 255)
+            else:
+                patch[..., ch] = np.clip(patch[..., ch] + moved, 0.0, 1.0)
 
 
 class Planner:

@@ -26,7 +26,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin
@@ -82,31 +82,46 @@ def _icc_space(icc: bytes) -> bytes:
 def from_pil(img: Image.Image) -> Picture:
     """Convert a Pillow image (already oriented) to a :class:`Picture`.
 
-    Metadata is not collected here; :func:`open_image` adds it for files.
+    Metadata is not collected here; :func:`open_image` adds it for files. Pixels are
+    converted strip by strip into the working arrays: ``np.asarray`` of a whole image
+    would first copy it into one ``bytes`` object (twice its size while being joined).
     """
     mode = img.mode
-    alpha = None
+    w, h = img.size
     if mode in ("1", "L"):
-        gray = np.asarray(img.convert("L"))
-        return Picture(np.repeat(gray[..., None], 3, axis=2), None, "L")
+        gray = np.empty((h, w, 3), np.uint8)
+        for a, strip in _strips(img, "L"):
+            gray[a : a + len(strip)] = strip[..., None]
+        return Picture(gray, None, "L")
     if mode in ("LA", "La"):
-        la = np.asarray(img.convert("LA"))
-        return Picture(np.repeat(la[..., :1], 3, axis=2), la[..., 1].copy(), "LA")
+        rgb, alpha = np.empty((h, w, 3), np.uint8), np.empty((h, w), np.uint8)
+        for a, strip in _strips(img, "LA"):
+            rgb[a : a + len(strip)] = strip[..., :1]
+            alpha[a : a + len(strip)] = strip[..., 1]
+        return Picture(rgb, alpha, "LA")
     if mode in _SIXTEEN or mode == "I":
-        raw = np.asarray(img).astype(np.float32)
-        gray = np.clip(raw, 0, 65535) * np.float32(1 / 65535)
-        return Picture(np.repeat(gray[..., None], 3, axis=2), None, "I" if mode == "I" else "I;16")
-    if mode == "P" or mode == "PA":
-        has_alpha = mode == "PA" or "transparency" in img.info
-        img = img.convert("RGBA" if has_alpha else "RGB")
-        mode = img.mode
-    if mode in ("RGBA", "RGBa"):
-        rgba = np.asarray(img.convert("RGBA"))
-        alpha = rgba[..., 3].copy()
-        return Picture(np.ascontiguousarray(rgba[..., :3]), alpha, "RGBA")
-    if mode != "RGB":
-        img = img.convert("RGB")
-    return Picture(np.asarray(img), None, "RGB")
+        deep = np.empty((h, w, 3), np.float32)
+        for a, strip in _strips(img, None):
+            deep[a : a + len(strip)] = (np.clip(strip.astype(np.float32), 0, 65535) * np.float32(1 / 65535))[..., None]
+        return Picture(deep, None, "I" if mode == "I" else "I;16")
+    has_alpha = mode in ("RGBA", "RGBa") or (mode in ("P", "PA") and (mode == "PA" or "transparency" in img.info))
+    rgb = np.empty((h, w, 3), np.uint8)
+    alpha = np.empty((h, w), np.uint8) if has_alpha else None
+    for a, strip in _strips(img, "RGBA" if has_alpha else "RGB"):
+        rgb[a : a + len(strip)] = strip[..., :3]
+        if alpha is not None:
+            alpha[a : a + len(strip)] = strip[..., 3]
+    return Picture(rgb, alpha, "RGBA" if has_alpha else "RGB")
+
+
+def _strips(img: Image.Image, mode: str | None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first row, pixels)`` of ``img`` converted to ``mode`` (``None``: as it is), one
+    strip of rows at a time. Every conversion used here maps pixel to pixel, so strips
+    give exactly the whole image's values."""
+    step = strip_height(img.width)
+    for a in range(0, img.height, step):
+        strip = img.crop((0, a, img.width, min(a + step, img.height)))
+        yield a, np.asarray(strip if mode is None or strip.mode == mode else strip.convert(mode))
 
 
 def _collect_metadata(img: Image.Image, picture: Picture) -> None:
@@ -205,6 +220,14 @@ def check_budget(img: Image.Image, path: Path) -> int:
     return size
 
 
+def _upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says; ``img`` itself when it is upright
+    (``ImageOps.exif_transpose`` would return a full copy)."""
+    if img.getexif().get(ORIENTATION_TAG, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(img) or img
+    return img
+
+
 def open_image(path: str | os.PathLike[str], data: bytes | None = None) -> Picture:
     """Decode an image file: orientation applied, working form, metadata kept.
 
@@ -219,7 +242,7 @@ def open_image(path: str | os.PathLike[str], data: bytes | None = None) -> Pictu
         with open_regular(path) if data is None else io.BytesIO(data) as f, Image.open(f) as img:
             check_budget(img, path)
             img.load()  # decode now: truncated or corrupt data fails here, not later
-            oriented = ImageOps.exif_transpose(img) or img
+            oriented = _upright(img)
             picture = from_pil(oriented)
             _collect_metadata(img, picture)
     except FileNotFoundError:
@@ -252,12 +275,15 @@ def resize_rgb(rgb: np.ndarray, size: int) -> np.ndarray:
     return resize_float(to_unit_float(rgb), size, size)
 
 
-def resize_float(x: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize ``[H, W, C]`` float32 to ``[height, width, C]``, bicubic, per channel."""
+def resize_float(
+    x: np.ndarray, width: int, height: int, box: tuple[float, float, float, float] | None = None
+) -> np.ndarray:
+    """Resize ``[H, W, C]`` float32 (its ``box``, default all) to ``[height, width, C]``,
+    bicubic, per channel."""
     channels = [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(x[..., c], dtype=np.float32)).resize(
-                (width, height), Image.Resampling.BICUBIC
+                (width, height), Image.Resampling.BICUBIC, box=box
             )
         )
         for c in range(x.shape[2])
@@ -265,21 +291,124 @@ def resize_float(x: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.stack(channels, axis=2)
 
 
-def carry_back(rgb: np.ndarray, model_in: np.ndarray, model_out: np.ndarray) -> np.ndarray:
-    """Apply a model-resolution edit to the full-resolution original.
+Rows = Callable[[int, int], np.ndarray]
+"""Rows ``y0:y1`` of a full-resolution result: ``[y1 - y0, W, 3]``, ``[0, 1]`` float32 or
+``uint8``. Results are built strip by strip through these, so no full-frame float copy
+of a photo is ever held (see :data:`STRIP_PIXELS`)."""
+
+STRIP_PIXELS = 1 << 16
+"""Pixels per strip when a full-resolution result is computed: the float working copies
+of one strip (a few float64 ones in :class:`BicubicUpsampler`) take about 6 MB each, while
+the same copies of a whole 12 MP photo took 144 MB each."""
+
+
+def strip_height(width: int) -> int:
+    """Rows per strip for an image ``width`` pixels wide (at least one)."""
+    return max(1, STRIP_PIXELS // max(width, 1))
+
+
+def _bicubic(x: np.ndarray) -> np.ndarray:
+    # Pillow's bicubic kernel (a = -0.5), term for term, so the weights match its own.
+    x = np.abs(x)
+    near = ((-0.5 + 2.0) * x - (-0.5 + 3.0)) * x * x + 1
+    far = (((x - 5) * x + 8) * x - 4) * -0.5
+    return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+
+def _vertical_weights(in_size: int, in0: float, in1: float, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """First source row and normalised weights ``[out_size, taps]`` of each output row:
+    Pillow's ``precompute_coeffs`` for an upscale (box ends as C floats, sums in order)."""
+    lo, hi = np.float32(in0), np.float32(in1)
+    scale = float(hi - lo) / out_size
+    taps = 5  # Pillow's ksize: ceil(support) * 2 + 1, support 2 (bicubic) at scale <= 1
+    center = float(lo) + (np.arange(out_size, dtype=np.float64) + 0.5) * scale
+    first = np.maximum((center - 2.0 + 0.5).astype(np.int64), 0)  # C's (int) truncates
+    count = np.minimum((center + 2.0 + 0.5).astype(np.int64), in_size) - first
+    index = np.arange(taps)
+    weights = _bicubic(((index + first[:, None]) - center[:, None]) + 0.5)
+    weights = np.where(index < count[:, None], weights, 0.0)
+    total = np.zeros(out_size)
+    for t in range(taps):  # Pillow's order of summation
+        total = total + weights[:, t]
+    safe = np.where(total == 0.0, 1.0, total)
+    return first, np.where(total[:, None] != 0.0, weights / safe[:, None], weights)
+
+
+class BicubicUpsampler:
+    """Pillow's bicubic ``resize`` of float planes ``[h, w, C]`` to ``[height, width, C]``
+    (optionally from a source ``box``), computed row strip by row strip.
+
+    Pillow resizes in two passes, horizontal first when the height does not shrink: the
+    horizontal pass (one source row at a time) runs on the small source at once, and the
+    vertical pass is done here per strip with Pillow's own weights and float64 sums in
+    its order, so every strip is bit for bit the same rows of Pillow's full result
+    (tests/test_imaging.py checks this) without the full result ever existing. A height
+    that shrinks means a result no taller than the source; it is resized whole.
+    """
+
+    def __init__(
+        self, planes: np.ndarray, width: int, height: int, box: tuple[float, float, float, float] | None = None
+    ) -> None:
+        in_h, in_w = planes.shape[:2]
+        x0, y0, x1, y1 = box if box is not None else (0.0, 0.0, float(in_w), float(in_h))
+        self.height = height
+        self.whole: np.ndarray | None = None
+        if height < in_h:
+            self.whole = resize_float(planes, width, height, (x0, y0, x1, y1))
+            return
+        self.across = resize_float(planes, width, in_h, (x0, 0.0, x1, float(in_h)))
+        self.vertical = (height, y0, y1) != (in_h, 0.0, float(in_h))
+        if self.vertical:
+            self.first, self.weights = _vertical_weights(in_h, y0, y1, height)
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Rows ``a:b`` of the resized planes, ``float32``."""
+        if self.whole is not None:
+            return self.whole[a:b]
+        if not self.vertical:
+            return self.across[a:b]
+        last = self.across.shape[0] - 1
+        total = np.zeros((b - a,) + self.across.shape[1:], np.float64)
+        term = np.empty_like(total)
+        for t in range(self.weights.shape[1]):
+            source = self.across[np.minimum(self.first[a:b] + t, last)]
+            np.multiply(source, self.weights[a:b, t, None, None], out=term)
+            total += term
+        return total.astype(np.float32)
+
+
+def carry_back(rgb: np.ndarray, model_in: np.ndarray, model_out: np.ndarray) -> Rows:
+    """Apply a model-resolution edit to the full-resolution original, strip by strip.
 
     The edit is the residual ``model_out - model_in`` (``[R, R, 3]``, both in
     ``[0, 1]`` units); upsampled to the original's size and added to it, it keeps the
     original's resolution and fine detail, which running the model at full size or
-    upscaling its output would not. Returns ``float32`` ``[H, W, 3]`` in ``[0, 1]``.
+    upscaling its output would not. The returned :data:`Rows` give ``float32``
+    ``[0, 1]`` pixels.
     """
     h, w = rgb.shape[:2]
     if model_in.shape[:2] == (h, w):
         # Same size: original + (out - in) == out, up to rounding.
-        return np.clip(model_out, 0.0, 1.0)
-    residual = resize_float(model_out - model_in, w, h)
-    out = to_unit_float(rgb) + residual
-    return np.clip(out, 0.0, 1.0, out=out)
+        same = np.clip(model_out, 0.0, 1.0)
+        return lambda a, b: same[a:b]
+    residual = BicubicUpsampler(model_out - model_in, w, h)
+
+    def rows(a: int, b: int) -> np.ndarray:
+        out = to_unit_float(rgb[a:b]) + residual.rows(a, b)
+        return np.clip(out, 0.0, 1.0, out=out)
+
+    return rows
+
+
+def gather(rows: Rows, height: int, width: int) -> np.ndarray:
+    """All rows of a result in one array (for callers that want pixels, not a file)."""
+    step = strip_height(width)
+    first = rows(0, min(step, height))
+    out = np.empty((height,) + first.shape[1:], first.dtype)
+    out[: len(first)] = first
+    for a in range(step, height, step):
+        out[a : a + step] = rows(a, min(a + step, height))
+    return out
 
 
 def _quantize(x: np.ndarray, maximum: int, dtype: Any) -> np.ndarray:
@@ -291,29 +420,45 @@ def _luma(rgb01: np.ndarray) -> np.ndarray:
     return rgb01 @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def to_pil(picture: Picture, rgb01: np.ndarray) -> Image.Image:
+def to_pil(picture: Picture, rgb01: np.ndarray | Rows) -> Image.Image:
     """Build the output image in ``picture.out_mode`` from edited ``[0, 1]`` RGB (or
-    ``uint8`` RGB, taken as it is)."""
-    mode = picture.out_mode
+    ``uint8`` RGB, taken as it is): an array, or :data:`Rows` computed strip by strip
+    as the image is filled, so only one strip's float copies exist at a time."""
+    rows: Rows = rgb01 if callable(rgb01) else (lambda a, b: rgb01[a:b])
+    width, height = picture.size
+    out: Image.Image | None = None
+    step = strip_height(width)
+    for a in range(0, height, step):
+        b = min(a + step, height)
+        alpha = picture.alpha[a:b] if picture.alpha is not None else None
+        strip = _output_strip(picture.out_mode, rows(a, b), alpha)
+        if out is None:
+            out = Image.new(strip.mode, (width, height))
+        out.paste(strip, (0, a))
+    assert out is not None  # decoded images have at least one row
+    return out
+
+
+def _output_strip(mode: str, rgb01: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
+    """One strip of :func:`to_pil`'s output (``alpha``: the same rows of the source's)."""
     if rgb01.dtype == np.uint8:
         if mode in ("RGB", "RGBA"):  # 8-bit pixels left as decoded (face edits) stay exact
-            rgb = rgb01
             if mode == "RGBA":
-                return Image.fromarray(np.concatenate([rgb, picture.alpha[..., None]], axis=2), "RGBA")
-            return Image.fromarray(rgb)
+                return Image.fromarray(np.concatenate([rgb01, alpha[..., None]], axis=2), "RGBA")
+            return Image.fromarray(np.ascontiguousarray(rgb01))
         rgb01 = to_unit_float(rgb01)
     if mode in ("L", "LA"):
         gray = _quantize(_luma(rgb01), 255, np.uint8)
         if mode == "L":
             return Image.fromarray(gray)
-        return Image.fromarray(np.stack([gray, picture.alpha], axis=2), "LA")
+        return Image.fromarray(np.stack([gray, alpha], axis=2), "LA")
     if mode == "I;16":
         return Image.fromarray(_quantize(_luma(rgb01), 65535, np.uint16))
     if mode == "I":
         return Image.fromarray(_quantize(_luma(rgb01), 65535, np.int32))
     rgb = _quantize(rgb01, 255, np.uint8)
     if mode == "RGBA":
-        return Image.fromarray(np.concatenate([rgb, picture.alpha[..., None]], axis=2), "RGBA")
+        return Image.fromarray(np.concatenate([rgb, alpha[..., None]], axis=2), "RGBA")
     return Image.fromarray(rgb)
 
 

@@ -148,7 +148,7 @@ def test_carry_back_keeps_resolution_and_detail(preset_dir: Path, tmp_path: Path
 def test_carry_back_same_size_returns_model_output() -> None:
     x = np.full((8, 8, 3), 0.5, np.float32)
     out = np.full((8, 8, 3), 0.7, np.float32)
-    np.testing.assert_allclose(carry_back((x * 255).astype(np.uint8), x, out), out)
+    np.testing.assert_allclose(carry_back((x * 255).astype(np.uint8), x, out)(0, 8), out)
 
 
 def test_unreadable_images(tmp_path: Path) -> None:
