@@ -34,7 +34,7 @@ from PIL import Image, ImageOps, PngImagePlugin
 from latentroom.engine import limits
 from latentroom.engine.atomic import atomic_write
 from latentroom.engine.errors import ImageError
-from latentroom.engine.regular_files import NotRegularFile, open_regular
+from latentroom.engine.regular_files import NotRegularFile, TooLarge, open_regular, read_regular
 
 ORIENTATION_TAG = 0x0112
 JPEG_QUALITY = 95
@@ -257,6 +257,26 @@ def open_image(path: str | os.PathLike[str], data: bytes | None = None) -> Pictu
         reason = str(e) or type(e).__name__
         raise ImageError(f"{path}: cannot read image: {reason}") from None
     return picture
+
+
+def read_image_file(path: str | os.PathLike[str]) -> bytes:
+    """All bytes of an input image file, for engines that ship files as bytes (Ray).
+
+    The same rules as :func:`open_image`: only a regular file is read (a FIFO named
+    ``x.png`` would block for ever), and no more than
+    :data:`latentroom.engine.limits.MAX_IMAGE_BYTES` of it (a file larger than the decoded
+    budget cannot be an image within it worth reading whole). Raises
+    :class:`ImageError` naming the file.
+    """
+    path = Path(path)
+    try:
+        return read_regular(path, limits.MAX_IMAGE_BYTES)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except TooLarge:
+        raise ImageError(f"{path}: refused to read: the file is larger than {limits.MAX_IMAGE_BYTES} bytes") from None
+    except OSError as e:  # NotRegularFile, PermissionError, ...
+        raise ImageError(f"{path}: cannot read image: {e.strerror or e}") from None
 
 
 def resize_rgb(rgb: np.ndarray, size: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Applying presets on Ray Data, for more photos than one machine gets through.
 
 A dataset of image files (``ray.data.read_binary_files(..., include_paths=True)``:
-columns ``path`` and ``bytes``) goes through ``map_batches`` with a stateful callable
+columns ``path`` and ``bytes``; or a ``path`` column alone, for local files the actors
+read themselves) goes through ``map_batches`` with a stateful callable
 class: each Ray actor builds its own ONNX Runtime session once, in ``__init__``,
 because sessions cannot be pickled. The preset travels to the actors as the bytes of
 its packed ``.lrpreset`` file plus their sha256; every actor checks both that hash and
@@ -34,6 +35,7 @@ from latentroom.engine.apply import (
     WRITTEN,
     ApplyReport,
     ApplyResult,
+    BatchInterrupted,
     Job,
     Plan,
     decode_input,
@@ -45,7 +47,7 @@ from latentroom.engine.apply import (
     unchanged_output,
 )
 from latentroom.engine.errors import ImageError, LatentroomError, PresetError
-from latentroom.engine.imaging import encode_image, write_encoded
+from latentroom.engine.imaging import encode_image, read_image_file, write_encoded
 from latentroom.engine.inputs import BadInput, InputFile, image_extensions
 from latentroom.engine.presets.bundle import Bundle, packed_bytes, read_bundle, read_packed_bytes, sha256_bytes
 from latentroom.engine.presets.library import resolve
@@ -127,14 +129,29 @@ class PresetActor:
         rows: dict[str, list[Any]] = {name: [None] * len(paths) for name in RESULT_COLUMNS}
         rows["path"] = [str(p) for p in paths]
         rows["format"] = [output_name(p)[1] for p in paths]
-        decoded = self._decode(paths, batch["bytes"], rows)
+        contents = batch["bytes"] if "bytes" in batch else self._read(paths, rows)
+        decoded = self._decode(paths, contents, rows)
         if decoded:
-            self._edit(decoded, batch["bytes"], rows)
+            self._edit(decoded, contents, rows)
         return rows
 
-    def _decode(self, paths: list[Path], contents: np.ndarray, rows: dict[str, list[Any]]) -> list[Decoded]:
+    @staticmethod
+    def _read(paths: list[Path], rows: dict[str, list[Any]]) -> list[bytes | None]:
+        """Rows that carry only a local path: read here, as the local engine reads."""
+        contents: list[bytes | None] = []
+        for i, path in enumerate(paths):
+            try:
+                contents.append(read_image_file(path))
+            except ImageError as e:
+                rows["error"][i] = e.message
+                contents.append(None)
+        return contents
+
+    def _decode(self, paths: list[Path], contents: Sequence[Any], rows: dict[str, list[Any]]) -> list[Decoded]:
         decoded = []
         for i, (path, data) in enumerate(zip(paths, contents)):
+            if data is None:  # not read: the row already says why
+                continue
             try:
                 plan = decode_input(path, self.planner, bytes(data))
             except Exception as e:
@@ -143,7 +160,7 @@ class PresetActor:
                 decoded.append((i, plan))
         return decoded
 
-    def _edit(self, decoded: list[Decoded], contents: np.ndarray, rows: dict[str, list[Any]]) -> None:
+    def _edit(self, decoded: list[Decoded], contents: Sequence[Any], rows: dict[str, list[Any]]) -> None:
         try:
             edited = run_model(self.preset, [plan for _, plan in decoded], self.strength, self.batch_size)
         except LatentroomError as e:
@@ -188,7 +205,9 @@ def apply_dataset(
     """Apply ``preset`` to a dataset of image files; returns a dataset of results.
 
     ``ds`` needs columns ``path`` and ``bytes``, as
-    ``ray.data.read_binary_files(paths, include_paths=True)`` makes. The result has
+    ``ray.data.read_binary_files(paths, include_paths=True)`` makes, or only ``path``
+    (local files, then read on the actors as the local engine reads them: regular
+    files only, at most :data:`latentroom.engine.limits.MAX_IMAGE_BYTES`). The result has
     :data:`RESULT_COLUMNS`, one row per input (write it with ``write_parquet``, or
     iterate it). ``concurrency`` is the number of actors (or a ``(min, max)`` range
     for autoscaling), each with ``threads_per_actor`` CPUs and ORT threads. Actors
@@ -303,8 +322,10 @@ def apply_files_on_ray(
     ``filesystem`` (from :func:`collect_uri_inputs`); ``outdir`` is on this machine.
     ``concurrency`` defaults to the cluster's CPUs divided by ``threads_per_actor``.
     ``planner_options``: :meth:`Preset.planner`'s arguments (face alignment).
-    Ctrl-C stops the job without :func:`latentroom.engine.apply.apply_files`'s
-    ``BatchInterrupted`` report; files already written are complete (atomic writes).
+    Ctrl-C stops the job as in :func:`latentroom.engine.apply.apply_files`:
+    :class:`latentroom.engine.apply.BatchInterrupted` with the report so far; files
+    already written are complete and the one being written is removed (atomic writes).
+    Local inputs are read by the actors through :func:`latentroom.engine.imaging.read_image_file`.
     """
     ray = _require_ray()
     s, report, jobs = start_run(preset, inputs, Path(outdir), strength=strength, batch_size=batch_size,
@@ -317,20 +338,35 @@ def apply_files_on_ray(
     if concurrency is None:
         concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads_per_actor)
     actors = min(concurrency, len(jobs))
+    try:
+        files = _input_dataset(ray, list(waiting), filesystem, actors)
+        results = apply_dataset(files, preset, strength=s, batch_size=batch_size, concurrency=actors,
+                                threads_per_actor=threads_per_actor, compare=compare, planner_options=planner_options)
+        replace = overwrite or skip_existing
+        for row in results.iter_rows():
+            key = name(row["path"])
+            result = _write_row(waiting[key], row, replace)
+            del waiting[key]  # only once written: an interrupted write counts as not done
+            report.add(result)
+    except KeyboardInterrupt:
+        # As the local engine: what was written is complete (atomic writes), the rest is counted.
+        raise BatchInterrupted(report, len(waiting)) from None
+    for job in waiting.values():  # vanished between planning and reading
+        report.add(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
+    return report
+
+
+def _input_dataset(ray: Any, paths: list[str], filesystem: Any, actors: int) -> ray.data.Dataset:
+    """The inputs as a dataset: local paths only (the actors read them as the local engine
+    does: regular files, bounded), or paths and bytes read through ``filesystem``."""
+    if filesystem is None:
+        return ray.data.from_items([{"path": path} for path in paths])
     # Reading is file I/O, not computation: it gets no CPU of its own, so actors
     # holding every CPU cannot starve it. Unbounded, though, CPU-free read tasks would
     # each get a fresh worker process, and starting one (importing ray.data) costs
     # more CPU than reading hundreds of files, so few run at once.
-    files = ray.data.read_binary_files(list(waiting), filesystem=filesystem, include_paths=True,
-                                       ignore_missing_paths=True, num_cpus=0, concurrency=max(1, actors // 4))
-    results = apply_dataset(files, preset, strength=s, batch_size=batch_size, concurrency=actors,
-                            threads_per_actor=threads_per_actor, compare=compare, planner_options=planner_options)
-    replace = overwrite or skip_existing
-    for row in results.iter_rows():
-        report.add(_write_row(waiting.pop(name(row["path"])), row, replace))
-    for job in waiting.values():  # vanished between planning and reading
-        report.add(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
-    return report
+    return ray.data.read_binary_files(paths, filesystem=filesystem, include_paths=True,
+                                      ignore_missing_paths=True, num_cpus=0, concurrency=max(1, actors // 4))
 
 
 def _write_row(job: Job, row: dict[str, Any], replace: bool) -> ApplyResult:

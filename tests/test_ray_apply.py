@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import zipfile
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import ray.data
 from click.testing import CliRunner
 from PIL import Image
 
+from latentroom.engine.atomic import atomic_write
 from latentroom.engine.cli import cli
 from latentroom.engine.errors import PresetError
 from latentroom.engine.presets import load_preset, sha256_bytes
@@ -169,3 +172,66 @@ def test_ray_face_preset_matches_local_and_copies_faceless_photos(local_ray, tmp
     assert files_under(tmp_path / "ray") == files_under(tmp_path / "local")
     assert (tmp_path / "ray" / "coffee.jpg").read_bytes() == (photos / "coffee.jpg").read_bytes()
     assert sorted(files_under(tmp_path / "ray")) == ["astronaut.jpg", "astronaut_compare.jpg", "coffee.jpg"]
+
+
+# -- untrusted inputs and interrupts (issue #16): as the local engine -------------------
+
+
+def plain_photos(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    for i in range(n):
+        Image.new("RGB", (24, 20), (i * 20, 100, 50)).save(folder / f"p{i}.png")
+    return folder
+
+
+@pytest.fixture
+def no_hang():
+    """Fail instead of hanging (a FIFO read would block for ever)."""
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError("the ray engine hung")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(240)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_ray_reads_only_regular_files(local_ray, preset_dir: Path, tmp_path: Path, no_hang: None) -> None:
+    photos = plain_photos(tmp_path / "in", 3)
+    os.mkfifo(photos / "stuck.png")  # opening it for reading would wait for a writer for ever
+    result = CliRunner().invoke(cli, ["apply", str(preset_dir), str(photos), "-o", str(tmp_path / "out"),
+                                      "--engine", "ray"])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "stuck.png" in errors[0] and "FIFO" in errors[0]
+    assert "3 written, 0 skipped, 1 failed" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+def test_ray_ctrl_c_exits_130_with_summary_and_no_temporaries(
+    local_ray, preset_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import latentroom.engine.ray_apply as ray_apply
+
+    real_write, calls = ray_apply.write_encoded, []
+
+    def write(data: bytes, path: Path, *, overwrite: bool = False) -> None:
+        calls.append(path)
+        if len(calls) < 2:
+            return real_write(data, path, overwrite=overwrite)
+
+        def half_then_ctrl_c(f) -> None:
+            f.write(data[: len(data) // 2])
+            raise KeyboardInterrupt  # Ctrl-C arrives while the second output is being written
+
+        atomic_write(path, half_then_ctrl_c, overwrite=overwrite)
+
+    monkeypatch.setattr(ray_apply, "write_encoded", write)
+    photos = plain_photos(tmp_path / "in", 6)
+    result = CliRunner().invoke(cli, ["apply", str(preset_dir), str(photos), "-o", str(tmp_path / "out"),
+                                      "--engine", "ray", "--batch-size", "2"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted; 1 written, 0 skipped, 0 failed" in result.output
+    assert "5 not started" in result.output
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [calls[0].name]  # no temporary left
