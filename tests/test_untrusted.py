@@ -135,6 +135,10 @@ def test_oversized_model_is_refused(bundle: Path, lib: dict, monkeypatch: pytest
         load_preset(bundle)
     with pytest.raises(PresetError, match="larger than"):
         install(bundle)
+    result = invoke("preset", "validate", str(bundle), "--json")
+    checks = {c["check"]: c for c in json.loads(result.output)["checks"]}
+    assert result.exit_code == 1 and checks["manifest"]["status"] == "fail"
+    assert f"model file model.onnx is larger than {size - 1} bytes" in checks["manifest"]["detail"]
 
 
 # -- output paths from validated names only -------------------------------------------
@@ -196,6 +200,26 @@ def test_inflating_entries_are_cut_off_while_streaming(
     assert packed.stat().st_size < 100_000
     with pytest.raises(PresetError, match="inflates to more than 4096 bytes"):
         install(packed)
+
+
+def test_a_folder_bundle_manifest_is_read_within_its_limit(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_MANIFEST_BYTES", 4096)
+    manifest = json.loads((bundle / "preset.json").read_text())
+    manifest["x-padding"] = " " * 5000
+    (bundle / "preset.json").write_text(json.dumps(manifest))
+    with pytest.raises(PresetError, match="manifest preset.json is larger than 4096 bytes"):
+        read_bundle(bundle)
+
+
+def test_a_bundle_is_bounded_in_total_while_streaming(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = repack(bundle, tmp_path / "whole.lrpreset")
+    total = sum(p.stat().st_size for p in bundle.iterdir())
+    # Every entry is within its own limit; together they are not.
+    monkeypatch.setattr(limits, "MAX_BUNDLE_BYTES", total - 1)
+    with pytest.raises(PresetError, match=f"inflates to more than|larger than {total - 1}"):
+        load_preset(packed)
 
 
 def test_extra_archive_entries_never_reach_the_library(bundle: Path, tmp_path: Path, lib: dict) -> None:
