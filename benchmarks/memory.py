@@ -49,13 +49,6 @@ CASES = {"aligned": {}, "whole frame": {"align": False}, "aligned, compare": {"c
          "whole, compare": {"align": False, "compare": True}}
 
 
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 def _status_kib(field: str) -> int:
     return int(re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M).group(1))
 
@@ -125,7 +118,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    from faces import make_photo, make_preset
+    from faces import cpu_model, make_photo, make_preset
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
