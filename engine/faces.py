@@ -287,17 +287,17 @@ class FaceChange:
         # The mask is evaluated exactly at every photo pixel, so nothing outside it moves.
         xs = np.arange(x1 - x0, dtype=np.float32) + np.float32(0.5)
         ys = np.arange(a - y0, b - y0, dtype=np.float32)[:, None] + np.float32(0.5)
-        (p, q, r), (s, t, u) = self.region_to_frame.astype(np.float32)
-        weight = self.template.mask_at(p * xs + (q * ys + r), s * xs + (t * ys + u))
+        (xa, xb, xc), (ya, yb, yc) = self.region_to_frame.astype(np.float32)
+        weight = self.template.mask_at(xa * xs + (xb * ys + xc), ya * xs + (yb * ys + yc))
         delta = self.delta.rows(a - y0, b - y0)
         patch = strip[a - top : b - top, x0:x1]
         for ch in range(3):
-            moved = delta[..., ch] * weight
+            weighted = delta[..., ch] * weight
             if strip.dtype == np.uint8:
                 # rint(255 * (u / 255 + delta)) == u + rint(255 * delta) for integer u.
-                patch[..., ch] = np.clip(patch[..., ch] + np.rint(moved * np.float32(255)).astype(np.int16), 0, 255)
+                patch[..., ch] = np.clip(patch[..., ch] + np.rint(weighted * np.float32(255)).astype(np.int16), 0, 255)
             else:
-                patch[..., ch] = np.clip(patch[..., ch] + moved, 0.0, 1.0)
+                patch[..., ch] = np.clip(patch[..., ch] + weighted, 0.0, 1.0)
 
 
 class Planner:
