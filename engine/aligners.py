@@ -11,6 +11,12 @@ this order:
 
 With none of these there is no silent fallback: the error says what to pass or
 install. Aligners are built once per process and shared (they are stateless).
+
+The aligner a preset names is made for the pictures the preset was made for (the
+bundled presets name ``toyfaces``), and it is used even on photographs, where it may
+find no face or false ones; so when it is not the photo aligner and the photo aligner
+is installed, :func:`photo_hint` gives the option that switches, which ``apply`` shows
+on its first line and beside every photo it found no face in.
 """
 
 from __future__ import annotations
@@ -83,3 +89,17 @@ def choose_aligner(requested: str | None, preset_hint: str | None, preset_name: 
         f"(installed: {listed}): pass --aligner NAME, install the photo aligner with "
         f"{PHOTO_EXTRA_HINT}, or apply to the whole frame with --no-align"
     )
+
+
+def photo_hint(used: str, requested: str | None) -> str | None:
+    """``--aligner mtcnn`` when the aligner in use came from the preset (not from the
+    caller), is not the photo aligner, and the photo aligner is registered; else ``None``."""
+    from latentroom.engine.plugins import get_aligner
+
+    if requested or used == DEFAULT_PHOTO_ALIGNER:
+        return None
+    try:
+        get_aligner(DEFAULT_PHOTO_ALIGNER)
+    except LatentroomError:
+        return None
+    return f"--aligner {DEFAULT_PHOTO_ALIGNER}"
