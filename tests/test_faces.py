@@ -249,6 +249,17 @@ def test_cli_no_align_edits_the_whole_frame(aligned_dir: Path, tmp_path: Path) -
     assert "1 written" in result.output and "without a face" not in result.output
 
 
+def test_apply_says_a_preset_without_template_edits_the_whole_frame(tmp_path: Path) -> None:
+    bundle = read_bundle(ROOT / "presets" / "age")
+    manifest = {k: v for k, v in bundle.manifest.items() if k != "alignment"}
+    plain = write_bundle(tmp_path / "age-whole-frame", manifest, bundle.model_bytes)
+    Image.fromarray(skimage.data.coffee()).save(tmp_path / "coffee.png")
+    result = CliRunner().invoke(cli, ["apply", str(plain), str(tmp_path / "coffee.png"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "whole frame (the preset has no face template)" in result.output
+    assert "1 written, 0 skipped, 0 failed -> " in result.output  # no face count: faces are not looked for
+
+
 def test_preset_show_says_how_photos_are_edited(aligned_dir: Path) -> None:
     shown = CliRunner().invoke(cli, ["preset", "show", str(aligned_dir)]).output
     assert "faces:       each face aligned (similarity rule" in shown
