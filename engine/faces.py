@@ -38,7 +38,7 @@ DETECT_MAX_SIDE = 640
 """Detection runs on a box-reduced copy whose longer side is at most this (640 px, the
 input size of common face detectors): faces smaller than the aligner's own minimum at
 that scale (20 px for MTCNN, so 1/32 of the photo's longer side) are not found. It keeps
-detection on a 12 MP photo to a fifth of a second."""
+detection on a 12 MP photo to about a tenth of a second of CPU."""
 DEFAULT_MIN_FACE = 24.0
 MAX_FACES = 32
 """At most this many faces of a photo are edited (the largest), bounding memory and time."""
