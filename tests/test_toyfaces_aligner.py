@@ -64,6 +64,17 @@ def test_recorded_training_run() -> None:
     assert (WEIGHTS / "aligner-train.log").read_text().count("detector step") >= 10
 
 
+def test_plain_renders_give_one_face_each() -> None:
+    # A render filling the picture (what the bundled presets' examples are): one face,
+    # and no part of it (an eye, seen by the zoomed tiles) taken for a second one.
+    params = sample_params(5, 50)
+    aligner = build_aligner("toyfaces")
+    for image, truth in zip(render(params, 128), landmarks(params, 128)):
+        faces = aligner.detect(image)
+        assert len(faces) == 1
+        assert np.linalg.norm(faces[0].landmarks[:2] - truth[:2], axis=1).mean() / face_size(truth) < 0.06
+
+
 @pytest.mark.parametrize("scale", [0.5, 1.0, 3.0])
 def test_single_face_scales_and_rotation(scale: float) -> None:
     from PIL import Image

@@ -130,11 +130,13 @@ def _peaks(out: np.ndarray, box: tuple[int, int, int, int]) -> list[_Candidate]:
 
 def _merge(whole: list[_Candidate], zoomed: list[_Candidate]) -> list[_Candidate]:
     """The whole picture's candidates, then each zoomed one whose centre is clear of every
-    candidate kept so far (by half the larger face's size), best first."""
+    candidate kept so far by the larger face's size, best first. Toyfaces in a scene
+    are never that close (their centres are more than their two sizes apart), so what
+    the tiles find that close is a part of a face: an eye taken for a small face."""
     kept = sorted(whole, key=lambda c: -c.score)
     for candidate in sorted(zoomed, key=lambda c: -c.score):
         centre, size = candidate.points.mean(axis=0), face_size(candidate.points)
-        if all(np.linalg.norm(k.points.mean(axis=0) - centre) > 0.5 * max(size, face_size(k.points)) for k in kept):
+        if all(np.linalg.norm(k.points.mean(axis=0) - centre) > max(size, face_size(k.points)) for k in kept):
             kept.append(candidate)
     return kept
 
