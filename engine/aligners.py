@@ -74,16 +74,18 @@ def build_aligner(name: str) -> Aligner:
 
 def choose_aligner(requested: str | None, preset_hint: str | None, preset_name: str) -> str:
     """The aligner name to use for an aligned preset (see the module docstring)."""
-    from latentroom.engine.plugins import registry
+    from latentroom.engine.plugins import get_aligner, registry
 
     if requested:
         return requested
     if preset_hint:
         return preset_hint
-    available = sorted(registry().aligners)
-    if DEFAULT_PHOTO_ALIGNER in available:
+    try:
+        get_aligner(DEFAULT_PHOTO_ALIGNER)  # loads plugins only until one has it
         return DEFAULT_PHOTO_ALIGNER
-    listed = ", ".join(available) or "none"
+    except LatentroomError:
+        pass
+    listed = ", ".join(sorted(registry().aligners)) or "none"
     raise LatentroomError(
         f"preset {preset_name!r} is made for aligned faces, and no aligner was chosen "
         f"(installed: {listed}): pass --aligner NAME, install the photo aligner with "

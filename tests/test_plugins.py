@@ -501,6 +501,9 @@ def test_lookup_by_name_loads_plugins_only_until_one_has_it(tmp_path: Path) -> N
         def imported():
             return sorted(name for name in os.listdir(os.environ["MARKS"]) if name.endswith(".imported"))
 
+        from latentroom.engine.aligners import choose_aligner
+
+        print(choose_aligner(None, None, "p"), imported())  # the photo aligner, built in
         print(plugins.get_aligner("toyfaces").plugin, imported())
         print(plugins.get_aligner("alpha-corner").plugin, imported())
         try:
@@ -512,6 +515,7 @@ def test_lookup_by_name_loads_plugins_only_until_one_has_it(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     builtins = len(BUILTINS.split(","))
     assert result.stdout.splitlines() == [
+        "mtcnn []",
         "toyfaces []",
         "alpha ['alpha.imported']",
         "True ['alpha.imported', 'beta.imported']",
