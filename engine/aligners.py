@@ -11,6 +11,12 @@ this order:
 
 With none of these there is no silent fallback: the error says what to pass or
 install. Aligners are built once per process and shared (they are stateless).
+
+The aligner a preset names is made for the pictures the preset was made for (the
+bundled presets name ``toyfaces``), and it is used even on photographs, where it may
+find no face or false ones; so when it is not the photo aligner and the photo aligner
+is installed, :func:`photo_hint` gives the option that switches, which ``apply`` shows
+on its first line and beside every photo it found no face in.
 """
 
 from __future__ import annotations
@@ -68,18 +74,34 @@ def build_aligner(name: str) -> Aligner:
 
 def choose_aligner(requested: str | None, preset_hint: str | None, preset_name: str) -> str:
     """The aligner name to use for an aligned preset (see the module docstring)."""
-    from latentroom.engine.plugins import registry
+    from latentroom.engine.plugins import get_aligner, registry
 
     if requested:
         return requested
     if preset_hint:
         return preset_hint
-    available = sorted(registry().aligners)
-    if DEFAULT_PHOTO_ALIGNER in available:
+    try:
+        get_aligner(DEFAULT_PHOTO_ALIGNER)  # loads plugins only until one has it
         return DEFAULT_PHOTO_ALIGNER
-    listed = ", ".join(available) or "none"
+    except LatentroomError:
+        pass
+    listed = ", ".join(sorted(registry().aligners)) or "none"
     raise LatentroomError(
         f"preset {preset_name!r} is made for aligned faces, and no aligner was chosen "
         f"(installed: {listed}): pass --aligner NAME, install the photo aligner with "
         f"{PHOTO_EXTRA_HINT}, or apply to the whole frame with --no-align"
     )
+
+
+def photo_hint(used: str, requested: str | None) -> str | None:
+    """``--aligner mtcnn`` when the aligner in use came from the preset (not from the
+    caller), is not the photo aligner, and the photo aligner is registered; else ``None``."""
+    from latentroom.engine.plugins import get_aligner
+
+    if requested or used == DEFAULT_PHOTO_ALIGNER:
+        return None
+    try:
+        get_aligner(DEFAULT_PHOTO_ALIGNER)
+    except LatentroomError:
+        return None
+    return f"--aligner {DEFAULT_PHOTO_ALIGNER}"

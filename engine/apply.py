@@ -41,7 +41,7 @@ from latentroom.engine.imaging import (
     side_by_side,
     to_pil,
 )
-from latentroom.engine.inputs import InputFile, image_extensions
+from latentroom.engine.inputs import InputFile, image_format
 from latentroom.engine.regular_files import open_regular
 from latentroom.engine.presets.preset import Preset
 
@@ -94,14 +94,13 @@ class BatchInterrupted(KeyboardInterrupt):
         self.not_started = not_started
 
 
-def output_name(relative: Path, formats: dict[str, str] | None = None) -> tuple[Path, str]:
+def output_name(relative: Path) -> tuple[Path, str]:
     """The output's relative path and Pillow format, from the input's extension.
 
     The input's name and format are kept; a format Pillow can read but not write
     (or an unknown extension) becomes PNG, with ``.png`` appended.
     """
-    formats = formats or image_extensions()
-    fmt = formats.get(relative.suffix.lower())
+    fmt = image_format(relative)
     if fmt == "MPO":
         fmt = "JPEG"
     if fmt is None or fmt not in Image.SAVE:
@@ -306,11 +305,10 @@ def plan_outputs(
     Inputs settled here (failed, or skipped as already done) go to ``settled``; the
     rest come back as jobs to run.
     """
-    formats = image_extensions()
     jobs: list[Job] = []
     claimed: dict[Path, Path] = {}
     for item in inputs:
-        relative, fmt = output_name(item.relative, formats)
+        relative, fmt = output_name(item.relative)
         output = outdir / relative
         comp = compare_name(output) if compare else None
         targets = [output] + ([comp] if comp is not None else [])

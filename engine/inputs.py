@@ -44,6 +44,22 @@ def image_extensions() -> dict[str, str]:
     return {ext.lower(): fmt for ext, fmt in Image.registered_extensions().items()}
 
 
+def image_format(name: str | os.PathLike[str]) -> str | None:
+    """The Pillow format of a file named ``name``, from its extension; ``None`` if unknown.
+
+    Pillow's common formats (JPEG, PNG, GIF, BMP, PPM) answer without importing its
+    other forty-odd format modules, which would add tens of milliseconds to every
+    one-photo run; an extension they do not know loads them all.
+    """
+    from PIL import Image
+
+    extension = Path(name).suffix.lower()
+    Image.preinit()
+    if extension not in Image.EXTENSION:
+        Image.init()
+    return Image.EXTENSION.get(extension)
+
+
 def collect_inputs(
     args: Sequence[str | os.PathLike[str]], exclude: Path | None = None
 ) -> tuple[list[InputFile], list[BadInput]]:
@@ -56,7 +72,6 @@ def collect_inputs(
     matched nothing or a file whose relative name another input already has, a
     :class:`BadInput`.
     """
-    formats = image_extensions()
     found: list[InputFile] = []
     bad: list[BadInput] = []
     seen: set[Path] = set()
@@ -76,6 +91,7 @@ def collect_inputs(
         found.append(InputFile(path, relative))
 
     def scan(folder: Path) -> None:
+        formats = image_extensions()  # only folder scans need every format's extensions
         for dirpath, dirnames, filenames in os.walk(folder):
             here = Path(dirpath)
             # Hidden folders and the output folder are never inputs.

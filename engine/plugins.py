@@ -1,10 +1,13 @@
 """The plugin manager: entry-point discovery, allow/deny lists, error capture, the registry.
 
 Plugins are modules named by entry points in the ``latentroom`` group. They are
-imported on the first call to :func:`registry` (never by ``import latentroom.engine`` or
-``latentroom --help``) and only once per process. Each register-callback hook is
-called per plugin with a ``register`` function bound to that plugin, so every
-contribution records who made it.
+imported when first needed (never by ``import latentroom.engine`` or ``latentroom --help``)
+and only once per process: :func:`registry` loads them all; looking one item up by
+name (:func:`get_aligner`, :func:`resolve_generator`, ...) loads them in order, built-ins
+first, only until one has registered that name. So applying a preset with a built-in
+aligner imports no third-party plugin code, and pays for no plugin it does not use.
+Each register-callback hook is called per plugin with a ``register`` function bound to
+that plugin, so every contribution records who made it.
 
 A broken plugin never breaks the engine: import errors, exceptions raised by a hook
 and bad registrations become :class:`PluginError` entries in ``registry().errors``,
@@ -107,12 +110,29 @@ class Registry:
     manager: pluggy.PluginManager = field(default_factory=lambda: _new_manager(), repr=False)
     # (id of click group, plugin name) pairs whose register_commands already ran.
     _commands_done: set[tuple[int, str]] = field(default_factory=set, repr=False)
+    # Selected entry points not loaded yet, in load order.
+    _pending: list[EntryPoint] = field(default_factory=list, repr=False)
+    # True while a plugin is being loaded: a plugin that asks for the registry during
+    # its own import or hooks sees the partial registry instead of loading the rest.
+    _loading: bool = field(default=False, repr=False)
 
     def plugin(self, name: str) -> PluginInfo | None:
         return next((info for info in self.plugins if info.name == name), None)
 
     def errors_for(self, plugin: str) -> list[PluginError]:
         return [error for error in self.errors if error.plugin == plugin]
+
+    def load_next(self) -> bool:
+        """Load the next selected entry point; ``False`` when none is left (or while a
+        plugin is loading)."""
+        if not self._pending or self._loading:
+            return False
+        self._loading = True
+        try:
+            _load_entry_point(self, self._pending.pop(0))
+        finally:
+            self._loading = False
+        return True
 
     def _fail(self, plugin: str, stage: str, message: str) -> None:
         error = PluginError(plugin, stage, message)
@@ -131,14 +151,18 @@ def _new_manager() -> pluggy.PluginManager:
 
 
 def registry() -> Registry:
-    """The process-wide registry, loading the plugins on first use."""
+    """The process-wide registry, with every selected plugin loaded (on first use)."""
+    reg = _discovered()
+    while reg.load_next():
+        pass
+    return reg
+
+
+def _discovered() -> Registry:
+    """The process-wide registry, its entry points found but perhaps not all loaded."""
     global _registry
     if _registry is None:
-        # Assigned before loading so a plugin that calls registry() sees the partial
-        # registry instead of recursing.
-        _registry = Registry()
-        for entry_point in _selected_entry_points():
-            _load_entry_point(_registry, entry_point)
+        _registry = Registry(_pending=_selected_entry_points())
     return _registry
 
 
@@ -267,8 +291,12 @@ def get_aligner(name: str) -> Contribution:
 
 
 def _lookup(kind: str, name: str) -> Contribution:
-    reg = registry()
+    reg = _discovered()
     table: dict[str, Contribution] = getattr(reg, kind)
+    # The first plugin to register a name keeps it, so stopping at the first one that
+    # has it gives what loading every plugin would.
+    while name not in table and reg.load_next():
+        pass
     if name in table:
         return table[name]
     available = ", ".join(sorted(table)) or "none"

@@ -246,3 +246,34 @@ def test_show_json_via_library_name(monkeypatch: pytest.MonkeyPatch, preset_dir:
     assert invoke("fixture", tmp_path / "in", "-o", tmp_path / "out").exit_code == 0
     data = json.loads(CliRunner().invoke(cli, ["preset", "show", "fixture", "--json"]).output)
     assert data["source"] == "env"
+
+
+ONE_JPEG = """
+import sys
+from PIL import Image
+from latentroom.engine.cli import main
+sys.argv = ["latentroom", "apply", *sys.argv[1:], "-q"]
+try:
+    main()
+except SystemExit as e:
+    assert not e.code, e.code
+print("PILLOW_FORMATS_ALL_LOADED:", Image._initialized >= 2)
+"""
+
+
+def test_image_format_without_every_pillow_plugin(preset_dir: Path, tmp_path: Path) -> None:
+    from latentroom.engine.inputs import image_extensions, image_format
+
+    # The common formats answer from Pillow's pre-loaded plugins, as every plugin would.
+    full = image_extensions()
+    for name in ("a.jpg", "b.JPEG", "c.png", "d.gif", "e.bmp", "f.ppm", "g.tif", "h.webp", "i.mpo"):
+        assert image_format(name) == full[Path(name).suffix.lower()], name
+    assert image_format("notes.txt") is None and image_format("no-extension") is None
+    # A one-JPEG run never loads Pillow's other format modules (start-up time).
+    Image.fromarray(RNG.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(tmp_path / "one.jpg")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", ONE_JPEG, str(preset_dir), str(tmp_path / "one.jpg"), "-o",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "PILLOW_FORMATS_ALL_LOADED: False" in proc.stdout
+    assert Image.open(tmp_path / "out" / "one.jpg").format == "JPEG"

@@ -200,12 +200,64 @@ def test_cli_batch_no_face_copied_byte_identical(aligned_dir: Path, astronaut, t
     assert reddish[60:160, 180:270].sum() > original_red[60:160, 180:270].sum() + 20
 
 
+def test_bundled_preset_on_photographs_names_the_photo_aligner(astronaut, tmp_path: Path) -> None:
+    # The bundled presets name the toyfaces aligner (their pictures are toyfaces). On
+    # photographs apply says, on its first line and beside each photo without a face,
+    # the exact option that switches to the photo aligner.
+    inp = tmp_path / "in"
+    inp.mkdir()
+    Image.fromarray(astronaut).save(inp / "astronaut.jpg", quality=92)
+    Image.fromarray(skimage.data.coffee()).save(inp / "coffee.jpg", quality=92)
+    result = CliRunner().invoke(cli, ["apply", "age", str(inp), "-o", str(tmp_path / "toy")])
+    assert result.exit_code == 0, result.output
+    assert ("faces aligned by 'toyfaces' (--faces all, --min-face 24); the preset's aligner, "
+            "for photographs pass --aligner mtcnn") in result.output
+    assert (f"{inp / 'coffee.jpg'}: no face found; copied unchanged "
+            "(aligner 'toyfaces'; for a photograph pass --aligner mtcnn)") in result.output
+    photo = CliRunner().invoke(cli, ["apply", "age", str(inp), "-o", str(tmp_path / "photo"), "--aligner", "mtcnn"])
+    assert photo.exit_code == 0, photo.output
+    assert "faces aligned by 'mtcnn'" in photo.output and "pass --aligner" not in photo.output
+    assert f"{inp / 'coffee.jpg'}: no face found; copied unchanged\n" in photo.output
+    assert "1 written, 0 skipped, 0 failed, 1 without a face (unchanged)" in photo.output
+    edited = np.asarray(Image.open(tmp_path / "photo" / "astronaut.jpg")).astype(int)
+    original = np.asarray(Image.open(inp / "astronaut.jpg")).astype(int)
+    assert np.abs(edited - original)[60:160, 180:270].sum() > 10_000  # her face was edited
+
+
+def test_photo_hint_only_for_the_presets_own_non_photo_aligner(monkeypatch: pytest.MonkeyPatch) -> None:
+    bundled = load_preset("age", provider="cpu")
+    assert bundled.template.aligner == "toyfaces"
+    assert bundled.planner().photo_hint == "--aligner mtcnn"
+    assert bundled.planner(aligner="toyfaces").photo_hint is None  # the caller's choice
+    assert bundled.planner(aligner="mtcnn").photo_hint is None
+    monkeypatch.setenv("LATENTROOM_DISABLE_PLUGINS", "mtcnn")
+    plugins.reset()
+    try:
+        planner = bundled.planner()
+        assert planner.photo_hint is None  # nothing to switch to
+        assert planner.no_face_note() == "no face found; copied unchanged"
+    finally:
+        monkeypatch.delenv("LATENTROOM_DISABLE_PLUGINS")
+        plugins.reset()
+
+
 def test_cli_no_align_edits_the_whole_frame(aligned_dir: Path, tmp_path: Path) -> None:
     Image.fromarray(skimage.data.coffee()).save(tmp_path / "coffee.png")
     result = CliRunner().invoke(cli, ["apply", str(aligned_dir), str(tmp_path / "coffee.png"), "-o",
                                       str(tmp_path / "out"), "--no-align"])
     assert result.exit_code == 0 and "whole frame (alignment turned off)" in result.output
     assert "1 written" in result.output and "without a face" not in result.output
+
+
+def test_apply_says_a_preset_without_template_edits_the_whole_frame(tmp_path: Path) -> None:
+    bundle = read_bundle(ROOT / "presets" / "age")
+    manifest = {k: v for k, v in bundle.manifest.items() if k != "alignment"}
+    plain = write_bundle(tmp_path / "age-whole-frame", manifest, bundle.model_bytes)
+    Image.fromarray(skimage.data.coffee()).save(tmp_path / "coffee.png")
+    result = CliRunner().invoke(cli, ["apply", str(plain), str(tmp_path / "coffee.png"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "whole frame (the preset has no face template)" in result.output
+    assert "1 written, 0 skipped, 0 failed -> " in result.output  # no face count: faces are not looked for
 
 
 def test_preset_show_says_how_photos_are_edited(aligned_dir: Path) -> None:

@@ -478,6 +478,51 @@ def test_plugins_load_lazily_and_once(tmp_path: Path) -> None:
     ]
 
 
+MARKED_ALIGNER = MARKED + """
+    @hookimpl
+    def register_aligners(register):
+        register("{name}-corner", object)
+"""
+
+
+def test_lookup_by_name_loads_plugins_only_until_one_has_it(tmp_path: Path) -> None:
+    # Built-ins load first, so naming a built-in item never imports third-party code;
+    # a third-party item loads the plugins up to its own; an unknown name loads all.
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for name in ("alpha", "beta"):
+        write_dist(tmp_path, f"lr-{name}", {f"{name}_plugin": MARKED_ALIGNER.replace("{name}", name)},
+                   {name: f"{name}_plugin"})
+    result = run_python(tmp_path, """
+        import os
+        from latentroom.engine import plugins
+        from latentroom.engine.errors import LatentroomError
+
+        def imported():
+            return sorted(name for name in os.listdir(os.environ["MARKS"]) if name.endswith(".imported"))
+
+        from latentroom.engine.aligners import choose_aligner
+
+        print(choose_aligner(None, None, "p"), imported())  # the photo aligner, built in
+        print(plugins.get_aligner("toyfaces").plugin, imported())
+        print(plugins.get_aligner("alpha-corner").plugin, imported())
+        try:
+            plugins.get_aligner("dlib")
+        except LatentroomError as e:
+            print("beta-corner" in str(e), imported())
+        print(plugins.get_aligner("toyfaces").plugin, len(plugins.registry().plugins))
+    """, MARKS=str(marks), LATENTROOM_DISABLE_PLUGINS="")
+    assert result.returncode == 0, result.stderr
+    builtins = len(BUILTINS.split(","))
+    assert result.stdout.splitlines() == [
+        "mtcnn []",
+        "toyfaces []",
+        "alpha ['alpha.imported']",
+        "True ['alpha.imported', 'beta.imported']",
+        f"toyfaces {builtins + 2}",  # each plugin loaded once
+    ]
+
+
 def test_help_imports_no_plugin_code(tmp_path: Path) -> None:
     marks = marked_dists(tmp_path, "heavy")
     result = run_python(tmp_path, """

@@ -33,14 +33,28 @@ def test_renderer_landmarks_sit_on_the_drawn_features() -> None:
 
 
 def test_held_out_scenes_recall_and_eye_error() -> None:
-    # Scenes from a seed training never used (train_aligner trains on seed 0 and
-    # measures on seed 1000): toyfaces at 0.5-3x, rotated up to 30 degrees.
+    # Scenes from a seed neither training (seed 0) nor the choice of the inference
+    # settings (seed 1000, the training run's held-out scenes) ever used: toyfaces at
+    # 0.5-3x, rotated up to 30 degrees, the smallest about 20 px wide.
     held_out = scenes(4242, 120)
     assert sum(len(s.landmarks) for s in held_out) >= 150
     metrics = evaluate(build_aligner("toyfaces"), held_out)
-    assert metrics["recall"] >= 0.95, metrics
+    assert metrics["recall"] >= 0.98, metrics
     assert metrics["eye_error_over_face_size_mean"] <= 0.03, metrics
-    assert metrics["false_positives_per_scene"] <= 0.2, metrics
+    # The shipped networks with the whole-picture pass alone: 0.025 here (0.037 on seed 1000).
+    assert metrics["false_positives_per_scene"] <= 0.025, metrics
+
+
+def test_recorded_held_out_measurement() -> None:
+    from latentroom.plugins.toyfaces import aligner
+
+    record = json.loads((WEIGHTS / "aligner-eval.json").read_text())
+    assert "--evaluate-only" in record["command"]
+    assert record["inference"]["verify_threshold"] == aligner.VERIFY_THRESHOLD
+    assert record["inference"]["refine_passes"] == aligner.REFINE_PASSES
+    for metrics in record["metrics_by_seed"].values():
+        assert metrics["held_out_scenes"] >= 300 and metrics["recall"] >= 0.98
+        assert metrics["eye_error_over_face_size_mean"] <= 0.03
 
 
 def test_recorded_training_run() -> None:
@@ -48,6 +62,17 @@ def test_recorded_training_run() -> None:
     assert record["command"].startswith("python -m latentroom.plugins.toyfaces.train_aligner")
     assert record["seed"] == 0 and record["metrics"]["held_out_scenes"] >= 200
     assert (WEIGHTS / "aligner-train.log").read_text().count("detector step") >= 10
+
+
+def test_plain_renders_give_one_face_each() -> None:
+    # A render filling the picture (what the bundled presets' examples are): one face,
+    # and no part of it (an eye, seen by the zoomed tiles) taken for a second one.
+    params = sample_params(5, 50)
+    aligner = build_aligner("toyfaces")
+    for image, truth in zip(render(params, 128), landmarks(params, 128)):
+        faces = aligner.detect(image)
+        assert len(faces) == 1
+        assert np.linalg.norm(faces[0].landmarks[:2] - truth[:2], axis=1).mean() / face_size(truth) < 0.06
 
 
 @pytest.mark.parametrize("scale", [0.5, 1.0, 3.0])

@@ -121,7 +121,7 @@ def apply_command(
             # Start on a fresh line so the message does not run into the progress bar.
             click.echo(("\n" if bar else "") + f"error: {result.error}", err=True)
         elif result.status == NO_FACE and not quiet:
-            click.echo(("\n" if bar else "") + f"{result.input}: no face found; copied unchanged", err=True)
+            click.echo(("\n" if bar else "") + f"{result.input}: {planner.no_face_note()}", err=True)
         if bar is not None:
             bar.update(1)
 

@@ -120,7 +120,10 @@ class MtcnnAligner:
                 model = path.read_bytes()
             except OSError as e:
                 raise LatentroomError(f"aligner 'mtcnn': cannot read {path}: {e}; reinstall: {PHOTO_EXTRA_HINT}") from None
-            session, _ = create_session(model, "cpu", where=str(path))
+            # One thread per network: they are small, a batch detects on several decoder
+            # threads at once, and ORT's idle pool threads spin, which cost a one-photo
+            # run a third of a CPU second.
+            session, _ = create_session(model, "cpu", where=str(path), threads=1)
             self._nets.append((session, session.get_inputs()[0].name))
 
     def _run(self, stage: int, batch: np.ndarray) -> list[np.ndarray]:
