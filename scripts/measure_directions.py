@@ -58,7 +58,7 @@ Usage (trained toyfaces generator, CUDA)::
 Dry run on a random StyleGAN2 with a pixel-statistics scorer (CPU, about a minute)::
 
     python scripts/measure_directions.py --generator stylegan2:tiny.pt \\
-        --scorer plugins.directions.testing:image_stats_scorer \\
+        --scorer latentroom.plugins.directions.testing:image_stats_scorer \\
         --attributes brightness,redness,left_right --pair redness,greenness \\
         --quick --out-dir /tmp/measure
 """
@@ -314,7 +314,7 @@ def write_docs_section(doc: Path, table: str) -> None:
 
 @click.command()
 @click.option("--generator", "spec", default="toyfaces", show_default=True, help="Generator spec.")
-@click.option("--scorer", "scorer_spec", default=None, help="module:factory (default: toyfaces classifier).")
+@click.option("--scorer", "scorer_spec", default=None, help="Registered scorer NAME[:ARGUMENT] or module:factory (default: the generator's own).")
 @click.option("--attributes", default=DEFAULT_ATTRIBUTES, show_default=True)
 @click.option("--sources", default=DEFAULT_SOURCES, show_default=True)
 @click.option("--pair", default="beard,hair_length", show_default=True,
@@ -384,7 +384,7 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     groups = [g.strip() for g in layer_groups.split(",") if g.strip()] if layer_search else []
     per_source = parse_source_params(source_params, names)
     generator = resolve_generator(spec, dev)
-    scorer = resolve_scorer(scorer_spec, dev)
+    scorer = resolve_scorer(scorer_spec, dev, generator, spec, attrs)
 
     def log(message: str) -> None:
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {message}", err=True)

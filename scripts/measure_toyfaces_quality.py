@@ -119,7 +119,7 @@ def sample_grid(generator: Any, thumb: int) -> np.ndarray:
     import torch
     from PIL import Image
 
-    from latentroom.engine.commands.generate import images_to_grid
+    from latentroom.engine.image_output import images_to_grid
 
     n = GRID_COLUMNS * GRID_ROWS
     z = torch.randn(n, generator.style_dim, generator=torch.Generator().manual_seed(0))
