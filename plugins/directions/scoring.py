@@ -163,8 +163,8 @@ def check_attributes(scorer: Any, attributes: Sequence[str], flag: str = "--scor
         return
     missing = [name for name in attributes if name not in known]
     if missing:
-        raise ScorerError(f"scorer '{scorer_name(scorer)}' has no attribute {', '.join(map(repr, missing))} "
-                          f"(it scores {', '.join(known)}); pick one of those or pass another {flag}")
+        raise ScorerError(f"unknown attribute {', '.join(map(repr, missing))} for scorer {scorer_name(scorer)} "
+                          f"(known: {', '.join(known)}); pick one of those or pass another {flag}")
 
 
 def _imported_scorer(spec: str, device: str, flag: str) -> Any:
