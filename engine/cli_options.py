@@ -55,3 +55,15 @@ def parse_options(pairs: Sequence[str], flag: str = "--option") -> dict[str, Any
         except json.JSONDecodeError:
             options[key.strip()] = value
     return options
+
+
+def parse_widths(text: str, flag: str = "--widths") -> tuple[int, ...]:
+    """``"8,16,32"`` -> ``(8, 16, 32)``: the channel widths per level of a network
+    (``author --widths``, ``train-encoder --widths``); at least two, all positive."""
+    try:
+        widths = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise LatentroomError(f"{flag} {text!r}: expected comma-separated channel counts") from None
+    if len(widths) < 2 or min(widths) < 1:
+        raise LatentroomError(f"{flag} {text!r}: need at least two positive widths")
+    return widths

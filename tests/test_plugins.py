@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -150,6 +151,90 @@ def test_hook_register_direction_sources(fresh: plugins.Registry) -> None:
     assert info.contributions == {"direction_sources": ["interfacegan"]}
     with pytest.raises(LatentroomError, match="unknown direction source 'sefa'"):
         plugins.get_direction_source("sefa")
+
+
+class _Generator:
+    """What the fit checks read of a generator: its size, domain and defaults."""
+
+    def __init__(self, domain: str | None = None, size: int = 64, **defaults: str) -> None:
+        self.domain, self.size = domain, size
+        self.__dict__.update(defaults)
+
+
+def test_hook_register_scorers(fresh: plugins.Registry) -> None:
+    from latentroom.plugins.directions.scoring import build_scorer, resolve_scorer, score_images
+
+    class Brightness:
+        attributes = ("brightness",)
+
+        def __init__(self, argument, domain=None, size=None):
+            self.argument, self.domain, self.size = argument, domain, size
+
+        def __call__(self, images):
+            return images.reshape(len(images), -1).mean(1, keepdims=True)
+
+    class Scorers:
+        @hookimpl
+        def register_scorers(self, register):
+            register("brightness", lambda argument, device: Brightness(argument), description="mean pixel")
+            register("cats-only", lambda argument, device: Brightness(argument, domain="cats"))
+            register("small-only", lambda argument, device: Brightness(argument, size=16))
+
+    info = plugins.register_plugin(Scorers(), name="scorers")
+    assert info.contributions == {"scorers": ["brightness", "cats-only", "small-only"]}
+    assert plugins.get_scorer("brightness").description == "mean pixel"
+    scorer = build_scorer("brightness:gamma=2", "cpu")
+    assert (scorer.argument, scorer.name) == ("gamma=2", "brightness:gamma=2")
+    assert score_images(scorer, np.ones((2, 3, 4, 4)))["brightness"].tolist() == [1.0, 1.0]
+    plain = _Generator()
+    assert resolve_scorer("brightness", "cpu", plain, "g", ["brightness"]).argument is None
+    assert resolve_scorer(None, "cpu", _Generator(default_scorer="brightness"), "g").name == "brightness"
+    refusals = {
+        (None, "names no default scorer: pass --scorer (registered: brightness, cats-only, small-only"),
+        ("cats-only", "understands cats images only, and generator g makes other images: pass --scorer"),
+        ("small-only", "takes 16x16 images, and generator g makes 64x64"),
+        ("nope", "--scorer 'nope': unknown scorer (registered: brightness"),
+    }
+    for spec, message in refusals:
+        with pytest.raises(LatentroomError, match=re.escape(message)):
+            resolve_scorer(spec, "cpu", plain, "g")
+    assert resolve_scorer("cats-only", "cpu", _Generator("cats"), "g").domain == "cats"
+    with pytest.raises(LatentroomError, match="unknown attribute 'smile' for scorer brightness"):
+        resolve_scorer("brightness", "cpu", plain, "g", ["smile"])
+
+
+def test_hook_register_feature_networks(fresh: plugins.Registry) -> None:
+    import torch
+
+    from latentroom.plugins.inverters.features import describe, load_feature_net, perceptual_distance
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, domain=None):
+            super().__init__()
+            self.domain = domain
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+
+        def forward(self, images):
+            return self.conv(images)  # a single tensor counts as a one-element list
+
+    class Networks:
+        @hookimpl
+        def register_feature_networks(self, register):
+            register("pooled", lambda argument, device: Pooled(argument), description="one conv")
+
+    info = plugins.register_plugin(Networks(), name="nets")
+    assert info.contributions == {"feature_networks": ["pooled"]}
+    net = load_feature_net("pooled", "cpu", _Generator())
+    assert describe("pooled", net) == "pooled" and not any(p.requires_grad for p in net.parameters())
+    a, b = torch.zeros(2, 3, 8, 8), torch.ones(2, 3, 8, 8)
+    assert perceptual_distance(net, a, a).tolist() == [0.0, 0.0] and perceptual_distance(net, a, b).shape == (2,)
+    # auto: the generator's default_features; a generator that names none gets none.
+    assert describe("auto", load_feature_net("auto", "cpu", _Generator(default_features="pooled"))) == "pooled"
+    assert load_feature_net("auto", "cpu", _Generator()) is None
+    with pytest.raises(LatentroomError, match=r"feature network 'pooled:faces' understands faces images only"):
+        load_feature_net("pooled:faces", "cpu", _Generator("cars"))
+    with pytest.raises(LatentroomError, match=r"features 'nope': unknown feature network \(registered: pooled"):
+        load_feature_net("nope", "cpu", _Generator())
 
 
 def test_hook_register_aligners(fresh: plugins.Registry) -> None:

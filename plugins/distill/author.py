@@ -229,7 +229,9 @@ def _setup(opts: AuthorOptions) -> Setup:
     if eval_source != "renders":
         from latentroom.plugins.directions.scoring import resolve_scorer
 
-        scorer = resolve_scorer(opts.scorer, device, generator, spec, [direction.attribute])
+        # Default: the scorer the direction was found with, else the generator's own.
+        recorded = direction.provenance.parameters.get("scorer")
+        scorer = resolve_scorer(opts.scorer or recorded, device, generator, spec, [direction.attribute])
     return Setup(generator, spec, direction, low, high, default, device, config,
                  resolve_features(opts.features, generator), region, region_sha, eval_source, scorer)
 
@@ -547,15 +549,5 @@ def parse_range(text: str) -> tuple[float, float]:
     return low, high
 
 
-def parse_widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise DistillError(f"--widths {text!r}: expected comma-separated channel counts") from None
-    if len(widths) < 2 or min(widths) < 1:
-        raise DistillError(f"--widths {text!r}: need at least two positive widths")
-    return widths
-
-
-__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "parse_widths", "resolve_features",
+__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "resolve_features",
                           "default_strength_for", "load_direction", "check_output", "STATE_DIR", "MAX_BUNDLE_MODEL_BYTES"]

@@ -117,9 +117,9 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         from latentroom.engine.errors import LatentroomError
 
         raise LatentroomError("author needs torch and onnx: install latentroom[author]") from None
-    from latentroom.engine.cli_options import parse_options
+    from latentroom.engine.cli_options import parse_options, parse_widths
     from latentroom.engine.presets.manifest import NAME_RE
-    from latentroom.plugins.distill.author import AuthorOptions, author, parse_range, parse_widths
+    from latentroom.plugins.distill.author import AuthorOptions, author, parse_range
     from latentroom.plugins.distill.errors import DistillError
     from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION
     from latentroom.plugins.distill.student import DEFAULT_WIDTHS

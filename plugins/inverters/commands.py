@@ -146,6 +146,8 @@ def _exit_on_failures(failures: Failures) -> None:
 @click.option("--pixel-weight", type=float, default=1.0, show_default=True)
 @click.option("--feature-weight", type=float, default=1.0, show_default=True)
 @click.option("--mix-prob", type=float, default=0.5, show_default=True, help="Style-mixing probability.")
+@click.option("--widths", default=None, metavar="W0,W1,...",
+              help="Encoder channel widths per level  [default: 32,64,128,192,256].")
 @click.option("--features", default="auto", show_default=True,
               help="Feature network of the perceptual term: a registered name (see `latentroom plugins "
                    "--all`), none, or auto (the generator's own choice, else none).")
@@ -156,7 +158,7 @@ def _exit_on_failures(failures: Failures) -> None:
 @click.option("--total-seconds", type=float, default=None,
               help="Length of the learning-rate schedule over all runs (default: ends with this run).")
 @click.option("--install", is_flag=True, help="Also copy encoder.pt to the generator's default weights path.")
-def train_encoder_command(spec: str | None, **options: Any) -> None:
+def train_encoder_command(spec: str | None, widths: str | None, **options: Any) -> None:
     """Train the encoder inverter (and hybrid's first stage) on samples of a generator.
 
     Writes OUT/encoder.pt (use it with -O weights=OUT/encoder.pt, or --install it as the
@@ -165,7 +167,8 @@ def train_encoder_command(spec: str | None, **options: Any) -> None:
     from latentroom.engine.devices import pick_torch_device
 
     pick_torch_device(options["device"])  # reports a missing torch before anything else
+    from latentroom.engine.cli_options import parse_widths
     from latentroom.engine.plugins import DEFAULT_GENERATOR
     from latentroom.plugins.inverters.train_encoder import train
 
-    train(spec or DEFAULT_GENERATOR, **options, echo=click.echo)
+    train(spec or DEFAULT_GENERATOR, **options, widths=parse_widths(widths) if widths else None, echo=click.echo)
