@@ -76,6 +76,8 @@ from typing import Any, Callable, Sequence
 import click
 import numpy as np
 
+from latentroom.engine.cli_options import device_option
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
@@ -335,7 +337,7 @@ def write_docs_section(doc: Path, table: str) -> None:
               help="Samples per distance to the renderer's true edit (toyfaces classifier only; 0: off).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, default=None, help="Default: 256 on CUDA, 16 on CPU.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "out" / "directions",
               show_default=True)
 @click.option("--shipped", type=click.Path(file_okay=False, path_type=Path),

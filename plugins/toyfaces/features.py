@@ -24,9 +24,8 @@ class ClassifierFeatures(nn.Module):
 
     def __init__(self, classifier: nn.Module) -> None:
         super().__init__()
-        self.classifier = classifier.eval()
-        for p in self.classifier.parameters():
-            p.requires_grad_(False)
+        # Frozen and put in eval mode by load_feature_net, like every feature network.
+        self.classifier = classifier
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         from latentroom.plugins.toyfaces.classifier import images_to_tensor
