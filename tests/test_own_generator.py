@@ -14,6 +14,7 @@ toyfaces classifier. Sizes are tiny so it stays CI-fast.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,28 @@ def test_author_without_a_scorer_fails_before_training(world: dict) -> None:
     message = fails("author", "pose", "--direction", component, "--steps", "1", "--eval-source", "renders",
                     "-o", out, "--device", "cpu")
     assert "held-out toyfaces renders say nothing about generator" in message
+
+
+def test_onnx_scorer_files_are_untrusted(world: dict, tmp_path: Path) -> None:
+    from latentroom.plugins.directions.scoring import ScorerError, build_scorer
+
+    model = Path(world["scorer"].partition(":")[2])
+    copy = tmp_path / "copy.onnx"
+    copy.write_bytes(model.read_bytes())
+    with pytest.raises(ScorerError, match=r"copy\.json: no such file \(attribute names for copy\.onnx\)"):
+        build_scorer(f"onnx:{copy}", "cpu")
+    for sidecar, problem in [("[", "not valid JSON"), ('{"attributes": []}', '"attributes" must be a list'),
+                             ('{"attributes": ["a", "a"]}', '"attributes" must be a list'),
+                             ('{"attributes": ["a"], "binary": ["b"]}', '"binary" must list some'),
+                             ('{"attributes": ["a"], "ranges": {"a": [1, 0]}}', '"ranges" must map')]:
+        copy.with_suffix(".json").write_text(sidecar)
+        with pytest.raises(ScorerError, match=re.escape(f"copy.json: {problem}")):
+            build_scorer(f"onnx:{copy}", "cpu")
+    # Three names for a model with two columns: caught on the first batch, naming the scorer.
+    copy.with_suffix(".json").write_text('{"attributes": ["a", "b", "c"]}')
+    scorer = build_scorer(f"onnx:{copy}", "cpu")
+    with pytest.raises(ScorerError, match=r"returned shape \[2, 2\], expected \[2, 3\]"):
+        scorer(torch.zeros(2, 3, 32, 32))
+    copy.write_bytes(b"not a model")
+    with pytest.raises(ScorerError, match="copy.onnx: not a well-formed ONNX model"):
+        build_scorer(f"onnx:{copy}", "cpu")

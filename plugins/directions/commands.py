@@ -105,11 +105,12 @@ def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str
     kept = [a.strip() for a in condition_on.split(",") if a.strip()]
     if component is not None:
         params["component"] = component  # a source without components refuses it by name
-    labelled = component is None or layers == "auto" or bool(kept)
-    generator, scorer = _setup(spec, scorer_spec, device, [*([] if component is not None else [attribute]), *kept],
-                               need_scorer=labelled)
     params.update(samples=samples, seed=seed, truncation=truncation, layers=layers,
                   strength_range=tuple(strength_range), batch_size=batch_size, condition_on=kept)
+    # A plugin's source without needs_scorer is taken to label samples, as most do.
+    needs_scorer = getattr(source_object, "needs_scorer", lambda _params: True)(params)
+    named = ([attribute] if component is None else []) + kept  # a chosen component's name is the user's
+    generator, scorer = _setup(spec, scorer_spec, device, named, need_scorer=needs_scorer)
     direction: Direction = source_object.find(generator, attribute, scorer=scorer, generator_spec=spec, **params)
     path = direction.save(output)
     if as_json:

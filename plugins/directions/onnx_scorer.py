@@ -50,20 +50,27 @@ class OnnxScorer:
         self.input_low, self.input_high = (float(v) for v in sidecar.get("input_range", (-1.0, 1.0)))
         model_input = session.get_inputs()[0]
         self.input_name = model_input.name
-        height, width = model_input.shape[2:4] if len(model_input.shape) == 4 else (None, None)
+        shape = model_input.shape or []
+        if len(shape) != 4:
+            raise ScorerError(f"{spec}: the model's input {self.input_name!r} has shape {shape}, "
+                              "expected images [batch, 3, height, width]")
+        height, width = shape[2:4]
         self.input_size = (height, width) if isinstance(height, int) and isinstance(width, int) else None
+        if self.input_size is not None and not 1 <= min(self.input_size) <= max(self.input_size) <= limits.MAX_RESOLUTION:
+            raise ScorerError(f"{spec}: the model's input size {height}x{width} is outside "
+                              f"1..{limits.MAX_RESOLUTION} pixels")
 
     def __call__(self, images: "torch.Tensor") -> np.ndarray:
-        import torch
         from torch.nn import functional as F
 
         x = images.detach().float().cpu().clamp(-1, 1)
         if self.input_size is not None and tuple(x.shape[-2:]) != self.input_size:
             x = F.interpolate(x, size=self.input_size, mode="bilinear", antialias=True, align_corners=False)
         x = (x + 1) / 2 * (self.input_high - self.input_low) + self.input_low
-        with torch.no_grad():
-            scores = self.session.run(None, {self.input_name: x.numpy().astype(np.float32)})[0]
-        scores = np.asarray(scores)
+        try:
+            scores = np.asarray(self.session.run(None, {self.input_name: x.numpy().astype(np.float32)})[0])
+        except Exception as exc:  # ORT raises its own exception types
+            raise ScorerError(f"scorer {self.name}: ONNX Runtime failed on a batch: {exc}") from None
         if scores.ndim != 2 or scores.shape != (x.shape[0], len(self.attributes)):
             raise ScorerError(f"scorer {self.name}: the model returned shape {list(scores.shape)}, "
                               f"expected [{x.shape[0]}, {len(self.attributes)}] (one column per attribute in "
