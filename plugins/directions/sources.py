@@ -92,7 +92,12 @@ class DirectionSourceBase:
     without_scorer: ClassVar[str] = ""  # how to use the source without one, for the error
 
     def needs_scorer(self, params: Mapping[str, Any]) -> bool:
-        """Whether ``find`` with ``params`` labels samples (so needs a scorer)."""
+        """Whether ``find`` with ``params`` labels samples (so needs a scorer); a
+        parameter the source does not take is refused here already."""
+        self._check(params)
+        return self._labels_samples({**COMMON_DEFAULTS, **self.defaults, **self.options, **params})
+
+    def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         return True
 
     def __init__(self, **options: Any) -> None:
@@ -112,7 +117,7 @@ class DirectionSourceBase:
         merged = {**COMMON_DEFAULTS, **self.defaults, **self.options, **params}
         scorer = merged.pop("scorer", None)
         bank = merged.pop("bank", None)
-        if scorer is None and bank is None and self.needs_scorer(merged):
+        if scorer is None and bank is None and self._labels_samples(merged):
             raise ScorerError(f"direction source '{self.name}' needs an attribute scorer to label samples: "
                               f"pass --scorer{self.without_scorer}")
         spec = merged.pop("generator_spec", None)
@@ -376,10 +381,10 @@ class ComponentSource(DirectionSourceBase):
     defaults = {"components": 20, "component": None}
     without_scorer = " or pick a component by index with --component K (see `latentroom direction components`)"
 
-    def needs_scorer(self, params: Mapping[str, Any]) -> bool:
+    def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # A chosen component needs no labels unless layers or conditioning are to be
         # chosen by their effect on attributes.
-        return params.get("component") is None or params["layers"] == "auto" or bool(params["condition_on"])
+        return merged["component"] is None or merged["layers"] == "auto" or bool(merged["condition_on"])
 
     def basis(self, generator: Generator, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(components [K, D] unit rows, strengths [K] (variance or eigenvalue),
