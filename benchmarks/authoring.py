@@ -89,7 +89,7 @@ def measure(batch: int, args: argparse.Namespace, device: torch.device) -> dict[
     _, _, fast = build(device, fast=device.type == "cuda")
     record("teacher plain", timed(lambda k: plain.batch(batch, k), args.steps, args.warmup, device))
     record("teacher fast", timed(lambda k: fast.batch(batch, k), args.steps, args.warmup, device))
-    features = load_feature_net("classifier", str(device))
+    features = load_feature_net("toyfaces-classifier", str(device))
     fixed = fast.batch(batch, 0)
     amp = device.type == "cuda"
     for name, weight, compiled in (("student l1", 0.0, False), ("student l1+perceptual", 0.5, False),

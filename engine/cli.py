@@ -1,9 +1,11 @@
 """The ``latentroom`` command line.
 
-Core commands live in ``latentroom.engine.commands`` and are imported only when used, so
-``latentroom --help`` stays fast and imports no plugin code. Commands contributed by
-plugins (``register_commands``) are looked up on first use of a name the core does
-not know.
+Core commands (applying and managing presets) live in ``latentroom.engine.commands`` and
+are imported only when used. Every authoring command comes from the plugin that owns
+its code (``register_commands``): plugin commands load on first use of a name the core
+does not know, and ``latentroom --help`` lists them in their own section. Plugin hook
+and command modules import only click and the engine at the top, so neither path
+imports torch.
 """
 
 from __future__ import annotations
@@ -19,10 +21,6 @@ CORE_COMMANDS: dict[str, str] = {
     "apply": "latentroom.engine.commands.apply:apply_command",
     "preset": "latentroom.engine.commands.preset:preset_group",
     "plugins": "latentroom.engine.commands.plugins:plugins_command",
-    "generate": "latentroom.engine.commands.generate:generate_command",
-    "direction": "latentroom.engine.commands.direction:direction_group",
-    "invert": "latentroom.engine.commands.invert:invert_command",
-    "edit": "latentroom.engine.commands.edit:edit_command",
 }
 
 
@@ -37,6 +35,21 @@ class LatentroomGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(CORE_COMMANDS) | set(self.commands))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Core commands, then every plugin's commands in a section of their own."""
+        from latentroom.engine.plugins import load_plugin_commands
+
+        load_plugin_commands(self)
+        for title, names in (("Commands", sorted(CORE_COMMANDS)),
+                             ("Plugin commands", sorted(set(self.commands) - set(CORE_COMMANDS)))):
+            commands = [(name, command) for name in names
+                        if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+            if commands:
+                # As click's own listing: short help cut to what fits beside the widest name.
+                limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+                with formatter.section(title):
+                    formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in commands])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in CORE_COMMANDS:
@@ -67,7 +80,7 @@ class LatentroomGroup(click.Group):
 
 @click.group(
     cls=LatentroomGroup,
-    epilog="Plugins can add more commands; `latentroom plugins` lists them.",
+    epilog="`latentroom plugins` lists what each plugin adds; `latentroom COMMAND --help` explains a command.",
 )
 @click.version_option(__version__, prog_name="latentroom")
 def cli() -> None:

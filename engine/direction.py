@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -264,6 +264,28 @@ class Direction:
         """float32 ``[n_latent, style_dim]``: what an edit of ``strength`` adds to W+."""
         step = (float(strength) * self.scale) * self.vector
         return (self.mask[:, None] * step[None, :]).astype(np.float32)
+
+    # -- the generator it was found on
+
+    def generator_spec(self, spec: str | None, where: str | os.PathLike[str]) -> str:
+        """The generator a command that takes this direction uses: ``spec`` (from
+        ``--generator``) when given, else the one recorded in the file at ``where``."""
+        chosen = spec or self.provenance.generator
+        if not chosen:
+            raise DirectionError(f"{where}: records no generator; pass --generator NAME[:ARGUMENT]")
+        return chosen
+
+    def check_generator(self, generator: Any, where: str | os.PathLike[str],
+                        warn: Callable[[str], None]) -> None:
+        """A latent shape that differs from ``generator``'s is an error naming the file;
+        other weights than the ones it was found on are a warning through ``warn``."""
+        if (self.n_latent, self.style_dim) != (generator.n_latent, generator.style_dim):
+            raise DirectionError(f"{where}: direction is for [{self.n_latent}, {self.style_dim}] latents, "
+                                 f"the generator takes [{generator.n_latent}, {generator.style_dim}]")
+        found_on, weights = self.provenance.weights_sha256, getattr(generator, "weights_sha256", None)
+        if found_on and weights and found_on != weights:
+            warn(f"warning: {where} was found on generator weights {found_on[:12]}..., "
+                 f"this one is {weights[:12]}...")
 
     # -- files
 

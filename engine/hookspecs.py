@@ -84,12 +84,41 @@ def register_aligners(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_scorers(register: Callable[..., None]) -> None:
+    """Contribute attribute scorers (images to one number per attribute).
+
+    Call ``register(name, factory, description="")`` once per scorer. ``factory`` is
+    called as ``factory(argument, device)`` like a generator's (``--scorer onnx:m.onnx``
+    gives ``"m.onnx"``, plain ``NAME`` gives ``None``) and returns a callable
+    ``scorer(images [B, 3, H, W] in [-1, 1]) -> [B, A] array or {attribute: [B]}`` with
+    ``attributes`` (the A names), and optionally ``binary`` (yes/no attributes, scored
+    as probabilities), ``ranges`` (``{attribute: (low, high)}``), ``domain`` (the kind
+    of images it understands, e.g. ``"toyfaces"``; ``None``: any), ``size`` (the only
+    resolution it takes; ``None``: it resizes) and ``torch_scores`` (differentiable
+    scores). A scorer whose domain or size does not fit the generator is refused
+    before any sampling.
+    """
+
+
+@hookspec
+def register_feature_networks(register: Callable[..., None]) -> None:
+    """Contribute feature networks (perceptual features for inverters and distillation).
+
+    Call ``register(name, factory, description="")`` once per network. ``factory`` is
+    called as ``factory(argument, device)`` (``--features NAME[:ARGUMENT]``) and returns
+    a torch callable ``images [B, 3, H, W] in [-1, 1] -> list of feature maps``,
+    optionally with ``domain`` (as for scorers: ``None`` fits any generator).
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``latentroom`` command line.
 
     ``cli`` is the root :class:`click.Group`; decorate functions with
-    ``@cli.command()`` or ``@cli.group()``. Plugin commands load on first use, so
-    ``latentroom --help`` lists only the core commands.
+    ``@cli.command()`` or ``@cli.group()``. ``latentroom --help`` lists plugin commands
+    in their own section, so the module defining them must import only click and the
+    engine at the top (torch inside the command bodies).
     """
 
 
@@ -99,5 +128,7 @@ HOOK_NAMES: tuple[str, ...] = (
     "register_direction_sources",
     "register_presets",
     "register_aligners",
+    "register_scorers",
+    "register_feature_networks",
     "register_commands",
 )

@@ -295,6 +295,19 @@ def resize_rgb(rgb: np.ndarray, size: int) -> np.ndarray:
     return resize_float(to_unit_float(rgb), size, size)
 
 
+def load_square_image(path: str | os.PathLike[str], size: int) -> np.ndarray:
+    """Decode, centre-crop to a square (the generators make square images; a crop
+    keeps proportions where a squash would distort faces) and resize: float32
+    ``[3, size, size]`` in ``[-1, 1]``, what inverters and authoring evaluation take."""
+    rgb = open_image(path).rgb
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    rgb = np.ascontiguousarray(rgb[top : top + side, left : left + side])
+    unit = resize_rgb(rgb, size)  # float32 [size, size, 3] in [0, 1]
+    return (unit.transpose(2, 0, 1) * 2.0 - 1.0).astype(np.float32)
+
+
 def resize_float(
     x: np.ndarray, width: int, height: int, box: tuple[float, float, float, float] | None = None
 ) -> np.ndarray:

@@ -49,13 +49,16 @@ if TYPE_CHECKING:
 
 PROJECT = "latentroom"  # pluggy project name, entry-point group and built-in distribution
 DEFAULT_GENERATOR = "toyfaces"
-KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets", "aligners")
+KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets", "aligners", "scorers",
+                          "feature_networks")
 _SINGULAR = {
     "generators": "generator",
     "inverters": "inverter",
     "direction_sources": "direction source",
     "presets": "preset",
     "aligners": "aligner",
+    "scorers": "scorer",
+    "feature_networks": "feature network",
 }
 
 
@@ -105,6 +108,8 @@ class Registry:
     direction_sources: dict[str, Contribution] = field(default_factory=dict)
     presets: dict[str, Contribution] = field(default_factory=dict)
     aligners: dict[str, Contribution] = field(default_factory=dict)
+    scorers: dict[str, Contribution] = field(default_factory=dict)
+    feature_networks: dict[str, Contribution] = field(default_factory=dict)
     errors: list[PluginError] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)  # in load order
     manager: pluggy.PluginManager = field(default_factory=lambda: _new_manager(), repr=False)
@@ -288,6 +293,16 @@ def get_direction_source(name: str) -> Contribution:
 def get_aligner(name: str) -> Contribution:
     """The registered aligner ``name``; its factory takes no arguments."""
     return _lookup("aligners", name)
+
+
+def get_scorer(name: str) -> Contribution:
+    """The registered attribute scorer ``name``; its factory is ``factory(argument, device)``."""
+    return _lookup("scorers", name)
+
+
+def get_feature_network(name: str) -> Contribution:
+    """The registered feature network ``name``; its factory is ``factory(argument, device)``."""
+    return _lookup("feature_networks", name)
 
 
 def _lookup(kind: str, name: str) -> Contribution:

@@ -36,6 +36,14 @@ class Generator(Protocol):
         weights_sha256: sha256 of the weights file it was loaded from, or ``None``
             for untrained weights; recorded in direction and preset provenance.
         device: the ``torch.device`` its parameters live on.
+
+    Optional attributes (read with ``getattr``; absent means ``None``):
+        domain: the kind of images it makes (``"toyfaces"``); a scorer or feature
+            network that declares another domain is refused for it.
+        default_scorer, default_features: registered names (``register_scorers``,
+            ``register_feature_networks``) that commands use when ``--scorer`` or
+            ``--features`` is not given; without one, a command that needs a scorer
+            asks for it instead of guessing.
     """
 
     size: int

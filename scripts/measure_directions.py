@@ -58,7 +58,7 @@ Usage (trained toyfaces generator, CUDA)::
 Dry run on a random StyleGAN2 with a pixel-statistics scorer (CPU, about a minute)::
 
     python scripts/measure_directions.py --generator stylegan2:tiny.pt \\
-        --scorer plugins.directions.testing:image_stats_scorer \\
+        --scorer latentroom.plugins.directions.testing:image_stats_scorer \\
         --attributes brightness,redness,left_right --pair redness,greenness \\
         --quick --out-dir /tmp/measure
 """
@@ -75,6 +75,8 @@ from typing import Any, Callable, Sequence
 
 import click
 import numpy as np
+
+from latentroom.engine.cli_options import device_option
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
@@ -314,7 +316,7 @@ def write_docs_section(doc: Path, table: str) -> None:
 
 @click.command()
 @click.option("--generator", "spec", default="toyfaces", show_default=True, help="Generator spec.")
-@click.option("--scorer", "scorer_spec", default=None, help="module:factory (default: toyfaces classifier).")
+@click.option("--scorer", "scorer_spec", default=None, help="Registered scorer NAME[:ARGUMENT] or module:factory (default: the generator's own).")
 @click.option("--attributes", default=DEFAULT_ATTRIBUTES, show_default=True)
 @click.option("--sources", default=DEFAULT_SOURCES, show_default=True)
 @click.option("--pair", default="beard,hair_length", show_default=True,
@@ -335,7 +337,7 @@ def write_docs_section(doc: Path, table: str) -> None:
               help="Samples per distance to the renderer's true edit (toyfaces classifier only; 0: off).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, default=None, help="Default: 256 on CUDA, 16 on CPU.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "out" / "directions",
               show_default=True)
 @click.option("--shipped", type=click.Path(file_okay=False, path_type=Path),
@@ -384,7 +386,7 @@ def main(spec: str, scorer_spec: str | None, attributes: str, sources: str, pair
     groups = [g.strip() for g in layer_groups.split(",") if g.strip()] if layer_search else []
     per_source = parse_source_params(source_params, names)
     generator = resolve_generator(spec, dev)
-    scorer = resolve_scorer(scorer_spec, dev)
+    scorer = resolve_scorer(scorer_spec, dev, generator, spec, attrs)
 
     def log(message: str) -> None:
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {message}", err=True)

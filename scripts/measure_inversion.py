@@ -36,6 +36,8 @@ from typing import Any
 import click
 import numpy as np
 
+from latentroom.engine.cli_options import key_value_option, parse_options
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -236,8 +238,8 @@ def markdown(record: dict[str, Any], cpu: dict[str, Any] | None = None) -> str:
 @click.option("--encoder-weights", default=None, help="Encoder file (default: the generator's installed one).")
 @click.option("--projector-steps", type=int, default=None, help="Default: the projector's 300.")
 @click.option("--hybrid-steps", type=int, default=None, help="Default: hybrid's 30.")
-@click.option("--hybrid-option", "hybrid_option", multiple=True, metavar="KEY=VALUE",
-              help="Another hybrid option (JSON value), e.g. lr=0.06 or noise_lr_mul=0.3; repeatable.")
+@key_value_option("--hybrid-option", dest="hybrid_option",
+                  help="Another hybrid option, e.g. lr=0.06 or noise_lr_mul=0.3; repeatable.")
 @click.option("--features", default=None, help="Perceptual feature net for projector/hybrid (default: auto).")
 @click.option("--classifier", "classifier_path", default=None,
               help="Classifier weights (default: shipped); 'none' skips attribute metrics.")
@@ -248,15 +250,7 @@ def markdown(record: dict[str, Any], cpu: dict[str, Any] | None = None) -> str:
 def main(out_json: Path, out_md: Path | None, merge_cpu: Path | None, methods: str, hybrid_option: tuple[str, ...],
          **kwargs: Any) -> None:
     """Measure projector (W, W+), encoder and hybrid on held-out renders."""
-    hybrid_options = {}
-    for item in hybrid_option:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--hybrid-option")
-        try:
-            hybrid_options[key] = json.loads(value)
-        except ValueError:
-            hybrid_options[key] = value  # a bare string such as features=none
+    hybrid_options = parse_options(hybrid_option, "--hybrid-option")
     labels = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = [m for m in labels if m not in METHODS]
     if unknown:

@@ -33,12 +33,12 @@ import numpy as np
 import torch
 
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
-from latentroom.engine.commands.generate import images_to_grid, write_image_atomic
+from latentroom.engine.image_output import images_to_grid, write_image_atomic
 from latentroom.engine.direction import Direction
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
-from latentroom.plugins.directions.scoring import binary_attributes, resolve_scorer, score_images, scorer_name
+from latentroom.plugins.directions.scoring import binary_attributes, build_scorer, score_images, scorer_name
 from latentroom.plugins.directions.stylespace import StyleSpace
 from latentroom.plugins.toyfaces.generator import load
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_SPECS, edit, render, sample_params
@@ -139,7 +139,7 @@ def main(out: Path, sheet: Path, samples: int, channels: int, channel_sd: tuple[
          mask_faces: int, mask_amount: float, mask_share: float, region_samples: int, region_candidates: int,
          locality: float, attribute_params: tuple[str, ...], attributes: str) -> None:
     torch.set_num_threads(1)
-    generator, scorer = load("cpu"), resolve_scorer(None, "cpu")
+    generator, scorer = load("cpu"), build_scorer("toyfaces-classifier", "cpu")
     (out / "masks").mkdir(parents=True, exist_ok=True)
     bank = cached_bank(generator, scorer, samples, out / f"bank-{samples}.npz")
     overrides = parse_attribute_params(attribute_params)

@@ -45,6 +45,8 @@ from typing import Any
 import click
 import numpy as np
 
+from latentroom.engine.cli_options import device_option
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
@@ -119,7 +121,7 @@ def sample_grid(generator: Any, thumb: int) -> np.ndarray:
     import torch
     from PIL import Image
 
-    from latentroom.engine.commands.generate import images_to_grid
+    from latentroom.engine.image_output import images_to_grid
 
     n = GRID_COLUMNS * GRID_ROWS
     z = torch.randn(n, generator.style_dim, generator=torch.Generator().manual_seed(0))
@@ -205,7 +207,7 @@ def replace_between_markers(doc: Path, body: str) -> None:
 @click.option("--n", "n", type=click.IntRange(min=2), default=FULL_N, show_default=True,
               help="Images per set (generated, reference renders, floor renders).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated set's latents.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Default: 500 on CUDA, 32 on CPU.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Render processes (default: all cores).")
 @click.option("--grid-px", type=click.IntRange(min=8), default=64, show_default=True,

@@ -221,7 +221,8 @@ def test_missing_and_mistyped_keys(tmp_path: Path) -> None:
 
 
 def test_direction_modules_import_no_torch() -> None:
-    code = ("import sys, engine.direction, engine.commands.direction, plugins.directions.plugin; "
+    code = ("import sys, latentroom.engine.direction, latentroom.plugins.directions.commands, "
+            "latentroom.plugins.directions.plugin; "
             "import latentroom.engine.plugins as p; p.registry(); "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     # Only this plugin is loaded: the others' import costs are theirs to test.

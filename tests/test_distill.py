@@ -215,17 +215,18 @@ def test_existing_state_needs_resume_and_the_same_settings(world: dict, tmp_path
 
 
 def test_feature_loss_uses_the_classifier(world: dict, tmp_path: Path) -> None:
+    from latentroom.engine.plugins import resolve_generator
     from latentroom.plugins.distill.author import resolve_features
     from latentroom.plugins.inverters.features import load_feature_net
 
-    assert resolve_features("auto", None) == "classifier"
-    assert resolve_features("auto", "toyfaces") == "classifier"
-    assert resolve_features("auto", "stylegan2:x.pt") == "none"
-    assert resolve_features("none", "toyfaces") == "none"
+    toyfaces = resolve_generator("toyfaces")
+    assert resolve_features("auto", toyfaces) == "toyfaces-classifier"  # the generator's own choice
+    assert resolve_features("auto", world["g"]) == "none"  # a generator that names none
+    assert resolve_features("none", toyfaces) == "none"
     sampler = PairSampler(world["g"], world["direction"], (-2.0, 2.0))
     lines: list[str] = []
     train_student(sampler, Student(TINY), TrainSettings(steps=1, batch_size=2, log_every=1), tmp_path, {},
-                  load_feature_net("classifier"), echo=lines.append)
+                  load_feature_net("toyfaces-classifier", "cpu", toyfaces), echo=lines.append)
     assert "feature" in lines[-1]
 
 

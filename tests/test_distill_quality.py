@@ -45,13 +45,13 @@ def test_held_out_renders_are_reproducible_and_disjoint() -> None:
 
 def test_measure_quality_reports_every_metric(setup: dict) -> None:
     from latentroom.engine.plugins import get_inverter
-    from latentroom.plugins.directions.scoring import resolve_scorer
+    from latentroom.plugins.directions.scoring import build_scorer
 
     images, params = held_out_renders(6, 32)
     inverter = get_inverter("projector").value(setup["g"], "cpu", steps=2, features="none")
     lines: list[str] = []
     metrics, details = measure_quality(setup["model"], images, params, setup["direction"], 1.0,
-                                       resolve_scorer(None), setup["g"], inverter, batch_size=4, echo=lines.append)
+                                       build_scorer("toyfaces-classifier", "cpu"), setup["g"], inverter, batch_size=4, echo=lines.append)
     expected = {"n_images", "eval_strength", "target_change", "other_change_mean", "other_change_max",
                 "psnr_input_output", "target_change_generator_path", "other_change_generator_path",
                 "psnr_generator_path", "target_change_ground_truth", "other_change_ground_truth"}

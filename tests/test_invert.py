@@ -264,9 +264,9 @@ def test_invert_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.M
     assert not list(tmp_path.glob(".latents.npz*"))  # no temporary left behind
     # The encoder's latents match inverting the same images in code.
     enc = EncoderInverter(tiny["g"], "cpu", weights=str(tiny["encoder"]))
-    from latentroom.engine.commands.invert import load_image
+    from latentroom.engine.imaging import load_square_image
 
-    direct = enc.invert(torch.from_numpy(load_image(good[1], 32))[None])[0].numpy()
+    direct = enc.invert(torch.from_numpy(load_square_image(good[1], 32))[None])[0].numpy()
     with np.load(out) as data:
         np.testing.assert_allclose(data["face1.png"], direct, atol=1e-5)
 
@@ -332,10 +332,10 @@ def test_edit_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.Mon
     zero = np.asarray(Image.open(tmp_path / "zero" / "face0.png"), dtype=np.float32)
     three = np.asarray(Image.open(tmp_path / "three" / "face0.png"), dtype=np.float32)
     enc = EncoderInverter(g, "cpu", weights=str(tiny["encoder"]))
-    from latentroom.engine.commands.invert import load_image
+    from latentroom.engine.imaging import load_square_image
 
     with torch.no_grad():
-        ws = enc.invert(torch.from_numpy(load_image(tmp_path / "in" / "face0.png", g.size))[None])
+        ws = enc.invert(torch.from_numpy(load_square_image(tmp_path / "in" / "face0.png", g.size))[None])
         recon = ((g.synthesis(ws, noise_mode="const").clamp(-1, 1) + 1) * 127.5).round()[0].permute(1, 2, 0).numpy()
     assert np.abs(zero - recon).max() <= 1
     assert np.abs(three - zero).mean() > 1

@@ -27,4 +27,4 @@ def test_a_hybrid_option_without_a_value_is_refused(tmp_path: Path) -> None:
     measure = load_script("measure_inversion")
     result = CliRunner().invoke(measure.main, ["--methods", "hybrid", "--hybrid-option", "lr",
                                                "--out-json", str(tmp_path / "x.json")])
-    assert result.exit_code != 0 and "'lr' is not KEY=VALUE" in result.output
+    assert result.exit_code != 0 and "--hybrid-option 'lr': expected KEY=VALUE" in result.output

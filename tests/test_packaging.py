@@ -42,6 +42,22 @@ def test_no_code_imports_the_bare_repository_folders() -> None:
     assert not bare, "import these as latentroom.<folder>: " + "; ".join(bare)
 
 
+def test_the_core_never_imports_plugin_code() -> None:
+    # The engine knows plugins only through hooks and entry points; an import of
+    # latentroom.plugins anywhere under engine/ (lazy imports inside functions
+    # included: ast.walk sees them) would tie the core to one plugin's code.
+    def plugin_imports(path: Path) -> list[str]:
+        found = [name for name in imported_modules(path) if name.split(".")[:2] == ["latentroom", "plugins"]]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "latentroom":
+                found += [f"latentroom.{alias.name}" for alias in node.names if alias.name == "plugins"]
+        return found
+
+    reaching = [f"{path.relative_to(ROOT)}: {name}"
+                for path in sorted((ROOT / "engine").rglob("*.py")) for name in plugin_imports(path)]
+    assert not reaching, "the core imports plugin code: " + "; ".join(reaching)
+
+
 def test_wheel_holds_only_latentroom_and_every_source_file(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -152,6 +153,90 @@ def test_hook_register_direction_sources(fresh: plugins.Registry) -> None:
         plugins.get_direction_source("sefa")
 
 
+class _Generator:
+    """What the fit checks read of a generator: its size, domain and defaults."""
+
+    def __init__(self, domain: str | None = None, size: int = 64, **defaults: str) -> None:
+        self.domain, self.size = domain, size
+        self.__dict__.update(defaults)
+
+
+def test_hook_register_scorers(fresh: plugins.Registry) -> None:
+    from latentroom.plugins.directions.scoring import build_scorer, resolve_scorer, score_images
+
+    class Brightness:
+        attributes = ("brightness",)
+
+        def __init__(self, argument, domain=None, size=None):
+            self.argument, self.domain, self.size = argument, domain, size
+
+        def __call__(self, images):
+            return images.reshape(len(images), -1).mean(1, keepdims=True)
+
+    class Scorers:
+        @hookimpl
+        def register_scorers(self, register):
+            register("brightness", lambda argument, device: Brightness(argument), description="mean pixel")
+            register("cats-only", lambda argument, device: Brightness(argument, domain="cats"))
+            register("small-only", lambda argument, device: Brightness(argument, size=16))
+
+    info = plugins.register_plugin(Scorers(), name="scorers")
+    assert info.contributions == {"scorers": ["brightness", "cats-only", "small-only"]}
+    assert plugins.get_scorer("brightness").description == "mean pixel"
+    scorer = build_scorer("brightness:gamma=2", "cpu")
+    assert (scorer.argument, scorer.name) == ("gamma=2", "brightness:gamma=2")
+    assert score_images(scorer, np.ones((2, 3, 4, 4)))["brightness"].tolist() == [1.0, 1.0]
+    plain = _Generator()
+    assert resolve_scorer("brightness", "cpu", plain, "g", ["brightness"]).argument is None
+    assert resolve_scorer(None, "cpu", _Generator(default_scorer="brightness"), "g").name == "brightness"
+    refusals = {
+        (None, "names no default scorer: pass --scorer (registered: brightness, cats-only, small-only"),
+        ("cats-only", "understands cats images only, and generator g makes other images: pass --scorer"),
+        ("small-only", "takes 16x16 images, and generator g makes 64x64"),
+        ("nope", "--scorer 'nope': unknown scorer (registered: brightness"),
+    }
+    for spec, message in refusals:
+        with pytest.raises(LatentroomError, match=re.escape(message)):
+            resolve_scorer(spec, "cpu", plain, "g")
+    assert resolve_scorer("cats-only", "cpu", _Generator("cats"), "g").domain == "cats"
+    with pytest.raises(LatentroomError, match="unknown attribute 'smile' for scorer brightness"):
+        resolve_scorer("brightness", "cpu", plain, "g", ["smile"])
+
+
+def test_hook_register_feature_networks(fresh: plugins.Registry) -> None:
+    import torch
+
+    from latentroom.plugins.inverters.features import describe, load_feature_net, perceptual_distance
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, domain=None):
+            super().__init__()
+            self.domain = domain
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+
+        def forward(self, images):
+            return self.conv(images)  # a single tensor counts as a one-element list
+
+    class Networks:
+        @hookimpl
+        def register_feature_networks(self, register):
+            register("pooled", lambda argument, device: Pooled(argument), description="one conv")
+
+    info = plugins.register_plugin(Networks(), name="nets")
+    assert info.contributions == {"feature_networks": ["pooled"]}
+    net = load_feature_net("pooled", "cpu", _Generator())
+    assert describe("pooled", net) == "pooled" and not any(p.requires_grad for p in net.parameters())
+    a, b = torch.zeros(2, 3, 8, 8), torch.ones(2, 3, 8, 8)
+    assert perceptual_distance(net, a, a).tolist() == [0.0, 0.0] and perceptual_distance(net, a, b).shape == (2,)
+    # auto: the generator's default_features; a generator that names none gets none.
+    assert describe("auto", load_feature_net("auto", "cpu", _Generator(default_features="pooled"))) == "pooled"
+    assert load_feature_net("auto", "cpu", _Generator()) is None
+    with pytest.raises(LatentroomError, match=r"feature network 'pooled:faces' understands faces images only"):
+        load_feature_net("pooled:faces", "cpu", _Generator("cars"))
+    with pytest.raises(LatentroomError, match=r"features 'nope': unknown feature network \(registered: pooled"):
+        load_feature_net("nope", "cpu", _Generator())
+
+
 def test_hook_register_aligners(fresh: plugins.Registry) -> None:
     from latentroom.engine.aligners import Face, build_aligner
 
@@ -219,7 +304,7 @@ def test_hook_register_commands_adds_a_working_command(tmp_path: Path) -> None:
     assert record["errors"] == [
         {"stage": "register_commands", "message": "command 'plugins' is already provided by the core"}
     ]
-    assert "hello" not in run_cli(tmp_path, "--help").stdout  # --help lists core commands only
+    assert "hello" not in run_cli(tmp_path, "--help").stdout  # --help lists commands, it runs none
 
 
 # --- errors -------------------------------------------------------------------------
@@ -478,73 +563,34 @@ def test_plugins_load_lazily_and_once(tmp_path: Path) -> None:
     ]
 
 
-MARKED_ALIGNER = MARKED + """
-    @hookimpl
-    def register_aligners(register):
-        register("{name}-corner", object)
-"""
+def test_help_lists_plugin_commands_in_their_own_section_without_torch(tmp_path: Path) -> None:
+    write_dist(tmp_path, "lr-greet", {"greet_plugin": """
+        import click
+        from latentroom.engine import hookimpl
 
-
-def test_lookup_by_name_loads_plugins_only_until_one_has_it(tmp_path: Path) -> None:
-    # Built-ins load first, so naming a built-in item never imports third-party code;
-    # a third-party item loads the plugins up to its own; an unknown name loads all.
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    for name in ("alpha", "beta"):
-        write_dist(tmp_path, f"lr-{name}", {f"{name}_plugin": MARKED_ALIGNER.replace("{name}", name)},
-                   {name: f"{name}_plugin"})
+        @hookimpl
+        def register_commands(cli):
+            @cli.command("greet")
+            def greet():
+                \"\"\"Say hello to the world.\"\"\"
+    """}, {"greet": "greet_plugin"})
     result = run_python(tmp_path, """
-        import os
-        from latentroom.engine import plugins
-        from latentroom.engine.errors import LatentroomError
-
-        def imported():
-            return sorted(name for name in os.listdir(os.environ["MARKS"]) if name.endswith(".imported"))
-
-        from latentroom.engine.aligners import choose_aligner
-
-        print(choose_aligner(None, None, "p"), imported())  # the photo aligner, built in
-        print(plugins.get_aligner("toyfaces").plugin, imported())
-        print(plugins.get_aligner("alpha-corner").plugin, imported())
+        import sys
+        from latentroom.engine.cli import cli
         try:
-            plugins.get_aligner("dlib")
-        except LatentroomError as e:
-            print("beta-corner" in str(e), imported())
-        print(plugins.get_aligner("toyfaces").plugin, len(plugins.registry().plugins))
-    """, MARKS=str(marks), LATENTROOM_DISABLE_PLUGINS="")
-    assert result.returncode == 0, result.stderr
-    builtins = len(BUILTINS.split(","))
-    assert result.stdout.splitlines() == [
-        "mtcnn []",
-        "toyfaces []",
-        "alpha ['alpha.imported']",
-        "True ['alpha.imported', 'beta.imported']",
-        f"toyfaces {builtins + 2}",  # each plugin loaded once
-    ]
-
-
-def test_help_imports_no_plugin_code(tmp_path: Path) -> None:
-    marks = marked_dists(tmp_path, "heavy")
-    result = run_python(tmp_path, """
-        import importlib.util, sys
-        from latentroom.engine import cli as cli_module
-        # Core commands whose modules other work has not added yet would make --help
-        # fail; that is not what this test is about.
-        for name, target in list(cli_module.CORE_COMMANDS.items()):
-            if importlib.util.find_spec(target.split(":")[0]) is None:
-                del cli_module.CORE_COMMANDS[name]
-        try:
-            cli_module.cli.main(["--help"], prog_name="latentroom")
+            cli.main(["--help"], prog_name="latentroom")
         except SystemExit as exit:
             assert exit.code == 0, exit.code
-        loaded = [m for m in sys.modules if m.startswith("plugins.") or m.endswith("_plugin")]
-        manager = sys.modules.get("latentroom.engine.plugins")  # importing it is fine, loading is not
-        print("LOADED", loaded, manager and manager._registry)
-    """, MARKS=str(marks), LATENTROOM_DISABLE_PLUGINS="")
+        print("HEAVY", sorted(m for m in ("torch", "onnx", "onnxruntime") if m in sys.modules))
+    """, LATENTROOM_DISABLE_PLUGINS="")
     assert result.returncode == 0, result.stderr
-    assert "Usage: latentroom" in result.stdout and "plugins" in result.stdout
-    assert "LOADED [] None" in result.stdout
-    assert not (marks / "heavy.imported").exists()
+    core, _, plugin_section = result.stdout.partition("\nPlugin commands:\n")
+    listed = {line.split()[0] for line in plugin_section.split("\n\n")[0].splitlines() if line.strip()}
+    # Every authoring command comes from a plugin: the built-ins' and a third party's.
+    assert {"author", "direction", "edit", "generate", "invert", "train-encoder", "train-gan", "greet"} <= listed
+    assert "Say hello to the world." in plugin_section
+    assert "  apply " in core and "  greet " not in core and "  generate " not in core
+    assert "HEAVY []" in result.stdout
 
 
 @pytest.mark.parametrize("code", [
@@ -651,3 +697,48 @@ def test_plugins_command_hides_clean_builtins_unless_all(fresh: plugins.Registry
     assert [record["name"] for record in records] == ["extra", "clean-core", "broken-core"]
     assert records[2]["errors"] == [{"stage": "import", "message": "boom"}]
     assert records[0]["contributions"]["inverters"] == ["extra-inverter"]
+
+
+MARKED_ALIGNER = MARKED + """
+    @hookimpl
+    def register_aligners(register):
+        register("{name}-corner", object)
+"""
+
+
+def test_lookup_by_name_loads_plugins_only_until_one_has_it(tmp_path: Path) -> None:
+    # Built-ins load first, so naming a built-in item never imports third-party code;
+    # a third-party item loads the plugins up to its own; an unknown name loads all.
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for name in ("alpha", "beta"):
+        write_dist(tmp_path, f"lr-{name}", {f"{name}_plugin": MARKED_ALIGNER.replace("{name}", name)},
+                   {name: f"{name}_plugin"})
+    result = run_python(tmp_path, """
+        import os
+        from latentroom.engine import plugins
+        from latentroom.engine.errors import LatentroomError
+
+        def imported():
+            return sorted(name for name in os.listdir(os.environ["MARKS"]) if name.endswith(".imported"))
+
+        from latentroom.engine.aligners import choose_aligner
+
+        print(choose_aligner(None, None, "p"), imported())  # the photo aligner, built in
+        print(plugins.get_aligner("toyfaces").plugin, imported())
+        print(plugins.get_aligner("alpha-corner").plugin, imported())
+        try:
+            plugins.get_aligner("dlib")
+        except LatentroomError as e:
+            print("beta-corner" in str(e), imported())
+        print(plugins.get_aligner("toyfaces").plugin, len(plugins.registry().plugins))
+    """, MARKS=str(marks), LATENTROOM_DISABLE_PLUGINS="")
+    assert result.returncode == 0, result.stderr
+    builtins = len(BUILTINS.split(","))
+    assert result.stdout.splitlines() == [
+        "mtcnn []",
+        "toyfaces []",
+        "alpha ['alpha.imported']",
+        "True ['alpha.imported', 'beta.imported']",
+        f"toyfaces {builtins + 2}",  # each plugin loaded once
+    ]

@@ -1,4 +1,5 @@
-"""latentroom hooks for the built-in direction sources.
+"""latentroom hooks for the built-in direction sources, the ``onnx`` scorer and the
+``direction`` command.
 
 Imported whenever plugins load (the torch-free apply path included), so the sources
 module, which needs torch, is imported inside the factories only.
@@ -39,3 +40,22 @@ def _factory(name: str) -> Callable[..., "DirectionSourceBase"]:
 def register_direction_sources(register: Callable[..., None]) -> None:
     for name, description in DESCRIPTIONS.items():
         register(name, _factory(name), description=description)
+
+
+def make_onnx_scorer(argument: str | None, device: str = "cpu") -> Any:
+    from latentroom.plugins.directions.onnx_scorer import load_onnx_scorer
+
+    return load_onnx_scorer(argument)
+
+
+@hookimpl
+def register_scorers(register: Callable[..., None]) -> None:
+    register("onnx", make_onnx_scorer,
+             description="any ONNX attribute model: onnx:MODEL.onnx, attribute names from MODEL.json")
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from latentroom.plugins.directions.commands import direction_group
+
+    cli.add_command(direction_group)

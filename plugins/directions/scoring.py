@@ -20,25 +20,29 @@ its value at the boundary), so gradients of probabilities vanish for almost ever
 sample. :func:`training_scores` therefore softens binary columns to
 ``sigmoid(logit / temperature)`` when the scorer offers logits.
 
-The default scorer is the toyfaces attribute classifier. Anything else is named on
-the command line as ``--scorer module:factory``, where ``factory(device)`` returns a
-scorer; tests use that to plant attributes.
+Scorers are registered by plugins (``register_scorers``) and named on the command
+line as ``--scorer NAME[:ARGUMENT]``: ``toyfaces-classifier``, ``onnx:MODEL.onnx`` (any
+ONNX attribute model, :mod:`latentroom.plugins.directions.onnx_scorer`), or a third
+party's. Without ``--scorer`` a command uses the generator's ``default_scorer``, and a
+generator that names none gets an error asking for one, never a scorer of another
+world. ``--scorer module:factory`` (``factory(device)`` returns a scorer) still works
+for scorers that live in a script or a test rather than a plugin.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.fitting import check_fits
 
 if TYPE_CHECKING:
     import torch
 
 Scores = dict[str, np.ndarray]
-DEFAULT_SCORER = "toyfaces-classifier"
 # Softening of binary logits for training: the toyfaces classifier's sit near +-10,
 # which this maps to sigmoid(+-2), where the gradient is still 0.42 of its peak.
 BINARY_TEMPERATURE = 5.0
@@ -105,62 +109,72 @@ def _as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-class ToyfacesScorer:
-    """The toyfaces attribute classifier as a scorer: every attribute on its 0-1
-    scale, binary ones as probabilities."""
-
-    name = DEFAULT_SCORER
-
-    def __init__(self, device: str = "cpu") -> None:
-        from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, BINARY
-
-        self.attributes: tuple[str, ...] = ATTRIBUTE_NAMES
-        self.binary: frozenset[str] = frozenset(BINARY)
-        self.model = _load_toyfaces_classifier(device)
-
-    def __call__(self, images: "torch.Tensor") -> np.ndarray:
-        return self.model.predict(images)
-
-    def torch_scores(self, images: "torch.Tensor") -> "torch.Tensor":
-        return self.model.to_scores(self.torch_logits(images))
-
-    def torch_logits(self, images: "torch.Tensor") -> "torch.Tensor":
-        from latentroom.plugins.toyfaces.classifier import images_to_tensor
-
-        self.model.eval()  # the classifier's own outputs: binary columns are logits
-        return self.model(images_to_tensor(images, next(self.model.parameters()).device))
+def resolve_scorer(spec: str | None, device: str, generator: Any, generator_spec: str,
+                   attributes: Sequence[str] = (), flag: str = "--scorer") -> Any:
+    """The scorer ``spec`` names (``None``: the generator's ``default_scorer``), checked
+    before any sampling: it fits the generator (domain, size) and scores every name in
+    ``attributes``. Every problem is a :class:`ScorerError` that says what to pass."""
+    chosen = spec or getattr(generator, "default_scorer", None)
+    if chosen is None:
+        raise ScorerError(f"generator {generator_spec} names no default scorer: pass {flag} "
+                          f"({scorer_choices()})")
+    scorer = build_scorer(chosen, device, flag)
+    check_fits(scorer, f"scorer '{scorer_name(scorer)}'", generator, f"generator {generator_spec}", flag,
+               scorer_choices())
+    check_attributes(scorer, attributes, flag)
+    return scorer
 
 
-def _load_toyfaces_classifier(device: str) -> Any:
-    from latentroom.plugins.toyfaces import load_classifier
+def scorer_choices() -> str:
+    from latentroom.engine.plugins import registry
 
-    try:
-        return load_classifier(device=device)
-    except LatentroomError as exc:
-        raise ScorerError(f"{exc.message}; the default scorer is the toyfaces classifier: train it, "
-                          "or pass --scorer module:factory") from None
+    names = sorted(registry().scorers)
+    return f"registered: {', '.join(names) or 'none'}; any ONNX attribute model: onnx:MODEL.onnx"
 
 
-def resolve_scorer(spec: str | None, device: str = "cpu") -> Callable[..., Any]:
-    """``None`` -> the toyfaces classifier; ``"module:factory"`` -> ``factory(device)``."""
-    if spec is None or spec == DEFAULT_SCORER:
-        return ToyfacesScorer(device)
-    module_name, colon, attribute = spec.partition(":")
-    if not colon or not module_name or not attribute:
-        raise ScorerError(f"--scorer {spec!r}: expected module:factory")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ScorerError(f"--scorer {spec!r}: cannot import {module_name} ({exc})") from None
-    factory = getattr(module, attribute, None)
-    if not callable(factory):
-        raise ScorerError(f"--scorer {spec!r}: {module_name} has no callable {attribute!r}")
-    scorer = factory(device)
+def build_scorer(spec: str, device: str, flag: str = "--scorer") -> Any:
+    """``NAME[:ARGUMENT]`` of a registered scorer -> ``factory(argument, device)``;
+    else ``module:factory`` -> ``factory(device)``."""
+    from latentroom.engine.plugins import registry
+
+    name, colon, argument = spec.partition(":")
+    contribution = registry().scorers.get(name)
+    if contribution is not None:
+        scorer = contribution.value(argument if colon else None, device)
+    elif colon and argument:
+        scorer = _imported_scorer(spec, device, flag)
+    else:
+        raise ScorerError(f"{flag} {spec!r}: unknown scorer ({scorer_choices()})")
     if not callable(scorer):
-        raise ScorerError(f"--scorer {spec!r}: factory returned a {type(scorer).__name__}, not a callable scorer")
+        raise ScorerError(f"{flag} {spec!r}: factory returned a {type(scorer).__name__}, not a callable scorer")
     if getattr(scorer, "name", None) is None:
         try:
             scorer.name = spec  # so provenance records how to get it again
         except AttributeError:
             pass
     return scorer
+
+
+def check_attributes(scorer: Any, attributes: Sequence[str], flag: str = "--scorer") -> None:
+    """Every name in ``attributes`` is one the scorer declares (a scorer that returns a
+    mapping without declaring ``attributes`` is checked on its first batch instead)."""
+    known = getattr(scorer, "attributes", None)
+    if known is None:
+        return
+    missing = [name for name in attributes if name not in known]
+    if missing:
+        raise ScorerError(f"unknown attribute {', '.join(map(repr, missing))} for scorer {scorer_name(scorer)} "
+                          f"(known: {', '.join(known)}); pick one of those or pass another {flag}")
+
+
+def _imported_scorer(spec: str, device: str, flag: str) -> Any:
+    module_name, _, attribute = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ScorerError(f"{flag} {spec!r}: not a registered scorer and cannot import {module_name} ({exc}); "
+                          f"{scorer_choices()}") from None
+    factory = getattr(module, attribute, None)
+    if not callable(factory):
+        raise ScorerError(f"{flag} {spec!r}: {module_name} has no callable {attribute!r}")
+    return factory(device)

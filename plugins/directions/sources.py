@@ -5,8 +5,8 @@ Each is a class whose ``find(generator, attribute, **params)`` returns an
 protocol). Parameters every source takes:
 
 ``scorer``
-    attribute scorer (see :mod:`latentroom.plugins.directions.scoring`); default the toyfaces
-    classifier. Recorded in provenance by name.
+    attribute scorer (see :mod:`latentroom.plugins.directions.scoring`), required by every
+    source except a component source given ``component``. Recorded in provenance by name.
 ``bank``
     a :class:`~plugins.directions.sampling.SampleBank` to reuse instead of sampling
     (``samples``, ``seed`` and ``truncation`` then come from the bank).
@@ -39,8 +39,8 @@ from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import DEFAULT_BATCH, SampleBank, draw_bank, render_and_score, sample_w, std_along
-from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, binary_attributes, resolve_scorer, scorer_name,
-                                         training_scores)
+from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, ScorerError, binary_attributes, scorer_name,
+                                                   training_scores)
 
 COMMON_DEFAULTS: dict[str, Any] = {
     "samples": 2000,
@@ -89,6 +89,16 @@ class DirectionSourceBase:
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
     supports_conditioning: ClassVar[bool] = False
+    without_scorer: ClassVar[str] = ""  # how to use the source without one, for the error
+
+    def needs_scorer(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``find`` with ``params`` labels samples (so needs a scorer); a
+        parameter the source does not take is refused here already."""
+        self._check(params)
+        return self._labels_samples({**COMMON_DEFAULTS, **self.defaults, **self.options, **params})
+
+    def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
+        return True
 
     def __init__(self, **options: Any) -> None:
         # Factory options become this instance's defaults (``factory(**options)``).
@@ -105,8 +115,11 @@ class DirectionSourceBase:
     def find(self, generator: Generator, attribute: str, **params: Any) -> Direction:
         self._check(params)
         merged = {**COMMON_DEFAULTS, **self.defaults, **self.options, **params}
-        scorer = merged.pop("scorer", None) or resolve_scorer(None, str(generator.device))
+        scorer = merged.pop("scorer", None)
         bank = merged.pop("bank", None)
+        if scorer is None and bank is None and self._labels_samples(merged):
+            raise ScorerError(f"direction source '{self.name}' needs an attribute scorer to label samples: "
+                              f"pass --scorer{self.without_scorer}")
         spec = merged.pop("generator_spec", None)
         condition_on = _names(merged["condition_on"])
         if attribute in condition_on:
@@ -135,7 +148,7 @@ class DirectionSourceBase:
             layers = parse_layers(layer_spec, generator.n_latent)
         recorded = {k: _jsonable(v) for k, v in merged.items()}
         recorded["condition_on"] = list(condition_on)
-        recorded["scorer"] = scorer_name(scorer)
+        recorded["scorer"] = None if scorer is None else scorer_name(scorer)
         if ctx._bank is not None:  # what was really sampled (a passed bank overrides)
             recorded.update(ctx._bank.describe())
         provenance = Provenance(source=self.name, attribute=attribute, parameters=recorded,
@@ -365,7 +378,13 @@ class ComponentSource(DirectionSourceBase):
     """A source that offers a basis of components and picks the one most correlated
     with the attribute (sign aligned so positive strength increases it)."""
 
-    defaults = {"components": 20}
+    defaults = {"components": 20, "component": None}
+    without_scorer = " or pick a component by index with --component K (see `latentroom direction components`)"
+
+    def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
+        # A chosen component needs no labels unless layers or conditioning are to be
+        # chosen by their effect on attributes.
+        return merged["component"] is None or merged["layers"] == "auto" or bool(merged["condition_on"])
 
     def basis(self, generator: Generator, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(components [K, D] unit rows, strengths [K] (variance or eigenvalue),
@@ -379,7 +398,9 @@ class ComponentSource(DirectionSourceBase):
         layers (renders images) and adds ``suggested_layers``."""
         self._check(params)
         merged = {**COMMON_DEFAULTS, **self.defaults, **self.options, **params}
-        scorer = merged.get("scorer") or resolve_scorer(None, str(generator.device))
+        scorer = merged.get("scorer")
+        if scorer is None and merged.get("bank") is None:
+            raise ScorerError(f"labelling {self.name} components needs an attribute scorer: pass --scorer")
         ctx = FindContext(generator, "", merged, scorer, merged.get("bank"))
         basis, strengths, center = self.basis(generator, merged)
         k = min(int(count or merged["components"]), basis.shape[0])
@@ -400,6 +421,8 @@ class ComponentSource(DirectionSourceBase):
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         basis, strengths, center = self.basis(ctx.generator, ctx.params)
+        if ctx.params.get("component") is not None:
+            return self._chosen(ctx, basis, strengths)
         k = min(int(ctx.params["components"]), basis.shape[0])
         corr = correlations(ctx.bank(), basis[:k], center)
         values = corr.get(ctx.attribute)
@@ -416,15 +439,26 @@ class ComponentSource(DirectionSourceBase):
         return sign * basis[best]
 
 
+    def _chosen(self, ctx: FindContext, basis: np.ndarray, strengths: np.ndarray) -> np.ndarray:
+        """Component ``component`` as it is (the user names what it does): no labels."""
+        index = ctx.params["component"]
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < basis.shape[0]:
+            raise LatentroomError(f"{self.name}: component must be an index 0..{basis.shape[0] - 1}, got {index!r}")
+        ctx.details.update({"component": index, "component_strength": float(strengths[index]),
+                            "chosen_by": "index"})
+        return basis[index]
+
+
 class GANSpace(ComponentSource):
     """GANSpace: principal components of sampled ``w`` (mapping only, cheap).
 
     Extra parameters: ``components`` (20): how many leading components to consider;
+    ``component`` (None): take this one by index, unlabelled (no scorer needed);
     ``pca_samples`` (20000).
     """
 
     name = "ganspace"
-    defaults = {"components": 20, "pca_samples": 20000}
+    defaults = {"components": 20, "component": None, "pca_samples": 20000}
 
     def basis(self, generator: Generator, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ws = sample_w(generator, int(params["pca_samples"]), int(params["seed"]) + 1,
@@ -443,14 +477,15 @@ class SeFa(ComponentSource):
     the SeFa paper) of the chosen layers' modulated convolutions. No sampling is needed
     for the eigenvectors; labelled samples only name them.
 
-    Extra parameters: ``components`` (20); ``include_torgb`` (False): also stack the
-    to-RGB layers' modulations (the paper uses the convolutions only).
+    Extra parameters: ``components`` (20); ``component`` (None, as for GANSpace);
+    ``include_torgb`` (False): also stack the to-RGB layers' modulations (the paper uses
+    the convolutions only).
     ``layers`` chooses both which weights are factorised and where the result applies
     (``auto`` factorises all layers, then picks where to apply it).
     """
 
     name = "sefa"
-    defaults = {"components": 20, "include_torgb": False}
+    defaults = {"components": 20, "component": None, "include_torgb": False}
 
     def basis(self, generator: Generator, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         spec = params["layers"]

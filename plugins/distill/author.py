@@ -1,6 +1,8 @@
 """``author``: distil a generator edit into a preset bundle, end to end.
 
-1. load the generator and the direction (and check they fit each other);
+1. load the generator (default: the one the direction records) and the direction, check
+   they fit each other, and resolve everything an option names (features, scorer, eval
+   images), so mistakes fail before training;
 2. train the student on teacher pairs (:mod:`latentroom.plugins.distill.train`), resumable
    from ``OUT/.author-state/``;
 3. export ONNX (dynamo, opset 18), check it against torch (<= 1e-3) and strength 0
@@ -9,7 +11,8 @@
    CPU at equal quality (:func:`latentroom.plugins.distill.export.choose_variant`);
 5. measure quality: for the toyfaces generator against the renderer's truth with the
    independent judge (:mod:`latentroom.plugins.toyfaces.evaluate_preset`), for other
-   generators with a scorer on held-out samples (:mod:`latentroom.plugins.distill.quality`);
+   generators with a scorer that fits them on held-out generator samples or the user's
+   ``--images`` (:mod:`latentroom.plugins.distill.quality`); the manifest records which;
 6. write the bundle (manifest, model, preview) with :func:`latentroom.engine.presets.write_bundle`.
 """
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -71,7 +74,8 @@ class AuthorOptions:
     time_budget: float | None = None
     held_out_pairs: int = 256
     eval_images: int = 500
-    eval_source: str = "renders"
+    eval_source: str = "auto"
+    eval_folder: Path | None = None
     eval_batch_size: int = 32
     scorer: str | None = None
     inverter: str = "hybrid"
@@ -104,13 +108,28 @@ def check_output(out: Path, force: bool) -> None:
                            "the preset directory is replaced as a whole, so give a new or empty one")
 
 
-def resolve_features(spec: str, generator_spec: str | None) -> str:
-    """``auto``: the toyfaces classifier's features for the toyfaces generator (they
-    are generator-independent: trained on renders), plain L1 for any other generator."""
+def resolve_features(spec: str, generator: Any) -> str:
+    """``auto``: the generator's own ``default_features`` (the toyfaces classifier's for
+    the toyfaces generator), plain L1 for a generator that names none."""
     if spec != "auto":
         return spec
-    name = (generator_spec or "toyfaces").partition(":")[0]
-    return "classifier" if name == "toyfaces" else "none"
+    return getattr(generator, "default_features", None) or "none"
+
+
+def resolve_eval_source(opts: AuthorOptions, generator: Any, spec: str) -> str:
+    """``auto``: held-out toyfaces renders (whose truth is known) for a toyfaces
+    generator, held-out generator samples for any other; ``images`` with --images."""
+    from latentroom.plugins.toyfaces.generator import DOMAIN
+
+    toyfaces = getattr(generator, "domain", None) == DOMAIN
+    if opts.eval_folder is not None:
+        return "images"
+    if opts.eval_source == "auto":
+        return "renders" if toyfaces else "samples"
+    if opts.eval_source == "renders" and not toyfaces:
+        raise DistillError(f"--eval-source renders: held-out toyfaces renders say nothing about generator {spec}; "
+                           "use --eval-source samples or --images FOLDER of your images")
+    return opts.eval_source
 
 
 def default_strength_for(low: float, high: float) -> float:
@@ -144,6 +163,7 @@ class Setup:
     """Everything loaded and checked before training starts."""
 
     generator: Any
+    spec: str
     direction: Direction
     low: float
     high: float
@@ -153,6 +173,8 @@ class Setup:
     features: str
     region: Any
     region_sha256: str | None
+    eval_source: str
+    scorer: Any  # None where the renderer's truth and the judge measure quality
 
 
 def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
@@ -175,16 +197,20 @@ def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
 
 
 def _setup(opts: AuthorOptions) -> Setup:
+    """Load and check everything before training: the generator (default: the one the
+    direction was found on), the direction, strengths, region, features, where quality
+    is measured and the scorer that measures it, so a bad option fails in seconds."""
     from latentroom.engine.plugins import resolve_generator
 
     if opts.steps < 1 or opts.batch_size < 1:
         raise DistillError("--steps and --batch-size must be at least 1")
+    spec = Direction.load(Path(opts.direction)).generator_spec(opts.generator, opts.direction)
     device = pick_torch_device(opts.device)
     if device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    generator = resolve_generator(opts.generator, device)
+    generator = resolve_generator(spec, device)
     if hasattr(generator, "requires_grad_"):
         generator.requires_grad_(False)
     if hasattr(generator, "eval"):
@@ -198,8 +224,16 @@ def _setup(opts: AuthorOptions) -> Setup:
         raise DistillError(f"--default-strength {default:g} is outside the range {low:g},{high:g}")
     region, region_sha = (None, None) if opts.region is None else load_region(Path(opts.region), int(generator.size))
     config = StudentConfig(widths=tuple(opts.widths), strength_scale=max(abs(low), abs(high)))
-    return Setup(generator, direction, low, high, default, device, config,
-                 resolve_features(opts.features, opts.generator), region, region_sha)
+    eval_source = resolve_eval_source(opts, generator, spec)
+    scorer = None
+    if eval_source != "renders":
+        from latentroom.plugins.directions.scoring import resolve_scorer
+
+        # Default: the scorer the direction was found with, else the generator's own.
+        recorded = direction.provenance.parameters.get("scorer")
+        scorer = resolve_scorer(opts.scorer or recorded, device, generator, spec, [direction.attribute])
+    return Setup(generator, spec, direction, low, high, default, device, config,
+                 resolve_features(opts.features, generator), region, region_sha, eval_source, scorer)
 
 
 def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> dict[str, Any]:
@@ -222,7 +256,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     resolution = int(setup.generator.size)
     student = build_student(setup.config, resolution)
     use_features = opts.feature_weight > 0 and setup.features != "none"
-    feature_net = load_feature_net(setup.features, setup.device) if use_features else None
+    feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
                           amp=True, region=setup.region, fast=opts.fast_teacher)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
@@ -251,6 +285,8 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     check_output(out, opts.force)
     t0 = time.time()
     setup = _setup(opts)
+    # What was resolved is what the rest records: the generator spec and eval source.
+    opts = replace(opts, generator=setup.spec, eval_source=setup.eval_source)
     student, sampler, settings, result = _train(opts, setup, echo)
     if not result.done:
         return None
@@ -303,16 +339,12 @@ def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSample
                     float(psnr_np(hx.numpy(), hy.numpy()).mean()), len(hx))
 
 
-def _truth_world(opts: AuthorOptions) -> bool:
-    """The toyfaces generator on held-out renders: the renderer's truth is known."""
-    return opts.eval_source == "renders" and (opts.generator or "toyfaces").partition(":")[0] == "toyfaces"
-
-
 def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: PairSampler,
              echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
-    if _truth_world(opts):
+    # Held-out renders are chosen only for a toyfaces generator: the renderer's truth is known.
+    if setup.eval_source == "renders":
         return _truth_quality(opts, setup, model_bytes, echo)
-    return _measure(opts, model_bytes, setup.generator, setup.direction, setup.default, setup.device, echo)
+    return _measure(opts, setup, model_bytes, echo)
 
 
 def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
@@ -351,12 +383,13 @@ def _preview(opts: AuthorOptions, setup: Setup, model_bytes: bytes) -> bytes:
 
     low, high, default = setup.low, setup.high, setup.default
     strengths = sorted({low, low / 2 if low < 0 else low, default, high} - {0.0})
-    images = _eval_images(opts.eval_source, 3, int(setup.generator.size), setup.generator)[0]
+    images = _eval_images(opts, 3, int(setup.generator.size), setup.generator)[0]
     return preview_png(model_bytes, images, strengths)
 
 
 def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSettings, result: Any,
               exported: Exported, quality: dict[str, float], details: dict[str, Any]) -> dict[str, Any]:
+    from latentroom.plugins.directions.scoring import scorer_name
     from latentroom.plugins.distill.export import OPSET
 
     resolution = int(setup.generator.size)
@@ -409,7 +442,8 @@ def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSe
             "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,
                          "seed": opts.seed, "final_losses": result.last},
             "variants": exported.report.summary(), "quality": details,
-            "eval": {"source": opts.eval_source, "scorer": _scorer_label(opts.scorer),
+            "eval": {"source": opts.eval_source, **_eval_folder_json(opts),
+                     "scorer": "toyfaces judge" if setup.scorer is None else scorer_name(setup.scorer),
                      "inverter": opts.inverter, "inverter_options": opts.inverter_options},
         },
     }
@@ -442,20 +476,22 @@ def _opset(model_bytes: bytes, default: int) -> int:
     return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default)
 
 
-def _scorer_label(spec: str | None) -> str:
-    from latentroom.plugins.directions.scoring import DEFAULT_SCORER
-
-    return spec or DEFAULT_SCORER
+def _eval_folder_json(opts: AuthorOptions) -> dict[str, Any]:
+    return {} if opts.eval_folder is None else {"images": Path(opts.eval_folder).name}
 
 
-def _eval_images(source: str, n: int, resolution: int, generator: Any) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
-    """``renders``: held-out toyfaces renders; ``samples``: held-out GAN samples (for
-    generators of other worlds; no ground truth then)."""
+def _eval_images(opts: AuthorOptions, n: int, resolution: int,
+                 generator: Any) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+    """``renders``: held-out toyfaces renders (with their parameters, the truth);
+    ``samples``: held-out generator samples; ``images``: the user's images from
+    ``--images`` (up to ``n``; unreadable files are skipped). No truth for the last two."""
     from latentroom.plugins.distill.quality import RENDER_SEED, held_out_renders
 
-    if source == "renders":
+    if opts.eval_source == "renders":
         return held_out_renders(n, resolution)
-    if source == "samples":
+    if opts.eval_source == "images":
+        return _folder_images(Path(opts.eval_folder), n, resolution), None
+    if opts.eval_source == "samples":
         from latentroom.plugins.directions.sampling import sample_w
 
         ws = sample_w(generator, n, RENDER_SEED)
@@ -463,24 +499,43 @@ def _eval_images(source: str, n: int, resolution: int, generator: Any) -> tuple[
             images = [generator.synthesis(ws[i:i + 32].to(generator.device), noise_mode="const").float().clamp(-1, 1).cpu()
                       for i in range(0, n, 32)]
         return torch.cat(images).numpy(), None
-    raise DistillError(f"--eval-source {source!r}: expected renders or samples")
+    raise DistillError(f"--eval-source {opts.eval_source!r}: expected auto, renders or samples")
 
 
-def _measure(opts: AuthorOptions, model_bytes: bytes, generator: Any, direction: Direction, strength: float,
-             device: str, echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
+def _folder_images(folder: Path, n: int, resolution: int) -> np.ndarray:
+    """Up to ``n`` images from ``folder``, centre-cropped and resized like ``invert``'s."""
+    from latentroom.engine.errors import LatentroomError
+    from latentroom.engine.imaging import load_square_image
+    from latentroom.engine.inputs import collect_inputs
+
+    inputs, _ = collect_inputs([folder])
+    arrays = []
+    for item in inputs:
+        if len(arrays) == n:
+            break
+        try:
+            arrays.append(load_square_image(item.path, resolution))
+        except LatentroomError:
+            continue  # a bad file among the user's images does not stop authoring
+    if not arrays:
+        raise DistillError(f"--images {folder}: no readable images")
+    return np.stack(arrays)
+
+
+def _measure(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
+             echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
     from latentroom.engine.plugins import get_inverter
-    from latentroom.plugins.directions.scoring import resolve_scorer
     from latentroom.plugins.distill.quality import measure_quality
 
-    images, params = _eval_images(opts.eval_source, opts.eval_images, int(generator.size), generator)
-    scorer = resolve_scorer(opts.scorer, device)
+    generator = setup.generator
+    images, params = _eval_images(opts, opts.eval_images, int(generator.size), generator)
     inverter = None
     if opts.inverter != "none":
-        inverter = get_inverter(opts.inverter).value(generator, device, **opts.inverter_options)
-    echo(f"measuring quality on {len(images)} held-out {opts.eval_source} at strength {strength:g}"
+        inverter = get_inverter(opts.inverter).value(generator, setup.device, **opts.inverter_options)
+    echo(f"measuring quality on {len(images)} held-out {opts.eval_source} at strength {setup.default:g}"
          + (f" (generator path: {opts.inverter})" if inverter is not None else ""))
-    return measure_quality(model_bytes, images, params, direction, strength, scorer, generator, inverter,
-                           opts.eval_batch_size, echo)
+    return measure_quality(model_bytes, images, params, setup.direction, setup.default, setup.scorer, generator,
+                           inverter, opts.eval_batch_size, echo)
 
 
 def parse_range(text: str) -> tuple[float, float]:
@@ -494,15 +549,5 @@ def parse_range(text: str) -> tuple[float, float]:
     return low, high
 
 
-def parse_widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise DistillError(f"--widths {text!r}: expected comma-separated channel counts") from None
-    if len(widths) < 2 or min(widths) < 1:
-        raise DistillError(f"--widths {text!r}: need at least two positive widths")
-    return widths
-
-
-__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "parse_widths", "resolve_features",
+__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "resolve_features",
                           "default_strength_for", "load_direction", "check_output", "STATE_DIR", "MAX_BUNDLE_MODEL_BYTES"]

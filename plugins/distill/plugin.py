@@ -12,15 +12,14 @@ from typing import Any
 import click
 
 from latentroom.engine import hookimpl
-from latentroom.engine.commands.invert import OPTION_VALUES
+from latentroom.engine.cli_options import FROM_DIRECTION, device_option, generator_option, key_value_option
 
 
 @click.command("author")
 @click.argument("name")
 @click.option("--direction", "direction_path", type=click.Path(path_type=Path), required=True,
               help="Direction file (NAME.json with its NAME.npy) found on the generator.")
-@click.option("--generator", "spec", default=None, metavar="SPEC",
-              help="NAME[:ARGUMENT] of the teacher generator (default: toyfaces).")
+@generator_option(FROM_DIRECTION)
 @click.option("--strength-range", default=None, metavar="A,B",
               help="Strengths the preset accepts (default: the direction's suggested range).")
 @click.option("--default-strength", type=float, default=None,
@@ -31,7 +30,7 @@ from latentroom.engine.commands.invert import OPTION_VALUES
               help="Optimiser steps in total over all resumed runs  [default: 20000].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--resume", is_flag=True, help="Continue from DIR/.author-state (same options).")
 @click.option("--time-limit", type=float, default=None, metavar="SECONDS",
               help="Train at most this long in this run, then save the state and stop (resume later).")
@@ -42,8 +41,8 @@ from latentroom.engine.commands.invert import OPTION_VALUES
               help="Student channel widths per level  [default: 16,32,64,128,160].")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--features", default="auto", show_default=True,
-              help="Feature net of the perceptual loss: auto (toyfaces classifier for toyfaces, else none), "
-                   "none, classifier, discriminator:PATH, module:callable.")
+              help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "
+                   "for toyfaces; else none), none, or a registered NAME[:ARGUMENT] such as discriminator:PATH.")
 @click.option("--feature-weight", type=float, default=0.5, show_default=True)
 @click.option("--adversarial-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Weight of the conditional patch-discriminator term (0: L1 and features only).")
@@ -65,16 +64,20 @@ from latentroom.engine.commands.invert import OPTION_VALUES
 @click.option("--log-every", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--eval-images", type=click.IntRange(min=1), default=500, show_default=True,
               help="Held-out images for the quality metrics.")
-@click.option("--eval-source", type=click.Choice(["renders", "samples"]), default="renders", show_default=True,
-              help="Held-out toyfaces renders, or held-out GAN samples for generators of other worlds.")
+@click.option("--eval-source", type=click.Choice(["auto", "renders", "samples"]), default="auto", show_default=True,
+              help="Quality measured on held-out toyfaces renders (auto for a toyfaces generator: the truth is "
+                   "known) or held-out generator samples (auto for any other generator).")
+@click.option("--images", "eval_folder", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              metavar="FOLDER", help="Measure quality on your own images from FOLDER instead (up to --eval-images).")
 @click.option("--held-out-pairs", type=click.IntRange(min=4), default=256, show_default=True,
               help="Held-out teacher pairs for student-vs-teacher PSNR and the variant choice.")
-@click.option("--scorer", default=None, metavar="MODULE:FACTORY",
-              help="Attribute scorer for the quality metrics (default: the toyfaces classifier).")
+@click.option("--scorer", default=None, metavar="NAME[:ARGUMENT]",
+              help="Attribute scorer for the quality metrics on samples or --images: a registered name "
+                   "(onnx:MODEL.onnx, ...) or module:factory (default: the generator's own, if it names one).")
 @click.option("--inverter", default="hybrid", show_default=True,
               help="Inverter of the generator path in the quality metrics ('none' to skip it).")
-@click.option("-O", "--inverter-option", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help=f"Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt). {OPTION_VALUES}")
+@key_value_option("-O", "--inverter-option", dest="option_pairs",
+                  help="Inverter option, repeatable (e.g. -O steps=30 -O weights=enc.pt).")
 @click.option("--variants", default="fp16,int8", show_default=True,
               help="ONNX variants to try against fp32 ('none' for fp32 only).")
 @click.option("--keep-state", is_flag=True, help="Keep DIR/.author-state after writing the bundle.")
@@ -94,7 +97,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    widths: str | None, lr: float, features: str, feature_weight: float,
                    adversarial_weight: float, region: Path | None, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
-                   log_every: int, eval_images: int, eval_source: str, held_out_pairs: int, scorer: str | None,
+                   log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
+                   held_out_pairs: int, scorer: str | None,
                    inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
                    title: str | None, description: str | None, preset_version: str, preset_author: str,
                    preset_license: str, output: Path) -> None:
@@ -113,9 +117,9 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         from latentroom.engine.errors import LatentroomError
 
         raise LatentroomError("author needs torch and onnx: install latentroom[author]") from None
-    from latentroom.engine.commands.invert import parse_options
+    from latentroom.engine.cli_options import parse_options, parse_widths
     from latentroom.engine.presets.manifest import NAME_RE
-    from latentroom.plugins.distill.author import AuthorOptions, author, parse_range, parse_widths
+    from latentroom.plugins.distill.author import AuthorOptions, author, parse_range
     from latentroom.plugins.distill.errors import DistillError
     from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION
     from latentroom.plugins.distill.student import DEFAULT_WIDTHS
@@ -137,7 +141,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         feature_weight=feature_weight, adversarial_weight=adversarial_weight, region=region, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
-        held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, scorer=scorer,
+        held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,
+        scorer=scorer,
         inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,
         title=title, description=description, version=preset_version, author=preset_author,
         license=preset_license)

@@ -186,8 +186,8 @@ def read_encoder_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such encoder weights file "
-                              "(train one with python -m latentroom.plugins.inverters.train_encoder, "
-                              "or use --inverter projector)")
+                              "(train one with latentroom train-encoder --generator SPEC --out DIR, "
+                              "then pass -O weights=DIR/encoder.pt, or use --inverter projector)")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

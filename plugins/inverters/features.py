@@ -1,19 +1,21 @@
-"""Feature networks for perceptual losses: ``FeatureNet`` and the built-in choices.
+"""Feature networks for perceptual losses: ``FeatureNet``, resolving a ``--features`` spec.
 
 A *feature net* is any callable ``images [B, 3, H, W] in [-1, 1] -> list of feature
-maps`` (``[B, C, h, w]`` or ``[B, C]``). The projector and the encoder trainer compare
-a target and a reconstruction through it with :func:`perceptual_distance`, so what
-"looks the same" is decided by the network the user picks:
+maps`` (``[B, C, h, w]`` or ``[B, C]``). The projector, the encoder trainer and
+distillation compare a target and a reconstruction through it with
+:func:`perceptual_distance`, so what "looks the same" is decided by the network the
+user picks:
 
-* ``"classifier"``: the toyfaces attribute classifier (its stage outputs), which
-  knows what matters in this world: attribute-bearing shapes, not pixel noise;
-* ``"discriminator:PATH"``: the residual blocks of a StyleGAN2 discriminator stored
-  in a training checkpoint;
+* ``"NAME[:ARGUMENT]"``: a registered feature network (``register_feature_networks``):
+  ``toyfaces-classifier`` (toyfaces images only), ``discriminator:PATH`` (the residual
+  blocks of a StyleGAN2 discriminator stored in a training checkpoint), a plugin's;
 * ``"module:callable"``: any importable factory, called as ``factory(device)``, that
   returns a torch feature network (an ``nn.Module`` or callable); a single tensor
-  output is treated as a one-element list;
+  output is treated as a one-element list (kept for networks in scripts and tests);
 * ``"none"``: no perceptual term (pixel loss only);
-* ``"auto"``: the classifier when its weights are installed, else ``"none"``.
+* ``"auto"``: the generator's ``default_features`` when it names one, else ``"none"``.
+
+A network whose ``domain`` is not the generator's is refused before any work.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.fitting import check_fits
 
 
 class FeatureNet(Protocol):
@@ -56,35 +59,6 @@ class _Wrapped(nn.Module):
             return list(out)
         raise LatentroomError(f"feature net {self.name!r} returned {type(out).__name__}, "
                               "expected a tensor or a list of tensors")
-
-
-class ClassifierFeatures(nn.Module):
-    """Outputs of each resolution stage of the toyfaces attribute classifier.
-
-    Multi-scale maps (64² ... 4²) rather than only the pooled penultimate vector: the
-    pooled vector throws away *where* things are, and a projector that only matches
-    it can put the mouth in the wrong place.
-    """
-
-    def __init__(self, classifier: nn.Module, input_size: int = 128) -> None:
-        super().__init__()
-        self.classifier = classifier.eval()
-        for p in self.classifier.parameters():
-            p.requires_grad_(False)
-        self.input_size = input_size
-
-    def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
-        x = resize(images, self.input_size)
-        body = getattr(self.classifier, "body", None)
-        if not isinstance(body, nn.Sequential):  # a classifier without stages: pooled features
-            return [self.classifier.features(x)]
-        feats = []
-        for i, layer in enumerate(body):
-            x = layer(x)
-            # Stage ends: the first (stride-2) conv, then every (stride-2, stride-1) pair.
-            if i % 2 == 0:
-                feats.append(x)
-        return feats
 
 
 class DiscriminatorFeatures(nn.Module):
@@ -135,26 +109,14 @@ def feature_distance(fa: Sequence[torch.Tensor], fb: Sequence[torch.Tensor]) -> 
     return total / max(len(fa), 1)
 
 
-def _classifier(device: str | torch.device) -> nn.Module:
-    try:
-        from latentroom.plugins.toyfaces import classifier as toy_classifier
-    except ImportError as exc:
-        raise LatentroomError(f"features 'classifier': the toyfaces classifier is not available ({exc})") from None
-    return ClassifierFeatures(toy_classifier.load(device))
-
-
-def classifier_available() -> bool:
-    """Whether the toyfaces classifier's weights are installed (``auto`` uses them)."""
-    try:
-        from latentroom.plugins.toyfaces import classifier as toy_classifier
-    except Exception:
-        return False
-    return toy_classifier.WEIGHTS_PATH.is_file()
-
-
-def load_feature_net(spec: str | Callable | None, device: str | torch.device = "cpu") -> nn.Module | None:
+def load_feature_net(spec: str | Callable | None, device: str | torch.device = "cpu",
+                     generator: object | None = None) -> nn.Module | None:
     """Build the feature net named by ``spec`` (see the module docstring), frozen, on
-    ``device``; ``None`` for ``"none"``. A callable is used as the network itself."""
+    ``device``; ``None`` for ``"none"``. A callable is used as the network itself.
+    With ``generator``, ``auto`` means its ``default_features`` and a network made for
+    another domain is refused."""
+    if spec == "auto":
+        spec = getattr(generator, "default_features", None)
     if spec is None or spec == "none":
         return None
     if callable(spec):
@@ -162,40 +124,48 @@ def load_feature_net(spec: str | Callable | None, device: str | torch.device = "
         return _Wrapped(net, getattr(spec, "__name__", type(spec).__name__))
     if not isinstance(spec, str):
         raise LatentroomError(f"features must be a string or a callable, got {type(spec).__name__}")
-    if spec == "auto":
-        return _classifier(device) if classifier_available() else None
-    if spec == "classifier":
-        return _classifier(device)
-    if spec.startswith("discriminator:"):
-        from latentroom.plugins.stylegan2.checkpoint import load_discriminator
-
-        return DiscriminatorFeatures(load_discriminator(spec.partition(":")[2], device))
-    module_name, colon, attribute = spec.partition(":")
-    if not colon or not module_name or not attribute:
-        raise LatentroomError(f"features {spec!r}: expected auto, none, classifier, "
-                              "discriminator:PATH or module:callable")
-    try:
-        factory = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise LatentroomError(f"features {spec!r}: cannot import it ({type(exc).__name__}: {exc})") from None
-    net = factory(device)
-    if not callable(net):
-        raise LatentroomError(f"features {spec!r}: factory returned {type(net).__name__}, which is not callable")
+    net = _build(spec, device)
+    if generator is not None:
+        check_fits(net, f"feature network '{spec}'", generator, "the generator", "--features", feature_choices())
     if isinstance(net, nn.Module):
         net = net.to(device)
     return _Wrapped(net, spec)
+
+
+def feature_choices() -> str:
+    from latentroom.engine.plugins import registry
+
+    return f"registered: {', '.join(sorted(registry().feature_networks)) or 'none'}; or none"
+
+
+def _build(spec: str, device: str | torch.device) -> object:
+    """A registered network (``factory(argument, device)``), else ``module:callable``."""
+    from latentroom.engine.plugins import registry
+
+    name, colon, argument = spec.partition(":")
+    contribution = registry().feature_networks.get(name)
+    if contribution is not None:
+        net = contribution.value(argument if colon else None, str(device))
+    elif colon and name and argument:
+        try:
+            factory = getattr(importlib.import_module(name), argument)
+        except (ImportError, AttributeError) as exc:
+            raise LatentroomError(f"features {spec!r}: not a registered feature network and cannot import it "
+                                  f"({type(exc).__name__}: {exc}); {feature_choices()}") from None
+        net = factory(device)
+    else:
+        raise LatentroomError(f"features {spec!r}: unknown feature network ({feature_choices()}, auto)")
+    if not callable(net):
+        raise LatentroomError(f"features {spec!r}: factory returned {type(net).__name__}, which is not callable")
+    return net
 
 
 def describe(spec: str | Callable | None, net: nn.Module | None) -> str:
     """What was used, for metadata: ``auto`` is resolved to the concrete choice."""
     if net is None:
         return "none"
-    if isinstance(net, ClassifierFeatures):
-        return "classifier"
-    if isinstance(spec, str):
-        return spec
-    return getattr(spec, "__name__", type(spec).__name__)
+    return str(getattr(net, "name", None) or getattr(spec, "__name__", type(spec).__name__))
 
 
-__all__: Sequence[str] = ["FeatureNet", "ClassifierFeatures", "DiscriminatorFeatures", "resize",
-                          "perceptual_distance", "feature_distance", "load_feature_net", "classifier_available", "describe"]
+__all__: Sequence[str] = ["FeatureNet", "DiscriminatorFeatures", "resize", "perceptual_distance", "feature_distance",
+                          "load_feature_net", "describe"]

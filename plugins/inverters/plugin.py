@@ -1,4 +1,6 @@
-"""latentroom hooks for the inverters plugin: ``projector``, ``encoder``, ``hybrid``.
+"""latentroom hooks for the inverters plugin: the ``projector``, ``encoder`` and ``hybrid``
+inverters, the ``discriminator:PATH`` feature network, and the ``invert``, ``edit`` and
+``train-encoder`` commands.
 
 Imported whenever plugins load (the torch-free apply path included), so the
 factories import the torch modules only when called.
@@ -48,3 +50,29 @@ def register_inverters(register: Callable[..., None]) -> None:
              description="e4e-style CNN, one forward pass (weights=PATH; trained per generator)")
     register("hybrid", make_hybrid,
              description="Encoder estimate refined by a few projector steps (steps=32)")
+
+
+def make_discriminator_features(argument: str | None, device: str = "cpu") -> Any:
+    """``discriminator:PATH``: the residual blocks of the StyleGAN2 discriminator in a
+    training checkpoint (any domain: it was trained on the generator's own images)."""
+    from latentroom.engine.errors import LatentroomError
+    from latentroom.plugins.inverters.features import DiscriminatorFeatures
+    from latentroom.plugins.stylegan2.checkpoint import load_discriminator
+
+    if not argument:
+        raise LatentroomError("feature network 'discriminator' needs a checkpoint: discriminator:PATH.pt")
+    return DiscriminatorFeatures(load_discriminator(argument, device))
+
+
+@hookimpl
+def register_feature_networks(register: Callable[..., None]) -> None:
+    register("discriminator", make_discriminator_features,
+             description="residual blocks of a StyleGAN2 discriminator (discriminator:CHECKPOINT.pt)")
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from latentroom.plugins.inverters.commands import edit_command, invert_command, train_encoder_command
+
+    for command in (invert_command, edit_command, train_encoder_command):
+        cli.add_command(command)

@@ -127,7 +127,7 @@ class Projector:
         self.config.validate()
         self.generator = generator
         self.device = torch.device(device)
-        self.feature_net = load_feature_net(self.config.features, self.device)
+        self.feature_net = load_feature_net(self.config.features, self.device, generator)
         self.features_used = describe(self.config.features, self.feature_net)
         self.w_mean, self.w_scale = w_statistics(generator, seed=self.config.seed)
         self.last_noise: list[torch.Tensor] | None = None

@@ -1,6 +1,6 @@
 """Train the ``encoder`` inverter on samples of a generator.
 
-    python -m latentroom.plugins.inverters.train_encoder --generator SPEC --out DIR --seconds S \
+    latentroom train-encoder --generator SPEC --out DIR --seconds S \
         [--seed 0] [--resume DIR] [--batch-size 64] [--delta-weight 0.1] [--install]
 
 Each step draws ``w`` from the generator (with style mixing: a random crossover
@@ -37,7 +37,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import click
 
 from latentroom.engine.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 from latentroom.engine.devices import pick_torch_device
@@ -208,7 +207,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
     model.to(dev).train()
     if dev.type == "cuda":
         model.to(memory_format=torch.channels_last)
-    feature_net = load_feature_net(features, dev) if feature_weight > 0 else None
+    feature_net = load_feature_net(features, dev, generator) if feature_weight > 0 else None
     # The schedule spans everything trained so far plus this run unless told otherwise,
     # so a single run ends at a low learning rate.
     horizon = float(total_seconds) if total_seconds else elapsed_before + float(seconds)
@@ -303,36 +302,7 @@ def train(generator_spec: str | None, out: str | Path, seconds: float, seed: int
     return record
 
 
-@click.command()
-@click.option("--generator", "generator_spec", default=None, metavar="SPEC",
-              help="NAME[:ARGUMENT] of the generator to invert into (default: toyfaces).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for encoder.pt, state/ and train.log.")
-@click.option("--seconds", type=float, required=True, help="Stop (and save) after this many seconds.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Continue from this directory's state/ (or its encoder.pt).")
-@click.option("--batch-size", type=int, default=64, show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--delta-weight", type=float, default=0.1, show_default=True,
-              help="Editability regulariser on the W+ deltas (0: free W+, large: W).")
-@click.option("--latent-weight", type=float, default=1.0, show_default=True)
-@click.option("--pixel-weight", type=float, default=1.0, show_default=True)
-@click.option("--feature-weight", type=float, default=1.0, show_default=True)
-@click.option("--mix-prob", type=float, default=0.5, show_default=True, help="Style-mixing probability.")
-@click.option("--features", default="auto", show_default=True,
-              help="Feature net for the perceptual term: auto, none, classifier, discriminator:PATH, module:callable.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--log-every", type=int, default=50, show_default=True)
-@click.option("--save-every", type=float, default=120.0, show_default=True, help="Seconds between saves.")
-@click.option("--max-steps", type=int, default=None, help="Stop after this many steps in total.")
-@click.option("--total-seconds", type=float, default=None,
-              help="Length of the learning-rate schedule over all runs (default: ends with this run).")
-@click.option("--install", is_flag=True, help="Also copy encoder.pt to the generator's default weights path.")
-def main(**kwargs: Any) -> None:
-    """Train the encoder inverter on generator samples."""
-    train(**kwargs, echo=click.echo)
-
-
 if __name__ == "__main__":
-    main()
+    from latentroom.plugins.inverters.commands import train_encoder_command
+
+    train_encoder_command()

@@ -6,7 +6,7 @@ apply path, so it imports nothing heavy: the model loads inside the factory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from latentroom.engine import hookimpl
 
@@ -32,3 +32,10 @@ def register_generators(register: Callable[..., None]) -> None:
         load_stylegan2,
         description="StyleGAN2 in the rosinality/e4e/pSp checkpoint format (stylegan2:PATH.pt)",
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from latentroom.plugins.stylegan2.commands import generate_command
+
+    cli.add_command(generate_command)

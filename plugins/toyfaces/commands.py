@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from latentroom.engine.cli_options import device_option
 from latentroom.engine.errors import LatentroomError
 
 
@@ -52,7 +53,7 @@ def region_command(attribute: str, size: int, output: Path) -> None:
 @click.option("--images", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--inverter", default="none", show_default=True,
               help="Inverter of the generator path to evaluate beside the preset ('none' to skip).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Contact sheet PNG: input | generator path | preset | truth.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["WEIGHTS_PATH", "INFO_PATH", "load", "load_toyfaces", "weights_info"]
 
+DOMAIN = "toyfaces"
 WEIGHTS_PATH = WEIGHTS_DIR / "generator.pt"
 INFO_PATH = WEIGHTS_DIR / "generator.json"
 
@@ -50,8 +51,13 @@ def load(device: "str | torch.device" = "cpu", path: str | Path | None = None) -
 def load_toyfaces(argument: str | None, device: str = "cpu") -> "Generator":
     """Factory for the generator spec ``toyfaces[:PATH]`` (``register_generators``):
     no argument gives the shipped weights, a path a checkpoint of the same kind
-    (e.g. a later snapshot from ``latentroom train-gan``)."""
-    return load(device, argument or None)
+    (e.g. a later snapshot from ``latentroom train-gan``). The generator says it makes
+    toyfaces images and names the toyfaces classifier as its default scorer and
+    feature network (:class:`latentroom.engine.protocols.Generator`)."""
+    generator = load(device, argument or None)
+    generator.domain = DOMAIN
+    generator.default_scorer = generator.default_features = "toyfaces-classifier"
+    return generator
 
 
 def weights_info(path: str | Path = INFO_PATH) -> dict[str, Any]:

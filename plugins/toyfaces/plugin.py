@@ -1,8 +1,10 @@
 """latentroom plugin module for toyfaces (entry point ``toyfaces`` in setup.cfg).
 
 Registers the ``toyfaces`` generator (the default generator, see
-``latentroom.engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, and the ``train-gan``
-and ``toyfaces`` (region, evaluate) commands. Importing this
+``latentroom.engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, the
+``toyfaces-classifier`` scorer and feature network (the generator names them as its
+defaults; they fit no other generator), and the ``train-gan`` and ``toyfaces``
+(region, evaluate) commands. Importing this
 module must stay cheap and torch-free (the engine imports every plugin to discover
 hooks): ``latentroom.plugins.toyfaces.generator`` imports torch only inside its loader, and the
 training command's module is imported only when the CLI asks for plugin commands.
@@ -34,6 +36,30 @@ def _load_aligner() -> object:
 @hookimpl
 def register_aligners(register: Callable[..., None]) -> None:
     register("toyfaces", _load_aligner, description="finds toyfaces in pictures (two small ONNX nets, shipped)")
+
+
+def _make_scorer(argument: str | None, device: str = "cpu") -> Any:
+    from latentroom.plugins.toyfaces.scorer import make_scorer
+
+    return make_scorer(argument, device)
+
+
+def _make_features(argument: str | None, device: str = "cpu") -> Any:
+    from latentroom.plugins.toyfaces.features import make_features
+
+    return make_features(argument, device)
+
+
+@hookimpl
+def register_scorers(register: Callable[..., None]) -> None:
+    register("toyfaces-classifier", _make_scorer,
+             description="the toyfaces attribute classifier: smile, age, ... on 0-1 (toyfaces images only)")
+
+
+@hookimpl
+def register_feature_networks(register: Callable[..., None]) -> None:
+    register("toyfaces-classifier", _make_features,
+             description="stage outputs of the toyfaces attribute classifier (toyfaces images only)")
 
 
 @hookimpl

@@ -178,7 +178,7 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     import torch
     import torch.nn.functional as F
 
-    from latentroom.engine.commands.generate import images_to_grid, write_image_atomic
+    from latentroom.engine.image_output import images_to_grid, write_image_atomic
     from latentroom.engine.devices import pick_torch_device
     from latentroom.plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
 

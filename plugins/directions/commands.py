@@ -1,7 +1,9 @@
 """``latentroom direction``: list direction sources, find, show and evaluate directions.
 
-Authoring commands: torch and the sources are imported inside the command bodies, so
-importing this module (``latentroom --help``) stays torch-free.
+Registered by the directions plugin (``register_commands``). Torch and the sources are
+imported inside the command bodies, so importing this module (``latentroom --help``)
+stays torch-free. The scorer is resolved, and checked against the generator and the
+attributes asked for, before any sampling.
 """
 
 from __future__ import annotations
@@ -9,37 +11,36 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Sequence
 
 import click
 
-from latentroom.engine.commands.invert import OPTION_VALUES, parse_options
+from latentroom.engine.cli_options import (FROM_DIRECTION, GENERATOR_DEFAULT, device_option, generator_option,
+                                           key_value_option, parse_options)
 from latentroom.engine.direction import Direction, direction_paths
 from latentroom.engine.errors import LatentroomError
 
-_GENERATOR_HELP = "NAME[:ARGUMENT], e.g. stylegan2:ffhq.pt (default: toyfaces)."
-_SCORER_HELP = ("Attribute scorer as module:factory, factory(device) -> scorer "
-                "(default: the toyfaces classifier).")
+_SCORER_HELP = ("Attribute scorer: a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, ...; "
+                "`latentroom plugins --all` lists them) or module:factory (default: the generator's own, "
+                "if it names one).")
 
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-def _setup(spec: str | None, scorer_spec: str | None, device: str) -> tuple[Any, Any]:
-    """(generator, scorer) on the chosen device; torch is imported here."""
+def _setup(spec: str, scorer_spec: str | None, device: str, attributes: Sequence[str] = (),
+           need_scorer: bool = True) -> tuple[Any, Any]:
+    """(generator, scorer or None) on the chosen device; torch is imported here."""
     from latentroom.engine.devices import pick_torch_device
     from latentroom.engine.plugins import resolve_generator
     from latentroom.plugins.directions.scoring import resolve_scorer
 
     dev = pick_torch_device(device)
     generator = resolve_generator(spec, dev)
-    return generator, resolve_scorer(scorer_spec, dev)
-
-
-def _device_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
-                        show_default=True, help="CUDA when present (auto).")(f)
+    if scorer_spec is None and not need_scorer:
+        return generator, None
+    return generator, resolve_scorer(scorer_spec, dev, generator, spec, attributes)
 
 
 @click.group("direction")
@@ -67,8 +68,11 @@ def list_command(as_json: bool) -> None:
 @direction_group.command("find")
 @click.argument("source")
 @click.option("--attribute", "-a", required=True, help="Attribute to find a direction for (e.g. smile).")
-@click.option("--generator", "spec", default=None, metavar="SPEC", help=_GENERATOR_HELP)
-@click.option("--scorer", "scorer_spec", default=None, metavar="MODULE:FACTORY", help=_SCORER_HELP)
+@generator_option(GENERATOR_DEFAULT)
+@click.option("--scorer", "scorer_spec", default=None, metavar="NAME[:ARGUMENT]", help=_SCORER_HELP)
+@click.option("--component", type=click.IntRange(min=0), default=None, metavar="K",
+              help="ganspace, sefa: take component K as the direction (no scorer needed; "
+                   "`latentroom direction components` lists them).")
 @click.option("--layers", default="all", show_default=True,
               help="W+ layers to edit: coarse, middle, fine, all, auto, or indices such as 0-3,5.")
 @click.option("--samples", type=click.IntRange(min=4), default=2000, show_default=True,
@@ -79,28 +83,35 @@ def list_command(as_json: bool) -> None:
 @click.option("--truncation", type=float, default=1.0, show_default=True)
 @click.option("--strength-range", nargs=2, type=float, default=(-3.0, 3.0), show_default=True,
               metavar="LOW HIGH", help="Suggested strength range written into the file.")
-@click.option("--param", "extra", multiple=True, metavar="KEY=VALUE",
-              help=f"Source-specific parameter, e.g. components=30. Repeatable. {OPTION_VALUES}")
+@key_value_option("--param", dest="extra", help="Source-specific parameter, e.g. components=30. Repeatable.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@_device_option
+@device_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Direction file to write (NAME.json; NAME.npy is written beside it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the direction's metadata as JSON.")
-def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str | None, layers: str,
-                 samples: int, condition_on: str, seed: int, truncation: float,
+def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str | None, component: int | None,
+                 layers: str, samples: int, condition_on: str, seed: int, truncation: float,
                  strength_range: tuple[float, float], extra: tuple[str, ...], batch_size: int, device: str,
                  output: Path, as_json: bool) -> None:
-    """Find a direction for ATTRIBUTE with direction source SOURCE and save it."""
+    """Find a direction for ATTRIBUTE with direction source SOURCE and save it.
+
+    With --component K (ganspace, sefa) ATTRIBUTE is the name you give component K.
+    """
     from latentroom.engine.plugins import DEFAULT_GENERATOR, get_direction_source
 
-    factory = get_direction_source(source).value
+    spec = spec or DEFAULT_GENERATOR
+    source_object = get_direction_source(source).value()
     params: dict[str, Any] = parse_options(extra, "--param")
-    generator, scorer = _setup(spec, scorer_spec, device)
+    kept = [a.strip() for a in condition_on.split(",") if a.strip()]
+    if component is not None:
+        params["component"] = component  # a source without components refuses it by name
     params.update(samples=samples, seed=seed, truncation=truncation, layers=layers,
-                  strength_range=tuple(strength_range), batch_size=batch_size,
-                  condition_on=[a for a in condition_on.split(",") if a.strip()])
-    direction: Direction = factory().find(generator, attribute, scorer=scorer,
-                                          generator_spec=spec or DEFAULT_GENERATOR, **params)
+                  strength_range=tuple(strength_range), batch_size=batch_size, condition_on=kept)
+    # A plugin's source without needs_scorer is taken to label samples, as most do.
+    needs_scorer = getattr(source_object, "needs_scorer", lambda _params: True)(params)
+    named = ([attribute] if component is None else []) + kept  # a chosen component's name is the user's
+    generator, scorer = _setup(spec, scorer_spec, device, named, need_scorer=needs_scorer)
+    direction: Direction = source_object.find(generator, attribute, scorer=scorer, generator_spec=spec, **params)
     path = direction.save(output)
     if as_json:
         _echo_json(direction.to_json(direction_paths(path)[1].name))
@@ -139,9 +150,9 @@ def show_command(file: Path, as_json: bool) -> None:
 
 @direction_group.command("evaluate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--generator", "spec", default=None, metavar="SPEC",
-              help="Generator to measure on (default: the one recorded in the file).")
-@click.option("--scorer", "scorer_spec", default=None, metavar="MODULE:FACTORY", help=_SCORER_HELP)
+@generator_option(FROM_DIRECTION)
+@click.option("--scorer", "scorer_spec", default=None, metavar="NAME[:ARGUMENT]",
+              help=_SCORER_HELP.replace("(default:", "(default: the one recorded in the file, else"))
 @click.option("--samples", type=click.IntRange(min=2), default=1000, show_default=True,
               help="Held-out samples to measure on.")
 @click.option("--seed", type=int, default=None, help="Seed for the held-out samples.")
@@ -151,7 +162,7 @@ def show_command(file: Path, as_json: bool) -> None:
               help="Also write an image strip at strengths -2,-1,0,1,2 (rows: samples).")
 @click.option("--strip-rows", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@_device_option
+@device_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samples: int, seed: int | None,
                      strengths: str, strip: Path | None, strip_rows: int, batch_size: int, device: str,
@@ -160,28 +171,21 @@ def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samp
     from latentroom.plugins.directions.evaluate import EVAL_SEED, STRIP_STRENGTHS, evaluate_directions, render_strip
 
     direction = Direction.load(file)
-    spec = spec or direction.provenance.generator
-    if spec is None:
-        raise LatentroomError(f"{file}: records no generator spec; pass --generator")
+    spec = direction.generator_spec(spec, file)
     try:
         values = [float(s) for s in strengths.split(",") if s.strip()]
     except ValueError:
         raise LatentroomError(f"--strengths {strengths!r}: expected numbers such as -1,0,1") from None
     if len(set(values)) < 2:
         raise LatentroomError("--strengths needs at least two different values")
-    generator, scorer = _setup(spec, scorer_spec, device)
-    if (generator.n_latent, generator.style_dim) != (direction.n_latent, direction.style_dim):
-        raise LatentroomError(
-            f"{file}: made for n_latent={direction.n_latent}, style_dim={direction.style_dim}; generator "
-            f"{spec} has n_latent={generator.n_latent}, style_dim={generator.style_dim}")
-    recorded = direction.provenance.weights_sha256
-    if recorded and generator.weights_sha256 and recorded != generator.weights_sha256:
-        click.echo(f"latentroom: warning: {file} was found on other weights ({recorded[:12]}...)", err=True)
+    generator, scorer = _setup(spec, scorer_spec or direction.provenance.parameters.get("scorer"), device,
+                               [direction.attribute])
+    direction.check_generator(generator, file, warn=lambda line: click.echo(f"latentroom: {line}", err=True))
     [result] = evaluate_directions(generator, [direction], scorer, samples=samples,
                                    seed=EVAL_SEED if seed is None else seed, strengths=values,
                                    batch_size=batch_size)
     if strip is not None:
-        from latentroom.engine.commands.generate import images_to_grid, write_image_atomic
+        from latentroom.engine.image_output import images_to_grid, write_image_atomic
 
         images = render_strip(generator, direction, rows=strip_rows, seed=EVAL_SEED if seed is None else seed)
         write_image_atomic(images_to_grid(images, len(STRIP_STRENGTHS)), strip)
@@ -212,22 +216,22 @@ def _print_report(r: dict[str, Any]) -> None:
 
 @direction_group.command("components")
 @click.argument("source", type=click.Choice(["ganspace", "sefa"]))
-@click.option("--generator", "spec", default=None, metavar="SPEC", help=_GENERATOR_HELP)
-@click.option("--scorer", "scorer_spec", default=None, metavar="MODULE:FACTORY", help=_SCORER_HELP)
+@generator_option(GENERATOR_DEFAULT)
+@click.option("--scorer", "scorer_spec", default=None, metavar="NAME[:ARGUMENT]", help=_SCORER_HELP)
 @click.option("--count", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--samples", type=click.IntRange(min=4), default=2000, show_default=True,
               help="Labelled samples for the attribute correlations.")
 @click.option("--layers", default="all", show_default=True, help="sefa: layers whose weights are factorised.")
 @click.option("--suggest-layers", is_flag=True, help="Also try each component per layer group (renders).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@_device_option
+@device_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def components_command(source: str, spec: str | None, scorer_spec: str | None, count: int, samples: int,
                        layers: str, suggest_layers: bool, seed: int, device: str, as_json: bool) -> None:
     """List a component source's leading components, labelled by attribute correlation."""
-    from latentroom.engine.plugins import get_direction_source
+    from latentroom.engine.plugins import DEFAULT_GENERATOR, get_direction_source
 
-    generator, scorer = _setup(spec, scorer_spec, device)
+    generator, scorer = _setup(spec or DEFAULT_GENERATOR, scorer_spec, device)
     rows = get_direction_source(source).value().components(
         generator, count, suggest=suggest_layers, scorer=scorer, samples=samples, seed=seed, layers=layers)
     if as_json:

@@ -1,58 +1,25 @@
 """``latentroom generate``: sample a generator and write an image grid.
 
-Authoring command: torch is imported inside the command only, so importing this
-module (``latentroom --help``) stays torch-free.
+Registered by the stylegan2 plugin (``register_commands``): it drives any registered
+generator through the :class:`latentroom.engine.protocols.Generator` protocol that
+the StyleGAN2 model defines. Torch is imported inside the command only, so importing
+this module (``latentroom --help``) stays torch-free.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from latentroom.engine.atomic import atomic_write
+from latentroom.engine.cli_options import device_option, generator_option
 from latentroom.engine.devices import pick_torch_device
-from latentroom.engine.errors import ImageError
-
-if TYPE_CHECKING:
-    import numpy as np
-    import torch
-
-
-def images_to_grid(images: "torch.Tensor", nrow: int) -> "np.ndarray":
-    """``[N, 3, H, W]`` in ``[-1, 1]`` -> uint8 ``[rows*H, nrow*W, 3]`` (black padding)."""
-    import numpy as np
-    import torch
-
-    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    n, _, h, w = x.shape
-    rows = math.ceil(n / nrow)
-    grid = np.zeros((rows * h, nrow * w, 3), dtype=np.uint8)
-    arr = x.permute(0, 2, 3, 1).numpy()
-    for i in range(n):
-        r, c = divmod(i, nrow)
-        grid[r * h : (r + 1) * h, c * w : (c + 1) * w] = arr[i]
-    return grid
-
-
-def write_image_atomic(array: "np.ndarray", output: Path) -> None:
-    """Save with Pillow to a temporary file beside ``output``, then rename into place."""
-    from PIL import Image
-
-    fmt = Image.registered_extensions().get(output.suffix.lower())
-    if fmt is None:
-        raise ImageError(f"{output}: unknown image extension {output.suffix!r} (use .png or .jpg)")
-    try:
-        atomic_write(output, lambda f: Image.fromarray(array, "RGB").save(f, format=fmt))
-    except OSError as exc:
-        raise ImageError(f"{output}: cannot write image ({exc})") from None
+from latentroom.engine.image_output import images_to_grid, write_image_atomic
 
 
 @click.command("generate")
-@click.option("--generator", "spec", default=None, metavar="SPEC",
-              help="NAME[:ARGUMENT], e.g. stylegan2:ffhq.pt (default: toyfaces).")
+@generator_option()
 @click.option("-n", "--num", "num", type=click.IntRange(min=1), default=16, show_default=True,
               help="Number of images.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the latents.")
@@ -60,7 +27,7 @@ def write_image_atomic(array: "np.ndarray", output: Path) -> None:
               help="Truncation psi; < 1 trades variety for typicality.")
 @click.option("--noise-mode", type=click.Choice(["const", "random", "zero"]), default="const",
               show_default=True, help="Per-pixel noise: stored maps, fresh draws, or none.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--nrow", type=click.IntRange(min=1), default=None,
               help="Images per grid row (default: ceil(sqrt(n))).")
