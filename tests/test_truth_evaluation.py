@@ -147,11 +147,14 @@ def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
     result = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json",
                                       "--strength", "0", "--strength", "3", "--region", str(region), "--images", "6",
-                                      "--device", "cpu", "--sheet", str(tmp_path / "s.png"),
+                                      "--ceiling", "--device", "cpu", "--sheet", str(tmp_path / "s.png"),
                                       "--json", str(tmp_path / "f.json")])
     assert result.exit_code == 0, result.output
-    figures = json.loads((tmp_path / "f.json").read_text())["figures"]["teacher"]
+    measured = json.loads((tmp_path / "f.json").read_text())["figures"]
+    figures = measured["teacher"]
     assert figures["0"]["region_error"] == 1.0 and figures["0"]["outside_change"] == 0.0  # the identity
+    # The inverted truth at the first strength (0: glasses taken off those that wear them).
+    assert list(measured["inverted_truth"]) == ["0"] and measured["inverted_truth"]["0"]["judge_target_change"] < -0.1
     assert figures["3"]["judge_target_change"] > 0.1 and "judge_appear_rate" in figures["3"]
     assert Image.open(tmp_path / "s.png").size == (3 * 128, 6 * 128)  # input | teacher | truth
     missing = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json"])

@@ -44,6 +44,7 @@ from latentroom.plugins.toyfaces.truth import matched_truth_edit
 EVAL_SEED = 60_000
 TEACHER_SEED = 61_000
 APPEAR_PROBABILITY = 0.5
+KEPT_INVERSIONS = 4  # render sets a GeneratorPath keeps inverted (inputs and truths of two strengths)
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,7 @@ class GeneratorPath:
         self.generator = generator
         self.inverter = inverter
         self.batch_size = int(batch_size)
-        self._key: bytes | None = None
-        self._chunks: list[tuple[torch.Tensor, Any, torch.Tensor]] = []
+        self._inversions: dict[bytes, list[tuple[torch.Tensor, Any, torch.Tensor]]] = {}
 
     def _inverted(self, pixels: np.ndarray) -> list[tuple[torch.Tensor, Any, torch.Tensor]]:
         """Per chunk of ``pixels``: latents, fitted noise maps (or None), reconstruction."""
@@ -205,17 +205,33 @@ class GeneratorPath:
         from latentroom.plugins.inverters.common import supports_noise, synthesize
 
         key = hashlib.sha256(pixels.tobytes()).digest() + repr(pixels.shape).encode()
-        if key != self._key:
-            self._chunks = []
+        if key not in self._inversions:
+            if len(self._inversions) >= KEPT_INVERSIONS:
+                self._inversions.pop(next(iter(self._inversions)))
+            chunks = []
             for i in range(0, len(pixels), self.batch_size):
                 x = torch.from_numpy(to_model(pixels[i:i + self.batch_size])).to(self.generator.device)
                 ws = self.inverter.invert(x)
                 noise = getattr(self.inverter, "last_noise", None) if supports_noise(self.generator) else None
                 with torch.no_grad():
                     recon = synthesize(self.generator, ws, noise).float().clamp(-1, 1)
-                self._chunks.append((ws, noise, recon))
-            self._key = key
-        return self._chunks
+                chunks.append((ws, noise, recon))
+            self._inversions[key] = chunks
+        return self._inversions[key]
+
+    def _blend(self, pixels: np.ndarray, index: int, change: torch.Tensor, region: torch.Tensor | None) -> np.ndarray:
+        x = torch.from_numpy(to_model(pixels[index * self.batch_size:(index + 1) * self.batch_size]))
+        mask = torch.ones(()) if region is None else region.to(torch.float32)[None, None]
+        return to_pixels((x + mask * change.cpu()).clamp(-1, 1).numpy())
+
+    def transfer(self, pixels: np.ndarray, targets: np.ndarray, region: torch.Tensor | None = None) -> np.ndarray:
+        """``pixels`` plus the change between the reconstructions of ``targets`` and of
+        ``pixels`` (inside ``region``): what a perfect latent edit would add when the
+        targets are the true edit, i.e. the ceiling this inverter puts on any teacher
+        measured through it (its reconstruction misplaces and weakens small features)."""
+        pairs = zip(self._inverted(pixels), self._inverted(targets))
+        return np.concatenate([self._blend(pixels, i, after[2] - before[2], region)
+                               for i, (before, after) in enumerate(pairs)])
 
     def edit(self, direction: Any, region: torch.Tensor | None = None) -> EditFn:
         """The path's :data:`EditFn` for ``direction``, blended into ``region`` when given."""
@@ -227,11 +243,8 @@ class GeneratorPath:
             for i, (ws, noise, recon) in enumerate(self._inverted(pixels)):
                 with torch.no_grad():
                     out = synthesize(self.generator, edit_latents(ws, direction, strength), noise).float().clamp(-1, 1)
-                if region is not None:
-                    x = torch.from_numpy(to_model(pixels[i * self.batch_size:(i + 1) * self.batch_size]))
-                    mask = region.to(out.device, torch.float32)[None, None]
-                    out = (x.to(out.device) + mask * (out - recon)).clamp(-1, 1)
-                parts.append(to_pixels(out.cpu().numpy()))
+                parts.append(to_pixels(out.cpu().numpy()) if region is None
+                             else self._blend(pixels, i, out - recon, region))
             return np.concatenate(parts)
 
         return run
@@ -326,13 +339,19 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
 
 def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[float], judge: Any,
                        region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
-                       echo: Callable[[str], None] = lambda _: None) -> Evaluation:
+                       ceiling: bool = False, echo: Callable[[str], None] = lambda _: None) -> Evaluation:
     """Figures of a *teacher*: ``direction``'s generator path (:class:`GeneratorPath`),
-    blended into ``region`` as author's pairs are, at each strength; the best a preset
-    distilled from it can do. The contact sheet shows input | teacher | truth."""
+    blended into ``region`` as author's pairs are, at each strength. With ``ceiling``
+    also the ``inverted_truth`` method at the first strength
+    (:meth:`GeneratorPath.transfer`): no teacher measured through this inverter can do
+    better. The contact sheet shows input | teacher | truth."""
     figures, amounts, truth, outputs = measure_methods({"teacher": path.edit(direction, region)}, direction,
                                                        strengths, path.generator, judge, region, images,
                                                        amount_samples, echo)
+    if ceiling:
+        echo(f"evaluate: the inverted truth at strength {strengths[0]:g}")
+        figures["inverted_truth"] = {f"{strengths[0]:g}": truth.measure(path.transfer(truth.inputs, truth.truths,
+                                                                                       region), judge)}
     return Evaluation(direction.attribute, figures, amounts,
                       contact_sheet([truth.inputs, outputs["teacher"], truth.truths]))
 
