@@ -1,8 +1,9 @@
 """latentroom plugin module for toyfaces (entry point ``toyfaces`` in setup.cfg).
 
 Registers the ``toyfaces`` generator (the default generator, see
-``latentroom.engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, and the ``train-gan``
-and ``toyfaces`` (region, evaluate) commands. Importing this
+``latentroom.engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, the
+``inverted-truth`` direction source, and the ``train-gan`` and ``toyfaces`` (region,
+evaluate, evaluate-direction) commands. Importing this
 module must stay cheap and torch-free (the engine imports every plugin to discover
 hooks): ``latentroom.plugins.toyfaces.generator`` imports torch only inside its loader, and the
 training command's module is imported only when the CLI asks for plugin commands.
@@ -34,6 +35,18 @@ def _load_aligner() -> object:
 @hookimpl
 def register_aligners(register: Callable[..., None]) -> None:
     register("toyfaces", _load_aligner, description="finds toyfaces in pictures (two small ONNX nets, shipped)")
+
+
+def _inverted_truth(**options: Any) -> object:
+    from latentroom.plugins.toyfaces.truth_direction import InvertedTruth
+
+    return InvertedTruth(**options)
+
+
+@hookimpl
+def register_direction_sources(register: Callable[..., None]) -> None:
+    register("inverted-truth", _inverted_truth,
+             description="toyfaces: mean W+ offset from inverted renders to their inverted true edits")
 
 
 @hookimpl
