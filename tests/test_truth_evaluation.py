@@ -147,7 +147,7 @@ def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
     result = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json",
                                       "--strength", "0", "--strength", "3", "--region", str(region), "--images", "6",
-                                      "--ceiling", "--device", "cpu", "--sheet", str(tmp_path / "s.png"),
+                                      "--inverted-truth", "--device", "cpu", "--sheet", str(tmp_path / "s.png"),
                                       "--json", str(tmp_path / "f.json")])
     assert result.exit_code == 0, result.output
     measured = json.loads((tmp_path / "f.json").read_text())["figures"]

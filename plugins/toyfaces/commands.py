@@ -108,12 +108,12 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
               help="Inverter that takes the held-out renders into the generator's latent space.")
 @click.option("--amount-samples", type=click.IntRange(min=8), default=256, show_default=True,
               help="Generator samples behind a continuous attribute's truth amount.")
-@click.option("--ceiling", is_flag=True,
-              help="Also measure the inverted truth (the truth's reconstruction change added to the input): "
-                   "what no teacher measured through this inverter can beat.")
+@click.option("--inverted-truth", is_flag=True,
+              help="Also measure the inverted truth (the change between the reconstructions of the truth and "
+                   "of the input, added to the input): the truth as the inverter sees it, a reference.")
 @evaluation_options
 def evaluate_direction_command(direction_path: Path, region: Path | None, inverter: str, amount_samples: int,
-                               ceiling: bool, strengths: tuple[float, ...], images: int, device: str,
+                               inverted_truth: bool, strengths: tuple[float, ...], images: int, device: str,
                                sheet: Path | None, json_path: Path | None) -> None:
     """Measure DIRECTION as a teacher against the renderer's true edit: invert held-out
     renders, edit at each --strength (required), generate, blend into --region the way
@@ -125,8 +125,8 @@ def evaluate_direction_command(direction_path: Path, region: Path | None, invert
         raise click.UsageError("give at least one --strength")
     generator, judge, direction, mask = _truth_setup(device, direction_path, region)
     path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device))
-    evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples, ceiling,
-                                    echo=lambda line: click.echo(line, err=True))
+    evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples,
+                                    inverted_truth, echo=lambda line: click.echo(line, err=True))
     _report(evaluation, "teacher", sheet, json_path)
 
 

@@ -226,9 +226,11 @@ class GeneratorPath:
 
     def transfer(self, pixels: np.ndarray, targets: np.ndarray, region: torch.Tensor | None = None) -> np.ndarray:
         """``pixels`` plus the change between the reconstructions of ``targets`` and of
-        ``pixels`` (inside ``region``): what a perfect latent edit would add when the
-        targets are the true edit, i.e. the ceiling this inverter puts on any teacher
-        measured through it (its reconstruction misplaces and weakens small features)."""
+        ``pixels`` (inside ``region``): with the true edit as targets, the truth as this
+        inverter sees it. A reference for teachers measured through the inverter: where
+        its reconstruction misplaces a thin feature (glasses frames) no latent edit lands
+        on the truth's pixels either; where it weakens one (a beard) a teacher can still
+        push further than this does."""
         pairs = zip(self._inverted(pixels), self._inverted(targets))
         return np.concatenate([self._blend(pixels, i, after[2] - before[2], region)
                                for i, (before, after) in enumerate(pairs)])
@@ -339,16 +341,16 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
 
 def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[float], judge: Any,
                        region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
-                       ceiling: bool = False, echo: Callable[[str], None] = lambda _: None) -> Evaluation:
+                       inverted_truth: bool = False, echo: Callable[[str], None] = lambda _: None) -> Evaluation:
     """Figures of a *teacher*: ``direction``'s generator path (:class:`GeneratorPath`),
-    blended into ``region`` as author's pairs are, at each strength. With ``ceiling``
-    also the ``inverted_truth`` method at the first strength
-    (:meth:`GeneratorPath.transfer`): no teacher measured through this inverter can do
-    better. The contact sheet shows input | teacher | truth."""
+    blended into ``region`` as author's pairs are, at each strength. With
+    ``inverted_truth`` also that method at the first strength
+    (:meth:`GeneratorPath.transfer`): the truth as the inverter sees it. The contact
+    sheet shows input | teacher | truth."""
     figures, amounts, truth, outputs = measure_methods({"teacher": path.edit(direction, region)}, direction,
                                                        strengths, path.generator, judge, region, images,
                                                        amount_samples, echo)
-    if ceiling:
+    if inverted_truth:
         echo(f"evaluate: the inverted truth at strength {strengths[0]:g}")
         figures["inverted_truth"] = {f"{strengths[0]:g}": truth.measure(path.transfer(truth.inputs, truth.truths,
                                                                                        region), judge)}
