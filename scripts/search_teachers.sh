@@ -31,6 +31,7 @@ rows=(
   "beard                 shipped/beard-keep-hair_length-by-response share=0.01,grow=0,feather=2  3,4"
   "beard-truth           found/beard-truth-coarse                   share=0.01,grow=0,feather=2  1.5,2"
   "beard-truth-hard      found/beard-truth-coarse                   share=0.01,grow=0,feather=0  2.5"
+  "beard-truth-hard3     found/beard-truth-coarse                   share=0.01,grow=0,feather=0  3"
   "smile                 shipped/smile                              share=0.01,grow=0,feather=2  6"
   "smile-grow3           shipped/smile                              share=0.01,grow=3,feather=2  6"
   "smile-truth           found/smile-truth-0-7                      share=0.01,grow=0,feather=2  1,2"
