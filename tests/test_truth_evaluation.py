@@ -106,3 +106,67 @@ def test_adversarial_term_trains_and_resumes(tmp_path: Path) -> None:
     result = train_student(sampler, Student(config), TrainSettings(**{**settings.__dict__, "stop_at": None}),
                            tmp_path, {}, resume=True, echo=lines.append)
     assert result.done and result.step == 3
+
+
+@pytest.fixture(scope="module")
+def generator_path():
+    from latentroom.engine.plugins import get_inverter, resolve_generator
+    from latentroom.plugins.distill.author import load_direction
+    from latentroom.plugins.toyfaces.evaluate_preset import GeneratorPath
+
+    g = resolve_generator("toyfaces", "cpu")
+    direction = load_direction(Path(__file__).parents[1] / "plugins/directions/shipped/glasses.json", g)
+    return GeneratorPath(g, get_inverter("encoder").value(g, "cpu")), direction
+
+
+def test_teacher_in_a_region_adds_the_generators_change_to_the_input(generator_path) -> None:
+    from latentroom.plugins.distill.quality import to_model
+
+    path, direction = generator_path
+    pixels = render(sample_params(60_000, 4))
+    region = torch.zeros(128, 128)
+    region[:, :64] = 1.0
+    # At strength 0 the teacher is the input itself, not the inverter's reconstruction.
+    assert np.array_equal(path.edit(direction, region)(pixels, 0.0), pixels)
+    reconstruction = path.edit(direction)(pixels, 0.0)
+    assert np.abs(reconstruction.astype(int) - pixels).mean() > 1.0
+    edited = path.edit(direction, region)(pixels, 3.0)
+    assert np.array_equal(edited[:, :, 64:], pixels[:, :, 64:])
+    change = to_model(path.edit(direction)(pixels, 3.0)) - to_model(reconstruction)
+    expected = np.clip(to_model(pixels) + change, -1, 1)[..., :64]
+    assert np.abs(to_model(edited)[..., :64] - expected).max() <= 2.5 / 127.5  # two 8-bit roundings
+    assert np.abs(change[..., :64]).mean() > 0.01
+
+
+def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
+    import json
+
+    region = tmp_path / "glasses.png"
+    made = CliRunner().invoke(cli, ["toyfaces", "region", "glasses", "--grow", "1", "--feather", "0",
+                                    "-o", str(region)])
+    assert made.exit_code == 0, made.output
+    result = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json",
+                                      "--strength", "0", "--strength", "3", "--region", str(region), "--images", "6",
+                                      "--inverted-truth", "--device", "cpu", "--sheet", str(tmp_path / "s.png"),
+                                      "--json", str(tmp_path / "f.json")])
+    assert result.exit_code == 0, result.output
+    measured = json.loads((tmp_path / "f.json").read_text())["figures"]
+    figures = measured["teacher"]
+    assert figures["0"]["region_error"] == 1.0 and figures["0"]["outside_change"] == 0.0  # the identity
+    # The inverted truth at the first strength (0: glasses taken off those that wear them).
+    assert list(measured["inverted_truth"]) == ["0"] and measured["inverted_truth"]["0"]["judge_target_change"] < -0.1
+    assert figures["3"]["judge_target_change"] > 0.1 and "judge_appear_rate" in figures["3"]
+    assert Image.open(tmp_path / "s.png").size == (3 * 128, 6 * 128)  # input | teacher | truth
+    missing = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json"])
+    assert missing.exit_code != 0 and "--strength" in missing.output
+
+
+def test_region_grows_by_whole_pixels() -> None:
+    from latentroom.plugins.toyfaces.regions import attribute_region, dilate
+
+    dot = np.zeros((9, 9), bool)
+    dot[4, 4] = True
+    assert dilate(dot, 2).sum() == 13 and dilate(dot, 2)[4, 2] and not dilate(dot, 2)[2, 2]
+    plain = attribute_region("smile", 64, samples=50, sigma=0) > 0.5
+    grown = attribute_region("smile", 64, samples=50, grow=3, sigma=0) > 0.5
+    assert (grown >= plain).all() and grown.sum() > plain.sum()

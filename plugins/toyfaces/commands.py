@@ -4,18 +4,41 @@
   (:func:`latentroom.plugins.toyfaces.regions.attribute_region`), for ``author --region``;
 * ``toyfaces evaluate PRESET --direction FILE``: a preset (and the generator path)
   against the renderer's true edit, judged by the independent judge
-  (:mod:`latentroom.plugins.toyfaces.evaluate_preset`).
+  (:mod:`latentroom.plugins.toyfaces.evaluate_preset`);
+* ``toyfaces evaluate-direction FILE --strength S``: a teacher (the direction's
+  generator path, blended into ``--region`` as author's pairs are) against the same
+  truth, to choose what to distill.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from latentroom.engine.cli_options import device_option
 from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.toyfaces.regions import FEATHER_SIGMA, FOOTPRINT_SHARE
+
+_EVALUATION_OPTIONS = [
+    click.option("--strength", "strengths", type=float, multiple=True,
+                 help="Strengths to evaluate (repeatable)."),
+    click.option("--images", type=click.IntRange(min=1), default=500, show_default=True,
+                 help="Held-out renders (renderer seed 60,000 on)."),
+    click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
+    click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Contact sheet PNG at the first strength."),
+    click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Write every figure as JSON here."),
+]
+
+
+def evaluation_options(command: Any) -> Any:
+    """The options every truth-based evaluation command takes."""
+    for option in reversed(_EVALUATION_OPTIONS):
+        command = option(command)
+    return command
 
 
 @click.group("toyfaces")
@@ -26,8 +49,14 @@ def toyfaces_group() -> None:
 @toyfaces_group.command("region")
 @click.argument("attribute")
 @click.option("--size", type=click.IntRange(min=8, max=1024), default=128, show_default=True)
+@click.option("--share", type=click.FloatRange(0.0, 1.0, min_open=True), default=FOOTPRINT_SHARE, show_default=True,
+              help="A pixel is in the region when a true edit changes it on at least this share of faces.")
+@click.option("--grow", type=click.IntRange(min=0, max=32), default=0, show_default=True,
+              help="Grow the region by this many pixels before feathering.")
+@click.option("--feather", "sigma", type=click.FloatRange(min=0.0, max=16.0), default=FEATHER_SIGMA, show_default=True,
+              help="Gaussian feathering of the edge, in pixels (0: a hard mask).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def region_command(attribute: str, size: int, output: Path) -> None:
+def region_command(attribute: str, size: int, share: float, grow: int, sigma: float, output: Path) -> None:
     """Write ATTRIBUTE's region mask (white where a true edit can change pixels) as a PNG."""
     from PIL import Image
 
@@ -37,7 +66,7 @@ def region_command(attribute: str, size: int, output: Path) -> None:
 
     if attribute not in ATTRIBUTE_NAMES:
         raise LatentroomError(f"unknown attribute {attribute!r}; known: {', '.join(ATTRIBUTE_NAMES)}")
-    mask = (attribute_region(attribute, size) * 255 + 0.5).astype("uint8")
+    mask = (attribute_region(attribute, size, share=share, grow=grow, sigma=sigma) * 255 + 0.5).astype("uint8")
     atomic_write(output, lambda f: Image.fromarray(mask, mode="L").save(f, format="PNG"))
     click.echo(f"wrote {output} ({attribute}: {float((mask > 127).mean()):.1%} of the frame)")
 
@@ -48,46 +77,85 @@ def region_command(attribute: str, size: int, output: Path) -> None:
               help="The direction the preset was distilled from (the truth's amount comes from its edit).")
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The region the preset was authored with (author --region), if any.")
-@click.option("--strength", "strengths", type=float, multiple=True,
-              help="Strengths to evaluate (repeatable)  [default: the preset's default and half of it].")
-@click.option("--images", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--inverter", default="none", show_default=True,
               help="Inverter of the generator path to evaluate beside the preset ('none' to skip).")
-@device_option
-@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Contact sheet PNG: input | generator path | preset | truth.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write every figure as JSON here.")
-def evaluate_command(preset: str, direction_path: Path, region: Path | None, strengths: tuple[float, ...],
-                     images: int, inverter: str, device: str, sheet: Path | None, json_path: Path | None) -> None:
-    """Measure PRESET against the renderer's true edit on held-out renders."""
-    from PIL import Image
-
-    from latentroom.engine.atomic import atomic_write, atomic_write_text
-    from latentroom.engine.devices import pick_torch_device
-    from latentroom.engine.plugins import get_inverter, resolve_generator
+@evaluation_options
+def evaluate_command(preset: str, direction_path: Path, region: Path | None, inverter: str,
+                     strengths: tuple[float, ...], images: int, device: str, sheet: Path | None,
+                     json_path: Path | None) -> None:
+    """Measure PRESET against the renderer's true edit on held-out renders (default
+    strengths: the preset's default and half of it). The sheet shows input | generator
+    path | preset | truth."""
+    from latentroom.engine.plugins import get_inverter
     from latentroom.engine.presets import load_preset
-    from latentroom.engine.presets.manifest import quality_label
-    from latentroom.plugins.distill.author import load_direction, load_region
-    from latentroom.plugins.toyfaces.classifier import load as load_network
     from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset
 
-    torch_device = pick_torch_device(device)
+    generator, judge, direction, mask = _truth_setup(device, direction_path, region)
     loaded = load_preset(preset)
+    default = loaded.manifest["strength"]["default"]
+    chosen = list(strengths) or [default, default / 2]
+    inverting = None if inverter == "none" else get_inverter(inverter).value(generator, generator.device)
+    evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator, judge,
+                                 mask, inverting, images, echo=lambda line: click.echo(line, err=True))
+    _report(evaluation, "preset", sheet, json_path)
+
+
+@toyfaces_group.command("evaluate-direction")
+@click.argument("direction_path", metavar="DIRECTION", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Blend the edit into this mask, as author --region does (e.g. from `toyfaces region`).")
+@click.option("--inverter", default="encoder", show_default=True,
+              help="Inverter that takes the held-out renders into the generator's latent space.")
+@click.option("--amount-samples", type=click.IntRange(min=8), default=256, show_default=True,
+              help="Generator samples behind a continuous attribute's truth amount.")
+@click.option("--inverted-truth", is_flag=True,
+              help="Also measure the inverted truth (the change between the reconstructions of the truth and "
+                   "of the input, added to the input): the truth as the inverter sees it, a reference.")
+@evaluation_options
+def evaluate_direction_command(direction_path: Path, region: Path | None, inverter: str, amount_samples: int,
+                               inverted_truth: bool, strengths: tuple[float, ...], images: int, device: str,
+                               sheet: Path | None, json_path: Path | None) -> None:
+    """Measure DIRECTION as a teacher against the renderer's true edit: invert held-out
+    renders, edit at each --strength (required), generate, blend into --region the way
+    author's pairs do. The sheet shows input | teacher | truth."""
+    from latentroom.engine.plugins import get_inverter
+    from latentroom.plugins.toyfaces.evaluate_preset import GeneratorPath, evaluate_direction
+
+    if not strengths:
+        raise click.UsageError("give at least one --strength")
+    generator, judge, direction, mask = _truth_setup(device, direction_path, region)
+    path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device))
+    evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples,
+                                    inverted_truth, echo=lambda line: click.echo(line, err=True))
+    _report(evaluation, "teacher", sheet, json_path)
+
+
+def _truth_setup(device: str, direction_path: Path, region: Path | None) -> tuple[Any, Any, Any, Any]:
+    """The toyfaces generator, the judge, the checked direction and the region mask."""
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.distill.author import load_direction, load_region
+    from latentroom.plugins.toyfaces.classifier import load as load_network
+
+    torch_device = pick_torch_device(device)
     generator = resolve_generator("toyfaces", torch_device)
     direction = load_direction(direction_path, generator)
     mask = None if region is None else load_region(region, int(generator.size))[0]
-    default = loaded.manifest["strength"]["default"]
-    chosen = list(strengths) or [default, default / 2]
-    inverting = None if inverter == "none" else get_inverter(inverter).value(generator, torch_device)
-    evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator,
-                                 load_network(torch_device, arch="judge"), mask, inverting, images,
-                                 echo=lambda line: click.echo(line, err=True))
+    return generator, load_network(torch_device, arch="judge"), direction, mask
+
+
+def _report(evaluation: Any, headline: str, sheet: Path | None, json_path: Path | None) -> None:
+    """Print every figure and the label of the ``headline`` method; write sheet and JSON."""
+    from PIL import Image
+
+    from latentroom.engine.atomic import atomic_write, atomic_write_text
+    from latentroom.engine.presets.manifest import quality_label
+
     for method, per in evaluation.figures.items():
         for strength, figures in per.items():
             text = "  ".join(f"{k} {v:g}" for k, v in figures.to_json().items())
             click.echo(f"{method} @ {strength}: {text}")
-    click.echo(f"label: {quality_label(evaluation.headline())}")
+    click.echo(f"label: {quality_label(evaluation.headline(headline))}")
     if sheet is not None:
         atomic_write(sheet, lambda f: Image.fromarray(evaluation.sheet).save(f, format="PNG"))
     if json_path is not None:

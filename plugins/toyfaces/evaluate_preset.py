@@ -23,7 +23,9 @@ training) and an edit at strength ``s`` giving ``out``:
   judge sees it after the edit (probability > 0.5).
 
 The same figures are computed for the full generator path (invert, edit,
-generate) when an inverter is given.
+generate) when an inverter is given, and for a *teacher* alone
+(:func:`evaluate_direction`): the generator path blended into the attribute's region
+as author's pairs are, the best a preset distilled from that direction can do.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from latentroom.plugins.toyfaces.truth import matched_truth_edit
 EVAL_SEED = 60_000
 TEACHER_SEED = 61_000
 APPEAR_PROBABILITY = 0.5
+KEPT_INVERSIONS = 4  # render sets a GeneratorPath keeps inverted (inputs and truths of two strengths)
 
 
 @dataclass(frozen=True)
@@ -176,29 +179,90 @@ def preset_edit(model_bytes: bytes, batch_size: int = 32) -> EditFn:
                                                                                       np.float32), batch_size))
 
 
-def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_size: int = 32) -> EditFn:
+class GeneratorPath:
+    """The generator path (invert, move along a direction, generate, as ``latentroom
+    edit`` does) on held-out renders, each set inverted and reconstructed once and then
+    edited by any number of directions and strengths.
+
+    With a ``region`` mask ``[R, R]`` in 0-1 the edit is blended into the input the way
+    author's local teacher blends it (:class:`latentroom.plugins.distill.pairs.PairSampler`):
+    ``x + region * (G(w + s * d) - G(w))``. A student is trained on exactly that change
+    on the generator's own samples, where ``x = G(w)``; on a render it can at best add
+    the same change, so this is the teacher the preset imitates, with the inverter's
+    reconstruction error kept out of it.
+    """
+
+    def __init__(self, generator: Any, inverter: Any, batch_size: int = 32) -> None:
+        self.generator = generator
+        self.inverter = inverter
+        self.batch_size = int(batch_size)
+        self._inversions: dict[bytes, list[tuple[torch.Tensor, Any, torch.Tensor]]] = {}
+
+    def _inverted(self, pixels: np.ndarray) -> list[tuple[torch.Tensor, Any, torch.Tensor]]:
+        """Per chunk of ``pixels``: latents, fitted noise maps (or None), reconstruction."""
+        import hashlib
+
+        from latentroom.plugins.inverters.common import supports_noise, synthesize
+
+        key = hashlib.sha256(pixels.tobytes()).digest() + repr(pixels.shape).encode()
+        if key not in self._inversions:
+            if len(self._inversions) >= KEPT_INVERSIONS:
+                self._inversions.pop(next(iter(self._inversions)))
+            chunks = []
+            for i in range(0, len(pixels), self.batch_size):
+                x = torch.from_numpy(to_model(pixels[i:i + self.batch_size])).to(self.generator.device)
+                ws = self.inverter.invert(x)
+                noise = getattr(self.inverter, "last_noise", None) if supports_noise(self.generator) else None
+                with torch.no_grad():
+                    recon = synthesize(self.generator, ws, noise).float().clamp(-1, 1)
+                chunks.append((ws, noise, recon))
+            self._inversions[key] = chunks
+        return self._inversions[key]
+
+    def _blend(self, pixels: np.ndarray, index: int, change: torch.Tensor, region: torch.Tensor | None) -> np.ndarray:
+        x = torch.from_numpy(to_model(pixels[index * self.batch_size:(index + 1) * self.batch_size]))
+        mask = torch.ones(()) if region is None else region.to(torch.float32)[None, None]
+        return to_pixels((x + mask * change.cpu()).clamp(-1, 1).numpy())
+
+    def transfer(self, pixels: np.ndarray, targets: np.ndarray, region: torch.Tensor | None = None) -> np.ndarray:
+        """``pixels`` plus the change between the reconstructions of ``targets`` and of
+        ``pixels`` (inside ``region``): with the true edit as targets, the truth as this
+        inverter sees it. A reference for teachers measured through the inverter: where
+        its reconstruction misplaces a thin feature (glasses frames) no latent edit lands
+        on the truth's pixels either; where it weakens one (a beard) a teacher can still
+        push further than this does."""
+        pairs = zip(self._inverted(pixels), self._inverted(targets))
+        return np.concatenate([self._blend(pixels, i, after[2] - before[2], region)
+                               for i, (before, after) in enumerate(pairs)])
+
+    def edit(self, direction: Any, region: torch.Tensor | None = None) -> EditFn:
+        """The path's :data:`EditFn` for ``direction``, blended into ``region`` when given."""
+        from latentroom.plugins.directions.edit import edit_latents
+        from latentroom.plugins.inverters.common import synthesize
+
+        def run(pixels: np.ndarray, strength: float) -> np.ndarray:
+            parts = []
+            for i, (ws, noise, recon) in enumerate(self._inverted(pixels)):
+                with torch.no_grad():
+                    out = synthesize(self.generator, edit_latents(ws, direction, strength), noise).float().clamp(-1, 1)
+                parts.append(to_pixels(out.cpu().numpy()) if region is None
+                             else self._blend(pixels, i, out - recon, region))
+            return np.concatenate(parts)
+
+        return run
+
+
+def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_size: int = 32,
+                        region: torch.Tensor | None = None) -> EditFn:
     """Invert, move along ``direction``, generate (its fitted noise maps reused), as
-    ``latentroom edit`` does."""
-    from latentroom.plugins.directions.edit import edit_latents
-    from latentroom.plugins.inverters.common import supports_noise, synthesize
-
-    def run(pixels: np.ndarray, strength: float) -> np.ndarray:
-        parts = []
-        for i in range(0, len(pixels), batch_size):
-            x = torch.from_numpy(to_model(pixels[i:i + batch_size])).to(generator.device)
-            ws = inverter.invert(x)
-            noise = getattr(inverter, "last_noise", None) if supports_noise(generator) else None
-            with torch.no_grad():
-                out = synthesize(generator, edit_latents(ws, direction, strength), noise)
-            parts.append(to_pixels(out.float().clamp(-1, 1).cpu().numpy()))
-        return np.concatenate(parts)
-
-    return run
+    ``latentroom edit`` does; blended into ``region`` as in :class:`GeneratorPath`."""
+    return GeneratorPath(generator, inverter, batch_size).edit(direction, region)
 
 
 @dataclass
 class Evaluation:
-    """Figures per method (``preset``, ``generator_path``) and strength, and a contact sheet."""
+    """Figures per method (``preset``, ``generator_path``, ``teacher``) and strength, and a
+    contact sheet."""
 
     attribute: str
     figures: dict[str, dict[str, Figures]]
@@ -215,38 +279,83 @@ class Evaluation:
                 "figures": {m: {s: f.to_json() for s, f in per.items()} for m, per in self.figures.items()}}
 
 
-def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float], generator: Any, judge: Any,
-                    region: torch.Tensor | None = None, inverter: Any = None, images: int = 500,
-                    echo: Callable[[str], None] = lambda _: None) -> Evaluation:
-    """Figures for the preset (``preset_fn``, e.g. :func:`preset_edit` or a loaded
-    preset's ``run``) and the generator path (with ``inverter``) at each strength; the
-    contact sheet shows input | generator path | preset | truth at the first."""
-    attribute = direction.attribute
+def _check_attribute(direction: Any, strengths: Sequence[float]) -> str:
     if not strengths:
-        raise ValueError("evaluate_preset needs at least one strength")
-    if attribute not in ATTRIBUTE_NAMES:
-        raise ValueError(f"{attribute!r} is not a toyfaces attribute; the truth is known for "
+        raise ValueError("an evaluation needs at least one strength")
+    if direction.attribute not in ATTRIBUTE_NAMES:
+        raise ValueError(f"{direction.attribute!r} is not a toyfaces attribute; the truth is known for "
                          f"{', '.join(ATTRIBUTE_NAMES)}")
-    methods: dict[str, EditFn] = {"preset": preset_fn}
-    if inverter is not None:
-        methods["generator_path"] = generator_path_edit(generator, inverter, direction)
+    return direction.attribute
+
+
+def _truth_amount(generator: Any, direction: Any, strength: float, judge: Any, region: torch.Tensor | None,
+                  samples: int) -> float | None:
+    """The continuous truth's amount (:func:`teacher_amount`); None for a binary
+    attribute, whose truth is a switch that needs no amount."""
+    if ATTRIBUTE_SPECS[direction.attribute].kind == "binary":
+        return None
+    return teacher_amount(generator, direction, strength, judge, region, samples)
+
+
+def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Sequence[float], generator: Any,
+                    judge: Any, region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
+                    echo: Callable[[str], None] = lambda _: None
+                    ) -> tuple[dict[str, dict[str, Figures]], dict[str, float], TruthSet, dict[str, np.ndarray]]:
+    """Figures per method and strength against the truth of ``direction``'s edit
+    (the truth drawn once per strength and shared by the methods); also the amounts,
+    and the first strength's truth and outputs (for a contact sheet)."""
+    attribute = _check_attribute(direction, strengths)
     figures: dict[str, dict[str, Figures]] = {m: {} for m in methods}
     amounts: dict[str, float] = {}
     first: tuple[TruthSet, dict[str, np.ndarray]] | None = None
     for strength in strengths:
-        amount = teacher_amount(generator, direction, strength, judge, region)
-        amounts[f"{strength:g}"] = amount
-        truth = TruthSet.draw(attribute, strength, amount, judge, images, int(generator.size))
+        amount = _truth_amount(generator, direction, strength, judge, region, amount_samples)
+        if amount is not None:
+            amounts[f"{strength:g}"] = amount
+        truth = TruthSet.draw(attribute, strength, amount or 0.0, judge, images, int(generator.size))
         outputs: dict[str, np.ndarray] = {}
         for method, fn in methods.items():
             echo(f"evaluate: {method} at strength {strength:g} on {images} held-out renders")
             outputs[method] = fn(truth.inputs, strength)
             figures[method][f"{strength:g}"] = truth.measure(outputs[method], judge)
         first = first or (truth, outputs)
-    truth, outputs = first  # type: ignore[misc]
+    assert first is not None
+    return figures, amounts, first[0], first[1]
+
+
+def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float], generator: Any, judge: Any,
+                    region: torch.Tensor | None = None, inverter: Any = None, images: int = 500,
+                    echo: Callable[[str], None] = lambda _: None) -> Evaluation:
+    """Figures for the preset (``preset_fn``, e.g. :func:`preset_edit` or a loaded
+    preset's ``run``) and the generator path (with ``inverter``) at each strength; the
+    contact sheet shows input | generator path | preset | truth at the first."""
+    methods: dict[str, EditFn] = {"preset": preset_fn}
+    if inverter is not None:
+        methods["generator_path"] = generator_path_edit(generator, inverter, direction)
+    figures, amounts, truth, outputs = measure_methods(methods, direction, strengths, generator, judge, region,
+                                                       images, echo=echo)
     columns = [truth.inputs] + ([outputs["generator_path"]] if inverter is not None else [])
     sheet = contact_sheet(columns + [outputs["preset"], truth.truths])
-    return Evaluation(attribute, figures, amounts, sheet)
+    return Evaluation(direction.attribute, figures, amounts, sheet)
+
+
+def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[float], judge: Any,
+                       region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
+                       inverted_truth: bool = False, echo: Callable[[str], None] = lambda _: None) -> Evaluation:
+    """Figures of a *teacher*: ``direction``'s generator path (:class:`GeneratorPath`),
+    blended into ``region`` as author's pairs are, at each strength. With
+    ``inverted_truth`` also that method at the first strength
+    (:meth:`GeneratorPath.transfer`): the truth as the inverter sees it. The contact
+    sheet shows input | teacher | truth."""
+    figures, amounts, truth, outputs = measure_methods({"teacher": path.edit(direction, region)}, direction,
+                                                       strengths, path.generator, judge, region, images,
+                                                       amount_samples, echo)
+    if inverted_truth:
+        echo(f"evaluate: the inverted truth at strength {strengths[0]:g}")
+        figures["inverted_truth"] = {f"{strengths[0]:g}": truth.measure(path.transfer(truth.inputs, truth.truths,
+                                                                                       region), judge)}
+    return Evaluation(direction.attribute, figures, amounts,
+                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]))
 
 
 def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
@@ -256,6 +365,6 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
     return tiles.transpose(0, 2, 1, 3, 4).reshape(n * h, k * w, 3)
 
 
-__all__ = ["EVAL_SEED", "Evaluation", "Figures", "TruthSet", "contact_sheet", "evaluate_edit", "evaluate_preset",
-           "generator_path_edit", "preset_edit", "judge_figures", "region_figures",
-           "teacher_amount", "truth_params"]
+__all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "contact_sheet", "evaluate_direction",
+           "evaluate_edit", "evaluate_preset", "generator_path_edit", "measure_methods", "preset_edit",
+           "judge_figures", "region_figures", "teacher_amount", "truth_params"]

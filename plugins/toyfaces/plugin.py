@@ -3,8 +3,8 @@
 Registers the ``toyfaces`` generator (the default generator, see
 ``latentroom.engine.plugins.DEFAULT_GENERATOR``), the ``toyfaces`` aligner, the
 ``toyfaces-classifier`` scorer and feature network (the generator names them as its
-defaults; they fit no other generator), and the ``train-gan`` and ``toyfaces``
-(region, evaluate) commands. Importing this
+defaults; they fit no other generator), the ``inverted-truth`` direction source, and the
+``train-gan`` and ``toyfaces`` (region, evaluate, evaluate-direction) commands. Importing this
 module must stay cheap and torch-free (the engine imports every plugin to discover
 hooks): ``latentroom.plugins.toyfaces.generator`` imports torch only inside its loader, and the
 training command's module is imported only when the CLI asks for plugin commands.
@@ -60,6 +60,18 @@ def register_scorers(register: Callable[..., None]) -> None:
 def register_feature_networks(register: Callable[..., None]) -> None:
     register("toyfaces-classifier", _make_features,
              description="stage outputs of the toyfaces attribute classifier (toyfaces images only)")
+
+
+def _inverted_truth(**options: Any) -> object:
+    from latentroom.plugins.toyfaces.truth_direction import InvertedTruth
+
+    return InvertedTruth(**options)
+
+
+@hookimpl
+def register_direction_sources(register: Callable[..., None]) -> None:
+    register("inverted-truth", _inverted_truth,
+             description="toyfaces: mean W+ offset from inverted renders to their inverted true edits")
 
 
 @hookimpl

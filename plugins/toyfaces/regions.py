@@ -72,10 +72,27 @@ def feather(mask: np.ndarray, sigma: float = FEATHER_SIGMA) -> np.ndarray:
     return np.clip(out * 1.5, 0.0, 1.0).astype(np.float32)
 
 
-def attribute_region(attribute: str, size: int = 128, samples: int = REGION_SAMPLES,
-                     seed: int = REGION_SEED) -> np.ndarray:
-    """float32 ``[size, size]`` in 0-1: the feathered footprint of ``attribute``."""
-    return feather(footprint(attribute, size, samples, seed) >= FOOTPRINT_SHARE)
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """A bool mask grown by ``radius`` pixels (a disc): room for a GAN edit that puts the
+    attribute a few pixels from where the renderer does (a smile bending the lips lower)."""
+    out = mask.astype(bool).copy()
+    padded = np.pad(out, radius)
+    h, w = out.shape
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy * dy + dx * dx <= radius * radius:
+                out |= padded[radius + dy:radius + dy + h, radius + dx:radius + dx + w]
+    return out
 
 
-__all__ = ["CHANGE_THRESHOLD", "attribute_region", "changed_region", "feather", "footprint"]
+def attribute_region(attribute: str, size: int = 128, samples: int = REGION_SAMPLES, seed: int = REGION_SEED,
+                     share: float = FOOTPRINT_SHARE, grow: int = 0, sigma: float = FEATHER_SIGMA) -> np.ndarray:
+    """float32 ``[size, size]`` in 0-1: the footprint of ``attribute`` (pixels changing on
+    at least ``share`` of faces), grown by ``grow`` pixels and feathered by ``sigma``."""
+    mask = footprint(attribute, size, samples, seed) >= share
+    if grow > 0:
+        mask = dilate(mask, grow)
+    return feather(mask, sigma) if sigma > 0 else mask.astype(np.float32)
+
+
+__all__ = ["CHANGE_THRESHOLD", "attribute_region", "changed_region", "dilate", "feather", "footprint"]

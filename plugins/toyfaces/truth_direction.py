@@ -1,0 +1,100 @@
+"""``inverted-truth``: a direction read off the renderer's true edit through an inverter.
+
+The other sources find a direction from the generator's own samples scored by a
+classifier, so they inherit what W correlates with the attribute (glasses that come
+with shorter hair, a beard with a darker face). The toyfaces world knows the true
+edit: render faces, render the same faces with the attribute changed, invert both
+(the shipped encoder by default) and average the W+ offset between them. Its mean over
+the chosen layers is the direction; the per-layer offsets show where the generator
+keeps the attribute. Binary attributes average over the faces that lacked the
+attribute (the edit puts it on); continuous ones move every face up by ``amount`` of
+the 0-1 scale.
+
+The renders come from renderer seed ``TRUTH_DIRECTION_SEED + seed``: apart from the
+evaluation's held-out renders (:data:`latentroom.plugins.toyfaces.evaluate_preset.EVAL_SEED`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentroom.engine.direction import parse_layers
+from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.directions.sampling import std_along
+from latentroom.plugins.directions.sources import DirectionSourceBase, FindContext
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
+
+TRUTH_DIRECTION_SEED = 70_000
+
+
+class InvertedTruth(DirectionSourceBase):
+    """Mean W+ offset from inverted renders to their inverted true edits (module docstring).
+
+    Extra parameters: ``inverter`` ("encoder"), ``amount`` (0.35: a continuous
+    attribute's move on its 0-1 scale), ``inverter_batch`` (64). ``samples`` counts
+    rendered faces; ``layers`` cannot be ``auto``.
+    """
+
+    name = "inverted-truth"
+    defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64}
+
+    def vector(self, ctx: FindContext) -> np.ndarray:
+        p, generator = ctx.params, ctx.generator
+        if ctx.attribute not in ATTRIBUTE_NAMES:
+            raise LatentroomError(f"inverted-truth: {ctx.attribute!r} is not a toyfaces attribute "
+                                  f"(known: {', '.join(ATTRIBUTE_NAMES)})")
+        if p["layers"] == "auto":
+            raise LatentroomError("inverted-truth: give the layers (the per-layer offsets are in the details)")
+        layers = parse_layers(p["layers"], generator.n_latent)
+        before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
+                                          int(generator.size))
+        offsets = self._offsets(generator, str(p["inverter"]), before, after, int(p["inverter_batch"]))
+        mean = offsets.mean(0)  # [n_latent, style_dim]
+        ctx.details.update({
+            "faces": int(len(offsets)),
+            "offset_norm_per_layer": [round(float(v), 4) for v in np.linalg.norm(mean, axis=1)],
+            # 1: every face moves the same way; near 0: the offsets cancel out.
+            "consistency_per_layer": [round(float(v), 4) for v in
+                                      np.linalg.norm(mean, axis=1) / np.linalg.norm(offsets, axis=2).mean(0)],
+        })
+        vector = mean[list(layers)].mean(0)
+        # The strength that moves w as far as the truth does on average (strength is in
+        # sds of w along the unit vector), so a preset's range can be read against it.
+        norm = float(np.linalg.norm(vector))
+        ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
+        return vector
+
+    @staticmethod
+    def _offsets(generator: Any, inverter_name: str, before: np.ndarray, after: np.ndarray,
+                 batch: int) -> np.ndarray:
+        from latentroom.engine.plugins import get_inverter
+        from latentroom.plugins.distill.quality import to_model
+
+        inverter = get_inverter(inverter_name).value(generator, generator.device)
+        parts = []
+        for i in range(0, len(before), batch):
+            pair = np.concatenate([before[i:i + batch], after[i:i + batch]])
+            ws = inverter.invert(torch.from_numpy(to_model(pair)).to(generator.device)).float().cpu().numpy()
+            n = len(pair) // 2
+            parts.append(ws[n:] - ws[:n])
+        return np.concatenate(parts)
+
+
+def true_edit_renders(attribute: str, samples: int, seed: int, amount: float,
+                      size: int) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 renders and their true edit: a binary attribute put on the faces lacking it
+    (only those are returned), a continuous one moved up by ``amount``."""
+    params = sample_params(TRUTH_DIRECTION_SEED + seed, samples)
+    if ATTRIBUTE_SPECS[attribute].kind == "binary":
+        lacked = params[attribute] < 0.5
+        if not lacked.any():
+            raise LatentroomError(f"inverted-truth: none of the {samples} faces lacks {attribute}; draw more")
+        params = {k: v[lacked] for k, v in params.items()}
+        return render(params, size), render(edit(params, attribute, 1.0), size)
+    return render(params, size), render(edit(params, attribute, amount), size)
+
+
+__all__ = ["InvertedTruth", "TRUTH_DIRECTION_SEED", "true_edit_renders"]
