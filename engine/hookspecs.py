@@ -84,6 +84,20 @@ def register_aligners(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_text_image_models(register: Callable[..., None]) -> None:
+    """Contribute text-image models (CLIP-like: images and texts embedded in one space),
+    which the ``text`` direction source scores images against a text with.
+
+    Call ``register(name, factory, description="")`` once per model. ``factory`` is
+    called as ``factory(argument, device, **options)``, where ``argument`` is the text
+    after ``NAME:`` in a model spec (``openclip:ViT-B-32.pt`` gives ``"ViT-B-32.pt"``;
+    plain ``NAME`` gives ``None``), ``device`` a torch device string and ``options``
+    model-specific settings (e.g. ``vocab=PATH``). It returns an object satisfying
+    :class:`latentroom.engine.protocols.TextImageModel`.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``latentroom`` command line.
 
@@ -99,5 +113,6 @@ HOOK_NAMES: tuple[str, ...] = (
     "register_direction_sources",
     "register_presets",
     "register_aligners",
+    "register_text_image_models",
     "register_commands",
 )

@@ -39,20 +39,22 @@ import pluggy
 from latentroom.engine import hookspecs
 from latentroom.engine.errors import LatentroomError, PluginLoadError
 
-from latentroom.engine.protocols import Generator  # typing-only torch imports: stays torch-free
+from latentroom.engine.protocols import Generator, TextImageModel  # typing-only torch imports: stays torch-free
 
 if TYPE_CHECKING:
     import click
 
 PROJECT = "latentroom"  # pluggy project name, entry-point group and built-in distribution
 DEFAULT_GENERATOR = "toyfaces"
-KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets", "aligners")
+KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets", "aligners",
+                          "text_image_models")
 _SINGULAR = {
     "generators": "generator",
     "inverters": "inverter",
     "direction_sources": "direction source",
     "presets": "preset",
     "aligners": "aligner",
+    "text_image_models": "text-image model",
 }
 
 
@@ -102,6 +104,7 @@ class Registry:
     direction_sources: dict[str, Contribution] = field(default_factory=dict)
     presets: dict[str, Contribution] = field(default_factory=dict)
     aligners: dict[str, Contribution] = field(default_factory=dict)
+    text_image_models: dict[str, Contribution] = field(default_factory=dict)
     errors: list[PluginError] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)  # in load order
     manager: pluggy.PluginManager = field(default_factory=lambda: _new_manager(), repr=False)
@@ -264,6 +267,30 @@ def get_direction_source(name: str) -> Contribution:
 def get_aligner(name: str) -> Contribution:
     """The registered aligner ``name``; its factory takes no arguments."""
     return _lookup("aligners", name)
+
+
+def get_text_image_model(name: str) -> Contribution:
+    """The registered text-image model ``name``; its factory is
+    ``factory(argument, device, **options)``."""
+    return _lookup("text_image_models", name)
+
+
+def resolve_text_image_model(spec: str, device: str = "cpu", **options: Any) -> TextImageModel:
+    """Build the text-image model named by ``NAME[:ARGUMENT]`` (e.g. ``toyfaces-clip``,
+    ``openclip:model.pt``) as ``factory(argument, device, **options)``."""
+    name, colon, argument = spec.partition(":")
+    contribution = get_text_image_model(name)
+    try:
+        model = contribution.value(argument if colon else None, device, **options)
+    except LatentroomError as exc:
+        exc.message = f"text-image model '{spec}' (plugin '{contribution.plugin}'): {exc.message}"
+        raise
+    if not isinstance(model, TextImageModel):
+        raise PluginLoadError(
+            f"text-image model '{name}' from plugin '{contribution.plugin}' returned a "
+            f"{type(model).__name__}, which lacks the TextImageModel attributes "
+            "(name, embed_dim, image_size, weights_sha256, device, encode_images, encode_texts)")
+    return model
 
 
 def _lookup(kind: str, name: str) -> Contribution:

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-CONTRIBUTION_KINDS = ("generators", "inverters", "direction_sources", "presets", "aligners", "commands")
+CONTRIBUTION_KINDS = ("generators", "inverters", "direction_sources", "presets", "aligners", "text_image_models",
+                      "commands")
 
 
 @click.command("plugins")
