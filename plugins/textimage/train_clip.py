@@ -1,7 +1,7 @@
 """Train toyfaces-clip contrastively on renders and captions from their ground truth.
 
     python -m latentroom.plugins.textimage.train_clip --out DIR --seed 0 --steps N [--seconds S]
-        [--device cpu|cuda|auto] [--state-dir DIR]
+        [--device cpu|cuda|auto] [--state-dir DIR] [--workers K]
 
 Every batch is a pure function of ``(--seed, step)``: its faces are drawn and
 captioned from ``SeedSequence([0, seed, step])`` (:func:`captions.training_caption`),
@@ -38,6 +38,7 @@ from latentroom.engine.devices import pick_torch_device
 from latentroom.plugins.textimage.captions import full_caption, training_caption, vocabulary
 from latentroom.plugins.textimage.toyclip import IMAGE_SIZE, DualEncoder, Vocabulary, save
 from latentroom.plugins.toyfaces.renderer import render, sample_params
+from latentroom.plugins.toyfaces.train_classifier import computed_ahead
 
 GROUP = 100  # captions a render is retrieved among
 WARMUP = 50
@@ -48,6 +49,10 @@ def batch_for(seed: int, step: int, size: int) -> tuple[np.ndarray, list[str]]:
     rng = np.random.default_rng(np.random.SeedSequence([0, seed, step]))
     params = sample_params(rng, size)
     return render(params, IMAGE_SIZE), [training_caption(params, i, rng) for i in range(size)]
+
+
+def _batch_job(job: tuple[int, int, int]) -> tuple[np.ndarray, list[str]]:
+    return batch_for(*job)
 
 
 def heldout(seed: int, count: int) -> tuple[np.ndarray, list[str]]:
@@ -97,6 +102,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes rendering and captioning batches ahead (0: in the training loop)")
     ap.add_argument("--eval-n", type=int, default=1000)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--checkpoint-every", type=int, default=200)
@@ -156,8 +163,7 @@ class Run:
         progress = min(1.0, self.step / max(1, self.args.steps))
         return self.args.lr * warm * 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    def train_step(self) -> float:
-        images, texts = batch_for(self.args.seed, self.step, self.args.batch)
+    def train_step(self, images: np.ndarray, texts: list[str]) -> float:
         for group in self.optimiser.param_groups:
             group["lr"] = self.learning_rate()
         loss = contrastive_loss(self.model, to_tensor(images, self.device), self.vocabulary.encode(texts).to(self.device))
@@ -175,11 +181,12 @@ class Run:
         budget = float("inf") if args.seconds is None else args.seconds
         self.model.train()
         started = time.time()
-        while self.step < args.steps:
+        jobs = [(args.seed, step, args.batch) for step in range(self.step, args.steps)]
+        for images, texts in computed_ahead(_batch_job, jobs, args.workers):
             if self.trained_seconds + time.time() - started >= budget:
                 self.trained_seconds += time.time() - started
                 return True
-            losses.append(self.train_step())
+            losses.append(self.train_step(images, texts))
             if self.step % args.log_every == 0:
                 self.log(f"step {self.step} loss {np.mean(losses):.4f} lr {self.learning_rate():.2e} "
                          f"scale {self.model.log_scale.exp().item():.1f} "
