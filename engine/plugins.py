@@ -212,22 +212,28 @@ def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
     """Build the generator named by ``NAME[:ARGUMENT]`` (``None``: ``toyfaces``) by
     calling its factory as ``factory(argument, device)``; argument is ``None`` without
     a colon."""
-    name, colon, argument = (spec or DEFAULT_GENERATOR).partition(":")
-    contribution = _lookup("generators", name)
+    return _build("generators", spec or DEFAULT_GENERATOR, device, Generator,
+                  "size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis")
+
+
+def _build(kind: str, spec: str, device: str, protocol: type, attributes: str, **options: Any) -> Any:
+    """Call the factory of ``NAME[:ARGUMENT]`` as ``factory(argument, device, **options)``
+    and check that what it returns satisfies ``protocol``."""
+    name, colon, argument = spec.partition(":")
+    contribution = _lookup(kind, name)
     try:
-        generator = contribution.value(argument if colon else None, device)
+        built = contribution.value(argument if colon else None, device, **options)
     except LatentroomError as exc:
-        # A factory may resolve other generators itself: its "unknown generator
-        # 'base'" must say it happened while building the one the user asked for.
-        exc.message = f"generator '{spec or name}' (plugin '{contribution.plugin}'): {exc.message}"
+        # A factory may resolve other items itself: its "unknown generator 'base'"
+        # must say it happened while building the one the user asked for.
+        exc.message = f"{_SINGULAR[kind]} '{spec}' (plugin '{contribution.plugin}'): {exc.message}"
         raise
-    if not isinstance(generator, Generator):
+    if not isinstance(built, protocol):
         raise PluginLoadError(
-            f"generator '{name}' from plugin '{contribution.plugin}' returned a "
-            f"{type(generator).__name__}, which lacks the Generator attributes "
-            "(size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis)"
+            f"{_SINGULAR[kind]} '{name}' from plugin '{contribution.plugin}' returned a "
+            f"{type(built).__name__}, which lacks the {protocol.__name__} attributes ({attributes})"
         )
-    return generator
+    return built
 
 
 def plugins_behind(parts: dict[str, Iterable[str]]) -> list[dict[str, str]]:
@@ -278,19 +284,8 @@ def get_text_image_model(name: str) -> Contribution:
 def resolve_text_image_model(spec: str, device: str = "cpu", **options: Any) -> TextImageModel:
     """Build the text-image model named by ``NAME[:ARGUMENT]`` (e.g. ``toyfaces-clip``,
     ``openclip:model.pt``) as ``factory(argument, device, **options)``."""
-    name, colon, argument = spec.partition(":")
-    contribution = get_text_image_model(name)
-    try:
-        model = contribution.value(argument if colon else None, device, **options)
-    except LatentroomError as exc:
-        exc.message = f"text-image model '{spec}' (plugin '{contribution.plugin}'): {exc.message}"
-        raise
-    if not isinstance(model, TextImageModel):
-        raise PluginLoadError(
-            f"text-image model '{name}' from plugin '{contribution.plugin}' returned a "
-            f"{type(model).__name__}, which lacks the TextImageModel attributes "
-            "(name, embed_dim, image_size, weights_sha256, device, encode_images, encode_texts)")
-    return model
+    return _build("text_image_models", spec, device, TextImageModel,
+                  "name, embed_dim, image_size, weights_sha256, device, encode_images, encode_texts", **options)
 
 
 def _lookup(kind: str, name: str) -> Contribution:
