@@ -29,6 +29,7 @@ reported as ``style_fit`` (a weighted cosine) in the provenance details.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import time
@@ -63,8 +64,6 @@ class Relevance:
     key: str
 
     def to_npz(self) -> bytes:
-        import io
-
         buffer = io.BytesIO()
         np.savez(buffer, layer=self.layer, index=self.index, std=self.std, change=self.change,
                  seconds=np.float64(self.seconds), key=np.array(self.key), version=np.int64(CACHE_VERSION))
@@ -150,15 +149,16 @@ def channel_relevance(generator: Generator, model: TextImageModel, samples: int,
 
 
 def load_or_compute(generator: Generator, model: TextImageModel, samples: int, seed: int, truncation: float,
-                    cache: str | os.PathLike[str] | None) -> tuple[Relevance, Path, bool]:
-    """(relevance, cache file, whether it came from the cache)."""
+                    cache: str | os.PathLike[str] | None, log: Any = None) -> tuple[Relevance, Path, bool]:
+    """(relevance, cache file, whether it came from the cache); ``log(message)`` hears
+    the preprocessing's progress."""
     key = cache_key(generator, model, samples, seed, truncation)
     path = Path(cache) if cache else default_cache_path(key)
     if path.exists():
         found = Relevance.from_npz(path, key)
         if found is not None:
             return found, path, True
-    relevance = channel_relevance(generator, model, samples, seed, truncation)
+    relevance = channel_relevance(generator, model, samples, seed, truncation, log)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, relevance.to_npz())
     return relevance, path, False
@@ -219,8 +219,8 @@ class TextDirections(DirectionSourceBase):
     """StyleCLIP global directions (module docstring).
 
     Parameters: ``text`` (required) and ``neutral`` ("a face"); ``model``
-    ("toyfaces-clip", any registered text-image model spec) and ``vocab`` (its BPE
-    file, for ``openclip``); ``beta`` (0.15), the disentanglement threshold on a
+    ("toyfaces-clip", any registered text-image model spec), ``vocab`` and
+    ``activation`` (its BPE file and MLP activation, for ``openclip``); ``beta`` (0.15), the disentanglement threshold on a
     channel's cosine with the text direction; ``relevance_samples`` (8) images the
     preprocessing averages over and ``relevance_cache`` (a path; default a file under
     ``$XDG_CACHE_HOME/latentroom/text-relevance`` named by both models' weights);
@@ -228,8 +228,8 @@ class TextDirections(DirectionSourceBase):
     """
 
     name = "text"
-    defaults = {"text": None, "neutral": "a face", "model": "toyfaces-clip", "vocab": None, "beta": 0.15,
-                "relevance_samples": 8, "relevance_cache": None}
+    defaults = {"text": None, "neutral": "a face", "model": "toyfaces-clip", "vocab": None, "activation": None,
+                "beta": 0.15, "relevance_samples": 8, "relevance_cache": None}
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         from latentroom.engine.plugins import resolve_text_image_model
@@ -240,7 +240,7 @@ class TextDirections(DirectionSourceBase):
         beta = float(p["beta"])
         if not 0.0 <= beta < 1.0:
             raise LatentroomError(f"text: beta must be in [0, 1), got {p['beta']!r}")
-        options = {"vocab": p["vocab"]} if p["vocab"] else {}
+        options = {k: p[k] for k in ("vocab", "activation") if p[k]}
         model = resolve_text_image_model(str(p["model"]), str(generator.device), **options)
         layers = parse_layers(None if p["layers"] == "auto" else p["layers"], generator.n_latent)
         relevance, cache, cached = load_or_compute(generator, model, int(p["relevance_samples"]), int(p["seed"]),

@@ -15,6 +15,7 @@ and how they were trained (``train_clip``).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.textimage.captions import words
 
@@ -143,9 +145,6 @@ class ToyfacesClip:
 
 def save(model: DualEncoder, vocabulary: Vocabulary, path: Path, info: dict[str, Any]) -> None:
     """Plain float32 tensors at ``path`` and ``info`` plus the vocabulary in ``path``.json."""
-    from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
-    import io
-
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu().float().contiguous() for k, v in model.state_dict().items()}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -171,8 +170,6 @@ def load(argument: str | None = None, device: str | torch.device = "cpu") -> Toy
     vocabulary = Vocabulary(vocab)
     model = DualEncoder(len(vocabulary))
     try:
-        import io
-
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         model.load_state_dict(state)
     except Exception as exc:  # torch raises many types for a bad or mismatched file

@@ -21,6 +21,7 @@ Writes to ``--out``: ``toyfaces-clip.pt`` (plain tensors), ``toyfaces-clip.json`
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import platform
@@ -150,8 +151,6 @@ class Run:
         path = self.checkpoint_path
         if path is None:
             return
-        import io
-
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         torch.save({"model": self.model.state_dict(), "optimiser": self.optimiser.state_dict(), "step": self.step,
