@@ -108,6 +108,19 @@ def register_feature_networks(register: Callable[..., None]) -> None:
     called as ``factory(argument, device)`` (``--features NAME[:ARGUMENT]``) and returns
     a torch callable ``images [B, 3, H, W] in [-1, 1] -> list of feature maps``,
     optionally with ``domain`` (as for scorers: ``None`` fits any generator).
+
+
+@hookspec
+def register_text_image_models(register: Callable[..., None]) -> None:
+    """Contribute text-image models (CLIP-like: images and texts embedded in one space),
+    which the ``text`` direction source scores images against a text with.
+
+    Call ``register(name, factory, description="")`` once per model. ``factory`` is
+    called as ``factory(argument, device, **options)``, where ``argument`` is the text
+    after ``NAME:`` in a model spec (``openclip:ViT-B-32.pt`` gives ``"ViT-B-32.pt"``;
+    plain ``NAME`` gives ``None``), ``device`` a torch device string and ``options``
+    model-specific settings (e.g. ``vocab=PATH``). It returns an object satisfying
+    :class:`latentroom.engine.protocols.TextImageModel`.
     """
 
 
@@ -130,5 +143,6 @@ HOOK_NAMES: tuple[str, ...] = (
     "register_aligners",
     "register_scorers",
     "register_feature_networks",
+    "register_text_image_models",
     "register_commands",
 )

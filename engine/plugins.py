@@ -42,7 +42,7 @@ import pluggy
 from latentroom.engine import hookspecs
 from latentroom.engine.errors import LatentroomError, PluginLoadError
 
-from latentroom.engine.protocols import Generator  # typing-only torch imports: stays torch-free
+from latentroom.engine.protocols import Generator, TextImageModel  # typing-only torch imports: stays torch-free
 
 if TYPE_CHECKING:
     import click
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 PROJECT = "latentroom"  # pluggy project name, entry-point group and built-in distribution
 DEFAULT_GENERATOR = "toyfaces"
 KINDS: tuple[str, ...] = ("generators", "inverters", "direction_sources", "presets", "aligners", "scorers",
-                          "feature_networks")
+                          "feature_networks", "text_image_models")
 _SINGULAR = {
     "generators": "generator",
     "inverters": "inverter",
@@ -59,6 +59,7 @@ _SINGULAR = {
     "aligners": "aligner",
     "scorers": "scorer",
     "feature_networks": "feature network",
+    "text_image_models": "text-image model",
 }
 
 
@@ -110,6 +111,7 @@ class Registry:
     aligners: dict[str, Contribution] = field(default_factory=dict)
     scorers: dict[str, Contribution] = field(default_factory=dict)
     feature_networks: dict[str, Contribution] = field(default_factory=dict)
+    text_image_models: dict[str, Contribution] = field(default_factory=dict)
     errors: list[PluginError] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)  # in load order
     manager: pluggy.PluginManager = field(default_factory=lambda: _new_manager(), repr=False)
@@ -238,22 +240,28 @@ def resolve_generator(spec: str | None, device: str = "cpu") -> Generator:
     """Build the generator named by ``NAME[:ARGUMENT]`` (``None``: ``toyfaces``) by
     calling its factory as ``factory(argument, device)``; argument is ``None`` without
     a colon."""
-    name, colon, argument = (spec or DEFAULT_GENERATOR).partition(":")
-    contribution = _lookup("generators", name)
+    return _build("generators", spec or DEFAULT_GENERATOR, device, Generator,
+                  "size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis")
+
+
+def _build(kind: str, spec: str, device: str, protocol: type, attributes: str, **options: Any) -> Any:
+    """Call the factory of ``NAME[:ARGUMENT]`` as ``factory(argument, device, **options)``
+    and check that what it returns satisfies ``protocol``."""
+    name, colon, argument = spec.partition(":")
+    contribution = _lookup(kind, name)
     try:
-        generator = contribution.value(argument if colon else None, device)
+        built = contribution.value(argument if colon else None, device, **options)
     except LatentroomError as exc:
-        # A factory may resolve other generators itself: its "unknown generator
-        # 'base'" must say it happened while building the one the user asked for.
-        exc.message = f"generator '{spec or name}' (plugin '{contribution.plugin}'): {exc.message}"
+        # A factory may resolve other items itself: its "unknown generator 'base'"
+        # must say it happened while building the one the user asked for.
+        exc.message = f"{_SINGULAR[kind]} '{spec}' (plugin '{contribution.plugin}'): {exc.message}"
         raise
-    if not isinstance(generator, Generator):
+    if not isinstance(built, protocol):
         raise PluginLoadError(
-            f"generator '{name}' from plugin '{contribution.plugin}' returned a "
-            f"{type(generator).__name__}, which lacks the Generator attributes "
-            "(size, style_dim, n_latent, weights_sha256, device, mapping, mean_latent, synthesis)"
+            f"{_SINGULAR[kind]} '{name}' from plugin '{contribution.plugin}' returned a "
+            f"{type(built).__name__}, which lacks the {protocol.__name__} attributes ({attributes})"
         )
-    return generator
+    return built
 
 
 def plugins_behind(parts: dict[str, Iterable[str]]) -> list[dict[str, str]]:
@@ -303,6 +311,19 @@ def get_scorer(name: str) -> Contribution:
 def get_feature_network(name: str) -> Contribution:
     """The registered feature network ``name``; its factory is ``factory(argument, device)``."""
     return _lookup("feature_networks", name)
+
+
+def get_text_image_model(name: str) -> Contribution:
+    """The registered text-image model ``name``; its factory is
+    ``factory(argument, device, **options)``."""
+    return _lookup("text_image_models", name)
+
+
+def resolve_text_image_model(spec: str, device: str = "cpu", **options: Any) -> TextImageModel:
+    """Build the text-image model named by ``NAME[:ARGUMENT]`` (e.g. ``toyfaces-clip``,
+    ``openclip:model.pt``) as ``factory(argument, device, **options)``."""
+    return _build("text_image_models", spec, device, TextImageModel,
+                  "name, embed_dim, image_size, weights_sha256, device, encode_images, encode_texts", **options)
 
 
 def _lookup(kind: str, name: str) -> Contribution:

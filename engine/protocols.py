@@ -1,4 +1,4 @@
-"""What generators, inverters and direction sources must provide.
+"""What generators, inverters, direction sources and text-image models must provide.
 
 These are structural protocols: a plugin's class satisfies one by having the
 attributes and methods below, without inheriting from anything. Tensors are
@@ -6,7 +6,7 @@ attributes and methods below, without inheriting from anything. Tensors are
 stays torch-free. Authoring code (generate, invert, find directions, distil) needs
 the ``author`` extra; applying presets never does.
 
-Conventions shared by all three:
+Conventions shared by all of them:
 
 * images are float tensors ``[B, 3, H, W]``, RGB, values in ``[-1, 1]``;
 * ``w`` latents are ``[B, style_dim]``; W+ latents are ``[B, n_latent, style_dim]``;
@@ -15,7 +15,7 @@ Conventions shared by all three:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence, runtime_checkable
 
 if TYPE_CHECKING:
     import torch
@@ -92,3 +92,30 @@ class DirectionSource(Protocol):
         provenance). ``params`` are source-specific (sample counts, layers,
         attributes to condition on, ...) and are recorded in the provenance.
         """
+
+
+@runtime_checkable
+class TextImageModel(Protocol):
+    """Embeds images and texts into one space (CLIP and its kin).
+
+    Attributes:
+        name: what it is, recorded in provenance (e.g. ``toyfaces-clip``).
+        embed_dim: width of an embedding.
+        image_size: the resolution its image tower reads (other sizes are resized).
+        weights_sha256: sha256 of the weights file, or ``None``.
+        device: the ``torch.device`` its parameters live on.
+    """
+
+    name: str
+    embed_dim: int
+    image_size: int
+    weights_sha256: str | None
+    device: "torch.device"
+
+    def encode_images(self, images: "torch.Tensor") -> "torch.Tensor":
+        """Embed images ``[B, 3, H, W]`` in ``[-1, 1]`` (any size) as unit vectors
+        ``[B, embed_dim]``; differentiable with respect to ``images``."""
+
+    def encode_texts(self, texts: "Sequence[str]") -> "torch.Tensor":
+        """Embed texts as unit vectors ``[len(texts), embed_dim]``; a text the model
+        cannot read raises :class:`latentroom.engine.errors.LatentroomError` saying why."""

@@ -262,6 +262,44 @@ def test_hook_register_aligners(fresh: plugins.Registry) -> None:
         plugins.get_aligner("dlib")
 
 
+def test_hook_register_text_image_models(fresh: plugins.Registry) -> None:
+    import torch
+
+    class Constant:
+        """Every image and text embeds to the same unit vector."""
+
+        name, embed_dim, image_size, weights_sha256 = "constant", 4, 8, None
+        device = torch.device("cpu")
+
+        def __init__(self, scale: float) -> None:
+            self.scale = scale
+
+        def encode_images(self, images):
+            return torch.nn.functional.normalize(images.mean((1, 2, 3))[:, None] * self.scale + torch.ones(4), dim=1)
+
+        def encode_texts(self, texts):
+            return torch.ones(len(texts), 4) / 2
+
+    class Models:
+        @hookimpl
+        def register_text_image_models(self, register):
+            register("constant", lambda argument, device, **options: Constant(float(argument or 1)),
+                     description="the same vector for everything")
+            register("broken", lambda argument, device: object())
+
+    info = plugins.register_plugin(Models(), name="clips")
+    assert info.hooks == ["register_text_image_models"]
+    assert info.contributions == {"text_image_models": ["constant", "broken"]}
+    assert plugins.get_text_image_model("constant").description == "the same vector for everything"
+    model = plugins.resolve_text_image_model("constant:0", "cpu")
+    assert model.scale == 0.0
+    assert torch.allclose(model.encode_images(torch.zeros(2, 3, 8, 8)) @ model.encode_texts(["a"]).T, torch.ones(2, 1))
+    with pytest.raises(LatentroomError, match="text-image model 'broken' from plugin 'clips' returned a object"):
+        plugins.resolve_text_image_model("broken")
+    with pytest.raises(LatentroomError, match=r"unknown text-image model 'clip' \(available: .*constant"):
+        plugins.get_text_image_model("clip")
+
+
 def test_hook_register_presets(fresh: plugins.Registry, tmp_path: Path) -> None:
     (tmp_path / "warm-light").mkdir()
     (tmp_path / "older.lrpreset").write_bytes(b"")

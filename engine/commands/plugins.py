@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 CONTRIBUTION_KINDS = ("generators", "inverters", "direction_sources", "presets", "aligners", "scorers",
-                      "feature_networks", "commands")
+                      "feature_networks", "text_image_models", "commands")
 
 
 @click.command("plugins")

@@ -25,12 +25,14 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from latentroom.engine.devices import pick_torch_device
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
+
+T = TypeVar("T")
 
 
 def _train_rng(seed: int, step: int) -> np.random.Generator:
@@ -48,22 +50,28 @@ def _render_batch(job: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarra
 
 
 def _batches(seed: int, steps: int, batch: int, size: int, workers: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield training batches in step order, rendered ahead by ``workers`` processes.
+    """Yield training batches in step order, rendered ahead by ``workers`` processes."""
+    return computed_ahead(_render_batch, [(seed, step, batch, size) for step in range(steps)], workers)
+
+
+def computed_ahead(function: Callable[[Any], T], jobs: Sequence[Any], workers: int) -> Iterator[T]:
+    """``function(job)`` for each job, in order, computed ahead by ``workers`` processes
+    (none: here, when asked). ``function`` must be a module-level function.
 
     A bounded window of outstanding jobs (not Pool.imap, which queues results without
     limit) keeps memory flat when rendering outpaces training.
     """
     if workers <= 0:
-        for step in range(steps):
-            yield _render_batch((seed, step, batch, size))
+        for job in jobs:
+            yield function(job)
         return
     # spawn, not fork: the parent may already hold a CUDA context.
     with mp.get_context("spawn").Pool(workers) as pool:
         pending: collections.deque = collections.deque()
         nxt = 0
-        for _ in range(steps):
-            while nxt < steps and len(pending) < 3 * workers:
-                pending.append(pool.apply_async(_render_batch, ((seed, nxt, batch, size),)))
+        for _ in range(len(jobs)):
+            while nxt < len(jobs) and len(pending) < 3 * workers:
+                pending.append(pool.apply_async(function, (jobs[nxt],)))
                 nxt += 1
             yield pending.popleft().get()
 

@@ -1,0 +1,151 @@
+"""Text directions (source ``text``) against the shipped classifier-based directions.
+
+    python scripts/measure_text_directions.py [--device cpu|cuda] [--samples 96]
+        [--relevance-samples 4] [--beta 0.15] [--out docs/measurements/text-directions-cpu.json]
+
+For each of the five bundled attributes, a text direction (toyfaces-clip, neutral
+text "a face") and the shipped direction (plugins/directions/shipped/NAME.json) edit
+the same ``--samples`` generated faces at equal latent distance: the W+ offset of the
+shipped direction at strength ``--strength`` and a text offset of the same norm. The
+independent judge scores the faces before and after: target change, the mean
+|change| of the other attributes (leakage), and the text/shipped ratio of the target
+changes. The renderer's truth: the Fréchet distance (classifier features) of each
+edited population from renders truly edited by the same mean amount
+(``plugins.toyfaces.truth``), over the generator's own distance. A composed text
+("an old smiling face") is measured on both its attributes. Preprocessing and
+per-text times are recorded; the relevance cache lands next to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentroom.engine.atomic import atomic_write_text
+from latentroom.engine.devices import pick_torch_device
+from latentroom.engine.direction import Direction
+from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.sampling import sample_w
+from latentroom.plugins.textimage.global_directions import TextDirections, load_or_compute
+from latentroom.plugins.textimage.toyclip import load as load_clip
+from latentroom.plugins.toyfaces import classifier as classifiers
+from latentroom.plugins.toyfaces.generator import load as load_generator
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
+from latentroom.plugins.toyfaces.truth import frechet_distance, matched_truth_edit
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "plugins" / "directions" / "shipped"
+TEXTS = {"smile": "a smiling face", "age": "an old face", "hair_length": "a face with long hair",
+         "glasses": "a face wearing glasses", "beard": "a face with a beard"}
+COMPOSED = ("an old smiling face", ("age", "smile"))
+SEED = 777
+
+
+def offset_norm(direction: Direction, strength: float) -> float:
+    return float(np.linalg.norm(direction.offset(strength)))
+
+
+class Bench:
+    """The faces, their judge and classifier readings, and the renders for the truth."""
+
+    def __init__(self, generator, judge, classifier, samples: int, batch: int) -> None:
+        self.generator, self.judge, self.classifier, self.batch = generator, judge, classifier, batch
+        self.ws = to_wplus(sample_w(generator, samples, SEED), generator.n_latent)
+        self.params = sample_params(SEED, samples)
+        self.base_judge, self.base_pred, base_feat = self.read(None, 0.0)
+        _, render_feat = classifier.predict_with_features(render(self.params), batch)
+        self.fd_generator = frechet_distance(base_feat, render_feat)
+
+    @torch.no_grad()
+    def read(self, direction: Direction | None, strength: float):
+        judged, preds, feats = [], [], []
+        for i in range(0, len(self.ws), self.batch):
+            chunk = self.ws[i:i + self.batch]
+            if direction is not None:
+                chunk = edit_latents(chunk, direction, strength)
+            images = self.generator.synthesis(chunk.to(self.generator.device)).float().clamp(-1, 1)
+            judged.append(self.judge.predict(images, self.batch))
+            p, f = self.classifier.predict_with_features(images, self.batch)
+            preds.append(p)
+            feats.append(f)
+        return np.concatenate(judged), np.concatenate(preds), np.concatenate(feats)
+
+    def measure(self, direction: Direction, strength: float, targets: tuple[str, ...]) -> dict:
+        judged, pred, feat = self.read(direction, strength)
+        change = (judged - self.base_judge).mean(0)
+        others = [i for i, a in enumerate(ATTRIBUTE_NAMES) if a not in targets]
+        row = {"strength": strength, "latent_distance": offset_norm(direction, strength),
+               "judge_change": {a: float(change[i]) for i, a in enumerate(ATTRIBUTE_NAMES)},
+               "judge_leakage": float(np.abs(change[others]).mean())}
+        if len(targets) == 1:
+            t = ATTRIBUTE_NAMES.index(targets[0])
+            delta = float((pred[:, t] - self.base_pred[:, t]).mean())
+            truth = render(matched_truth_edit(self.params, targets[0], delta, SEED))
+            _, truth_feat = self.classifier.predict_with_features(truth, self.batch)
+            row["truth_fd_ratio"] = frechet_distance(feat, truth_feat) / self.fd_generator
+        return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    ap.add_argument("--samples", type=int, default=96)
+    ap.add_argument("--relevance-samples", type=int, default=4)
+    ap.add_argument("--beta", type=float, default=0.15)
+    ap.add_argument("--strength", type=float, default=2.0, help="shipped direction's strength")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "measurements" / "text-directions-cpu.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = pick_torch_device(args.device)
+    generator, clip = load_generator(device), load_clip(None, device)
+    cache = args.out.with_suffix(".relevance.npz")
+    relevance, _, cached = load_or_compute(generator, clip, args.relevance_samples, 0, 1.0, cache,
+                                            log=lambda message: print(message, flush=True))
+    print(f"relevance: {relevance.seconds:.0f}s ({'cached' if cached else 'computed'})", flush=True)
+    bench = Bench(generator, classifiers.load(device, arch="judge"), classifiers.load(device), args.samples,
+                  args.batch_size)
+    source = TextDirections(relevance_samples=args.relevance_samples, relevance_cache=str(cache), beta=args.beta)
+    results = {}
+    for attribute, text in [*TEXTS.items(), (f"{COMPOSED[1][0]}+{COMPOSED[1][1]}", COMPOSED[0])]:
+        targets = tuple(attribute.split("+"))
+        started = time.time()
+        found = source.find(generator, attribute, text=text, generator_spec="toyfaces")
+        text_seconds = time.time() - started
+        shipped_name = targets[0]
+        shipped = Direction.load(SHIPPED / f"{shipped_name}.json")
+        distance = offset_norm(shipped, args.strength)
+        text_strength = distance / offset_norm(found, 1.0)
+        entry = {"text": text, "text_seconds": text_seconds, "details": found.provenance.details,
+                 "text_direction": bench.measure(found, text_strength, targets),
+                 "shipped": {"file": f"plugins/directions/shipped/{shipped_name}.json",
+                             "source": shipped.provenance.source, **bench.measure(shipped, args.strength, targets)}}
+        for t in targets:
+            entry[f"target_ratio_{t}"] = (entry["text_direction"]["judge_change"][t]
+                                          / entry["shipped"]["judge_change"][t])
+        results[attribute] = entry
+        print(attribute, json.dumps({k: v for k, v in entry.items() if k.startswith("target_ratio")}),
+              "leak text", round(entry["text_direction"]["judge_leakage"], 4),
+              "shipped", round(entry["shipped"]["judge_leakage"], 4), f"{text_seconds:.2f}s", flush=True)
+    report = {"command": "python scripts/measure_text_directions.py " + " ".join(sys.argv[1:] if argv is None else argv),
+              "device": str(device), "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+              "date": time.strftime("%Y-%m-%d", time.gmtime()), "samples": args.samples,
+              "relevance_samples": args.relevance_samples, "relevance_seconds": relevance.seconds,
+              "beta": args.beta, "shipped_strength": args.strength, "fd_generator": bench.fd_generator,
+              "results": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
