@@ -108,6 +108,7 @@ def register_feature_networks(register: Callable[..., None]) -> None:
     called as ``factory(argument, device)`` (``--features NAME[:ARGUMENT]``) and returns
     a torch callable ``images [B, 3, H, W] in [-1, 1] -> list of feature maps``,
     optionally with ``domain`` (as for scorers: ``None`` fits any generator).
+    """
 
 
 @hookspec

@@ -73,7 +73,7 @@ def test_an_unknown_word_is_a_clean_error(tmp_path: Path) -> None:
     from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 
     ckpt = save_checkpoint(tmp_path / "g.pt", tiny_stylegan2(size=16))
-    result = CliRunner().invoke(cli, ["direction", "find", "text", "-a", "x", "--generator", f"stylegan2:{ckpt}",
+    result = CliRunner().invoke(cli, ["direction", "find", "text", "-a", "brightness", "--generator", f"stylegan2:{ckpt}",
                                       "--scorer", SCORER, "--param", "text=a face with a moustache",
                                       "--param", "relevance_samples=1",
                                       "--param", f"relevance_cache={tmp_path / 'r.npz'}", "-o", tmp_path / "x.json"])
