@@ -35,7 +35,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -230,6 +230,9 @@ class TextDirections(DirectionSourceBase):
     name = "text"
     defaults = {"text": None, "neutral": "a face", "model": "toyfaces-clip", "vocab": None, "activation": None,
                 "beta": 0.15, "relevance_samples": 8, "relevance_cache": None}
+
+    def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
+        return False  # the text-image model, not a scorer, says what the edit is
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         from latentroom.engine.plugins import resolve_text_image_model

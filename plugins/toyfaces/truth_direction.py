@@ -16,7 +16,7 @@ evaluation's held-out renders (:data:`latentroom.plugins.toyfaces.evaluate_prese
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -40,6 +40,9 @@ class InvertedTruth(DirectionSourceBase):
 
     name = "inverted-truth"
     defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64}
+
+    def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
+        return False  # the renderer's true edits, not a scorer, say what the edit is
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         p, generator = ctx.params, ctx.generator
