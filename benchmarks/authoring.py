@@ -61,13 +61,16 @@ def timed(fn: Callable[[int], Any], steps: int, warmup: int, device: torch.devic
     return (time.perf_counter() - start) / steps
 
 
-def build(device: torch.device, fast: bool) -> tuple[Any, Direction, PairSampler]:
+def build_samplers(device: torch.device) -> tuple[PairSampler, PairSampler]:
+    """The plain and the fast teacher over one generator, direction and region (the
+    region renders faces to find where smiles change: made once, not per sampler)."""
     generator = resolve_generator("toyfaces", str(device))
     generator.requires_grad_(False).eval()
     direction = Direction.load(DIRECTION)
     region = torch.from_numpy(attribute_region("smile", int(generator.size)))
-    sampler = PairSampler(generator, direction, (-8.0, 8.0), seed=0, amp=True, region=region, fast=fast)
-    return generator, direction, sampler
+    plain, fast = (PairSampler(generator, direction, (-8.0, 8.0), seed=0, amp=True, region=region,
+                               fast=fast and device.type == "cuda") for fast in (False, True))
+    return plain, fast
 
 
 def trainee_for(device: torch.device, settings: TrainSettings, compiled: bool) -> Trainee:
@@ -78,15 +81,14 @@ def trainee_for(device: torch.device, settings: TrainSettings, compiled: bool) -
     return trainee
 
 
-def measure(batch: int, args: argparse.Namespace, device: torch.device) -> dict[str, float]:
+def measure(batch: int, args: argparse.Namespace, device: torch.device, plain: PairSampler,
+            fast: PairSampler) -> dict[str, float]:
     rates: dict[str, float] = {}
 
     def record(name: str, seconds: float) -> None:
         rates[name] = batch / seconds
         print(f"batch {batch:5d}  {name:28s} {rates[name]:10,.0f} pairs/s  ({seconds * 1e3:7.1f} ms/step)", flush=True)
 
-    _, _, plain = build(device, fast=False)
-    _, _, fast = build(device, fast=device.type == "cuda")
     record("teacher plain", timed(lambda k: plain.batch(batch, k), args.steps, args.warmup, device))
     record("teacher fast", timed(lambda k: fast.batch(batch, k), args.steps, args.warmup, device))
     features = load_feature_net("toyfaces-classifier", str(device))
@@ -102,7 +104,7 @@ def measure(batch: int, args: argparse.Namespace, device: torch.device) -> dict[
     trainee = trainee_for(device, settings, compiled=False)
     record("step (teacher+student)", timed(lambda k: _train_step(trainee, fast.batch(batch, k), settings, features, amp),
                                            args.steps, args.warmup, device))
-    pool = PairPool(fast, size=batch * args.pool_batches, chunk=batch)
+    pool = PairPool(fast, size=batch * args.pool_batches, chunk=max(1, batch // args.reuse))
     started = time.perf_counter()
     pool.fill(0)
     if device.type == "cuda":
@@ -136,6 +138,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--pool-batches", type=int, default=16)
+    parser.add_argument("--reuse", type=int, default=4, help="pool: draws per teacher pair, as author --reuse")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--quick", action="store_true", help="CPU, batch 8, 2 steps: a smoke test")
     args = parser.parse_args()
@@ -146,9 +149,10 @@ def main() -> None:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
+    samplers = build_samplers(device)
     results = {"date": datetime.date.today().isoformat(), "device": torch.cuda.get_device_name() if device.type == "cuda"
                else platform.processor() or "cpu", "torch": torch.__version__, "steps": args.steps,
-               "rates": {b: measure(int(b), args, device) for b in args.batches.split(",")}}
+               "rates": {b: measure(int(b), args, device, *samplers) for b in args.batches.split(",")}}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "authoring_bench.json").write_text(json.dumps(results, indent=2))
 
