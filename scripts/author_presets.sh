@@ -6,6 +6,11 @@
 # with `python -m latentroom.plugins.toyfaces.train_classifier --arch judge --seed 1 ...`).
 #
 #   BUDGET=300 bash scripts/author_presets.sh
+#   ONLY="age beard" BUDGET=5 BATCH=8 POOL=64 EVAL_IMAGES=16 DEVICE=cpu PRESETS=/tmp/p bash scripts/author_presets.sh
+#
+# Training pairs come from a pool of POOL teacher pairs on the device, each drawn
+# REUSE times on average (author --pool-size/--reuse): the teacher then costs a
+# REUSE-th per training pair.
 #
 # Each run trains for BUDGET seconds (the learning rate anneals against it), then
 # exports, evaluates and writes $PRESETS/NAME, its log $LOGS/NAME.log and its
@@ -18,27 +23,38 @@ DEVICE=${DEVICE:-auto}
 LOGS=${LOGS:-out/author-logs}
 PRESETS=${PRESETS:-presets}
 ADVERSARIAL=${ADVERSARIAL:-0}
+POOL=${POOL:-16384}
+REUSE=${REUSE:-4}
+ONLY=${ONLY:-}
+EVAL_IMAGES=${EVAL_IMAGES:-500}
 mkdir -p "$LOGS" "$LOGS/regions"
-# name, direction file, strength range, default strength: inside each direction's
-# measured realistic range where it has one (docs/directions.md), beard conditioned
-# on hair length by response so the beard does not cut the hair.
+# name, direction file, strength range, default strength, region options: inside each
+# direction's measured realistic range, chosen by the teacher's figures against the
+# renderer's truth (docs/measurements/teachers-2026-12-03): glasses and beard from
+# the directions found on inverted true edits (the classifier's boundaries move hair
+# and face shape with them), hair_length and beard on a hard-edged region (a
+# feathered edge lets the entangled change leak outside), hair_length on the pixels
+# changed in at least 5% of faces (long hair reaches further than the default 25%).
 presets=(
-  "smile smile -8,8 6"
-  "age age -3,3 3"
-  "hair_length hair_length -12,12 8"
-  "glasses glasses -2,2 2"
-  "beard beard-keep-hair_length-by-response -2,2 2"
+  "smile smile -8,8 6 -"
+  "age age -3,3 3 -"
+  "hair_length hair_length -12,12 8 --share=0.05,--feather=0"
+  "glasses glasses-from-truth -3,3 2 -"
+  "beard beard-from-truth -3,3 3 --feather=0"
 )
 pids=()
 for row in "${presets[@]}"; do
-    read -r name direction range default <<<"$row"
+    read -r name direction range default region_options <<<"$row"
+    [[ -n "$ONLY" && " $ONLY " != *" $name "* ]] && continue
     attribute=${name}
     region="$LOGS/regions/$attribute.png"
-    latentroom toyfaces region "$attribute" -o "$region" >/dev/null
+    region_args=()
+    [[ "$region_options" != "-" ]] && IFS=, read -r -a region_args <<<"$region_options"
+    latentroom toyfaces region "$attribute" "${region_args[@]}" -o "$region" >/dev/null
     cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$direction.json"
          --generator toyfaces --steps 1000000 --time-budget "$BUDGET" --batch-size "$BATCH" --seed 0
          --device "$DEVICE" --strength-range "$range" --default-strength "$default" --region "$region"
-         --adversarial-weight "$ADVERSARIAL" --inverter encoder --variants none --log-every 200
+         --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES"
          --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=2 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
