@@ -319,6 +319,8 @@ def test_inverter_reads_the_generators_own_file(tmp_path: Path, e4e: bool) -> No
     path = write_community_file(tmp_path / "e4e_tiny.pt", ref, decoder(), latent_avg=avg)
     g = resolve_generator(f"stylegan2:{path}", "cpu")
     torch.testing.assert_close(g.mean_latent(), avg.mean(0))
+    w = torch.randn(2, g.style_dim)
+    torch.testing.assert_close(g.synthesis(w), decoder().synthesis(w))  # the decoder.* tensors
     inverter = get_inverter("e4e").value(g, "cpu")
     x = images(3, GEN["size"])
     ws = inverter.invert(x)

@@ -119,7 +119,9 @@ def count_indexed(state: Mapping[str, torch.Tensor], prefix: str, suffix: str) -
 
 
 def infer_encoder_config(state: Mapping[str, torch.Tensor], path: Path) -> dict[str, Any]:
-    """Constructor arguments of :class:`PyramidStyleEncoder` from tensor shapes."""
+    """Constructor arguments of :class:`PyramidStyleEncoder` from tensor shapes. A new
+    stage starts where the width changes: IR-SE's four stages always widen (after the
+    first, which keeps the input layer's width), and a stage's stride leaves no tensor."""
     try:
         n_units = count_indexed(state, "body.", ".res_layer.1.weight")
         outs = [int(state[f"body.{i}.res_layer.1.weight"].shape[0]) for i in range(n_units)]
