@@ -114,10 +114,6 @@ class _Validator:
     def nonempty(self, value: Any, path: str) -> None:
         self.string(value, path, allow_empty=False)
 
-    def opt_string(self, value: Any, path: str) -> None:
-        if value is not None:
-            self.string(value, path)
-
     def matches(self, value: Any, path: str, pattern: re.Pattern[str], expected: str) -> None:
         # fullmatch: the whole string, so "smile\n" is not the name "smile".
         if not isinstance(value, str) or not pattern.fullmatch(value):
