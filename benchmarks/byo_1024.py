@@ -112,6 +112,7 @@ class Run:
     images: torch.Tensor | None = None
     codes: torch.Tensor | None = None
     direction_path: Path | None = None
+    e4e_path: Path | None = None
     bundle: Path | None = None
 
     def sync(self) -> None:
@@ -234,9 +235,9 @@ def invert(run: Run) -> None:
     time_inverter(run, "invert-projector", "projector", steps=run.cfg["projector_steps"], features="none")
     run.codes = time_inverter(run, "invert-encoder", "encoder", weights=str(encoder_weights))
     with run.stage("write-e4e-file") as row:
-        e4e = write_e4e_file(run)
-        row.note = f"{e4e.stat().st_size / 2**20:.0f} MiB"
-    time_inverter(run, "invert-e4e", "e4e", weights=str(e4e))
+        run.e4e_path = write_e4e_file(run)
+        row.note = f"{run.e4e_path.stat().st_size / 2**20:.0f} MiB"
+    time_inverter(run, "invert-e4e", "e4e", weights=str(run.e4e_path))
 
 
 def find_direction(run: Run) -> None:
@@ -276,7 +277,8 @@ def author_stages(run: Run) -> None:
                          generator=run.spec, steps=cfg["author_steps"], batch_size=cfg["author_batch"],
                          device=run.device, features="none", feature_weight=0.0, held_out_pairs=cfg["held_out"],
                          eval_images=cfg["eval_images"], eval_source="samples", eval_batch_size=cfg["batch"],
-                         scorer=f"{MODULE}:brightness_scorer", inverter="none", variants=tuple(cfg["variants"]),
+                         scorer=f"{MODULE}:brightness_scorer", inverter="e4e",
+                         inverter_options={"weights": str(run.e4e_path)}, variants=tuple(cfg["variants"]),
                          log_every=max(1, cfg["author_steps"] // 3), save_every=10**9)
     marks: list[tuple[str, float, float | None]] = []
     starts = {"exporting": "author-export", "measuring": "author-quality"}
@@ -303,6 +305,11 @@ def record_author(run: Run, start: float, marks: list[tuple[str, float, float | 
     peaks = [m[2] for m in marks] + [final_peak]
     for name, a, b, peak in zip(names, bounds, bounds[1:], peaks):
         run.stages.append(Stage(name, b - a, peak))
+    notes = {"author-export": f"ONNX export, parity check, variants {list(opts.variants) or 'none'} timed on the CPU",
+             "author-quality": f"metrics on {opts.eval_images} generator samples, generator path via e4e, "
+                               "preview, bundle written"}
+    for stage in run.stages[-len(names):]:
+        stage.note = notes.get(stage.name, "")
     train = run.stages[-len(names)]
     train.rate, train.unit = opts.steps * opts.batch_size / train.seconds, "pairs/s"
     train.note = (f"{opts.steps} steps, batch {opts.batch_size}, no perceptual term; includes setup "
