@@ -23,6 +23,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 from PIL import Image
+from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 from torch import nn
 from torch.nn import functional as F
 
@@ -178,14 +179,6 @@ class RefEncoder(nn.Module):
 # ------------------------------------------------------------------- fixtures
 
 SMALL = {"units": (1, 2, 2, 1), "widths": (16, 32, 48, 64), "style_dim": 32}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def randomized(module: nn.Module, seed: int) -> nn.Module:

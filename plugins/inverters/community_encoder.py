@@ -44,7 +44,8 @@ from typing import Any, Mapping
 import torch
 from torch.nn import functional as F
 
-from latentroom.engine.errors import CheckpointError, LatentroomError
+from latentroom.engine.errors import CheckpointError
+from latentroom.plugins.inverters.common import invert_in_chunks
 from latentroom.plugins.inverters.style_encoders import ARCHITECTURES, PyramidStyleEncoder
 from latentroom.plugins.stylegan2.checkpoint import read_checkpoint, sha256_file
 
@@ -225,16 +226,11 @@ class CommunityEncoderInverter:
                                   f"expected [{d}] or [{n}, {d}]")
         return avg.reshape(-1, d).to(self.device)
 
-    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
+            x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False, antialias=True)
+        return self.model(x) + self.offset
+
     def invert(self, images: torch.Tensor) -> torch.Tensor:
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise LatentroomError(f"images must be [B, 3, H, W], got {list(images.shape)}")
-        out = []
-        for chunk in images.split(self.batch_size):
-            x = chunk.to(self.device, torch.float32)
-            if x.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
-                x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False,
-                                  antialias=True)
-            out.append(self.model(x) + self.offset)
         self.last_noise = None
-        return torch.cat(out)
+        return invert_in_chunks(images, self.batch_size, self.device, self.encode)
