@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from latentroom.engine.cli import cli
 from latentroom.engine.errors import CheckpointError
 from latentroom.engine.plugins import get_inverter, resolve_generator
-from latentroom.plugins.inverters.community_encoder import INPUT_SIZE
+from latentroom.plugins.inverters.community_encoder import INPUT_SIZE, infer_encoder_config
 from latentroom.plugins.inverters.style_encoders import Encoder4Editing, GradualStyleEncoder
 from latentroom.plugins.stylegan2.model import Generator
 
@@ -233,6 +233,19 @@ def test_matches_reference_on_random_weights(e4e: bool, n_styles: int) -> None:
         torch.testing.assert_close(ours(x[1:]), got[1:], rtol=1e-4, atol=1e-5)
 
 
+def test_plain_ir_units_without_squeeze_excite() -> None:
+    # mode='ir' in the originals: the same units without the SE gate.
+    torch.manual_seed(0)
+    ref = randomized(RefEncoder(10, True, se=False, **SMALL), 0)
+    assert infer_encoder_config(ref.state_dict(), Path("ir.pt"))["squeeze_excite"] is False
+    ours = Encoder4Editing(10, style_dim=SMALL["style_dim"], units=SMALL["units"], widths=SMALL["widths"],
+                           squeeze_excite=False).eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    x = images(1, INPUT_SIZE)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x), rtol=1e-4, atol=1e-5)
+
+
 def test_e4e_rows_share_a_base_psp_rows_do_not() -> None:
     x = images(1, INPUT_SIZE)
     e4e = ours_from(reference(10, True), True, 10)
@@ -266,6 +279,10 @@ def test_real_size_layout_matches_the_originals(e4e: bool, n_styles: int) -> Non
     assert expected[f"styles.{n_styles - 1}.convs.10.weight"] == (512, 512, 3, 3)
     assert "styles.2.convs.8.weight" not in expected and "styles.2.convs.6.weight" in expected
     assert expected["latlayer1.weight"] == (512, 256, 1, 1) and expected["latlayer2.weight"] == (512, 128, 1, 1)
+    # What the loader reads back from such a file's tensors.
+    assert infer_encoder_config(ref.state_dict(), Path("released.pt")) == {
+        "n_styles": n_styles, "style_dim": 512, "units": [3, 4, 14, 3], "widths": [64, 128, 256, 512],
+        "input_channels": 3, "squeeze_excite": True}
 
 
 # ---------------------------------------------------------------- files and inverter
