@@ -376,6 +376,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--size", type=int, default=1024, help="generator resolution (config-f widths)")
     ap.add_argument("--quick", action="store_true", help="CPU smoke test: narrow generator, a few steps per stage")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ap.add_argument("--author-steps", type=int, default=None,
+                    help=f"student training steps (default {FULL['author_steps']}, quick {QUICK['author_steps']})")
     ap.add_argument("--out", default=os.environ.get("OUT", "."))
     return ap.parse_args(argv)
 
@@ -399,7 +401,10 @@ def run_pipeline(args: argparse.Namespace) -> Path:
         torch.backends.cudnn.allow_tf32 = True
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="byo-") as tmp:
-        run = Run(args, QUICK if args.quick else FULL, device, Path(tmp))
+        cfg = dict(QUICK if args.quick else FULL)
+        if args.author_steps is not None:
+            cfg["author_steps"] = args.author_steps
+        run = Run(args, cfg, device, Path(tmp))
         for stage in PIPELINE:
             stage(run)
         total = time.perf_counter() - start
