@@ -32,6 +32,7 @@ from latentroom.engine.errors import CheckpointError
 from latentroom.engine.plugins import get_inverter, resolve_generator
 from latentroom.plugins.inverters.community_encoder import INPUT_SIZE, infer_encoder_config
 from latentroom.plugins.inverters.style_encoders import Encoder4Editing, GradualStyleEncoder
+from latentroom.plugins.stylegan2.checkpoint import save_checkpoint
 from latentroom.plugins.stylegan2.model import Generator
 
 # ---------------------------------------------------------------- the reference
@@ -357,6 +358,10 @@ def test_another_generator_needs_weights_and_must_be_the_decoder(tmp_path: Path)
     other = decoder(seed=1)
     with pytest.raises(CheckpointError, match="-O weights=PATH"):
         get_inverter("e4e").value(same, "cpu")
+    plain = tmp_path / "plain.pt"
+    save_checkpoint(plain, same)
+    with pytest.raises(CheckpointError, match="no 'state_dict' .*generator's own file; pass the encoder with -O weights"):
+        get_inverter("e4e").value(resolve_generator(f"stylegan2:{plain}", "cpu"), "cpu")
     get_inverter("e4e").value(same, "cpu", weights=str(path))  # equal tensors: accepted
     with pytest.raises(CheckpointError, match="not this file's decoder"):
         get_inverter("e4e").value(other, "cpu", weights=str(path))

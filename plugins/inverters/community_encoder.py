@@ -184,11 +184,23 @@ class CommunityEncoderInverter:
         self.generator = generator
         self.device = torch.device(device)
         self.batch_size = int(batch_size)
-        checkpoint = read_community_checkpoint(self.weights_path(weights))
+        checkpoint = self.read_weights(weights)
         self.model = build_encoder(checkpoint).to(self.device)
         self.check_generator(checkpoint, allow_mismatch)
         self.offset = self.latent_offset(checkpoint)
         self.last_noise: list[torch.Tensor] | None = None
+
+    def read_weights(self, weights: str | None) -> CommunityCheckpoint:
+        """The file named by ``weights``, else the generator's own; when the latter is
+        no e4e/pSp file the error says to name one."""
+        path = self.weights_path(weights)
+        try:
+            return read_community_checkpoint(path)
+        except CheckpointError as exc:
+            if weights:
+                raise
+            exc.message += " (it is the generator's own file; pass the encoder with -O weights=PATH)"
+            raise
 
     def weights_path(self, weights: str | None) -> Path:
         if weights:
