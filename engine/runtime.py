@@ -14,7 +14,6 @@ from latentroom.engine.onnx_check import check_self_contained
 PROVIDERS = ("auto", "cpu", "cuda")
 
 _EP = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
-_SHORT = {v: k for k, v in _EP.items()}
 
 
 def available_providers() -> list[str]:
@@ -79,8 +78,3 @@ def create_session(
     if provider == "cuda" and used != _EP["cuda"]:
         raise PresetError(f"{where}: CUDAExecutionProvider failed to initialise; ORT fell back to {used}")
     return session, used
-
-
-def short_name(provider: str) -> str:
-    """``CPUExecutionProvider`` -> ``cpu`` (unknown names are returned unchanged)."""
-    return _SHORT.get(provider, provider)

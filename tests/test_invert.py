@@ -351,7 +351,7 @@ def test_edit_cli_rejects_a_direction_for_another_generator(tiny: dict, tmp_path
     assert result.exit_code != 0 and "direction is for [4, 16]" in result.output
 
 
-def test_plugin_registers_three_inverters_without_torch_at_import() -> None:
+def test_plugin_registers_its_inverters_without_torch_at_import() -> None:
     import subprocess
     import sys
 
@@ -359,7 +359,7 @@ def test_plugin_registers_three_inverters_without_torch_at_import() -> None:
             "assert 'torch' not in sys.modules; "
             "import latentroom.engine.plugins as e; print(sorted(e.registry().inverters))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "'encoder', 'hybrid', 'projector'" in out
+    assert "['e4e', 'encoder', 'hybrid', 'projector']" in out
 
 
 def test_steps_and_options_reach_a_plugin_inverter(tiny: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

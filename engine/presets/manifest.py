@@ -114,10 +114,6 @@ class _Validator:
     def nonempty(self, value: Any, path: str) -> None:
         self.string(value, path, allow_empty=False)
 
-    def opt_string(self, value: Any, path: str) -> None:
-        if value is not None:
-            self.string(value, path)
-
     def matches(self, value: Any, path: str, pattern: re.Pattern[str], expected: str) -> None:
         # fullmatch: the whole string, so "smile\n" is not the name "smile".
         if not isinstance(value, str) or not pattern.fullmatch(value):
@@ -226,100 +222,82 @@ def check_alignment(v: _Validator, value: Any, path: str, resolution: int | None
     )
 
 
-def validate_manifest(data: Any) -> list[str]:
-    """Return every problem with a parsed ``preset.json`` (empty list: valid).
-
-    Checks types, required keys, unknown keys, the schema version and the
-    cross-field rules (strength input listed in ``model.inputs``, ``min <= default <=
-    max``, ...). It does not touch files; :func:`latentroom.engine.presets.bundle.read_bundle`
-    checks the model checksum.
-    """
-    v = _Validator()
+def _version_problems(data: Any) -> list[str]:
+    """Problems that stop validation before the sections: not an object, or a schema
+    version this engine does not read (everything else depends on the version)."""
     if not isinstance(data, dict):
         return [f"manifest: expected an object, got {_show(data)}"]
-
     version = data.get("schema_version")
     if "schema_version" not in data:
         return ["schema_version: required key is missing"]
     if not _is_int(version):
         return [f"schema_version: expected an integer, got {_show(version)}"]
     if version != SCHEMA_VERSION:
-        # Everything else depends on the version, so there is nothing more to check.
         newer = " (written by a newer latentroom; upgrade to read it)" if version > SCHEMA_VERSION else ""
         return [
             f"schema_version: unknown version {version}; this latentroom reads "
             f"version {SCHEMA_VERSION}{newer}"
         ]
+    return []
 
-    def int_check(minimum: int, maximum: int) -> Callable[[Any, str], None]:
+
+def _unchecked(value: Any, path: str) -> None:
+    """For keys checked elsewhere (``schema_version`` before, ``alignment`` after)."""
+
+
+class _ManifestValidator(_Validator):
+    """The section checks of schema version 1; each takes ``(value, path)``."""
+
+    def int_range(self, minimum: int, maximum: int) -> Callable[[Any, str], None]:
         def check(value: Any, path: str) -> None:
             if not _is_int(value) or not minimum <= value <= maximum:
-                v.fail(path, f"an integer from {minimum} to {maximum}", value)
+                self.fail(path, f"an integer from {minimum} to {maximum}", value)
 
         return check
 
-    def model(value: Any, path: str) -> None:
-        v.obj(
-            value,
-            path,
-            {
-                "file": v.file,
-                "sha256": v.sha256,
-                "inputs": v.names,
-                "outputs": v.names,
-                "opset": int_check(7, limits.MAX_OPSET),
-            },
-        )
+    def enum(self, *choices: str) -> Callable[[Any, str], None]:
+        def check(value: Any, path: str) -> None:
+            if value not in choices:
+                self.fail(path, " or ".join(repr(c) for c in choices), value)
 
-    def value_range(value: Any, path: str) -> None:
+        return check
+
+    def number(self, value: Any, path: str) -> None:
+        if not _is_number(value) or abs(value) > limits.MAX_MODEL_VALUE:
+            self.fail(path, f"a number within ±{limits.MAX_MODEL_VALUE:g}", value)
+
+    def model(self, value: Any, path: str) -> None:
+        self.obj(value, path, {"file": self.file, "sha256": self.sha256, "inputs": self.names,
+                               "outputs": self.names, "opset": self.int_range(7, limits.MAX_OPSET)})
+
+    def value_range(self, value: Any, path: str) -> None:
         if (
             not isinstance(value, list)
             or len(value) != 2
             or not all(_is_number(x) and abs(x) <= limits.MAX_MODEL_VALUE for x in value)
         ):
-            v.fail(path, f"an array of two numbers [low, high] within ±{limits.MAX_MODEL_VALUE:g}", value)
+            self.fail(path, f"an array of two numbers [low, high] within ±{limits.MAX_MODEL_VALUE:g}", value)
         elif not value[0] < value[1]:
-            v.fail(path, "low < high", value)
+            self.fail(path, "low < high", value)
 
-    def enum(*choices: str) -> Callable[[Any, str], None]:
-        def check(value: Any, path: str) -> None:
-            if value not in choices:
-                v.fail(path, " or ".join(repr(c) for c in choices), value)
+    def io(self, value: Any, path: str) -> None:
+        self.obj(value, path, {"resolution": self.int_range(8, limits.MAX_RESOLUTION),
+                               "value_range": self.value_range, "channel_order": self.enum("RGB", "BGR"),
+                               "layout": self.enum("NCHW", "NHWC")})
 
-        return check
-
-    def io(value: Any, path: str) -> None:
-        v.obj(
-            value,
-            path,
-            {
-                "resolution": int_check(8, limits.MAX_RESOLUTION),
-                "value_range": value_range,
-                "channel_order": enum("RGB", "BGR"),
-                "layout": enum("NCHW", "NHWC"),
-            },
-        )
-
-    def number(value: Any, path: str) -> None:
-        if not _is_number(value) or abs(value) > limits.MAX_MODEL_VALUE:
-            v.fail(path, f"a number within ±{limits.MAX_MODEL_VALUE:g}", value)
-
-    def strength(value: Any, path: str) -> None:
+    def strength(self, value: Any, path: str) -> None:
         if value is None:
             return
-        v.obj(
-            value,
-            path,
-            {"input": v.nonempty, "min": number, "max": number, "default": number},
-        )
+        self.obj(value, path, {"input": self.nonempty, "min": self.number, "max": self.number,
+                               "default": self.number})
         if isinstance(value, dict) and all(_is_number(value.get(k)) for k in ("min", "max", "default")):
             if not value["min"] <= value["default"] <= value["max"]:
-                v.problems.append(
+                self.problems.append(
                     f"{path}: expected min <= default <= max, got "
                     f"min={value['min']}, default={value['default']}, max={value['max']}"
                 )
 
-    def layers(value: Any, path: str) -> None:
+    def layers(self, value: Any, path: str) -> None:
         if value is None:
             return
         top = limits.MAX_LAYER_INDEX
@@ -328,75 +306,81 @@ def validate_manifest(data: Any) -> list[str]:
             or len(value) > top + 1
             or not all(_is_int(x) and 0 <= x <= top for x in value)
         ):
-            v.fail(path, f"an array of integers from 0 to {top}, or null", value)
+            self.fail(path, f"an array of integers from 0 to {top}, or null", value)
 
-    def provenance(value: Any, path: str) -> None:
-        v.obj(
-            value,
-            path,
-            {
-                "generator": v.nonempty,
-                "generator_weights_sha256": lambda x, p: v.sha256(x, p, nullable=True),
-                "direction_source": v.nonempty,
-                "attribute": v.nonempty,
-                "layers": layers,
-            },
-        )
+    def provenance(self, value: Any, path: str) -> None:
+        self.obj(value, path, {"generator": self.nonempty,
+                               "generator_weights_sha256": lambda x, p: self.sha256(x, p, nullable=True),
+                               "direction_source": self.nonempty, "attribute": self.nonempty,
+                               "layers": self.layers})
 
-    def metrics(value: Any, path: str) -> None:
+    def metrics(self, value: Any, path: str) -> None:
         if not isinstance(value, dict):
-            v.fail(path, "an object of measured numbers", value)
+            self.fail(path, "an object of measured numbers", value)
             return
         for key, item in value.items():
             if not _is_number(item):
-                v.fail(f"{path}.{key}", "a finite number", item)
+                self.fail(f"{path}.{key}", "a finite number", item)
 
-    def requires(value: Any, path: str) -> None:
+    def requires(self, value: Any, path: str) -> None:
         if not isinstance(value, list):
-            v.fail(path, "an array of {name, version} objects", value)
+            self.fail(path, "an array of {name, version} objects", value)
             return
         for i, item in enumerate(value):
-            v.obj(item, f"{path}[{i}]", {"name": v.nonempty, "version": v.nonempty})
+            self.obj(item, f"{path}[{i}]", {"name": self.nonempty, "version": self.nonempty})
 
-    v.obj(
-        data,
-        "",
-        {
-            "schema_version": lambda x, p: None,
-            "name": v.name,
-            "title": v.nonempty,
-            "description": v.string,
-            "version": v.version,
-            "author": v.string,
-            "license": v.nonempty,
-            "model": model,
-            "io": io,
-            "strength": strength,
-            "provenance": provenance,
-            "metrics": metrics,
-            "requires_plugins": requires,
-        },
-        {"preview": v.file, "alignment": lambda x, p: None},
-    )
-    if "alignment" in data:
+    def sections(self, data: dict[str, Any]) -> None:
+        """Every top-level key: required ones present, each section well formed, no unknown keys."""
+        self.obj(
+            data,
+            "",
+            {"schema_version": _unchecked, "name": self.name, "title": self.nonempty,
+             "description": self.string, "version": self.version, "author": self.string,
+             "license": self.nonempty, "model": self.model, "io": self.io, "strength": self.strength,
+             "provenance": self.provenance, "metrics": self.metrics, "requires_plugins": self.requires},
+            {"preview": self.file, "alignment": _unchecked},
+        )
+
+    def alignment_section(self, data: dict[str, Any]) -> None:
+        """The optional face template, checked against ``io.resolution`` when that is valid."""
+        if "alignment" not in data:
+            return
         resolution = data.get("io", {}).get("resolution") if isinstance(data.get("io"), dict) else None
-        check_alignment(v, data["alignment"], "alignment", resolution if _is_int(resolution) else None)
+        check_alignment(self, data["alignment"], "alignment", resolution if _is_int(resolution) else None)
 
-    # Cross-field rules, only meaningful once the pieces themselves are well formed.
-    m, s = data.get("model"), data.get("strength")
-    if isinstance(m, dict) and isinstance(m.get("inputs"), list):
+    def model_inputs(self, data: dict[str, Any]) -> None:
+        """Cross-field rule, once the pieces are well formed: the strength input is one of
+        ``model.inputs`` and exactly one other input (the image) remains."""
+        m, s = data.get("model"), data.get("strength")
+        if not (isinstance(m, dict) and isinstance(m.get("inputs"), list)):
+            return
         inputs = [x for x in m["inputs"] if isinstance(x, str)]
         strength_input = s.get("input") if isinstance(s, dict) else None
         if isinstance(strength_input, str) and strength_input and strength_input not in inputs:
-            v.problems.append(
-                f"strength.input: {strength_input!r} is not one of model.inputs {inputs}"
-            )
+            self.problems.append(f"strength.input: {strength_input!r} is not one of model.inputs {inputs}")
         image_inputs = [x for x in inputs if x != strength_input]
         if len(image_inputs) != 1:
-            v.problems.append(
+            self.problems.append(
                 "model.inputs: expected exactly one image input besides the strength "
                 f"input, got {image_inputs}"
             )
+
+
+def validate_manifest(data: Any) -> list[str]:
+    """Return every problem with a parsed ``preset.json`` (empty list: valid).
+
+    Checks types, required keys, unknown keys, the schema version and the
+    cross-field rules (strength input listed in ``model.inputs``, ``min <= default <=
+    max``, ...). It does not touch files; :func:`latentroom.engine.presets.bundle.read_bundle`
+    checks the model checksum.
+    """
+    early = _version_problems(data)
+    if early:
+        return early
+    v = _ManifestValidator()
+    v.sections(data)
+    v.alignment_section(data)
+    v.model_inputs(data)
     return v.problems
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from latentroom.engine.alignment import Template
 from latentroom.engine.errors import PresetError
-from latentroom.engine.imaging import Picture, from_pil, resize_rgb, to_pil
+from latentroom.engine.imaging import Picture, from_pil, to_pil
 from latentroom.engine.presets.bundle import Bundle, read_bundle
 from latentroom.engine.presets.library import LibraryEntry, resolve
 from latentroom.engine.presets.manifest import image_input_name
@@ -131,10 +131,6 @@ class Preset:
         return float(strength)
 
     # -- model-level ------------------------------------------------------------------
-
-    def prepare(self, rgb: np.ndarray) -> np.ndarray:
-        """Working pixels ``[H, W, 3]`` -> model-resolution ``[R, R, 3]`` float in ``[0, 1]``."""
-        return resize_rgb(rgb, self.resolution)
 
     def run(self, batch01: np.ndarray, strength: float | None, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Run ``[N, R, R, 3]`` float ``[0, 1]`` RGB through the model; same shape back.

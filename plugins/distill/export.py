@@ -152,9 +152,6 @@ class _Calibration:
     def get_next(self) -> dict[str, np.ndarray] | None:
         return next(self._batches, None)
 
-    def rewind(self) -> None:  # pragma: no cover - not called by MinMax calibration
-        pass
-
 
 def int8_variant(model_bytes: bytes, images: np.ndarray, strengths: np.ndarray) -> bytes:
     """Static QDQ int8 quantisation of the convolutions (per-channel weights),

@@ -74,6 +74,16 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(4.0 / mse.clamp_min(1e-10))
 
 
+def invert_in_chunks(images: torch.Tensor, batch_size: int, device: torch.device,
+                     encode: Any) -> torch.Tensor:
+    """For one-pass encoders: check ``images`` is ``[B, 3, H, W]``, run ``encode`` on
+    fp32 chunks of ``batch_size`` moved to ``device``, and concatenate the W+ codes."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise LatentroomError(f"images must be [B, 3, H, W], got {list(images.shape)}")
+    with torch.no_grad():
+        return torch.cat([encode(chunk.to(device, torch.float32)) for chunk in images.split(batch_size)])
+
+
 def check_options(name: str, options: dict[str, Any], allowed: Sequence[str]) -> None:
     unknown = sorted(set(options) - set(allowed))
     if unknown:

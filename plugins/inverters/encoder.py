@@ -39,7 +39,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from latentroom.engine.atomic import atomic_write
-from latentroom.engine.errors import CheckpointError, LatentroomError
+from latentroom.engine.errors import CheckpointError
+from latentroom.plugins.inverters.common import invert_in_chunks
 
 FORMAT = "latentroom-encoder"
 VERSION = 1
@@ -245,17 +246,13 @@ class EncoderInverter:
         self.batch_size = int(batch_size)
         self.last_noise: list[torch.Tensor] | None = None
 
-    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.device.type == "cuda"):
+            ws, _ = self.model(x)
+        return ws.float()
+
     def invert(self, images: torch.Tensor) -> torch.Tensor:
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise LatentroomError(f"images must be [B, 3, H, W], got {list(images.shape)}")
-        out = []
-        for chunk in images.split(self.batch_size):
-            x = chunk.to(self.device, torch.float32)
-            if self.device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, torch.bfloat16, enabled=self.device.type == "cuda"):
-                ws, _ = self.model(x)
-            out.append(ws.float())
         self.last_noise = None
-        return torch.cat(out)
+        return invert_in_chunks(images, self.batch_size, self.device, self.encode)

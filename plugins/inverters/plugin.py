@@ -1,5 +1,5 @@
-"""latentroom hooks for the inverters plugin: the ``projector``, ``encoder`` and ``hybrid``
-inverters, the ``discriminator:PATH`` feature network, and the ``invert``, ``edit`` and
+"""latentroom hooks for the inverters plugin: the ``projector``, ``encoder``, ``hybrid`` and
+``e4e`` inverters, the ``discriminator:PATH`` feature network, and the ``invert``, ``edit`` and
 ``train-encoder`` commands.
 
 Imported whenever plugins load (the torch-free apply path included), so the
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from latentroom.engine import hookimpl
 
 if TYPE_CHECKING:
+    from latentroom.plugins.inverters.community_encoder import CommunityEncoderInverter
     from latentroom.plugins.inverters.encoder import EncoderInverter
     from latentroom.plugins.inverters.hybrid import HybridInverter
     from latentroom.plugins.inverters.projector import Projector
@@ -42,6 +43,16 @@ def make_hybrid(generator: Any, device: str = "cpu", **options: Any) -> "HybridI
     return HybridInverter(generator, device, **options)
 
 
+def make_e4e(generator: Any, device: str = "cpu", **options: Any) -> "CommunityEncoderInverter":
+    """``e4e``: a released e4e or pSp encoder checkpoint (``weights=PATH``; default the
+    generator's own file when it was loaded from one)."""
+    from latentroom.plugins.inverters.common import check_options
+    from latentroom.plugins.inverters.community_encoder import CommunityEncoderInverter
+
+    check_options("e4e", options, CommunityEncoderInverter.OPTIONS)
+    return CommunityEncoderInverter(generator, device, **options)
+
+
 @hookimpl
 def register_inverters(register: Callable[..., None]) -> None:
     register("projector", make_projector,
@@ -50,6 +61,9 @@ def register_inverters(register: Callable[..., None]) -> None:
              description="e4e-style CNN, one forward pass (weights=PATH; trained per generator)")
     register("hybrid", make_hybrid,
              description="Encoder estimate refined by a few projector steps (steps=32)")
+    register("e4e", make_e4e,
+             description="e4e/pSp-format encoder checkpoint, one forward pass (weights=PATH; "
+                         "default: the generator's file)")
 
 
 def make_discriminator_features(argument: str | None, device: str = "cpu") -> Any:

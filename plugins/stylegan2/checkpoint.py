@@ -5,6 +5,9 @@ Files seen in the wild:
 * converted from NVIDIA's releases: ``{"g_ema": state_dict, "latent_avg": w}``;
 * written by rosinality's train.py: ``{"g", "d", "g_ema", "g_optim", "d_optim",
   "args": argparse.Namespace, "ada_aug_p"}``;
+* e4e and pSp encoder files: ``{"state_dict": {"encoder.*", "decoder.*"}, "opts",
+  "latent_avg"}``; the generator is the ``decoder.*`` part (the ``e4e`` inverter
+  reads the encoder part);
 * ours (:func:`save_checkpoint`): the same keys plus ``"config"``, a plain dict of
   constructor arguments (``size``, ``style_dim``, ``n_mlp``, ``channel_multiplier``,
   ``channel_cap``), which the community files lack and which ``channel_cap`` needs.
@@ -43,8 +46,9 @@ def sha256_file(path: PathLike) -> str:
     return h.hexdigest()
 
 
-def read_checkpoint(path: PathLike) -> dict[str, Any]:
-    """Load a checkpoint file safely (weights only) and return its top-level dict."""
+def read_checkpoint(path: PathLike, expected: str = "a StyleGAN2 checkpoint: a dict with 'g_ema'") -> dict[str, Any]:
+    """Load a checkpoint file safely (weights only) and return its top-level dict;
+    ``expected`` says what it should have been, for the error when it is no dict."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -63,16 +67,16 @@ def read_checkpoint(path: PathLike) -> dict[str, Any]:
     except Exception as exc:  # not a torch file at all, truncated zip, ...
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
-        raise CheckpointError(
-            f"{path}: not a StyleGAN2 checkpoint: holds a {type(data).__name__}, "
-            "expected a dict with 'g_ema'"
-        )
+        raise CheckpointError(f"{path}: holds a {type(data).__name__}, expected {expected}")
     return data
 
 
 def _generator_state(data: Mapping[str, Any], path: PathLike, key: str) -> Mapping[str, torch.Tensor]:
+    state = data.get("state_dict")
     if key in data and isinstance(data[key], Mapping):
         sd = data[key]
+    elif isinstance(state, Mapping) and "decoder.style.1.weight" in state:  # e4e / pSp
+        sd = {k[len("decoder."):]: v for k, v in state.items() if isinstance(k, str) and k.startswith("decoder.")}
     elif "style.1.weight" in data:  # a bare generator state_dict
         sd = data
     else:
@@ -168,7 +172,8 @@ def load_generator(path: PathLike, device: str | torch.device = "cpu", key: str 
     """Load the generator ``key`` (default the EMA weights) from a checkpoint file.
 
     Architecture is inferred from the tensors; ``weights_sha256`` is the file's hash;
-    ``latent_avg`` is kept when the file has one. The model is in eval mode.
+    ``latent_avg`` is kept when the file has one; ``weights_path`` is the file (the
+    ``e4e`` inverter reads its encoder from there). The model is in eval mode.
     """
     data = read_checkpoint(path)
     sd = _generator_state(data, path, key)
@@ -180,6 +185,7 @@ def load_generator(path: PathLike, device: str | torch.device = "cpu", key: str 
     _load_state(g, sd, path, f"'{key}'")
     g.latent_avg = _latent_avg(data, config["style_dim"])
     g.weights_sha256 = sha256_file(path)
+    g.weights_path = Path(path)
     return g.to(torch.device(device)).eval()
 
 

@@ -20,6 +20,7 @@ Public API::
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import torch
@@ -291,6 +292,7 @@ class Generator(nn.Module):
         self.n_latent = self.log_size * 2 - 2
         self.channels = channel_table(self.channel_multiplier, self.channel_cap)
         self.weights_sha256: str | None = None
+        self.weights_path: Path | None = None  # the checkpoint it was loaded from
         self.latent_avg: torch.Tensor | None = None
         self._mean_cache: tuple[int, torch.Tensor] | None = None
         # Layout of the activations; the CUDA fast path sets channels_last.

@@ -24,13 +24,17 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from latentroom.engine.devices import pick_torch_device
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
+
+if TYPE_CHECKING:
+    import torch
 
 T = TypeVar("T")
 
@@ -76,7 +80,7 @@ def computed_ahead(function: Callable[[Any], T], jobs: Sequence[Any], workers: i
             yield pending.popleft().get()
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m latentroom.plugins.toyfaces.train_classifier", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--seed", type=int, default=0)
@@ -91,63 +95,87 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
     ap.add_argument("--arch", default="classifier", choices=("classifier", "judge"),
                     help="network: the classifier, or the independent evaluation judge (files named after it)")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+class TrainLog:
+    """Timestamped lines to stdout and ``ARCH-train.log``."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "w")
+
+    def __call__(self, msg: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        self.file.write(line + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def lr_at(base: float, warmup: int, progress: float, step: int) -> float:
+    """Linear warm-up, then cosine to 2% of the peak. Progress is the larger of the step
+    fraction and the time-budget fraction, so a budget-capped run still anneals (at
+    the cost of bit-reproducibility across machines)."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def corrupt(x: "torch.Tensor", gen: "torch.Generator") -> "torch.Tensor":
+    """Mild corruption so the classifier also reads GAN samples, which are softer and
+    noisier than the renders: per-image Gaussian noise and, for a third of the batch,
+    a 3x3 blur. Neither changes any attribute."""
     import torch
     import torch.nn.functional as F
 
-    from latentroom.plugins.toyfaces.classifier import (
-        BINARY_IDX,
-        CONTINUOUS_IDX,
-        INPUT_SIZE,
-        AttributeClassifier,
-        export_onnx,
-        load,
-        save_weights,
-    )
-    from latentroom.plugins.toyfaces.classifier import metrics as attribute_metrics
+    b, dev = x.shape[0], x.device
+    sigma = torch.rand(b, 1, 1, 1, device=dev, generator=gen) * 0.06
+    blur = (torch.rand(b, 1, 1, 1, device=dev, generator=gen) < 0.33).float()
+    k = torch.tensor([1.0, 2.0, 1.0], device=dev)
+    k2 = (k[:, None] * k[None, :] / 16.0).expand(3, 1, 3, 3)
+    xb = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k2, groups=3)
+    x = x + blur * (xb - x)
+    x = x + sigma * torch.randn(x.shape, device=dev, generator=gen)
+    return x.contiguous(memory_format=torch.channels_last)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    log_f = open(out / f"{args.arch}-train.log", "w")
 
-    def log(msg: str) -> None:
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, flush=True)
-        log_f.write(line + "\n")
-        log_f.flush()
+def attribute_losses(pred: "torch.Tensor", y: "torch.Tensor", cont: "torch.Tensor",
+                     binr: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+    """``(continuous, binary)``: smooth L1 on the continuous attributes (scaled to sit
+    near the binary term), BCE on logits for the binary ones."""
+    import torch.nn.functional as F
 
-    device = pick_torch_device(args.device)
-    dev = torch.device(device)
-    workers = args.workers if args.workers >= 0 else max(0, (os.cpu_count() or 1) - 1)
-    torch.manual_seed(args.seed)
-    torch.backends.cudnn.benchmark = False
-    command = "python -m latentroom.plugins.toyfaces.train_classifier " + " ".join(sys.argv[1:] if argv is None else argv)
-    log(f"command: {command}")
-    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
-    log(f"device {dev} ({dev_name}), torch {torch.__version__}, workers {workers}, cores {os.cpu_count()}")
+    loss_c = F.smooth_l1_loss(pred[:, cont], y[:, cont], beta=0.02) / 0.02 * 0.1
+    loss_b = F.binary_cross_entropy_with_logits(pred[:, binr], y[:, binr])
+    return loss_c, loss_b
+
+
+@dataclass
+class Trained:
+    model: Any
+    steps: int
+    seen: int
+    seconds: float
+    stopped_early: bool
+
+
+def train(args: argparse.Namespace, dev: "torch.device", workers: int, log: TrainLog) -> Trained:
+    """The training loop over the seeded batch stream."""
+    import torch
+
+    from latentroom.plugins.toyfaces.classifier import BINARY_IDX, CONTINUOUS_IDX, INPUT_SIZE, AttributeClassifier
 
     model = AttributeClassifier(args.arch).to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     cont = torch.tensor(CONTINUOUS_IDX, device=dev)
     binr = torch.tensor(BINARY_IDX, device=dev)
     gen = torch.Generator(device=dev).manual_seed(args.seed)
-    use_amp = dev.type == "cuda"
     warmup = max(1, args.steps // 20)
-
-    def lr_at(progress: float, step: int) -> float:
-        # Linear warm-up, then cosine to 2% of the peak. Progress is the larger of
-        # the step fraction and the time-budget fraction, so a budget-capped run
-        # still anneals (at the cost of bit-reproducibility across machines).
-        if step < warmup:
-            return args.lr * (step + 1) / warmup
-        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-    t0 = time.time()
-    step = 0
-    seen = 0
+    t0 = t_log = time.time()
+    step = seen = 0
     stopped_early = False
-    t_log = time.time()
     for imgs, target in _batches(args.seed, args.steps, args.batch, INPUT_SIZE, workers):
         elapsed = time.time() - t0
         progress = step / args.steps
@@ -157,51 +185,40 @@ def main(argv: list[str] | None = None) -> int:
                 stopped_early = True
                 break
         for g in opt.param_groups:
-            g["lr"] = lr_at(progress, step)
+            g["lr"] = lr_at(args.lr, warmup, progress, step)
         x = torch.from_numpy(imgs).to(dev, non_blocking=True).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         y = torch.from_numpy(target).to(dev)
-        # Mild corruption so the classifier also reads GAN samples, which are
-        # softer and noisier than the renders: per-image Gaussian noise and, for a
-        # third of the batch, a 3x3 blur. Neither changes any attribute.
-        b = x.shape[0]
-        sigma = torch.rand(b, 1, 1, 1, device=dev, generator=gen) * 0.06
-        blur = (torch.rand(b, 1, 1, 1, device=dev, generator=gen) < 0.33).float()
-        k = torch.tensor([1.0, 2.0, 1.0], device=dev)
-        k2 = (k[:, None] * k[None, :] / 16.0).expand(3, 1, 3, 3)
-        xb = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k2, groups=3)
-        x = x + blur * (xb - x)
-        x = x + sigma * torch.randn(x.shape, device=dev, generator=gen)
-        x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
-            pred = model(x)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            pred = model(corrupt(x, gen))
         pred = pred.float()
-        loss_c = F.smooth_l1_loss(pred[:, cont], y[:, cont], beta=0.02) / 0.02 * 0.1
-        loss_b = F.binary_cross_entropy_with_logits(pred[:, binr], y[:, binr])
+        loss_c, loss_b = attribute_losses(pred, y, cont, binr)
         loss = loss_c + loss_b
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
-        seen += b
+        seen += x.shape[0]
         if step % args.log_every == 0 or step == 1:
             with torch.no_grad():
                 mae = (pred[:, cont] - y[:, cont]).abs().mean().item()
                 acc = ((pred[:, binr] > 0) == (y[:, binr] > 0.5)).float().mean().item()
-            dt = time.time() - t_log
-            t_log = time.time()
-            ips = (args.log_every * b / dt) if step > 1 else float("nan")
+            dt, t_log = time.time() - t_log, time.time()
+            ips = (args.log_every * x.shape[0] / dt) if step > 1 else float("nan")
             log(
                 f"step {step}/{args.steps} loss {loss.item():.4f} (cont {loss_c.item():.4f} bin {loss_b.item():.4f}) "
                 f"batch-mae {mae:.4f} batch-acc {acc:.3f} lr {opt.param_groups[0]['lr']:.2e} {ips:.0f} img/s "
                 f"elapsed {time.time() - t0:.0f}s"
             )
-    train_s = time.time() - t0
-    log(f"trained {step} steps, {seen} images in {train_s:.0f}s" + (" (stopped by --time-budget)" if stopped_early else ""))
+    return Trained(model, step, seen, time.time() - t0, stopped_early)
 
-    name = args.arch
-    save_weights(model, out / f"{name}.pt")
-    # Evaluate what ships: the float16-rounded weights, reloaded as a user would.
-    shipped = load(dev, out / f"{name}.pt", args.arch)
+
+def evaluate_shipped(out: Path, args: argparse.Namespace, dev: "torch.device", log: TrainLog) -> dict[str, float]:
+    """Metrics of what ships: the float16-rounded weights, reloaded as a user would,
+    on the held-out render stream."""
+    from latentroom.plugins.toyfaces.classifier import load
+    from latentroom.plugins.toyfaces.classifier import metrics as attribute_metrics
+
+    shipped = load(dev, out / f"{args.arch}.pt", args.arch)
     t1 = time.time()
     metrics: dict[str, float] = {}
     if args.eval_n > 0:
@@ -210,38 +227,71 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in metrics.items():
         log(f"eval {k} {v:.4f}")
     log(f"eval on {args.eval_n} held-out renders took {time.time() - t1:.0f}s")
+    return metrics
 
-    onnx_ok = False
-    if not args.no_onnx:
-        try:
-            export_onnx(load("cpu", out / f"{name}.pt", args.arch), out / f"{name}.onnx")
-            onnx_ok = True
-        except Exception as e:  # the weights are still useful without it
-            log(f"ONNX export failed: {e!r}")
+
+def export(out: Path, arch: str, log: TrainLog) -> bool:
+    """``ARCH.onnx`` from the shipped weights; a failure is logged, not fatal (the
+    weights are still useful without it)."""
+    from latentroom.plugins.toyfaces.classifier import export_onnx, load
+
+    try:
+        export_onnx(load("cpu", out / f"{arch}.pt", arch), out / f"{arch}.onnx")
+        return True
+    except Exception as e:
+        log(f"ONNX export failed: {e!r}")
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    import torch
+
+    from latentroom.plugins.toyfaces.classifier import INPUT_SIZE, save_weights
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = TrainLog(out / f"{args.arch}-train.log")
+    dev = torch.device(pick_torch_device(args.device))
+    workers = args.workers if args.workers >= 0 else max(0, (os.cpu_count() or 1) - 1)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.benchmark = False
+    command = "python -m latentroom.plugins.toyfaces.train_classifier " + " ".join(sys.argv[1:] if argv is None else argv)
+    log(f"command: {command}")
+    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
+    log(f"device {dev} ({dev_name}), torch {torch.__version__}, workers {workers}, cores {os.cpu_count()}")
+
+    trained = train(args, dev, workers, log)
+    log(f"trained {trained.steps} steps, {trained.seen} images in {trained.seconds:.0f}s"
+        + (" (stopped by --time-budget)" if trained.stopped_early else ""))
+    save_weights(trained.model, out / f"{args.arch}.pt")
+    metrics = evaluate_shipped(out, args, dev, log)
+    onnx_ok = False if args.no_onnx else export(out, args.arch, log)
 
     info = {
         "command": command,
         "seed": args.seed,
         "device": f"{dev} ({dev_name})",
         "torch": torch.__version__,
-        "steps": step,
+        "steps": trained.steps,
         "steps_planned": args.steps,
         "batch": args.batch,
         "lr": args.lr,
-        "images_seen": seen,
-        "train_seconds": round(train_s, 1),
+        "images_seen": trained.seen,
+        "train_seconds": round(trained.seconds, 1),
         "render_workers": workers,
-        "stopped_by_time_budget": stopped_early,
+        "stopped_by_time_budget": trained.stopped_early,
         "input_size": INPUT_SIZE,
         "arch": args.arch,
-        "feature_dim": model.feature_dim,
+        "feature_dim": trained.model.feature_dim,
         "attributes": list(ATTRIBUTE_NAMES),
         "eval": {"n": args.eval_n, "stream": f"SeedSequence([1, {args.seed}])", "metrics": metrics},
         "onnx": onnx_ok,
     }
-    (out / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / f"{args.arch}.json").write_text(json.dumps(info, indent=2) + "\n")
     log("done")
-    log_f.close()
+    log.close()
     return 0
 
 

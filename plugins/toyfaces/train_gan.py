@@ -22,8 +22,9 @@ import math
 import multiprocessing as mp
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 import numpy as np
@@ -167,45 +168,87 @@ def path_length_penalty(synthesis, ws: "torch.Tensor", pl_mean: "torch.Tensor", 
     return (lengths - pl_mean).pow(2).mean(), pl_mean
 
 
-def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float, *, seed: int = 0,
-          batch: int = 64, lr: float = 0.0025, r1_gamma: float = 0.2, r1_every: int = 16,
-          mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
-          pl_weight: float = 0.0, pl_every: int = 4,
-          precision: str = "bf16", device: str = "auto", workers: int | None = None,
-          checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
-          compact_dir: Path | None = None,
-          compile: bool = False, max_steps: int | None = None, log=print) -> dict[str, Any]:
-    import torch
-    import torch.nn.functional as F
+@dataclass
+class GanSettings:
+    """Everything :func:`train` takes that shapes the training (recorded in checkpoints)."""
 
-    from latentroom.engine.image_output import images_to_grid, write_image_atomic
-    from latentroom.engine.devices import pick_torch_device
-    from latentroom.plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
+    seed: int
+    batch: int
+    lr: float
+    r1_gamma: float
+    r1_every: int
+    mixing: float
+    ema_kimg: float
+    dataset_size: int
+    pl_weight: float
+    pl_every: int
+    precision: str
+    compile: bool
 
-    started = time.time()
-    out.mkdir(parents=True, exist_ok=True)
+
+@dataclass
+class GanRun:
+    """The networks, optimisers and counters of one run."""
+
+    cfg: dict[str, Any]
+    dev: "torch.device"
+    g: Any
+    d: Any
+    g_ema: Any
+    g_opt: Any
+    d_opt: Any
+    step: int
+    seen: int
+    pl_mean: "torch.Tensor"
+    synthesize: Callable[..., Any]
+    d_main: Callable[..., Any]
+    data: "torch.Tensor | None" = None
+    amp: bool = False
+
+    def real_batch(self, batch: int) -> "torch.Tensor":
+        import torch
+
+        idx = torch.randint(0, self.data.shape[0], (batch,), device=self.dev)
+        return self.data[idx].float() / 127.5 - 1
+
+    def autocast(self) -> Any:
+        import torch
+
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp)
+
+
+def appending_log(out: Path, emit: Callable[[str], None]) -> Callable[[str], None]:
+    """``emit`` each message and append it to ``out/train.log``."""
     log_path = out / "train.log"
-    emit = log
 
     def log(message: str) -> None:
         emit(message)
         with open(log_path, "a") as fh:
             fh.write(message + "\n")
 
-    dev = torch.device(pick_torch_device(device))
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
-    torch.backends.cudnn.benchmark = True
+    return log
 
+
+def furthest_checkpoint(resume: list[Path]) -> tuple[dict[str, dict], dict[str, Any]] | None:
+    """The furthest along of the checkpoints found; at the same step a full checkpoint
+    beats a compact one."""
     candidates = [s for s in (load_state(p) for p in resume) if s is not None]
-    # The furthest along wins; at the same step a full checkpoint beats a compact one.
-    loaded = max(candidates, key=lambda s: (s[1]["step"], "g" in s[0])) if candidates else None
+    return max(candidates, key=lambda s: (s[1]["step"], "g" in s[0])) if candidates else None
+
+
+def build_run(loaded: tuple[dict[str, dict], dict[str, Any]] | None, config: dict[str, Any] | None,
+              s: GanSettings, dev: "torch.device", log: Callable[[str], None]) -> GanRun:
+    """G, D and g_ema, fresh (seeded) or from ``loaded``; G on input modulation; the
+    lazily regularised optimisers; compiled copies when asked."""
+    import torch
+
+    from latentroom.plugins.stylegan2.model import Discriminator, Generator, ModulatedConv2d
+
     cfg = dict(loaded[1]["config"]) if loaded else dict(config or DEFAULT_CONFIG)
     step = loaded[1]["step"] if loaded else 0
     seen = loaded[1]["images_seen"] if loaded else 0
     pl_mean = torch.tensor(float(loaded[1].get("pl_mean", 0.0) if loaded else 0.0), device=dev)
-    torch.manual_seed(seed * 7919 + step)
-
+    torch.manual_seed(s.seed * 7919 + step)
     g = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
     d = Discriminator(cfg["size"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
     g_ema = Generator(cfg["size"], cfg["style_dim"], cfg["n_mlp"], cfg["channel_multiplier"], cfg["channel_cap"]).to(dev)
@@ -223,117 +266,181 @@ def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float,
     for module in g.modules():
         if isinstance(module, ModulatedConv2d):
             module.fused = False
-    g_params, g_ema_params = list(g.parameters()), list(g_ema.parameters())
-    # Compiled copies share parameters with g and d. R1 keeps the eager d: compiled
-    # graphs do not support the double backward a gradient penalty needs.
-    synthesize = torch.compile(g.synthesis) if compile else g.synthesis
-    d_main = torch.compile(d) if compile else d
-
     # Lazy regularisation: D's R1 step runs every r1_every steps (G's path-length step
     # every pl_every), so their optimisers' hyper-parameters are rescaled to keep the
     # effective schedule (StyleGAN2, App. B).
-    ratio = r1_every / (r1_every + 1)
-    g_ratio = pl_every / (pl_every + 1) if pl_weight > 0 else 1.0
-    g_opt = torch.optim.Adam(g.parameters(), lr=lr * g_ratio, betas=(0.0, 0.99 ** g_ratio))
-    d_opt = torch.optim.Adam(d.parameters(), lr=lr * ratio, betas=(0.0, 0.99 ** ratio))
+    ratio = s.r1_every / (s.r1_every + 1)
+    g_ratio = s.pl_every / (s.pl_every + 1) if s.pl_weight > 0 else 1.0
+    g_opt = torch.optim.Adam(g.parameters(), lr=s.lr * g_ratio, betas=(0.0, 0.99 ** g_ratio))
+    d_opt = torch.optim.Adam(d.parameters(), lr=s.lr * ratio, betas=(0.0, 0.99 ** ratio))
+    # Compiled copies share parameters with g and d. R1 keeps the eager d: compiled
+    # graphs do not support the double backward a gradient penalty needs.
+    synthesize = torch.compile(g.synthesis) if s.compile else g.synthesis
+    d_main = torch.compile(d) if s.compile else d
+    return GanRun(cfg, dev, g, d, g_ema, g_opt, d_opt, step, seen, pl_mean, synthesize, d_main,
+                  amp=s.precision == "bf16" and dev.type == "cuda")
 
-    log(f"rendering {dataset_size} training images (seed {seed})")
+
+def load_dataset(run: GanRun, s: GanSettings, workers: int | None, log: Callable[[str], None]) -> None:
+    """Render the training set (seeded) onto the device as uint8 NCHW."""
+    import torch
+
+    log(f"rendering {s.dataset_size} training images (seed {s.seed})")
     t0 = time.time()
-    data_np = render_dataset(dataset_size, seed, cfg["size"], workers or os.cpu_count() or 1)
-    data = torch.from_numpy(data_np).to(dev).permute(0, 3, 1, 2).contiguous()
-    del data_np
+    data_np = render_dataset(s.dataset_size, s.seed, run.cfg["size"], workers or os.cpu_count() or 1)
+    run.data = torch.from_numpy(data_np).to(run.dev).permute(0, 3, 1, 2).contiguous()
     log(f"rendered in {time.time() - t0:.1f}s")
 
-    amp = precision == "bf16" and dev.type == "cuda"
-    autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp)  # noqa: E731
-    ema_beta = 0.5 ** (batch / (ema_kimg * 1000))
-    fixed_z = torch.randn(32, cfg["style_dim"], generator=torch.Generator().manual_seed(seed)).to(dev)
+
+def discriminator_step(run: GanRun, s: GanSettings) -> "torch.Tensor":
+    """Non-saturating logistic loss on a real and a fake batch; returns D's loss."""
+    import torch
+    import torch.nn.functional as F
+
+    run.g.requires_grad_(False)
+    run.d.requires_grad_(True)
+    real = run.real_batch(s.batch)
+    with torch.no_grad(), run.autocast():
+        fake = run.synthesize(_mixed_ws(run.g, s.batch, s.mixing, run.dev), noise_mode="random")
+    with run.autocast():
+        d_loss = F.softplus(run.d_main(fake.float())).mean() + F.softplus(-run.d_main(real)).mean()
+    run.d_opt.zero_grad(set_to_none=True)
+    d_loss.backward()
+    run.d_opt.step()
+    return d_loss
+
+
+def r1_step(run: GanRun, s: GanSettings) -> "torch.Tensor":
+    """Lazy R1 penalty on reals, in fp32: the gradient penalty is a second-order
+    quantity and bf16 noise swamps it. Returns the penalty."""
+    import torch
+
+    real = run.real_batch(s.batch).requires_grad_(True)
+    logits = run.d(real)
+    (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    r1 = grad.pow(2).flatten(1).sum(1).mean()
+    run.d_opt.zero_grad(set_to_none=True)
+    (s.r1_gamma / 2 * r1 * s.r1_every + 0 * logits[0, 0]).backward()
+    run.d_opt.step()
+    return r1
+
+
+def generator_step(run: GanRun, s: GanSettings) -> "torch.Tensor":
+    import torch.nn.functional as F
+
+    run.g.requires_grad_(True)
+    run.d.requires_grad_(False)
+    with run.autocast():
+        fake = run.synthesize(_mixed_ws(run.g, s.batch, s.mixing, run.dev), noise_mode="random")
+        g_loss = F.softplus(-run.d_main(fake)).mean()
+    run.g_opt.zero_grad(set_to_none=True)
+    g_loss.backward()
+    run.g_opt.step()
+    return g_loss
+
+
+def path_length_step(run: GanRun, s: GanSettings) -> "torch.Tensor":
+    """Lazy path-length step: fp32 and eager, as R1 (a second-order term); half the
+    batch, as in StyleGAN2. Updates the running mean; returns the penalty."""
+    ws = _mixed_ws(run.g, max(1, s.batch // 2), s.mixing, run.dev)
+    pl, run.pl_mean = path_length_penalty(lambda w: run.g.synthesis(w, noise_mode="random"), ws, run.pl_mean)
+    run.g_opt.zero_grad(set_to_none=True)
+    (s.pl_weight * s.pl_every * pl).backward()
+    run.g_opt.step()
+    return pl
+
+
+def ema_update(run: GanRun, s: GanSettings) -> None:
+    """g_ema toward G, the decay ramped so early (rapidly changing) weights are not
+    averaged too long."""
+    import torch
+
+    ema_beta = 0.5 ** (s.batch / (s.ema_kimg * 1000))
+    ramped = run.seen < s.ema_kimg * 1000 / 0.05
+    beta = min(ema_beta, 0.5 ** (s.batch / max(run.seen * 0.05, 1e-8))) if ramped else ema_beta
+    with torch.no_grad():
+        torch._foreach_lerp_(list(run.g_ema.parameters()), list(run.g.parameters()), 1 - beta)
+
+
+def save_checkpoints(run: GanRun, s: GanSettings, targets: list[Path], compact_dir: Path | None,
+                     samples_png: Path, fixed_z: "torch.Tensor") -> None:
+    """Full checkpoints to ``targets``, a compact one to ``compact_dir``, and g_ema's
+    sample grid for ``fixed_z``."""
+    import torch
+
+    from latentroom.engine.image_output import images_to_grid, write_image_atomic
+
+    dev = run.dev
+    meta = {"step": run.step, "images_seen": run.seen, "config": run.cfg, "seed": s.seed, "batch": s.batch,
+            "lr": s.lr, "r1_gamma": s.r1_gamma, "pl_weight": s.pl_weight, "pl_every": s.pl_every,
+            "pl_mean": float(run.pl_mean), "mixing": s.mixing, "ema_kimg": s.ema_kimg,
+            "dataset_size": s.dataset_size, "precision": s.precision, "compile": s.compile,
+            "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"}
+    state = {"g": run.g.state_dict(), "d": run.d.state_dict(), "g_ema": run.g_ema.state_dict()}
+    for target in targets:
+        save_state(state, meta, target)
+    if compact_dir is not None:
+        save_compact_state(state, meta, compact_dir)
+    with torch.no_grad():
+        samples = run.g_ema.synthesis(run.g_ema.mapping(fixed_z), noise_mode="const")
+    write_image_atomic(images_to_grid(samples, nrow=8), samples_png)
+
+
+def train(out: Path, state_dir: Path | None, resume: list[Path], seconds: float, *, seed: int = 0,
+          batch: int = 64, lr: float = 0.0025, r1_gamma: float = 0.2, r1_every: int = 16,
+          mixing: float = 0.9, ema_kimg: float = 10.0, dataset_size: int = 100_000,
+          pl_weight: float = 0.0, pl_every: int = 4,
+          precision: str = "bf16", device: str = "auto", workers: int | None = None,
+          checkpoint_every: float = 120.0, config: dict[str, Any] | None = None,
+          compact_dir: Path | None = None,
+          compile: bool = False, max_steps: int | None = None, log=print) -> dict[str, Any]:
+    """Train (or resume) for ``seconds`` or to ``max_steps``; checkpoint, export g_ema
+    and return ``{step, images_seen, pl_mean}``."""
+    import torch
+
+    from latentroom.engine.devices import pick_torch_device
+
+    started = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    log = appending_log(out, log)
+    s = GanSettings(seed, batch, lr, r1_gamma, r1_every, mixing, ema_kimg, dataset_size, pl_weight, pl_every,
+                    precision, compile)
+    dev = torch.device(pick_torch_device(device))
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    run = build_run(furthest_checkpoint(resume), config, s, dev, log)
+    load_dataset(run, s, workers, log)
+    fixed_z = torch.randn(32, run.cfg["style_dim"], generator=torch.Generator().manual_seed(seed)).to(dev)
+    targets = [p for p in (state_dir, out / "ckpt") if p is not None]
     last_ckpt = time.time()
-    t_log, seen_log = time.time(), seen
-
-    def real_batch() -> "torch.Tensor":
-        idx = torch.randint(0, data.shape[0], (batch,), device=dev)
-        return data[idx].float() / 127.5 - 1
-
-    def checkpoint() -> None:
-        meta = {"step": step, "images_seen": seen, "config": cfg, "seed": seed, "batch": batch, "lr": lr,
-                "r1_gamma": r1_gamma, "pl_weight": pl_weight, "pl_every": pl_every, "pl_mean": float(pl_mean),
-                "mixing": mixing, "ema_kimg": ema_kimg, "dataset_size": dataset_size,
-                "precision": precision, "compile": compile, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"}
-        state = {"g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict()}
-        for target in [p for p in (state_dir, out / "ckpt") if p is not None]:
-            save_state(state, meta, target)
-        if compact_dir is not None:
-            save_compact_state(state, meta, compact_dir)
-        with torch.no_grad():
-            samples = g_ema.synthesis(g_ema.mapping(fixed_z), noise_mode="const")
-        write_image_atomic(images_to_grid(samples, nrow=8), out / "samples.png")
-
+    t_log, seen_log = time.time(), run.seen
     r1 = torch.zeros((), device=dev)  # a resumed run may log before its first R1 step
     pl = torch.zeros((), device=dev)
-    while time.time() - started < seconds and (max_steps is None or step < max_steps):
-        # -- discriminator
-        g.requires_grad_(False)
-        d.requires_grad_(True)
-        real = real_batch()
-        with torch.no_grad(), autocast():
-            fake = synthesize(_mixed_ws(g, batch, mixing, dev), noise_mode="random")
-        with autocast():
-            d_loss = F.softplus(d_main(fake.float())).mean() + F.softplus(-d_main(real)).mean()
-        d_opt.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_opt.step()
-
-        if step % r1_every == 0:
-            # R1 in fp32: the gradient penalty is a second-order quantity and bf16 noise swamps it.
-            real = real_batch().requires_grad_(True)
-            logits = d(real)
-            (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
-            r1 = grad.pow(2).flatten(1).sum(1).mean()
-            d_opt.zero_grad(set_to_none=True)
-            (r1_gamma / 2 * r1 * r1_every + 0 * logits[0, 0]).backward()
-            d_opt.step()
-
-        # -- generator
-        g.requires_grad_(True)
-        d.requires_grad_(False)
-        with autocast():
-            fake = synthesize(_mixed_ws(g, batch, mixing, dev), noise_mode="random")
-            g_loss = F.softplus(-d_main(fake)).mean()
-        g_opt.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_opt.step()
-
-        if pl_weight > 0 and step % pl_every == 0:
-            # fp32 and eager, as R1: a second-order term; half the batch, as in StyleGAN2.
-            ws = _mixed_ws(g, max(1, batch // 2), mixing, dev)
-            pl, pl_mean = path_length_penalty(lambda w: g.synthesis(w, noise_mode="random"), ws, pl_mean)
-            g_opt.zero_grad(set_to_none=True)
-            (pl_weight * pl_every * pl).backward()
-            g_opt.step()
-
-        # -- EMA, ramped so early (rapidly changing) weights are not averaged too long
-        beta = min(ema_beta, 0.5 ** (batch / max(seen * 0.05, 1e-8))) if seen < ema_kimg * 1000 / 0.05 else ema_beta
-        with torch.no_grad():
-            torch._foreach_lerp_(g_ema_params, g_params, 1 - beta)
-
-        step += 1
-        seen += batch
-        if step % 200 == 0:
-            rate = (seen - seen_log) / (time.time() - t_log)
-            t_log, seen_log = time.time(), seen
-            line = (f"step {step} kimg {seen / 1000:.1f} d_loss {d_loss.item():.3f} g_loss {g_loss.item():.3f} "
-                    f"r1 {r1.item():.3f}" + (f" pl {pl.item():.4f} pl_mean {pl_mean.item():.4f}" if pl_weight > 0
-                                              else "") + f" img/s {rate:.0f}")
-            log(line)
+    while time.time() - started < seconds and (max_steps is None or run.step < max_steps):
+        d_loss = discriminator_step(run, s)
+        if run.step % r1_every == 0:
+            r1 = r1_step(run, s)
+        g_loss = generator_step(run, s)
+        if pl_weight > 0 and run.step % pl_every == 0:
+            pl = path_length_step(run, s)
+        ema_update(run, s)
+        run.step += 1
+        run.seen += batch
+        if run.step % 200 == 0:
+            rate = (run.seen - seen_log) / (time.time() - t_log)
+            t_log, seen_log = time.time(), run.seen
+            log(f"step {run.step} kimg {run.seen / 1000:.1f} d_loss {d_loss.item():.3f} g_loss {g_loss.item():.3f} "
+                f"r1 {r1.item():.3f}" + (f" pl {pl.item():.4f} pl_mean {run.pl_mean.item():.4f}" if pl_weight > 0
+                                          else "") + f" img/s {rate:.0f}")
         if time.time() - last_ckpt > checkpoint_every:
-            checkpoint()
+            save_checkpoints(run, s, targets, compact_dir, out / "samples.png", fixed_z)
             last_ckpt = time.time()
 
-    checkpoint()
-    export_g_ema(g_ema, out / "toyfaces_g_ema.pt", seed=seed)
-    log(f"stopped at step {step} ({seen / 1000:.0f} kimg) after {time.time() - started:.0f}s")
-    return {"step": step, "images_seen": seen, "pl_mean": float(pl_mean)}
+    save_checkpoints(run, s, targets, compact_dir, out / "samples.png", fixed_z)
+    export_g_ema(run.g_ema, out / "toyfaces_g_ema.pt", seed=seed)
+    log(f"stopped at step {run.step} ({run.seen / 1000:.0f} kimg) after {time.time() - started:.0f}s")
+    return {"step": run.step, "images_seen": run.seen, "pl_mean": float(run.pl_mean)}
 
 
 def export_g_ema(g_ema, path: Path, seed: int = 0, n_mean: int = 10_000) -> None:
