@@ -98,29 +98,21 @@ def preview(module, size: int = 128) -> bytes:
     return buf.getvalue()
 
 
-def manifest(resolution: int) -> dict:
-    return {
-        "schema_version": 1,
-        "name": NAME,
-        "title": "Warm tone + contrast (demo)",
-        "description": "Hand-built demo preset: warmer colours and more contrast. Not a GAN edit; "
+def manifest(resolution: int, model: bytes) -> dict:
+    from latentroom.engine.presets import sha256_bytes
+    from latentroom.engine.presets.manifest_builder import EditProvenance, StrengthRange, build_manifest
+
+    return build_manifest(
+        name=NAME,
+        title="Warm tone + contrast (demo)",
+        description="Hand-built demo preset: warmer colours and more contrast. Not a GAN edit; "
         "it stands in until distilled presets exist.",
-        "version": "0.1.0",
-        "author": "latentroom",
-        "license": "MIT",
-        "model": {"file": "model.onnx", "inputs": ["image", "strength"], "outputs": ["edited"], "opset": OPSET},
-        "io": {"resolution": resolution, "value_range": [-1, 1], "channel_order": "RGB", "layout": "NCHW"},
-        "strength": {"input": "strength", "min": 0.0, "max": 1.5, "default": 1.0},
-        "provenance": {
-            "generator": "none (hand-built demo)",
-            "generator_weights_sha256": None,
-            "direction_source": "hand-built",
-            "attribute": "warm-tone",
-            "layers": None,
-        },
-        "metrics": {},
-        "requires_plugins": [],
-    }
+        version="0.1.0", author="latentroom", license="MIT",
+        model_sha256=sha256_bytes(model), opset=OPSET, resolution=resolution,
+        strength=StrengthRange(min=0.0, max=1.5, default=1.0),
+        provenance=EditProvenance(generator="none (hand-built demo)", direction_source="hand-built",
+                                  attribute="warm-tone"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.dest.exists() and args.force:
             shutil.rmtree(args.dest) if args.dest.is_dir() else args.dest.unlink()
-        bundle = write_bundle(args.dest, manifest(args.resolution), export(module, args.resolution),
-                              preview=preview(module))
+        model = export(module, args.resolution)
+        bundle = write_bundle(args.dest, manifest(args.resolution, model), model, preview=preview(module))
         print(f"wrote {bundle}")
         if args.pack:
             packed = pack_bundle(bundle, bundle.with_name(bundle.name + ".lrpreset"), overwrite=args.force)

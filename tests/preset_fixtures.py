@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from latentroom.engine.presets import write_bundle
+from latentroom.engine.presets.manifest_builder import EditProvenance, StrengthRange, build_manifest
 
 OPSET = 17
 
@@ -114,36 +115,38 @@ def model_bytes(kind: str = "additive", resolution: int = 32) -> bytes:
 
 
 def make_manifest(name: str = "fixture", resolution: int = 32, strength: bool = True, **overrides: Any) -> dict:
-    """A complete, valid schema-1 manifest (``model.sha256`` is filled by write_bundle)."""
-    manifest: dict[str, Any] = {
-        "schema_version": 1,
-        "name": name,
-        "title": f"Fixture {name}",
-        "description": "A test preset exported from a tiny torch module.",
-        "version": "1.0.0",
-        "author": "latentroom tests",
-        "license": "MIT",
-        "model": {
-            "file": "model.onnx",
-            "sha256": "0" * 64,
-            "inputs": ["image", "strength"] if strength else ["image"],
-            "outputs": ["edited"],
-            "opset": OPSET,
-        },
-        "io": {"resolution": resolution, "value_range": [-1, 1], "channel_order": "RGB", "layout": "NCHW"},
-        "strength": {"input": "strength", "min": 0.0, "max": 2.0, "default": 1.0} if strength else None,
-        "provenance": {
-            "generator": "toyfaces",
-            "generator_weights_sha256": None,
-            "direction_source": "fixture",
-            "attribute": "test",
-            "layers": [0, 1, 2],
-        },
-        "metrics": {"psnr": 30.5, "lpips": 0.08},
-        "requires_plugins": [],
-    }
+    """A complete, valid schema-1 manifest from the engine's builder (``model.sha256`` is
+    a stand-in: write_bundle fills the real one); ``overrides`` replace top-level keys,
+    valid or deliberately not."""
+    manifest = build_manifest(
+        name=name, title=f"Fixture {name}", description="A test preset exported from a tiny torch module.",
+        version="1.0.0", author="latentroom tests", license="MIT",
+        model_sha256="0" * 64, opset=OPSET, resolution=resolution,
+        strength=StrengthRange(min=0.0, max=2.0, default=1.0) if strength else None,
+        provenance=EditProvenance(generator="toyfaces", direction_source="fixture", attribute="test", layers=[0, 1, 2]),
+        metrics={"psnr": 30.5, "lpips": 0.08},
+    )
     manifest.update(overrides)
     return manifest
+
+
+def rebuilt_manifest(manifest: dict) -> dict:
+    """:func:`build_manifest` called with the fields read back from ``manifest``: equal
+    to it when, and only when, the builder made it (no key added, renamed or dropped)."""
+    strength, origin = manifest["strength"], manifest["provenance"]
+    return build_manifest(
+        name=manifest["name"], title=manifest["title"], description=manifest["description"],
+        version=manifest["version"], author=manifest["author"], license=manifest["license"],
+        model_sha256=manifest["model"]["sha256"], opset=manifest["model"]["opset"],
+        resolution=manifest["io"]["resolution"],
+        strength=None if strength is None else StrengthRange(strength["min"], strength["max"], strength["default"],
+                                                             strength["input"]),
+        provenance=EditProvenance(origin["generator"], origin["direction_source"], origin["attribute"],
+                                  origin["generator_weights_sha256"], origin["layers"]),
+        metrics=manifest["metrics"], requires_plugins=manifest["requires_plugins"],
+        alignment=manifest.get("alignment"), preview=manifest.get("preview"),
+        extensions={key: value for key, value in manifest.items() if key.startswith("x-")},
+    )
 
 
 def build_preset(

@@ -28,6 +28,7 @@ from latentroom.plugins.distill.export import check_parity, export_onnx, fp16_va
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
 from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
+from preset_fixtures import rebuilt_manifest
 from script_loader import load_script
 from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
 
@@ -290,6 +291,7 @@ def test_author_writes_a_valid_bundle(bundle: dict) -> None:
     assert prov["attribute"] == "brightness" and prov["layers"] == [0, 1, 2] and prov["direction_source"] == "test"
     assert len(prov["generator_weights_sha256"]) == 64
     assert (out / "model.onnx").stat().st_size <= 10_000_000
+    assert m == rebuilt_manifest(m)  # made by the engine's one manifest builder
     report = json.loads(invoke("preset", "validate", out, "--json"))
     assert report["ok"], report
     assert {c["check"] for c in report["checks"]} >= {"manifest", "checksum", "onnx checker", "inference", "preview"}

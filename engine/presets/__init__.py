@@ -5,6 +5,8 @@ Public API::
     load_preset(name_or_path, provider="auto") -> Preset
     Preset.apply(image, strength=None), .manifest, .provider, .name, .path
     validate_manifest(data) -> list[str]          # every schema problem, [] if valid
+    build_manifest(name=..., model_sha256=..., strength=StrengthRange(...),
+                   provenance=EditProvenance(...), ...) -> dict   # a new schema-1 manifest
     read_bundle(path) -> Bundle                   # verified manifest + model bytes
     write_bundle(directory, manifest, model, preview=None, overwrite=False) -> Path
     pack_bundle(source, output=None, overwrite=False) -> Path
@@ -36,17 +38,21 @@ from latentroom.engine.presets.manifest import (
     quality_label,
     validate_manifest,
 )
+from latentroom.engine.presets.manifest_builder import EditProvenance, StrengthRange, build_manifest
 from latentroom.engine.presets.preset import Preset, load_preset
 
 __all__ = [
     "Bundle",
     "ENV_VAR",
+    "EditProvenance",
     "LibraryEntry",
     "Listing",
     "MANIFEST_FILE",
     "PACKED_SUFFIX",
     "Preset",
     "SCHEMA_VERSION",
+    "StrengthRange",
+    "build_manifest",
     "check_manifest",
     "install",
     "list_presets",

@@ -387,14 +387,45 @@ def _preview(opts: AuthorOptions, setup: Setup, model_bytes: bytes) -> bytes:
     return preview_png(model_bytes, images, strengths)
 
 
+@dataclass
+class StudentSize:
+    """Recorded twice (``metrics`` and ``x-distill``), measured once: MACs take a forward pass."""
+
+    parameters: int
+    macs_per_image: int
+
+
 def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSettings, result: Any,
               exported: Exported, quality: dict[str, float], details: dict[str, Any]) -> dict[str, Any]:
-    from latentroom.plugins.directions.scoring import scorer_name
+    from latentroom.engine.presets import sha256_bytes
+    from latentroom.engine.presets.manifest_builder import EditProvenance, StrengthRange, build_manifest
     from latentroom.plugins.distill.export import OPSET
 
-    resolution = int(setup.generator.size)
     direction = setup.direction
-    params, macs = count_parameters(student), conv_macs(student, resolution)
+    attribute = direction.attribute.replace("_", " ").capitalize()
+    size = StudentSize(count_parameters(student), conv_macs(student, int(setup.generator.size)))
+    return build_manifest(
+        name=opts.name,
+        title=opts.title or opts.name.replace("_", " ").replace("-", " ").capitalize(),
+        description=opts.description if opts.description is not None else
+        f"{attribute} edit distilled from the {opts.generator or 'toyfaces'} generator; "
+        "strength in data standard deviations.",
+        version=opts.version, author=opts.author, license=opts.license,
+        model_sha256=sha256_bytes(exported.model_bytes), opset=_opset(exported.model_bytes, OPSET),
+        resolution=int(setup.generator.size),
+        strength=StrengthRange(min=setup.low, max=setup.high, default=setup.default),
+        provenance=EditProvenance(generator=opts.generator or "toyfaces",
+                                  generator_weights_sha256=getattr(setup.generator, "weights_sha256", None),
+                                  direction_source=direction.provenance.source, attribute=direction.attribute,
+                                  layers=direction.layers),
+        metrics=_metrics(size, result, exported, quality),
+        requires_plugins=required_plugins(opts, direction),
+        extensions={"x-distill": _distill_record(opts, setup, size, settings, result, exported, details)},
+    )
+
+
+def _metrics(size: StudentSize, result: Any, exported: Exported, quality: dict[str, float]) -> dict[str, float]:
+    """The manifest's measured numbers: fidelity to the teacher, quality, size, training."""
     metrics: dict[str, float] = {
         "psnr": round(exported.psnr, 3),
         "psnr_identity_baseline": round(exported.identity_psnr, 3),
@@ -403,49 +434,36 @@ def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSe
         "strength0_max_abs_diff": float(exported.identity),
         **quality,
         **exported.report.metrics(),
-        "student_parameters": float(params),
-        "student_gmacs": round(macs / 1e9, 4),
+        "student_parameters": float(size.parameters),
+        "student_gmacs": round(size.macs_per_image / 1e9, 4),
         "train_steps": float(result.step),
         "train_seconds": round(result.seconds, 1),
     }
     # Five significant digits: more would be noise, and preset show prints them all.
     # A figure that could not be measured (NaN) is left out rather than written.
-    metrics = {k: float(f"{v:.5g}") for k, v in metrics.items() if math.isfinite(v)}
+    return {k: float(f"{v:.5g}") for k, v in metrics.items() if math.isfinite(v)}
+
+
+def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settings: TrainSettings, result: Any,
+                    exported: Exported, details: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``x-distill``: how the preset was made (direction, student,
+    training, variants, quality details and what the evaluation ran on)."""
+    from latentroom.plugins.directions.scoring import scorer_name
+
+    direction = setup.direction
     return {
-        "schema_version": 1,
-        "name": opts.name,
-        "title": opts.title or opts.name.replace("_", " ").replace("-", " ").capitalize(),
-        "description": opts.description if opts.description is not None else
-        f"{direction.attribute.replace('_', ' ').capitalize()} edit distilled from the "
-        f"{opts.generator or 'toyfaces'} generator; strength in data standard deviations.",
-        "version": opts.version,
-        "author": opts.author,
-        "license": opts.license,
-        "model": {"file": "model.onnx", "inputs": ["image", "strength"], "outputs": ["edited"],
-                  "opset": _opset(exported.model_bytes, OPSET)},
-        "io": {"resolution": resolution, "value_range": [-1, 1], "channel_order": "RGB", "layout": "NCHW"},
-        "strength": {"input": "strength", "min": setup.low, "max": setup.high, "default": setup.default},
-        "provenance": {"generator": opts.generator or "toyfaces",
-                       "generator_weights_sha256": getattr(setup.generator, "weights_sha256", None),
-                       "direction_source": direction.provenance.source,
-                       "attribute": direction.attribute, "layers": list(direction.layers)},
-        "metrics": metrics,
-        "requires_plugins": required_plugins(opts, direction),
-        "x-distill": {
-            "direction_file": Path(opts.direction).name,
-            "direction_vector_sha256": direction.to_json("v")["vector_sha256"],
-            "direction_scale": direction.scale,
-            "region": None if opts.region is None else {"file": Path(opts.region).name,
-                                                        "sha256": setup.region_sha256},
-            "student": {**setup.config.to_json(), "parameters": params, "macs_per_image": macs,
-                        "resolution": resolution},
-            "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,
-                         "seed": opts.seed, "final_losses": result.last},
-            "variants": exported.report.summary(), "quality": details,
-            "eval": {"source": opts.eval_source, **_eval_folder_json(opts),
-                     "scorer": "toyfaces judge" if setup.scorer is None else scorer_name(setup.scorer),
-                     "inverter": opts.inverter, "inverter_options": opts.inverter_options},
-        },
+        "direction_file": Path(opts.direction).name,
+        "direction_vector_sha256": direction.to_json("v")["vector_sha256"],
+        "direction_scale": direction.scale,
+        "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
+        "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
+                    "resolution": int(setup.generator.size)},
+        "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,
+                     "seed": opts.seed, "final_losses": result.last},
+        "variants": exported.report.summary(), "quality": details,
+        "eval": {"source": opts.eval_source, **_eval_folder_json(opts),
+                 "scorer": "toyfaces judge" if setup.scorer is None else scorer_name(setup.scorer),
+                 "inverter": opts.inverter, "inverter_options": opts.inverter_options},
     }
 
 
