@@ -631,6 +631,29 @@ def test_help_lists_plugin_commands_in_their_own_section_without_torch(tmp_path:
     assert "HEAVY []" in result.stdout
 
 
+AUTHORING_COMMANDS = ("author", "train-gan", "train-encoder", "generate", "invert", "edit", "direction")
+
+
+def test_plugin_command_help_does_not_import_torch(tmp_path: Path) -> None:
+    # `latentroom COMMAND --help` builds the command's options (shared ones included):
+    # the built-ins keep torch and onnx inside the command bodies, so help is instant.
+    result = run_python(tmp_path, f"""
+        import sys
+        from latentroom.engine.cli import cli
+        for command in {AUTHORING_COMMANDS!r}:
+            try:
+                cli.main([command, "--help"], prog_name="latentroom")
+            except SystemExit as exit:
+                assert exit.code == 0, (command, exit.code)
+            print("HEAVY", command, sorted(m for m in ("torch", "onnx", "onnxruntime") if m in sys.modules))
+    """, LATENTROOM_DISABLE_PLUGINS="")
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("HEAVY")] == [
+        f"HEAVY {command} []" for command in AUTHORING_COMMANDS]
+    for command in AUTHORING_COMMANDS:
+        assert f"Usage: latentroom {command} [OPTIONS]" in result.stdout
+
+
 @pytest.mark.parametrize("code", [
     "import latentroom.engine, latentroom.engine.plugins, latentroom.engine.commands.plugins",
     "from latentroom.engine.cli import cli; cli.main(['plugins', '--all', '--json'], standalone_mode=False)",
