@@ -108,6 +108,37 @@ def test_adversarial_term_trains_and_resumes(tmp_path: Path) -> None:
     assert result.done and result.step == 3
 
 
+def test_adversarial_term_waits_for_its_start_then_ramps() -> None:
+    from latentroom.plugins.distill.train import TrainSettings, adversarial_weight_at
+
+    settings = TrainSettings(steps=100, adversarial_weight=0.2, adversarial_start=0.5)
+    weights = [adversarial_weight_at(settings, p) for p in (0.0, 0.5, 0.55, 0.6, 1.0)]
+    assert weights == pytest.approx([0.0, 0.0, 0.1, 0.2, 0.2])
+
+
+def test_student_trains_as_without_a_discriminator_before_the_adversarial_start(tmp_path: Path) -> None:
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.plugins.directions.testing import tiny_stylegan2
+    from latentroom.plugins.distill.pairs import PairSampler
+    from latentroom.plugins.distill.student import Student, StudentConfig
+    from latentroom.plugins.distill.train import TrainSettings, train_student
+
+    g = tiny_stylegan2(size=32)
+    direction = Direction.from_vector(np.ones(g.style_dim), g.n_latent, Provenance("test", "brightness"))
+    config = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
+    students = []
+    for run, weight in enumerate((0.0, 0.5)):
+        torch.manual_seed(0)
+        student = Student(config)
+        initial = {k: v.clone() for k, v in student.state_dict().items()}
+        settings = TrainSettings(steps=4, batch_size=2, adversarial_weight=weight, adversarial_start=1.0)
+        train_student(PairSampler(g, direction, (-2.0, 2.0)), student, settings, tmp_path / str(run), {},
+                      echo=lambda _: None)
+        students.append(student.state_dict())
+    assert all(torch.equal(students[0][k], students[1][k]) for k in students[0])
+    assert any(not torch.equal(v, initial[k]) for k, v in students[1].items())  # it did train
+
+
 @pytest.fixture(scope="module")
 def generator_path():
     from latentroom.engine.plugins import get_inverter, resolve_generator

@@ -14,7 +14,9 @@ adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``.
   discriminator (:mod:`latentroom.plugins.distill.discriminator`) on teacher pairs against
   student pairs, one step each per student step: where targets are not one
   function of the input, L1 alone learns their average (a ghost), which the
-  discriminator can tell from any teacher pair. docs/distillation.md compares both.
+  discriminator can tell from any teacher pair. The student's term is off for the
+  first ``adversarial_start`` of training (:func:`adversarial_weight_at`).
+  docs/distillation.md compares both.
 
 Optimiser: Adam (lr 2e-3, betas 0.9/0.99), 100-step linear warm-up, cosine decay
 to a tenth over ``steps``. On CUDA the student and feature net run under bf16
@@ -44,6 +46,7 @@ STATE_FORMAT = "latentroom-distill-state"
 STATE_VERSION = 1
 STATE_FILE = "state.pt"
 WARMUP_STEPS = 100
+ADVERSARIAL_RAMP = 0.1
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class TrainSettings:
     lr: float = 2e-3
     feature_weight: float = 0.5
     adversarial_weight: float = 0.0
+    adversarial_start: float = 0.5
+    """Share of training (steps or time budget, whichever is further) before the
+    adversarial term switches on; it then ramps to full weight over ADVERSARIAL_RAMP."""
     save_every: int = 500
     log_every: int = 100
     time_limit: float | None = None
@@ -80,6 +86,17 @@ def lr_at(step: int, total: int, base: float, progress: float = 0.0) -> float:
     warm = min(1.0, (step + 1) / WARMUP_STEPS)
     t = min(1.0, max(step / max(total, 1), progress))
     return base * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def adversarial_weight_at(settings: TrainSettings, progress: float) -> float:
+    """The adversarial term's weight once ``progress`` (0-1) of training is done.
+
+    From the first step (a student that is still the identity) the term collapsed the
+    student onto the identity (docs/distillation.md): early on the discriminator's
+    gradients are large and noisy next to L1's, and Adam follows them. Switched on
+    after L1 and the features have found the edit, it can only sharpen it."""
+    ramp = (progress - settings.adversarial_start) / ADVERSARIAL_RAMP
+    return settings.adversarial_weight * min(1.0, max(0.0, ramp))
 
 
 def save_state(state_dir: Path, trainee: "Trainee", step: int, elapsed: float, fingerprint: dict[str, Any]) -> Path:
@@ -175,9 +192,10 @@ def _resume(trainee: Trainee, state_dir: Path, fingerprint: dict[str, Any], resu
 
 
 def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], settings: TrainSettings,
-                feature_net: Any, amp: bool) -> dict[str, torch.Tensor]:
+                feature_net: Any, amp: bool, adversarial_weight: float | None = None) -> dict[str, torch.Tensor]:
     """One optimiser step of the student (and of the discriminator, when there is one);
-    returns the loss terms as device tensors (reading them would sync the GPU)."""
+    returns the loss terms as device tensors (reading them would sync the GPU).
+    ``adversarial_weight`` defaults to the settings' full weight."""
     from latentroom.plugins.distill.discriminator import adversarial_loss, discriminator_loss
     from latentroom.plugins.inverters.features import perceptual_distance
 
@@ -193,7 +211,8 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
             loss = loss + settings.feature_weight * terms["feature"]
         if trainee.discriminator is not None:
             terms["adversarial"] = adversarial_loss(trainee.discriminator(x, out).float())
-            loss = loss + settings.adversarial_weight * terms["adversarial"]
+            weight = settings.adversarial_weight if adversarial_weight is None else adversarial_weight
+            loss = loss + weight * terms["adversarial"]
     trainee.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     trainee.optimizer.step()
@@ -264,7 +283,9 @@ def train_student(sampler: PairSampler | PairPool, student: Student, settings: T
             break
         for group in trainee.optimizer.param_groups:
             group["lr"] = lr_at(step, settings.steps, settings.lr, spent)
-        terms = _train_step(trainee, sampler.batch(settings.batch_size, step), settings, feature_net, amp)
+        done = max(step / settings.steps, spent)
+        terms = _train_step(trainee, sampler.batch(settings.batch_size, step), settings, feature_net, amp,
+                            adversarial_weight_at(settings, done))
         step += 1
         progress.add(step, terms)
         if step - last_save_step >= settings.save_every and step < settings.steps:
@@ -280,4 +301,5 @@ def settings_json(settings: TrainSettings) -> dict[str, Any]:
 
 
 __all__ = ["TrainSettings", "TrainResult", "Trainee", "train_student", "save_state", "load_state", "lr_at",
+           "adversarial_weight_at",
            "check_fingerprint", "settings_json", "STATE_FILE"]
