@@ -349,3 +349,23 @@ def test_benchmark_counts_the_same_macs_from_onnx() -> None:
     module = load_script("preset_vs_generator", "benchmarks")
     model = random_student()
     assert module.onnx_macs(export_onnx(model, 32)) == conv_macs(model, 32)
+
+
+def test_preset_vs_generator_benchmark_runs_every_bundled_preset(tmp_path: Path) -> None:
+    """--quick keeps benchmarks/preset_vs_generator.py (BENCHMARKS.md's >= 30x figure)
+    running against the presets and inverters as they change."""
+    from latentroom.engine.presets.library import SOURCE_BUNDLED, list_presets
+
+    module = load_script("preset_vs_generator", "benchmarks")
+    out = tmp_path / "bench.json"
+    report = module.main(["--quick", "-O", "hybrid:steps=1", "--json", str(out)])
+    bundled = sorted(e.name for e in list_presets(read_manifests=False).entries if e.source == SOURCE_BUNDLED)
+    assert len(bundled) >= 5 and sorted(p["name"] for p in report["presets"]) == bundled
+    # latentroom edit's default inverter and the fastest one, each its own generator path.
+    assert report["generator_paths"] == ["generator-hybrid", "generator-encoder"]
+    assert report["inverter_options"]["hybrid"] == ["steps=1"]
+    (row,) = report["results"]
+    assert row["batch"] == 2 and set(row["speedup"]) == set(bundled)
+    for name, ratios in row["speedup"].items():
+        assert ratios["generator-encoder"] == pytest.approx(row["img_s"][name] / row["img_s"]["generator-encoder"])
+    assert json.loads(out.read_text())["results"] == json.loads(json.dumps(report["results"]))

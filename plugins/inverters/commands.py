@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -33,6 +33,10 @@ from latentroom.engine.cli_options import FROM_DIRECTION, GENERATOR_DEFAULT, dev
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.inverters.session import (Failures, gather_inputs, invert_files, inversion_options,
                                                   open_session, write_npz_atomic)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 METADATA_KEY = "__metadata__"
 
@@ -100,17 +104,13 @@ def _render_edits(session: Any, direction: Any, strength: float, inputs: list[An
     import torch
 
     from latentroom.engine.image_output import write_image_atomic
-    from latentroom.plugins.inverters.common import supports_noise, synthesize
 
     g = session.generator
     offset = torch.from_numpy(direction.offset(strength)).to(g.device)
     written = 0
     claimed: dict[Path, Path] = {}  # face.jpg and face.png would both become face.png
     for files, ws, noise in invert_files(session, inputs, batch_size, failures, "editing"):
-        with torch.no_grad():
-            edited = synthesize(g, ws.to(g.device) + offset, noise if supports_noise(g) else None)
-        pixels = ((edited.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-        for item, image in zip(files, pixels.permute(0, 2, 3, 1).cpu().numpy()):
+        for item, image in zip(files, render_edit(g, ws, noise, offset)):
             target = output / item.relative.with_suffix(".png")
             if target in claimed:
                 failures.add(item.path, f"output {target} is also the output of {claimed[target]}")
@@ -122,6 +122,21 @@ def _render_edits(session: Any, direction: Any, strength: float, inputs: list[An
             except LatentroomError as exc:
                 failures.add(item.path, exc.message)
     return written
+
+
+def render_edit(generator: Any, ws: "torch.Tensor", noise: "list[torch.Tensor] | None",
+                offset: "torch.Tensor") -> "np.ndarray":
+    """W+ codes ``ws`` moved by ``offset`` (``Direction.offset``) and rendered with the
+    inverter's fitted noise maps where the generator takes them: what ``edit`` writes,
+    uint8 ``[B, size, size, 3]``. The generator-path benchmark times this same call."""
+    import torch
+
+    from latentroom.plugins.inverters.common import supports_noise, synthesize
+
+    with torch.no_grad():
+        edited = synthesize(generator, ws.to(generator.device) + offset, noise if supports_noise(generator) else None)
+    pixels = ((edited.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).cpu().numpy()
 
 
 def _exit_on_failures(failures: Failures) -> None:
