@@ -44,6 +44,11 @@ class Generator(Protocol):
             ``register_feature_networks``) that commands use when ``--scorer`` or
             ``--features`` is not given; without one, a command that needs a scorer
             asks for it instead of guessing.
+        face_template(attribute): the manifest's ``alignment`` section (a dict, see
+            docs/preset-format.md) for a preset that edits ``attribute`` on this
+            generator's images: where its faces sit in the frame, the mask an edit of
+            that attribute needs, the aligner that finds such faces; or ``None``.
+            ``author`` writes it into the presets it makes, so ``apply`` aligns faces.
     """
 
     size: int

@@ -324,6 +324,87 @@ def test_author_bundle_applies(bundle: dict, tmp_path: Path) -> None:
         assert np.abs(np.asarray(img).astype(int) - pixels).max() <= 1  # strength 0: unchanged
 
 
+def test_author_says_a_generator_without_a_face_template_makes_a_whole_frame_preset(bundle: dict) -> None:
+    assert "alignment" not in bundle["manifest"]
+    notice = next(line for line in bundle["output"].splitlines() if line.startswith("face template:"))
+    assert "offers no face template" in notice and "whole frames" in notice and "--alignment FILE" in notice
+
+
+def test_author_writes_the_alignment_it_is_given(world: dict, tmp_path: Path) -> None:
+    from latentroom.plugins.toyfaces.alignment import alignment_section
+
+    section = alignment_section(32, aligner="toyfaces")
+    (tmp_path / "template.json").write_text(json.dumps(section))
+    out = tmp_path / "aligned"
+    output = invoke(*author_args(world, out), "--alignment", tmp_path / "template.json", "--variants", "none",
+                    "--inverter", "none")
+    assert f"face template: --alignment {tmp_path / 'template.json'} (aligner toyfaces)" in output
+    manifest = json.loads((out / "preset.json").read_text())
+    assert manifest["alignment"] == section
+    # apply will need the aligner the template names: its plugin is required.
+    assert "toyfaces" in {p["name"] for p in manifest["requires_plugins"]}
+    assert json.loads(invoke("preset", "validate", out, "--json"))["ok"]
+    # Another preset's manifest: its template is copied.
+    copied = tmp_path / "copied"
+    invoke(*author_args(world, copied), "--alignment", out / "preset.json", "--variants", "none", "--inverter", "none")
+    assert json.loads((copied / "preset.json").read_text())["alignment"] == section
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"),
+    ('{"schema_version": 1, "name": "x"}', "has no alignment section to copy"),
+    ("ALIGNMENT128", "expected a position inside the 32x32 frame"),  # a 128² template for a 32² model
+    ('{"rule": "similarity"}', "landmarks: required key is missing"),
+])
+def test_author_refuses_a_bad_alignment_before_training(world: dict, tmp_path: Path, content: str,
+                                                        message: str) -> None:
+    from latentroom.plugins.toyfaces.alignment import alignment_section
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(alignment_section(128)) if content == "ALIGNMENT128" else content)
+    out = tmp_path / "p"
+    result = CliRunner().invoke(cli, [str(a) for a in author_args(world, out)] + ["--alignment", str(bad)])
+    assert result.exit_code != 0 and f"--alignment {bad}" in result.output and message in result.output
+    assert not out.exists()  # nothing trained
+    missing = CliRunner().invoke(cli, [str(a) for a in author_args(world, out)] + ["--alignment", str(tmp_path / "no")])
+    assert missing.exit_code != 0 and "cannot read" in missing.output and str(tmp_path / "no") in missing.output
+
+
+def test_toyfaces_generator_offers_its_face_template_per_attribute() -> None:
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.distill.author import resolve_alignment
+    from latentroom.plugins.toyfaces.alignment import HAIR_MASK_RADII, MASK_RADII
+
+    g = resolve_generator("toyfaces", "cpu")
+    smile, origin = resolve_alignment(None, g, "smile", "toyfaces")
+    hair, _ = resolve_alignment(None, g, "hair_length", "toyfaces")
+    assert origin == "generator toyfaces's face template for smile (aligner toyfaces)"
+    assert smile["aligner"] == "toyfaces" and smile["landmarks"] == hair["landmarks"]
+    assert smile["mask"]["radii"] == [round(r * 128, 2) for r in MASK_RADII]
+    assert hair["mask"]["radii"] == [round(r * 128, 2) for r in HAIR_MASK_RADII]  # long hair reaches the shoulders
+    assert resolve_alignment("none", g, "smile", "toyfaces")[0] is None
+
+
+def test_author_on_toyfaces_writes_the_generators_face_template(tmp_path: Path) -> None:
+    """A real (tiny, CPU) author run on the shipped toyfaces generator: the bundle gets
+    the template without any patching, and apply aligns faces with it."""
+    from latentroom.plugins.toyfaces.alignment import face_template
+    from latentroom.plugins.toyfaces.renderer import render, sample_params
+
+    torch.set_num_threads(1)
+    out = tmp_path / "glasses"
+    output = invoke("author", "glasses", "--direction", "plugins/directions/shipped/glasses.json", "--steps", "2",
+                    "--batch-size", "2", "--widths", "4,8", "--eval-images", "4", "--held-out-pairs", "4",
+                    "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", out)
+    assert "face template: generator toyfaces's face template for glasses (aligner toyfaces)" in output
+    manifest = json.loads((out / "preset.json").read_text())
+    assert manifest["alignment"] == face_template("glasses", 128)
+    Image.fromarray(render(sample_params(70_000, 1))[0]).save(tmp_path / "face.png")
+    assert "faces:       each face aligned" in invoke("preset", "show", out)
+    applied = invoke("apply", out, tmp_path / "face.png", "-o", tmp_path / "edited")
+    assert "faces aligned by 'toyfaces'" in applied and "1 written" in applied and "0 without a face" in applied
+
+
 def test_author_refuses_to_overwrite(bundle: dict, world: dict, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [str(a) for a in author_args(world, bundle["dir"])])
     assert result.exit_code != 0 and "--force" in result.output

@@ -222,6 +222,15 @@ def check_alignment(v: _Validator, value: Any, path: str, resolution: int | None
     )
 
 
+def alignment_problems(section: Any, resolution: int) -> list[str]:
+    """Every problem with an ``alignment`` section for a model of ``resolution`` (empty
+    list: valid), as :func:`validate_manifest` would report it: for checking a template
+    before the manifest that will hold it exists (``author --alignment``)."""
+    v = _Validator()
+    check_alignment(v, section, "alignment", resolution)
+    return v.problems
+
+
 def _version_problems(data: Any) -> list[str]:
     """Problems that stop validation before the sections: not an object, or a schema
     version this engine does not read (everything else depends on the version)."""

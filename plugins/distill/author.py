@@ -13,7 +13,9 @@
    independent judge (:mod:`latentroom.plugins.toyfaces.evaluate_preset`), for other
    generators with a scorer that fits them on held-out generator samples or the user's
    ``--images`` (:mod:`latentroom.plugins.distill.quality`); the manifest records which;
-6. write the bundle (manifest, model, preview) with :func:`latentroom.engine.presets.write_bundle`.
+6. write the bundle (manifest, model, preview, and the face template: ``--alignment``
+   or the generator's own ``face_template``, checked in step 1) with
+   :func:`latentroom.engine.presets.write_bundle`.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class AuthorOptions:
     eval_folder: Path | None = None
     eval_batch_size: int = 32
     scorer: str | None = None
+    alignment: str | None = None  # a file, "none", or None: the generator's face template
     inverter: str = "hybrid"
     inverter_options: dict[str, Any] = field(default_factory=dict)
     variants: tuple[str, ...] = ("fp16", "int8")
@@ -138,16 +141,78 @@ def default_strength_for(low: float, high: float) -> float:
     return float(min(max(1.0, low), high))
 
 
-def required_plugins(opts: AuthorOptions, direction: Direction) -> list[dict[str, str]]:
+def required_plugins(opts: AuthorOptions, direction: Direction,
+                     alignment: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """The plugins whose parts the preset was made with: the generator, the source
-    that found the direction and the inverter of the quality metrics."""
+    that found the direction and the inverter of the quality metrics; and the one whose
+    aligner its face template names, which ``apply`` needs."""
     from latentroom.engine.plugins import DEFAULT_GENERATOR, plugins_behind
 
+    aligner = (alignment or {}).get("aligner")
     return plugins_behind({
         "generators": [(opts.generator or DEFAULT_GENERATOR).partition(":")[0]],
         "direction_sources": [direction.provenance.source],
         "inverters": [] if opts.inverter == "none" else [opts.inverter],
+        "aligners": [aligner] if aligner else [],
     })
+
+
+ALIGNMENT_HELP = ("--alignment FILE: a JSON file holding the manifest's alignment section (landmarks, rule, mask "
+                  "and the aligner that finds such faces; docs/preset-format.md), or a preset.json to copy it from")
+
+
+def read_alignment_file(path: Path) -> Any:
+    """The ``alignment`` section in ``path``: the JSON object itself, or a preset
+    manifest's (``schema_version`` and ``alignment`` keys). Read bounded, errors name the file."""
+    import json
+
+    from latentroom.engine.limits import MAX_MANIFEST_BYTES
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise DistillError(f"--alignment {path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise DistillError(f"--alignment {path}: larger than {MAX_MANIFEST_BYTES} bytes; not an alignment section")
+    try:
+        section = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DistillError(f"--alignment {path}: not valid JSON ({exc})") from None
+    if isinstance(section, dict) and "schema_version" in section:
+        if "alignment" not in section:
+            raise DistillError(f"--alignment {path}: this preset manifest has no alignment section to copy")
+        section = section["alignment"]
+    return section
+
+
+def resolve_alignment(choice: str | None, generator: Any, attribute: str, spec: str) -> tuple[dict[str, Any] | None, str]:
+    """The preset's face template and where it came from: ``--alignment FILE``, none
+    for ``--alignment none``, else the generator's ``face_template(attribute)``
+    (:class:`latentroom.engine.protocols.Generator`). Checked against the resolution
+    now, so a bad one fails before training; a generator without one is said, with
+    how to give one."""
+    from latentroom.engine.presets.manifest import alignment_problems
+
+    if choice == "none":
+        return None, "none (--alignment none): the preset edits whole frames"
+    if choice is not None:
+        section, where = read_alignment_file(Path(choice)), f"--alignment {choice}"
+    else:
+        offer = getattr(generator, "face_template", None)
+        section = offer(attribute) if callable(offer) else None
+        if section is None:
+            return None, (f"none: generator {spec} offers no face template, so the preset will edit whole frames "
+                          f"(apply resizes each photo as a whole). To make apply find and align faces, pass "
+                          f"{ALIGNMENT_HELP}")
+        where = f"generator {spec}'s face template for {attribute}"
+    resolution = int(generator.size)
+    problems = alignment_problems(section, resolution)
+    if problems:
+        raise DistillError(f"{where}: not an alignment section for {resolution}x{resolution} images: "
+                           + "; ".join(problems))
+    aligner = section.get("aligner")
+    return section, f"{where} (aligner {aligner or 'chosen at apply time'})"
 
 
 def load_direction(path: Path, generator: Any) -> Direction:
@@ -176,6 +241,8 @@ class Setup:
     region_sha256: str | None
     eval_source: str
     scorer: Any  # None where the renderer's truth and the judge measure quality
+    alignment: dict[str, Any] | None
+    alignment_origin: str
 
 
 def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
@@ -233,8 +300,10 @@ def _setup(opts: AuthorOptions) -> Setup:
         # Default: the scorer the direction was found with, else the generator's own.
         recorded = direction.provenance.parameters.get("scorer")
         scorer = resolve_scorer(opts.scorer or recorded, device, generator, spec, [direction.attribute])
+    alignment, alignment_origin = resolve_alignment(opts.alignment, generator, direction.attribute, spec)
     return Setup(generator, spec, direction, low, high, default, device, config,
-                 resolve_features(opts.features, generator), region, region_sha, eval_source, scorer)
+                 resolve_features(opts.features, generator), region, region_sha, eval_source, scorer,
+                 alignment, alignment_origin)
 
 
 def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> dict[str, Any]:
@@ -292,6 +361,7 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     setup = _setup(opts)
     # What was resolved is what the rest records: the generator spec and eval source.
     opts = replace(opts, generator=setup.spec, eval_source=setup.eval_source)
+    echo(f"face template: {setup.alignment_origin}")
     student, sampler, settings, result = _train(opts, setup, echo)
     if not result.done:
         return None
@@ -424,7 +494,8 @@ def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSe
                                   direction_source=direction.provenance.source, attribute=direction.attribute,
                                   layers=direction.layers),
         metrics=_metrics(size, result, exported, quality),
-        requires_plugins=required_plugins(opts, direction),
+        requires_plugins=required_plugins(opts, direction, setup.alignment),
+        alignment=setup.alignment,
         extensions={"x-distill": _distill_record(opts, setup, size, settings, result, exported, details)},
     )
 
@@ -572,5 +643,5 @@ def parse_range(text: str) -> tuple[float, float]:
     return low, high
 
 
-__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "resolve_features",
+__all__: Sequence[str] = ["AuthorOptions", "author", "parse_range", "resolve_alignment", "resolve_features",
                           "default_strength_for", "load_direction", "check_output", "STATE_DIR", "MAX_BUNDLE_MODEL_BYTES"]

@@ -77,6 +77,10 @@ from latentroom.engine.cli_options import FROM_DIRECTION, device_option, generat
 @click.option("--scorer", default=None, metavar="NAME[:ARGUMENT]",
               help="Attribute scorer for the quality metrics on samples or --images: a registered name "
                    "(onnx:MODEL.onnx, ...) or module:factory (default: the generator's own, if it names one).")
+@click.option("--alignment", default=None, metavar="FILE|none",
+              help="Face template for apply to align faces with: a JSON file holding the manifest's alignment "
+                   "section, or a preset.json to copy it from; 'none' edits whole frames  [default: the "
+                   "generator's own (toyfaces has one), else none, said at the start].")
 @click.option("--inverter", default="hybrid", show_default=True,
               help="Inverter of the generator path in the quality metrics ('none' to skip it).")
 @key_value_option("-O", "--inverter-option", dest="option_pairs",
@@ -101,7 +105,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    adversarial_weight: float, adversarial_start: float, region: Path | None, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
-                   held_out_pairs: int, scorer: str | None,
+                   held_out_pairs: int, scorer: str | None, alignment: str | None,
                    inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
                    title: str | None, description: str | None, preset_version: str, preset_author: str,
                    preset_license: str, output: Path) -> None:
@@ -111,8 +115,9 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     exports ONNX (checked against torch), picks an fp16/int8 variant only where it is
     faster at equal quality, measures quality (toyfaces: against the renderer's truth
     with the independent judge) and writes the bundle. The manifest records --title,
-    --description, --version, --author and --license, and the plugins whose generator,
-    direction source and inverter were used (requires_plugins). See docs/distillation.md.
+    --description, --version, --author and --license, the face template (--alignment,
+    else the generator's own) and the plugins whose generator, direction source,
+    inverter and aligner were used (requires_plugins). See docs/distillation.md.
     """
     try:
         import torch  # noqa: F401
@@ -146,7 +151,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,
-        scorer=scorer,
+        scorer=scorer, alignment=alignment,
         inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,
         title=title, description=description, version=preset_version, author=preset_author,
         license=preset_license)

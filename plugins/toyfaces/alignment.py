@@ -4,6 +4,8 @@
 model works on R x R toyfaces renders: the canonical landmarks are the renderer's
 landmarks averaged over many sampled faces, and the mask covers the head and the hair
 around it (hair length, beard and age edits reach beyond the skin).
+:func:`face_template` is that object for an edit of one attribute: what the toyfaces
+generator offers ``author`` (:class:`latentroom.engine.protocols.Generator`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MASK_RADII = (0.36, 0.42)
 HAIR_MASK_RADII = (0.6, 0.7)
 """For edits of the hair's length: long hair falls past the head's ellipse to the
 shoulders and the frame's lower corners."""
+ATTRIBUTE_MASK_RADII = {"hair_length": HAIR_MASK_RADII}
+"""Edits that reach past :data:`MASK_RADII`; every other attribute keeps the head's ellipse."""
 MASK_FEATHER = 0.11
 
 
@@ -45,3 +49,9 @@ def alignment_section(
         section["aligner"] = aligner
     return section
 
+
+
+def face_template(attribute: str, resolution: int = DEFAULT_SIZE) -> dict[str, Any]:
+    """The ``alignment`` section of a toyfaces preset that edits ``attribute`` at
+    ``resolution``: found by the ``toyfaces`` aligner, masked wide enough for the edit."""
+    return alignment_section(resolution, aligner="toyfaces", mask_radii=ATTRIBUTE_MASK_RADII.get(attribute, MASK_RADII))

@@ -52,11 +52,17 @@ def load_toyfaces(argument: str | None, device: str = "cpu") -> "Generator":
     """Factory for the generator spec ``toyfaces[:PATH]`` (``register_generators``):
     no argument gives the shipped weights, a path a checkpoint of the same kind
     (e.g. a later snapshot from ``latentroom train-gan``). The generator says it makes
-    toyfaces images and names the toyfaces classifier as its default scorer and
-    feature network (:class:`latentroom.engine.protocols.Generator`)."""
+    toyfaces images, names the toyfaces classifier as its default scorer and feature
+    network, and offers the toyfaces face template for presets made from it
+    (:class:`latentroom.engine.protocols.Generator`)."""
+    from functools import partial
+
+    from latentroom.plugins.toyfaces.alignment import face_template
+
     generator = load(device, argument or None)
     generator.domain = DOMAIN
     generator.default_scorer = generator.default_features = "toyfaces-classifier"
+    generator.face_template = partial(face_template, resolution=int(generator.size))
     return generator
 
 
