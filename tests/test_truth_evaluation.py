@@ -4,6 +4,7 @@ local (region) teacher and the adversarial distillation term."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,95 @@ def test_labels_follow_the_truth_figures() -> None:
     assert quality_label({**good, "judge_appear_rate": 0.5}).startswith("poor")
     assert quality_label({**good, "truth_region_error": 0.4, "truth_outside_change": 1.0, "judge_target_ratio": 0.95,
                           "judge_other_change": 0.01}).startswith("excellent")
+
+
+def test_half_way_to_the_truth_scores_a_half(faces) -> None:
+    inputs, truths = faces
+    half = ((inputs.astype(np.int32) + truths) // 2).astype(np.uint8)
+    error, _, _ = region_figures(inputs, half, truths)
+    assert error == pytest.approx(0.5, abs=0.01)  # integer halving rounds some pixels by half a level
+
+
+LABEL_METRICS = {"psnr", "truth_region_error", "truth_outside_change", "judge_target_ratio", "judge_other_change",
+                 "judge_appear_rate"}
+
+
+def documented_thresholds() -> dict[str, tuple[bool, tuple[float, float, float]]]:
+    """docs/distillation.md's "Quality labels" table: per metric, whether higher is
+    better and its excellent / good / fair thresholds."""
+    docs = (Path(__file__).parents[1] / "docs" / "distillation.md").read_text()
+    table = docs.split("### Quality labels")[1].split("\n## ")[0]
+    rows = {}
+    for line in table.splitlines():
+        row = re.match(r"\| `(\w+)`[^|]*\| ([≥≤]) ([\d.]+) \| [≥≤] ([\d.]+) \| [≥≤] ([\d.]+)", line)
+        if row:
+            rows[row[1]] = (row[2] == "≥", (float(row[3]), float(row[4]), float(row[5])))
+    return rows
+
+
+def test_the_labels_docs_table_lists_every_truth_metric() -> None:
+    assert set(documented_thresholds()) == LABEL_METRICS
+
+
+@pytest.mark.parametrize("metric", sorted(LABEL_METRICS))
+def test_label_thresholds_are_the_documented_ones(metric: str) -> None:
+    higher, thresholds = documented_thresholds()[metric]
+    worse = (lambda t: t * (1 - 1e-6)) if higher else (lambda t: t * (1 + 1e-6))
+    for threshold, at, past in zip(thresholds, ("excellent", "good", "fair"), ("good", "fair", "poor")):
+        assert quality_label({metric: threshold}).startswith(at + " ("), (metric, threshold)
+        assert quality_label({metric: worse(threshold)}).startswith(past + " ("), (metric, threshold)
+        if metric == "judge_target_ratio":  # overshooting by the same factor grades the same
+            assert quality_label({metric: 1 / threshold * (1 - 1e-9)}).startswith(at + " (")
+            assert quality_label({metric: 1 / worse(threshold)}).startswith(past + " (")
+
+
+def test_good_is_the_issues_acceptance_bar() -> None:
+    # Issue 15's Done-when: region error <= 0.75, outside <= 4 levels, judge >= 80% of the
+    # truth's change, other attributes <= 0.03, glasses/beard appear on >= 90%.
+    bar = {"truth_region_error": 0.75, "truth_outside_change": 4.0, "judge_target_ratio": 0.8,
+           "judge_other_change": 0.03, "judge_appear_rate": 0.9}
+    assert quality_label(bar).startswith("good (")
+    short = {"truth_region_error": 0.76, "truth_outside_change": 4.1, "judge_target_ratio": 0.79,
+             "judge_other_change": 0.031, "judge_appear_rate": 0.89}
+    for key, value in short.items():
+        assert quality_label({**bar, key: value}).startswith("fair ("), key
+
+
+def test_moving_away_from_the_truth_is_poor_whatever_else() -> None:
+    excellent = {"psnr": 40, "truth_region_error": 0.1, "truth_outside_change": 0.5, "judge_target_ratio": 1.0,
+                 "judge_other_change": 0.001, "judge_appear_rate": 1.0}
+    assert quality_label(excellent).startswith("excellent (")
+    assert quality_label({**excellent, "truth_region_error": 1.001}).startswith("poor (")
+    # A figure that could not be measured (no truth change: NaN) earns nothing either.
+    assert quality_label({**excellent, "judge_target_ratio": float("nan")}).startswith("poor (")
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return load_network("cpu", arch="judge")
+
+
+def test_evaluation_of_a_random_change(judge) -> None:
+    rng = np.random.default_rng(1)
+    noise, _ = evaluate_edit(lambda pixels, s: rng.integers(0, 256, pixels.shape, dtype=np.uint8), "glasses", 2.0,
+                             0.0, judge, images=24)
+    assert noise.region_error > 1.0 and noise.outside_change > 50 and noise.outside_psnr < 10
+    figures = {"truth_" + k if not k.startswith("judge") else k: v for k, v in noise.to_json().items()}
+    assert quality_label(figures).startswith("poor (")
+
+
+def test_evaluation_of_a_continuous_attribute_at_the_matched_amount(judge) -> None:
+    amount = 0.25
+
+    def truth(pixels: np.ndarray, strength: float) -> np.ndarray:
+        return render(truth_params(sample_params(60_000, len(pixels)), "smile", strength, amount)[0])
+
+    perfect, images = evaluate_edit(truth, "smile", 2.0, amount, judge, images=24)
+    assert perfect.region_error == 0.0 and perfect.judge_target_ratio == pytest.approx(1.0)
+    assert perfect.judge_truth_target_change > 0.05 and perfect.judge_appear_rate is None  # smile is continuous
+    assert np.array_equal(images["output"], images["truth"])
+    nothing, _ = evaluate_edit(lambda pixels, s: pixels, "smile", 2.0, amount, judge, images=24)
+    assert nothing.region_error == pytest.approx(1.0) and abs(nothing.judge_target_ratio) < 1e-9
 
 
 def test_evaluation_of_the_true_edit_and_of_doing_nothing() -> None:
