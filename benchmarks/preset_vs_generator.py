@@ -55,7 +55,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -372,18 +372,63 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    load_start = os.getloadavg()
+def prepare(args: argparse.Namespace, options: dict[str, list[str]],
+            root: Path) -> tuple[str, Any, list[Candidate], dict[str, Any]]:
+    """The generator spec and generator, the presets to time and the encoder's options
+    (``--demo``: random weights built under ``root``)."""
+    from latentroom.engine.plugins import resolve_generator
 
+    encoder_options: dict[str, Any] = {}
+    if args.demo:
+        demo_preset, spec, encoder_weights, direction_file = build_demo(root)
+        preset_paths: list[Any] = [demo_preset]
+        encoder_options = {"weights": str(encoder_weights), "allow_mismatch": True}
+        for name in options:  # the untrained encoder belongs to the random generator
+            options[name] += [f"weights={encoder_weights}", "allow_mismatch=true"]
+    else:
+        preset_paths = args.preset or bundled_presets()
+        if not preset_paths:
+            sys.exit("no bundled presets found: give --preset PATH or --demo")
+        spec, direction_file = presets_generator(preset_paths, args.generator), args.direction
+    g = resolve_generator(spec, args.device).eval()
+    return spec, g, load_candidates(preset_paths, g, direction_file), encoder_options
+
+
+def gflops(g: Any, candidates: list[Candidate], encoder_options: dict[str, Any],
+           device: Any) -> tuple[dict[str, float], float]:
+    """FLOPs per image (2 x MACs, in G): each student's, from its ONNX graph, and the
+    generator path's one pass (encoder + synthesis)."""
     import torch
 
-    from latentroom.engine.plugins import resolve_generator
     from latentroom.engine.presets import read_bundle
-    from latentroom.plugins.distill.quality import held_out_renders
     from latentroom.plugins.distill.student import conv_macs
     from latentroom.plugins.inverters.encoder import EncoderInverter
     from latentroom.plugins.stylegan2.fast import synthesis_macs
+
+    r = int(g.size)
+    encoder = EncoderInverter(g, device, **encoder_options).model.float()
+    encoder_macs = conv_macs(encoder, r, (torch.zeros(1, 3, r, r, device=device),))
+    students = {c.name: 2 * onnx_macs(read_bundle(c.preset.path).model_bytes) / 1e9 for c in candidates}
+    return students, 2 * (encoder_macs + synthesis_macs(g)) / 1e9
+
+
+def machine(device: Any) -> dict[str, Any]:
+    import onnxruntime
+    import torch
+
+    return {"cpu": cpu_model(), "nproc": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "onnxruntime": onnxruntime.__version__, "numpy": np.__version__,
+            "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None}
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    load_start = os.getloadavg()[0]
+
+    import torch
+
+    from latentroom.plugins.distill.quality import held_out_renders
 
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -391,57 +436,36 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     inverters = [name.strip() for name in args.inverters.split(",") if name.strip()]
     options = inverter_options(args.inverter_options, inverters)
     tmp = tempfile.TemporaryDirectory(prefix="latentroom-bench-")
-    preset_paths: list[Any] = args.preset or bundled_presets()
-    encoder_options: dict[str, Any] = {}
-    if args.demo:
-        demo_preset, spec, encoder_weights, direction_file = build_demo(Path(tmp.name))
-        preset_paths = [demo_preset]
-        encoder_options = {"weights": str(encoder_weights), "allow_mismatch": True}
-        for name in inverters:  # the untrained encoder belongs to the random generator
-            options[name] += [f"weights={encoder_weights}", "allow_mismatch=true"]
-    else:
-        if not preset_paths:
-            sys.exit("no bundled presets found: give --preset PATH or --demo")
-        spec, direction_file = presets_generator(preset_paths, args.generator), args.direction
-    g = resolve_generator(spec, args.device).eval()
-    candidates = load_candidates(preset_paths, g, direction_file)
+    spec, g, candidates, encoder_options = prepare(args, options, Path(tmp.name))
     paths = generator_paths(spec, inverters, args.device, options, candidates)
-    r = candidates[0].preset.resolution
     batches = [int(b) for b in args.batches.split(",")]
-    images, _ = held_out_renders(max(batches), r)
+    images, _ = held_out_renders(max(batches), candidates[0].preset.resolution)
 
     results = []
     for batch in batches:
         results.append(measure_batch(batch, images, candidates, paths, device, args))
         print(f"batch {batch}: " + ", ".join(f"{k} {v:.2f} img/s" for k, v in results[-1]["img_s"].items()),
               flush=True)
-
-    encoder = EncoderInverter(g, args.device, **encoder_options).model.float()
-    encoder_macs = conv_macs(encoder, r, (torch.zeros(1, 3, r, r, device=device),))
+    load_end = os.getloadavg()[0]
+    students, generator_gflops = gflops(g, candidates, encoder_options, device)
     peak = None if args.quick else cpu_peak_flops()
-    student_gflops = {c.name: 2 * onnx_macs(read_bundle(c.preset.path).model_bytes) / 1e9 for c in candidates}
     report = {
         "date": datetime.date.today().isoformat(),
         "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
-        "machine": {"cpu": cpu_model(), "nproc": os.cpu_count(), "python": platform.python_version(),
-                    "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-                    "onnxruntime": __import__("onnxruntime").__version__, "numpy": np.__version__,
-                    "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None},
-        "load_average_1min": {"start": load_start[0], "end": os.getloadavg()[0]},
+        "machine": machine(device), "load_average_1min": {"start": load_start, "end": load_end},
         "demo": args.demo, "generator": spec, "generator_paths": list(paths), "inverter_options": options,
         "presets": [{"name": c.name, "path": str(c.preset.path), "strength": c.strength,
-                     "direction": c.direction_origin, "student_gflops_per_image": student_gflops[c.name],
-                     **({"cpu_fraction_of_peak": {str(row["batch"]): student_gflops[c.name] * 1e9 *
-                                                  row["img_s"][c.name] / peak for row in results}} if peak else {})}
+                     "direction": c.direction_origin, "student_gflops_per_image": students[c.name],
+                     **({"cpu_fraction_of_peak": {str(row["batch"]): students[c.name] * 1e9 * row["img_s"][c.name]
+                                                  / peak for row in results}} if peak else {})}
                     for c in candidates],
-        "generator_path_one_pass_gflops_per_image": 2 * (encoder_macs + synthesis_macs(g)) / 1e9,
+        "generator_path_one_pass_gflops_per_image": generator_gflops,
         "cpu_peak_gflops_fp32_matmul": peak / 1e9 if peak else None,
         "results": results,
     }
-    print(f"\ngenerator path (encoder + synthesis, one pass) {report['generator_path_one_pass_gflops_per_image']:.2f} "
-          f"GFLOP/image; students " + ", ".join(f"{k} {v:.3f}" for k, v in student_gflops.items()) +
-          f" GFLOP/image; {cpu_model()}, {os.cpu_count()} cores; load average {load_start[0]:.1f} -> "
-          f"{report['load_average_1min']['end']:.1f}")
+    print(f"\ngenerator path (encoder + synthesis, one pass) {generator_gflops:.2f} GFLOP/image; students "
+          + ", ".join(f"{k} {v:.3f}" for k, v in students.items())
+          + f" GFLOP/image; {cpu_model()}, {os.cpu_count()} cores; load average {load_start:.1f} -> {load_end:.1f}")
     print_table(report)
     out = args.json or (str(Path(os.environ["OUT"]) / "preset_vs_generator.json") if os.environ.get("OUT") else None)
     if out:
