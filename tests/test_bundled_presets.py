@@ -50,6 +50,17 @@ def test_every_bundled_preset_is_listed_from_the_package() -> None:
 
 
 @pytest.mark.parametrize("name", BUNDLED)
+def test_bundle_carries_the_toyfaces_face_template(name: str) -> None:
+    # What `latentroom author` writes from the toyfaces generator (its face_template), so
+    # `apply` finds, aligns and blends each face (docs/faces.md).
+    from latentroom.plugins.toyfaces.alignment import face_template
+
+    manifest = read_bundle(ROOT / "presets" / name).manifest
+    assert manifest.get("alignment") == face_template(manifest["provenance"]["attribute"],
+                                                      manifest["io"]["resolution"])
+
+
+@pytest.mark.parametrize("name", BUNDLED)
 def test_bundle_is_valid_small_measured_and_traceable(name: str) -> None:
     bundle = read_bundle(ROOT / "presets" / name)  # verifies the model's sha256
     manifest = bundle.manifest
