@@ -186,7 +186,8 @@ def read_alignment_file(path: Path) -> Any:
     return section
 
 
-def resolve_alignment(choice: str | None, generator: Any, attribute: str, spec: str) -> tuple[dict[str, Any] | None, str]:
+def resolve_alignment(choice: str | None, generator: Any, attribute: str,
+                      spec: str) -> tuple[dict[str, Any] | None, str]:
     """The preset's face template and where it came from: ``--alignment FILE``, none
     for ``--alignment none``, else the generator's ``face_template(attribute)``
     (:class:`latentroom.engine.protocols.Generator`). Checked against the resolution
