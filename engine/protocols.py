@@ -44,6 +44,9 @@ class Generator(Protocol):
             ``register_feature_networks``) that commands use when ``--scorer`` or
             ``--features`` is not given; without one, a command that needs a scorer
             asks for it instead of guessing.
+        default_text_image_model: a registered text-image model
+            (``register_text_image_models``) that reads its images; text edits use
+            it when no model is named, and ask for one when it is absent.
     """
 
     size: int

@@ -53,10 +53,12 @@ def load_toyfaces(argument: str | None, device: str = "cpu") -> "Generator":
     no argument gives the shipped weights, a path a checkpoint of the same kind
     (e.g. a later snapshot from ``latentroom train-gan``). The generator says it makes
     toyfaces images and names the toyfaces classifier as its default scorer and
-    feature network (:class:`latentroom.engine.protocols.Generator`)."""
+    feature network, and toyfaces-clip as its text-image model
+    (:class:`latentroom.engine.protocols.Generator`)."""
     generator = load(device, argument or None)
     generator.domain = DOMAIN
     generator.default_scorer = generator.default_features = "toyfaces-classifier"
+    generator.default_text_image_model = "toyfaces-clip"
     return generator
 
 
