@@ -133,7 +133,8 @@ def optimise_latents(generator: Generator, model: TextImageModel, ws: torch.Tens
     with torch.no_grad():
         start_images = synthesize(generator, w_start, noise).float()
         score_before = text_score(model, start_images, direction)
-        start_features = [f.detach() for f in features(start_images)] if features and settings.feature_weight else None
+        start_features = ([f.detach() for f in features(start_images)]
+                          if features is not None and settings.feature_weight else None)
     optimiser = torch.optim.Adam([offset], lr=settings.learning_rate)
     for _ in range(settings.steps):
         images = synthesize(generator, compose(w_start, layers, offset), noise).float()
