@@ -2,6 +2,7 @@
 
     python scripts/measure_text_optimisation.py [--device cpu|cuda] [--samples 8] [--steps 25]
         [--lr 0.01] [--l2 0.008] [--max-distance 4] [--relevance-samples 4]
+        [--features toyfaces-classifier --feature-weight 1] [--texts smile,age]
         [--out docs/measurements/text-optimisation-cpu.json]
 
 Generated faces (the seed of scripts/measure_text_directions.py, so its first faces)
@@ -9,7 +10,8 @@ are edited toward each text three ways, every face at the same W+ distance:
 
 * **optimised**: StyleCLIP's latent optimisation from the face's own latent
   (:func:`~latentroom.plugins.textimage.latent_optimisation.optimise_latents`), all
-  layers, toyfaces-clip, neutral text "a face";
+  layers, toyfaces-clip, neutral text "a face" (``--features``: with a
+  feature-preservation term through that registered feature network);
 * **global**: the ``text`` source's direction for the same text (StyleCLIP global
   directions; relevance cached next to the text-directions record), each face moved
   by the distance its optimisation moved;
@@ -40,6 +42,7 @@ from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import sample_w
+from latentroom.plugins.inverters.features import load_feature_net
 from latentroom.plugins.textimage.global_directions import TextDirections
 from latentroom.plugins.textimage.latent_optimisation import (TextEditSettings, optimise_latents, text_direction,
                                                               text_score)
@@ -91,14 +94,15 @@ def along(direction: Direction, ws: torch.Tensor, distance: np.ndarray) -> torch
     return edit_latents(ws, direction, torch.from_numpy(distance / unit).float())
 
 
-def measure_text(args, generator, clip, judged: Judged, ws: torch.Tensor, base_judge: np.ndarray,
+def measure_text(args, generator, clip, features, judged: Judged, ws: torch.Tensor, base_judge: np.ndarray,
                  attribute: str, text: str) -> dict:
     targets = tuple(attribute.split("+"))
     settings = TextEditSettings(text=text, steps=args.steps, learning_rate=args.lr, l2=args.l2,
-                                max_distance=args.max_distance)
+                                max_distance=args.max_distance,
+                                feature_weight=args.feature_weight if features is not None else 0.0)
     direction = text_direction(clip, settings)
     before = (base_judge, judged.read(ws, direction)[1])
-    result = optimise_latents(generator, clip, ws, settings)
+    result = optimise_latents(generator, clip, ws, settings, features=features)
     found = TextDirections(relevance_samples=args.relevance_samples, relevance_cache=str(RELEVANCE_CACHE)).find(
         generator, attribute, text=text, generator_spec="toyfaces")
     shipped = Direction.load(SHIPPED / f"{targets[0]}.json")
@@ -127,6 +131,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--l2", type=float, default=0.008)
     ap.add_argument("--max-distance", type=float, default=4.0)
     ap.add_argument("--relevance-samples", type=int, default=4)
+    ap.add_argument("--features", default="none", help="feature network of the preservation term")
+    ap.add_argument("--feature-weight", type=float, default=1.0)
+    ap.add_argument("--texts", default=None, help="comma-separated targets to measure (default: all)")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "measurements" / "text-optimisation-cpu.json")
@@ -138,16 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     device = pick_torch_device(args.device)
     generator, clip = load_toyfaces(None, device), load_clip(None, device)
+    features = load_feature_net(args.features, device, generator)
     judged = Judged(generator, classifiers.load(device, arch="judge"), clip, args.batch_size)
     ws = to_wplus(sample_w(generator, args.samples, SEED), generator.n_latent)
     base_judge, _ = judged.read(ws, torch.zeros(clip.embed_dim, device=device))
     report = {"command": "python scripts/measure_text_optimisation.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "device": str(device), "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
               "date": time.strftime("%Y-%m-%d", time.gmtime()), "samples": args.samples, "steps": args.steps,
-              "lr": args.lr, "l2": args.l2, "max_distance": args.max_distance,
+              "lr": args.lr, "l2": args.l2, "max_distance": args.max_distance, "features": args.features,
+              "feature_weight": args.feature_weight if features is not None else 0.0,
               "relevance_samples": args.relevance_samples, "results": {}}
-    for attribute, text in TEXTS:
-        entry = measure_text(args, generator, clip, judged, ws, base_judge, attribute, text)
+    chosen = args.texts.split(",") if args.texts else [attribute for attribute, _ in TEXTS]
+    for attribute, text in [(a, t) for a, t in TEXTS if a in chosen]:
+        entry = measure_text(args, generator, clip, features, judged, ws, base_judge, attribute, text)
         report["results"][attribute] = entry
         print(attribute, json.dumps({k: round(v, 3) for k, v in entry.items() if k.startswith("ratio")}),
               "target opt/global/shipped", entry["optimised"]["judge_target_change"],
