@@ -275,7 +275,8 @@ class EditPath:
         offset = self.offsets[self.calls % len(self.offsets)]
         self.calls += 1
         ws = self.session.inverter.invert(images)
-        return render_edit(self.session.generator, ws, getattr(self.session.inverter, "last_noise", None), offset)
+        edited = render_edit(self.session.generator, ws, getattr(self.session.inverter, "last_noise", None), offset)
+        return ((edited.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 def generator_paths(spec: str, inverters: Sequence[str], device: str, options: dict[str, list[str]],

@@ -49,6 +49,9 @@ class Generator(Protocol):
             generator's images: where its faces sit in the frame, the mask an edit of
             that attribute needs, the aligner that finds such faces; or ``None``.
             ``author`` writes it into the presets it makes, so ``apply`` aligns faces.
+        default_text_image_model: a registered text-image model
+            (``register_text_image_models``) that reads its images; text edits use
+            it when no model is named, and ask for one when it is absent.
     """
 
     size: int

@@ -36,7 +36,7 @@ from latentroom.plugins.directions.sampling import sample_w
 from latentroom.plugins.textimage.global_directions import TextDirections, load_or_compute
 from latentroom.plugins.textimage.toyclip import load as load_clip
 from latentroom.plugins.toyfaces import classifier as classifiers
-from latentroom.plugins.toyfaces.generator import load as load_generator
+from latentroom.plugins.toyfaces.generator import load_toyfaces
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
 from latentroom.plugins.toyfaces.truth import frechet_distance, matched_truth_edit
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = pick_torch_device(args.device)
-    generator, clip = load_generator(device), load_clip(None, device)
+    generator, clip = load_toyfaces(None, device), load_clip(None, device)
     cache = args.out.with_suffix(".relevance.npz")
     relevance, _, cached = load_or_compute(generator, clip, args.relevance_samples, 0, 1.0, cache,
                                             log=lambda message: print(message, flush=True))

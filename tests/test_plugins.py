@@ -631,7 +631,7 @@ def test_help_lists_plugin_commands_in_their_own_section_without_torch(tmp_path:
     assert "HEAVY []" in result.stdout
 
 
-AUTHORING_COMMANDS = ("author", "train-gan", "train-encoder", "generate", "invert", "edit", "direction")
+AUTHORING_COMMANDS = ("author", "train-gan", "train-encoder", "generate", "invert", "edit", "direction", "text-edit")
 
 
 def test_plugin_command_help_does_not_import_torch(tmp_path: Path) -> None:

@@ -41,7 +41,8 @@ def test_text_direction_becomes_a_preset(tmp_path: Path) -> None:
     assert "text " in listed and "[textimage]" in listed
     spec = f"stylegan2:{ckpt}"
     meta = json.loads(invoke("direction", "find", "text", "-a", "brightness", "--generator", spec, "--scorer", SCORER,
-                             "--param", "text=a face with white hair", "--param", "relevance_samples=1",
+                             "--param", "text=a face with white hair", "--param", "model=toyfaces-clip",
+                             "--param", "relevance_samples=1",
                              "--param", f"relevance_cache={tmp_path / 'relevance.npz'}",
                              "--param", "beta=0.05", "--layers", "0-3",
                              "-o", tmp_path / "white.json", "--json"))
@@ -75,6 +76,7 @@ def test_an_unknown_word_is_a_clean_error(tmp_path: Path) -> None:
     ckpt = save_checkpoint(tmp_path / "g.pt", tiny_stylegan2(size=16))
     result = CliRunner().invoke(cli, ["direction", "find", "text", "-a", "brightness", "--generator", f"stylegan2:{ckpt}",
                                       "--scorer", SCORER, "--param", "text=a face with a moustache",
+                                      "--param", "model=toyfaces-clip",
                                       "--param", "relevance_samples=1",
                                       "--param", f"relevance_cache={tmp_path / 'r.npz'}", "-o", tmp_path / "x.json"])
     assert result.exit_code != 0 and result.exception is not None

@@ -23,19 +23,17 @@ Torch is imported inside the command bodies, so importing this module (``latentr
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from latentroom.engine.cli_options import FROM_DIRECTION, GENERATOR_DEFAULT, device_option, generator_option
-from latentroom.engine.errors import LatentroomError
-from latentroom.plugins.inverters.session import (Failures, gather_inputs, invert_files, inversion_options,
-                                                  open_session, write_npz_atomic)
+from latentroom.plugins.inverters.session import (EditedImageWriter, Failures, exit_on_failures, gather_inputs,
+                                                  invert_files, inversion_options, open_session,
+                                                  write_npz_atomic)
 
 if TYPE_CHECKING:
-    import numpy as np
     import torch
 
 METADATA_KEY = "__metadata__"
@@ -64,7 +62,7 @@ def invert_command(images: tuple[Path, ...], output: Path, inverter_name: str, s
 
         write_npz_atomic({**arrays, METADATA_KEY: np.array(json.dumps(meta))}, output)
         click.echo(f"wrote {output} ({len(arrays)} latents, {session.inverter_name}, {session.device})")
-    _exit_on_failures(failures)
+    exit_on_failures(failures)
 
 
 @click.command("edit")
@@ -94,7 +92,7 @@ def edit_command(images: tuple[Path, ...], direction_path: Path, strength: float
     written = _render_edits(session, direction, strength, inputs, batch_size, output, failures)
     click.echo(f"wrote {written} image(s) to {output} ({direction.attribute} x {strength:g}, "
                f"{session.inverter_name}, {session.device})")
-    _exit_on_failures(failures)
+    exit_on_failures(failures)
 
 
 def _render_edits(session: Any, direction: Any, strength: float, inputs: list[Any], batch_size: int,
@@ -103,46 +101,25 @@ def _render_edits(session: Any, direction: Any, strength: float, inputs: list[An
     how many were written."""
     import torch
 
-    from latentroom.engine.image_output import write_image_atomic
-
     g = session.generator
     offset = torch.from_numpy(direction.offset(strength)).to(g.device)
-    written = 0
-    claimed: dict[Path, Path] = {}  # face.jpg and face.png would both become face.png
+    writer = EditedImageWriter(output, failures)
     for files, ws, noise in invert_files(session, inputs, batch_size, failures, "editing"):
-        for item, image in zip(files, render_edit(g, ws, noise, offset)):
-            target = output / item.relative.with_suffix(".png")
-            if target in claimed:
-                failures.add(item.path, f"output {target} is also the output of {claimed[target]}")
-                continue
-            claimed[target] = item.path
-            try:
-                write_image_atomic(image, target)
-                written += 1
-            except LatentroomError as exc:
-                failures.add(item.path, exc.message)
-    return written
+        writer.write(files, render_edit(g, ws, noise, offset))
+    return writer.written
 
 
 def render_edit(generator: Any, ws: "torch.Tensor", noise: "list[torch.Tensor] | None",
-                offset: "torch.Tensor") -> "np.ndarray":
+                offset: "torch.Tensor") -> "torch.Tensor":
     """W+ codes ``ws`` moved by ``offset`` (``Direction.offset``) and rendered with the
     inverter's fitted noise maps where the generator takes them: what ``edit`` writes,
-    uint8 ``[B, size, size, 3]``. The generator-path benchmark times this same call."""
+    ``[B, 3, size, size]`` in ``[-1, 1]``. The generator-path benchmark times this same call."""
     import torch
 
     from latentroom.plugins.inverters.common import supports_noise, synthesize
 
     with torch.no_grad():
-        edited = synthesize(generator, ws.to(generator.device) + offset, noise if supports_noise(generator) else None)
-    pixels = ((edited.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).cpu().numpy()
-
-
-def _exit_on_failures(failures: Failures) -> None:
-    if failures.items:
-        click.echo(f"{len(failures.items)} file(s) failed", err=True)
-        sys.exit(1)
+        return synthesize(generator, ws.to(generator.device) + offset, noise if supports_noise(generator) else None)
 
 
 @click.command("train-encoder")

@@ -37,6 +37,13 @@ class Failures:
         click.echo(f"error: {path}: {reason}", err=True)
 
 
+def exit_on_failures(failures: Failures) -> None:
+    """End the command with status 1 when any file failed (each was reported already)."""
+    if failures.items:
+        click.echo(f"{len(failures.items)} file(s) failed", err=True)
+        sys.exit(1)
+
+
 def gather_inputs(images: Sequence[Path], failures: Failures, exclude: Path | None = None) -> list[InputFile]:
     """The inputs by the shared rule (:func:`latentroom.engine.inputs.collect_inputs`); an
     argument that gives none is a per-file failure."""
@@ -137,6 +144,41 @@ def invert_files(session: Session, inputs: list[InputFile], batch_size: int, fai
                 else:
                     yield ok, ws.detach(), noise
             bar.update(len(chunk))
+
+
+class EditedImageWriter:
+    """Writes edited renders to ``OUTDIR/<relative>.png`` (atomically), refusing a
+    second input that would land on the same file: face.jpg and face.png would both
+    become face.png. A file that cannot be written is a per-file failure."""
+
+    def __init__(self, output: Path, failures: Failures) -> None:
+        self.output, self.failures = output, failures
+        self.claimed: dict[Path, Path] = {}
+        self.written = 0
+
+    def write(self, files: Sequence[InputFile], images: "torch.Tensor") -> list[InputFile]:
+        """Write ``images`` ``[B, 3, H, W]`` in ``[-1, 1]`` for ``files``; returns the
+        files whose image was written."""
+        import torch
+
+        from latentroom.engine.image_output import write_image_atomic
+
+        pixels = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        done = []
+        for item, image in zip(files, pixels.permute(0, 2, 3, 1).cpu().numpy()):
+            target = self.output / item.relative.with_suffix(".png")
+            if target in self.claimed:
+                self.failures.add(item.path, f"output {target} is also the output of {self.claimed[target]}")
+                continue
+            self.claimed[target] = item.path
+            try:
+                write_image_atomic(image, target)
+            except LatentroomError as exc:
+                self.failures.add(item.path, exc.message)
+                continue
+            self.written += 1
+            done.append(item)
+        return done
 
 
 def write_npz_atomic(arrays: dict[str, "np.ndarray"], output: Path) -> None:

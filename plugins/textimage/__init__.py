@@ -1,2 +1,3 @@
 """Text-driven edits: text-image models (the shipped toyfaces-clip, open_clip/OpenAI
-CLIP checkpoints by path) and the ``text`` direction source (StyleCLIP global directions)."""
+CLIP checkpoints by path), the ``text`` direction source (StyleCLIP global directions)
+and ``latentroom text-edit`` (StyleCLIP latent optimisation for single images)."""

@@ -219,7 +219,8 @@ class TextDirections(DirectionSourceBase):
     """StyleCLIP global directions (module docstring).
 
     Parameters: ``text`` (required) and ``neutral`` ("a face"); ``model``
-    ("toyfaces-clip", any registered text-image model spec), ``vocab`` and
+    (any registered text-image model spec; "auto", the default, is the generator's
+    ``default_text_image_model``, and an error when it names none), ``vocab`` and
     ``activation`` (its BPE file and MLP activation, for ``openclip``); ``beta`` (0.15), the disentanglement threshold on a
     channel's cosine with the text direction; ``relevance_samples`` (8) images the
     preprocessing averages over and ``relevance_cache`` (a path; default a file under
@@ -228,14 +229,14 @@ class TextDirections(DirectionSourceBase):
     """
 
     name = "text"
-    defaults = {"text": None, "neutral": "a face", "model": "toyfaces-clip", "vocab": None, "activation": None,
+    defaults = {"text": None, "neutral": "a face", "model": "auto", "vocab": None, "activation": None,
                 "beta": 0.15, "relevance_samples": 8, "relevance_cache": None}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         return False  # the text-image model, not a scorer, says what the edit is
 
     def vector(self, ctx: FindContext) -> np.ndarray:
-        from latentroom.engine.plugins import resolve_text_image_model
+        from latentroom.plugins.textimage.model_choice import resolve_for_generator
 
         p, generator = ctx.params, ctx.generator
         if not isinstance(p["text"], str) or not p["text"].strip():
@@ -244,7 +245,7 @@ class TextDirections(DirectionSourceBase):
         if not 0.0 <= beta < 1.0:
             raise LatentroomError(f"text: beta must be in [0, 1), got {p['beta']!r}")
         options = {k: p[k] for k in ("vocab", "activation") if p[k]}
-        model = resolve_text_image_model(str(p["model"]), str(generator.device), **options)
+        model = resolve_for_generator(generator, p["model"], str(generator.device), "--param model=NAME", **options)
         layers = parse_layers(None if p["layers"] == "auto" else p["layers"], generator.n_latent)
         relevance, cache, cached = load_or_compute(generator, model, int(p["relevance_samples"]), int(p["seed"]),
                                                    float(p["truncation"]), p["relevance_cache"])

@@ -1,4 +1,5 @@
-"""latentroom hooks of the textimage plugin (entry point ``textimage`` in setup.cfg).
+"""latentroom hooks of the textimage plugin (entry point ``textimage`` in setup.cfg):
+the text-image models, the ``text`` direction source and the ``text-edit`` command.
 
 Imported whenever plugins load, the torch-free apply path included, so every module
 that needs torch is imported inside a factory.
@@ -49,3 +50,10 @@ def register_direction_sources(register: Callable[..., None]) -> None:
     register("text", build_text_source,
              description="StyleCLIP global directions: style channels whose image-embedding change follows "
                          "the text's (param text=..., neutral=..., beta=...)")
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from latentroom.plugins.textimage.commands import text_edit_command
+
+    cli.add_command(text_edit_command)

@@ -53,8 +53,8 @@ def load_toyfaces(argument: str | None, device: str = "cpu") -> "Generator":
     no argument gives the shipped weights, a path a checkpoint of the same kind
     (e.g. a later snapshot from ``latentroom train-gan``). The generator says it makes
     toyfaces images, names the toyfaces classifier as its default scorer and feature
-    network, and offers the toyfaces face template for presets made from it
-    (:class:`latentroom.engine.protocols.Generator`)."""
+    network and toyfaces-clip as its text-image model, and offers the toyfaces face
+    template for presets made from it (:class:`latentroom.engine.protocols.Generator`)."""
     from functools import partial
 
     from latentroom.plugins.toyfaces.alignment import face_template
@@ -62,6 +62,7 @@ def load_toyfaces(argument: str | None, device: str = "cpu") -> "Generator":
     generator = load(device, argument or None)
     generator.domain = DOMAIN
     generator.default_scorer = generator.default_features = "toyfaces-classifier"
+    generator.default_text_image_model = "toyfaces-clip"
     generator.face_template = partial(face_template, resolution=int(generator.size))
     return generator
 
