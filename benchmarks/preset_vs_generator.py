@@ -270,6 +270,8 @@ class EditPath:
         self.calls = 0
 
     def __call__(self, images: Any) -> np.ndarray:
+        import torch
+
         from latentroom.plugins.inverters.commands import render_edit
 
         offset = self.offsets[self.calls % len(self.offsets)]
