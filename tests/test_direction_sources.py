@@ -17,19 +17,12 @@ from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.evaluate import EVAL_SEED, evaluate_directions, render_strip
 from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
 from latentroom.plugins.directions.scoring import training_scores
-from latentroom.plugins.directions.sources import (
-    L2_GRID,
-    GANSpace,
-    LinearBoundary,
-    MeanDifference,
-    Optimized,
-    SeFa,
-    choose_l2,
-    fit_logistic,
-    project_out,
-    response_normals,
-    suggest_layers,
-)
+from latentroom.plugins.directions.ganspace import GANSpace
+from latentroom.plugins.directions.linear_boundary import L2_GRID, LinearBoundary, choose_l2, fit_logistic
+from latentroom.plugins.directions.mean_difference import MeanDifference
+from latentroom.plugins.directions.optimized import Optimized
+from latentroom.plugins.directions.sefa import SeFa
+from latentroom.plugins.directions.source_base import project_out, response_normals, suggest_layers
 from latentroom.plugins.directions.testing import (
     PlantedGenerator,
     PlantedScorer,

@@ -22,7 +22,7 @@ from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
 from latentroom.plugins.directions.stylespace import (StyleInput, StyleSpace, effect_maps, rank_channels, realise,
                                            spread_over_layers)
-from latentroom.plugins.directions.sources import style_inputs
+from latentroom.plugins.directions.modulations import style_inputs
 from latentroom.plugins.directions.testing import PlantedGenerator, image_stats_scorer, tiny_stylegan2
 
 STYLE_DIM = 64

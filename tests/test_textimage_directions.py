@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from latentroom.engine import hookimpl, plugins
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.sampling import sample_w
-from latentroom.plugins.directions.sources import style_inputs
+from latentroom.plugins.directions.modulations import style_inputs
 from latentroom.plugins.directions.stylespace import realise
 from latentroom.plugins.directions.testing import tiny_stylegan2
 from latentroom.plugins.textimage.global_directions import (TextDirections, channel_steps, embedding_jacobian,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from latentroom.engine import hookimpl
 
 if TYPE_CHECKING:
-    from latentroom.plugins.directions.sources import DirectionSourceBase
+    from latentroom.plugins.directions.source_base import DirectionSourceBase
 
 DESCRIPTIONS: dict[str, str] = {
     "mean-difference": "mean w of high-scoring samples minus low-scoring ones",

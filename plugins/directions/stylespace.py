@@ -39,7 +39,8 @@ from latentroom.engine.direction import parse_layers
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator
 from latentroom.plugins.directions.sampling import SampleBank, std_along
-from latentroom.plugins.directions.sources import DirectionSourceBase, FindContext, StyleInput, split_groups, style_inputs
+from latentroom.plugins.directions.modulations import StyleInput, style_inputs
+from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext, split_groups
 
 # Style steps (in channel standard deviations) used to see where a channel acts: large
 # enough to stand out of float noise, small enough to stay on the image manifold.

@@ -45,7 +45,8 @@ from latentroom.engine.direction import parse_layers
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator, TextImageModel
 from latentroom.plugins.directions.sampling import sample_w
-from latentroom.plugins.directions.sources import DirectionSourceBase, FindContext, StyleInput, style_inputs
+from latentroom.plugins.directions.modulations import StyleInput, style_inputs
+from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext
 from latentroom.plugins.directions.stylespace import realise, style_values
 
 CACHE_VERSION = 1

@@ -13,7 +13,7 @@ from latentroom.engine import hookimpl
 
 if TYPE_CHECKING:
     from latentroom.engine.protocols import TextImageModel
-    from latentroom.plugins.directions.sources import DirectionSourceBase
+    from latentroom.plugins.directions.source_base import DirectionSourceBase
 
 
 def load_toyfaces_clip(argument: str | None, device: str, **options: Any) -> "TextImageModel":

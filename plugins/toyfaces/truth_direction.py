@@ -24,7 +24,7 @@ import torch
 from latentroom.engine.direction import parse_layers
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.sampling import std_along
-from latentroom.plugins.directions.sources import DirectionSourceBase, FindContext
+from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
 
 TRUTH_DIRECTION_SEED = 70_000
