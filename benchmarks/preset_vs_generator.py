@@ -270,15 +270,14 @@ class EditPath:
         self.calls = 0
 
     def __call__(self, images: Any) -> np.ndarray:
-        import torch
-
+        from latentroom.engine.image_output import to_pixels
         from latentroom.plugins.inverters.commands import render_edit
 
         offset = self.offsets[self.calls % len(self.offsets)]
         self.calls += 1
         ws = self.session.inverter.invert(images)
         edited = render_edit(self.session.generator, ws, getattr(self.session.inverter, "last_noise", None), offset)
-        return ((edited.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        return to_pixels(edited)
 
 
 def generator_paths(spec: str, inverters: Sequence[str], device: str, options: dict[str, list[str]],

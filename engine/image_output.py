@@ -18,16 +18,22 @@ if TYPE_CHECKING:
     import torch
 
 
-def images_to_grid(images: "torch.Tensor", nrow: int) -> "np.ndarray":
-    """``[N, 3, H, W]`` in ``[-1, 1]`` -> uint8 ``[rows*H, nrow*W, 3]`` (black padding)."""
-    import numpy as np
+def to_pixels(images: "torch.Tensor") -> "np.ndarray":
+    """Generator output ``[N, 3, H, W]`` in ``[-1, 1]`` -> uint8 ``[N, H, W, 3]`` on the CPU."""
     import torch
 
     x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    n, _, h, w = x.shape
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def images_to_grid(images: "torch.Tensor", nrow: int) -> "np.ndarray":
+    """``[N, 3, H, W]`` in ``[-1, 1]`` -> uint8 ``[rows*H, nrow*W, 3]`` (black padding)."""
+    import numpy as np
+
+    arr = to_pixels(images)
+    n, h, w, _ = arr.shape
     rows = math.ceil(n / nrow)
     grid = np.zeros((rows * h, nrow * w, 3), dtype=np.uint8)
-    arr = x.permute(0, 2, 3, 1).numpy()
     for i in range(n):
         r, c = divmod(i, nrow)
         grid[r * h : (r + 1) * h, c * w : (c + 1) * w] = arr[i]

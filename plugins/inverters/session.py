@@ -159,13 +159,10 @@ class EditedImageWriter:
     def write(self, files: Sequence[InputFile], images: "torch.Tensor") -> list[InputFile]:
         """Write ``images`` ``[B, 3, H, W]`` in ``[-1, 1]`` for ``files``; returns the
         files whose image was written."""
-        import torch
+        from latentroom.engine.image_output import to_pixels, write_image_atomic
 
-        from latentroom.engine.image_output import write_image_atomic
-
-        pixels = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
         done = []
-        for item, image in zip(files, pixels.permute(0, 2, 3, 1).cpu().numpy()):
+        for item, image in zip(files, to_pixels(images)):
             target = self.output / item.relative.with_suffix(".png")
             if target in self.claimed:
                 self.failures.add(item.path, f"output {target} is also the output of {self.claimed[target]}")
