@@ -94,7 +94,8 @@ def adversarial_weight_at(settings: TrainSettings, progress: float) -> float:
     From the first step (a student that is still the identity) the term collapsed the
     student onto the identity (docs/distillation.md): early on the discriminator's
     gradients are large and noisy next to L1's, and Adam follows them. Switched on
-    after L1 and the features have found the edit, it can only sharpen it."""
+    after L1 and the features have found the edit, it works on an edit already there
+    (measured on glasses: docs/distillation.md)."""
     ramp = (progress - settings.adversarial_start) / ADVERSARIAL_RAMP
     return settings.adversarial_weight * min(1.0, max(0.0, ramp))
 
