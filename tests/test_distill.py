@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from click.testing import CliRunner
 from PIL import Image
 
@@ -27,7 +28,7 @@ from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
-from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, train_student
+from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, pixel_distance, train_student
 from preset_fixtures import rebuilt_manifest
 from script_loader import load_script
 from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
@@ -192,6 +193,46 @@ def test_pool_reuses_teacher_pairs_and_resumes_exactly(world: dict) -> None:
             assert torch.equal(a, b)
     with pytest.raises(ValueError, match="cannot hold"):
         PairPool(sampler, size=1, chunk=2)
+
+
+def local_edit_pairs(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Smooth random images whose edit recolours one fixed patch (a beard's place) by an
+    amount that grows with the strength and a colour read from the whole image, and
+    leaves every other pixel exactly as it was: a local edit in miniature."""
+    g = torch.Generator().manual_seed(seed)
+    x = F.interpolate(torch.rand(n, 3, 8, 8, generator=g) * 1.6 - 0.8, size=32, mode="bilinear")
+    s = torch.rand(n, generator=g) * 6 - 3
+    region = torch.zeros(1, 1, 32, 32)
+    region[..., 20:28, 10:22] = 1
+    colour = -x.mean(dim=(2, 3), keepdim=True)
+    y = x + region * (s[:, None, None, None] / 3).clamp(min=0) * (colour - x)
+    return x, y.clamp(-1, 1), s
+
+
+@pytest.mark.parametrize("kind, bound", [("mse", lambda ratio: ratio < 0.75), ("l1", lambda ratio: ratio > 0.99)])
+def test_the_squared_pixel_loss_learns_a_local_edit_that_l1_holds_at_the_identity(kind: str, bound) -> None:
+    """Why the default pixel loss is the squared error: from the identity, L1's equal pull
+    on every unchanged pixel keeps the student there (the beard runs in
+    docs/distillation.md), while the squared error's pull fades with the error."""
+    torch.manual_seed(0)
+    student = Student(StudentConfig(widths=(8, 16, 32)))
+    optimizer = torch.optim.Adam(student.parameters(), lr=2e-3, betas=(0.9, 0.99))
+    x, y, s = local_edit_pairs(256, seed=1)
+    for _ in range(200):
+        pick = torch.randint(len(x), (16,))
+        loss = pixel_distance(student(x[pick], s[pick]), y[pick], kind)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    xh, yh, sh = local_edit_pairs(64, seed=2)
+    with torch.no_grad():
+        ratio = float((student(xh, sh) - yh).pow(2).mean() / (xh - yh).pow(2).mean())
+    assert bound(ratio), f"{kind}: held-out error {ratio:.3f} of the identity's"
+
+
+def test_an_unknown_pixel_loss_is_refused() -> None:
+    with pytest.raises(DistillError, match="unknown pixel loss 'l3'"):
+        pixel_distance(torch.zeros(1), torch.zeros(1), "l3")
 
 
 def test_resume_continues_from_the_saved_step(world: dict, tmp_path: Path) -> None:

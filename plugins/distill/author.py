@@ -66,6 +66,7 @@ class AuthorOptions:
     feature_weight: float = 0.5
     adversarial_weight: float = 0.0
     adversarial_start: float = 0.5
+    pixel_loss: str = "mse"
     region: Path | None = None
     sheet: Path | None = None
     fast_teacher: bool = True
@@ -317,6 +318,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "batch_size": opts.batch_size, "lr": opts.lr, "features": setup.features,
             "feature_weight": settings.feature_weight, "adversarial_weight": settings.adversarial_weight,
             "adversarial_start": settings.adversarial_start if settings.adversarial_weight else None,
+            "pixel_loss": settings.pixel_loss,
             "region_sha256": setup.region_sha256, "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
 
@@ -334,13 +336,14 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
-                             adversarial_start=opts.adversarial_start, save_every=opts.save_every,
+                             adversarial_start=opts.adversarial_start, pixel_loss=opts.pixel_loss,
+                             save_every=opts.save_every,
                              log_every=opts.log_every, time_limit=opts.time_limit, time_budget=opts.time_budget)
     echo(f"author {opts.name}: {setup.direction.attribute} on {opts.generator or 'toyfaces'} ({resolution}px), "
          f"strength {setup.low:g}..{setup.high:g} (default {setup.default:g}), layers {setup.direction.layer_spec}; "
          f"student {count_parameters(student) / 1e6:.2f} M parameters, "
          f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
-         f"adversarial weight {opts.adversarial_weight:g}"
+         f"pixel loss {opts.pixel_loss}; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
          + f"; region {opts.region or 'none'}; device {setup.device}")
     pairs = sampler

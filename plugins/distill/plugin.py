@@ -44,8 +44,11 @@ from latentroom.engine.cli_options import FROM_DIRECTION, device_option, generat
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "
                    "for toyfaces; else none), none, or a registered NAME[:ARGUMENT] such as discriminator:PATH.")
 @click.option("--feature-weight", type=float, default=0.5, show_default=True)
+@click.option("--pixel-loss", type=click.Choice(["mse", "l1"]), default="mse", show_default=True,
+              help="Pixel term of the loss: mean squared error, or L1 (held at the identity by edits that "
+                   "leave most pixels unchanged; docs/distillation.md).")
 @click.option("--adversarial-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Weight of the conditional patch-discriminator term (0: L1 and features only).")
+              help="Weight of the conditional patch-discriminator term (0: pixel and feature terms only).")
 @click.option("--adversarial-start", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
               help="Share of training before the adversarial term switches on (it ramps to full weight "
                    "over the next tenth).")
@@ -102,7 +105,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    seed: int, device: str, resume: bool, time_limit: float | None, time_budget: float | None,
                    truncation: float | None,
                    widths: str | None, lr: float, features: str, feature_weight: float,
-                   adversarial_weight: float, adversarial_start: float, region: Path | None, sheet: Path | None, fast_teacher: bool,
+                   pixel_loss: str, adversarial_weight: float, adversarial_start: float, region: Path | None,
+                   sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
                    held_out_pairs: int, scorer: str | None, alignment: str | None,
@@ -146,8 +150,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         default_strength=default_strength, steps=steps, batch_size=batch_size, seed=seed, device=device,
         resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
-        feature_weight=feature_weight, adversarial_weight=adversarial_weight, adversarial_start=adversarial_start,
-        region=region, sheet=sheet,
+        feature_weight=feature_weight, pixel_loss=pixel_loss, adversarial_weight=adversarial_weight,
+        adversarial_start=adversarial_start, region=region, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,
