@@ -23,6 +23,7 @@ DEVICE=${DEVICE:-auto}
 LOGS=${LOGS:-out/author-logs}
 PRESETS=${PRESETS:-presets}
 ADVERSARIAL=${ADVERSARIAL:-0}
+FEATURE_WEIGHT=${FEATURE_WEIGHT:-0.5}
 POOL=${POOL:-16384}
 REUSE=${REUSE:-4}
 ONLY=${ONLY:-}
@@ -54,7 +55,7 @@ for row in "${presets[@]}"; do
     cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$direction.json"
          --generator toyfaces --steps 1000000 --time-budget "$BUDGET" --batch-size "$BATCH" --seed 0
          --device "$DEVICE" --strength-range "$range" --default-strength "$default" --region "$region"
-         --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES"
+         --feature-weight "$FEATURE_WEIGHT" --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES"
          --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=2 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
