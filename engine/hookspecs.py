@@ -96,7 +96,9 @@ def register_scorers(register: Callable[..., None]) -> None:
     of images it understands, e.g. ``"toyfaces"``; ``None``: any), ``size`` (the only
     resolution it takes; ``None``: it resizes) and ``torch_scores`` (differentiable
     scores). A scorer whose domain or size does not fit the generator is refused
-    before any sampling.
+    before any sampling. A scorer that needs the generator to finish building (the
+    ``text`` scorer's ``auto`` model is the generator's own) may define
+    ``fit_generator(generator, flag)``: it is called first.
     """
 
 

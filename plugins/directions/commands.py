@@ -20,7 +20,8 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, GENERATOR_DEFAULT, de
 from latentroom.engine.direction import Direction, direction_paths
 from latentroom.engine.errors import LatentroomError
 
-_SCORER_HELP = ("Attribute scorer: a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, ...; "
+_SCORER_HELP = ("Attribute scorer: a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, "
+                "text:'NAME=A TEXT' for a text-image model's reading, ...; "
                 "`latentroom plugins --all` lists them) or module:factory (default: the generator's own, "
                 "if it names one).")
 

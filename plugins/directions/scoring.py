@@ -12,7 +12,10 @@ yes/no attributes, scored as probabilities: sources then split samples at 0.5 in
 of taking the top and bottom of the ranking), ``torch_scores(images) -> Tensor
 [B, A]``, the same scores as a differentiable tensor in ``attributes`` order (the
 ``optimized`` source and response conditioning train through it), and
-``torch_logits(images)``, the same with the binary columns as logits.
+``torch_logits(images)``, the same with the binary columns as logits, and
+``fit_generator(generator, flag)``, called by :func:`resolve_scorer` before anything
+else for a scorer whose parts depend on the generator (the ``text`` scorer builds the
+generator's own text-image model there).
 
 A classifier's probability is flat far from its decision boundary (the toyfaces
 classifier's beard logits sit near +-10, where the probability's gradient is 1e-4 of
@@ -22,7 +25,8 @@ sample. :func:`training_scores` therefore softens binary columns to
 
 Scorers are registered by plugins (``register_scorers``) and named on the command
 line as ``--scorer NAME[:ARGUMENT]``: ``toyfaces-classifier``, ``onnx:MODEL.onnx`` (any
-ONNX attribute model, :mod:`latentroom.plugins.directions.onnx_scorer`), or a third
+ONNX attribute model, :mod:`latentroom.plugins.directions.onnx_scorer`), ``text:TEXT``
+(a text-image model, :mod:`latentroom.plugins.textimage.text_scorer`), or a third
 party's. Without ``--scorer`` a command uses the generator's ``default_scorer``, and a
 generator that names none gets an error asking for one, never a scorer of another
 world. ``--scorer module:factory`` (``factory(device)`` returns a scorer) still works
@@ -119,6 +123,9 @@ def resolve_scorer(spec: str | None, device: str, generator: Any, generator_spec
         raise ScorerError(f"generator {generator_spec} names no default scorer: pass {flag} "
                           f"({scorer_choices()})")
     scorer = build_scorer(chosen, device, flag)
+    fit_generator = getattr(scorer, "fit_generator", None)
+    if fit_generator is not None:
+        fit_generator(generator, flag)
     check_fits(scorer, f"scorer '{scorer_name(scorer)}'", generator, f"generator {generator_spec}", flag,
                scorer_choices())
     check_attributes(scorer, attributes, flag)

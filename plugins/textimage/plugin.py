@@ -1,5 +1,6 @@
 """latentroom hooks of the textimage plugin (entry point ``textimage`` in setup.cfg):
-the text-image models, the ``text`` direction source and the ``text-edit`` command.
+the text-image models, the ``text`` scorer, the ``text`` direction source and the
+``text-edit`` command.
 
 Imported whenever plugins load, the torch-free apply path included, so every module
 that needs torch is imported inside a factory.
@@ -31,6 +32,12 @@ def load_openclip(argument: str | None, device: str, **options: Any) -> "TextIma
     return load_checkpoint(argument, device, **options)
 
 
+def build_text_scorer(argument: str | None, device: str) -> Any:
+    from latentroom.plugins.textimage.text_scorer import build_text_scorer as build
+
+    return build(argument, device)
+
+
 def build_text_source(**options: Any) -> "DirectionSourceBase":
     from latentroom.plugins.textimage.global_directions import TextDirections
 
@@ -43,6 +50,13 @@ def register_text_image_models(register: Callable[..., None]) -> None:
              description="small dual encoder trained on toyfaces renders and their captions (shipped)")
     register("openclip", load_openclip,
              description="open_clip or OpenAI CLIP (ViT) checkpoint: openclip:PATH, options vocab=BPE_FILE")
+
+
+@hookimpl
+def register_scorers(register: Callable[..., None]) -> None:
+    register("text", build_text_scorer,
+             description="a text-image model's reading: text:NAME=TEXT[;NAME=TEXT + TEXT][;model=SPEC;neutral=TEXT], "
+                         "score cos(image, text) - cos(image, neutral)")
 
 
 @hookimpl
