@@ -14,6 +14,16 @@ edited population from renders truly edited by the same mean amount
 (``plugins.toyfaces.truth``), over the generator's own distance. A composed text
 ("an old smiling face") is measured on both its attributes. Preprocessing and
 per-text times are recorded; the relevance cache lands next to ``--out``.
+
+``--kinds scorer`` (or ``global,scorer``) measures the other way to turn a text into a
+direction: the ``text`` scorer (``plugins/textimage/text_scorer.py``) labels
+``--find-samples`` generated faces with toyfaces-clip's reading of each text, and the
+classifier-based source ``--find-source`` (linear-boundary) finds the direction from
+those labels. The same faces are also labelled by the toyfaces classifier in the same
+pass, and the same source finds a classifier direction from them, so the table
+separates what the text costs from what the smaller sample count costs. The composed
+edit is measured as one text ("an old smiling face") and as a sum of two texts'
+scores ("an old face + a smiling face").
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ from latentroom.engine.atomic import atomic_write_text
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
-from latentroom.plugins.directions.sampling import sample_w
+from latentroom.engine.plugins import get_direction_source
+from latentroom.plugins.directions.sampling import draw_bank, sample_w
+from latentroom.plugins.directions.scoring import resolve_scorer, score_images, scorer_name
 from latentroom.plugins.textimage.global_directions import TextDirections, load_or_compute
 from latentroom.plugins.textimage.toyclip import load as load_clip
 from latentroom.plugins.toyfaces import classifier as classifiers
@@ -45,6 +57,7 @@ SHIPPED = ROOT / "plugins" / "directions" / "shipped"
 TEXTS = {"smile": "a smiling face", "age": "an old face", "hair_length": "a face with long hair",
          "glasses": "a face wearing glasses", "beard": "a face with a beard"}
 COMPOSED = ("an old smiling face", ("age", "smile"))
+SUMMED = "an old face + a smiling face"
 SEED = 777
 
 
@@ -93,6 +106,86 @@ class Bench:
         return row
 
 
+def compare(bench: Bench, found: Direction, targets: tuple[str, ...], strength: float) -> dict:
+    """``found`` and the shipped direction for the first target, on the same faces at the
+    shipped direction's W+ distance at ``strength``, with the target ratios."""
+    shipped = Direction.load(SHIPPED / f"{targets[0]}.json")
+    found_strength = offset_norm(shipped, strength) / offset_norm(found, 1.0)
+    entry = {"details": found.provenance.details, "text_direction": bench.measure(found, found_strength, targets),
+             "shipped": {"file": f"plugins/directions/shipped/{targets[0]}.json",
+                         "source": shipped.provenance.source, **bench.measure(shipped, strength, targets)}}
+    for t in targets:
+        entry[f"target_ratio_{t}"] = entry["text_direction"]["judge_change"][t] / entry["shipped"]["judge_change"][t]
+    return entry
+
+
+def report_line(name: str, entry: dict, seconds: float) -> None:
+    print(name, json.dumps({k: round(v, 3) for k, v in entry.items() if k.startswith("target_ratio")}),
+          "leak", round(entry["text_direction"]["judge_leakage"], 4),
+          "shipped", round(entry["shipped"]["judge_leakage"], 4), f"{seconds:.2f}s", flush=True)
+
+
+def global_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, dict]:
+    """The ``text`` source (global directions) for each text: (rows, relevance facts)."""
+    clip = load_clip(None, device)
+    cache = args.out.with_suffix(".relevance.npz")
+    relevance, _, cached = load_or_compute(generator, clip, args.relevance_samples, 0, 1.0, cache,
+                                            log=lambda message: print(message, flush=True))
+    print(f"relevance: {relevance.seconds:.0f}s ({'cached' if cached else 'computed'})", flush=True)
+    source = TextDirections(relevance_samples=args.relevance_samples, relevance_cache=str(cache), beta=args.beta)
+    results = {}
+    for attribute, text in [*TEXTS.items(), (f"{COMPOSED[1][0]}+{COMPOSED[1][1]}", COMPOSED[0])]:
+        started = time.time()
+        found = source.find(generator, attribute, text=text, generator_spec="toyfaces")
+        seconds = time.time() - started
+        results[attribute] = {"text": text, "text_seconds": seconds,
+                              **compare(bench, found, tuple(attribute.split("+")), args.strength)}
+        report_line(attribute, results[attribute], seconds)
+    return results, {"relevance_samples": args.relevance_samples, "relevance_seconds": relevance.seconds,
+                     "beta": args.beta}
+
+
+class TextAndClassifier:
+    """One render pass, two labels: the ``text`` scorer's columns (``text:NAME``) and the
+    toyfaces classifier's, so both directions come from the same faces."""
+
+    def __init__(self, text_scorer, classifier_scorer) -> None:
+        self.text, self.classifier = text_scorer, classifier_scorer
+        self.binary = getattr(classifier_scorer, "binary", ())
+        self.name = f"{scorer_name(text_scorer)} + {scorer_name(classifier_scorer)}"
+
+    def __call__(self, images):
+        texts = score_images(self.text, images)
+        return {**{f"text:{k}": v for k, v in texts.items()}, **score_images(self.classifier, images)}
+
+
+def scorer_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, dict]:
+    """Directions found by ``--find-source`` from the ``text`` scorer's labels, and from
+    the classifier's labels of the same faces: (rows, bank facts)."""
+    texts = {**TEXTS, "age+smile": COMPOSED[0], "age+smile (sum)": SUMMED}
+    spec = "text:" + ";".join(f"{name}={text}" for name, text in texts.items())
+    scorer = TextAndClassifier(resolve_scorer(spec, str(device), generator, "toyfaces"),
+                               resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces"))
+    started = time.time()
+    bank = draw_bank(generator, scorer, args.find_samples, 0, 1.0, args.batch_size)
+    bank_seconds = time.time() - started
+    print(f"bank: {args.find_samples} faces labelled in {bank_seconds:.0f}s", flush=True)
+    source = get_direction_source(args.find_source).value()
+    results = {}
+    for name, text in texts.items():
+        targets = tuple(name.split(" ")[0].split("+"))
+        rows = {"text": text}
+        labels = [("text_scorer", f"text:{name}")] + ([("classifier", targets[0])] if len(targets) == 1 else [])
+        for kind, column in labels:
+            started = time.time()
+            found = source.find(generator, column, bank=bank, generator_spec="toyfaces")
+            rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength)}
+            report_line(f"{name} ({kind})", rows[kind], rows[kind]["find_seconds"])
+        results[name] = rows
+    return results, {"find_source": args.find_source, "find_samples": args.find_samples,
+                     "bank_seconds": bank_seconds, "scorer": spec}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
@@ -102,45 +195,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strength", type=float, default=2.0, help="shipped direction's strength")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--kinds", default="global", help="global (the text source), scorer (text-scored "
+                    "classifier-based source), or both: global,scorer")
+    ap.add_argument("--find-source", default="linear-boundary", help="source the text scorer's labels feed")
+    ap.add_argument("--find-samples", type=int, default=2000, help="labelled faces for --kinds scorer")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "measurements" / "text-directions-cpu.json")
     args = ap.parse_args(argv)
+    kinds = {kind.strip() for kind in args.kinds.split(",")}
     torch.set_num_threads(args.threads)
     device = pick_torch_device(args.device)
-    generator, clip = load_toyfaces(None, device), load_clip(None, device)
-    cache = args.out.with_suffix(".relevance.npz")
-    relevance, _, cached = load_or_compute(generator, clip, args.relevance_samples, 0, 1.0, cache,
-                                            log=lambda message: print(message, flush=True))
-    print(f"relevance: {relevance.seconds:.0f}s ({'cached' if cached else 'computed'})", flush=True)
+    generator = load_toyfaces(None, device)
     bench = Bench(generator, classifiers.load(device, arch="judge"), classifiers.load(device), args.samples,
                   args.batch_size)
-    source = TextDirections(relevance_samples=args.relevance_samples, relevance_cache=str(cache), beta=args.beta)
-    results = {}
-    for attribute, text in [*TEXTS.items(), (f"{COMPOSED[1][0]}+{COMPOSED[1][1]}", COMPOSED[0])]:
-        targets = tuple(attribute.split("+"))
-        started = time.time()
-        found = source.find(generator, attribute, text=text, generator_spec="toyfaces")
-        text_seconds = time.time() - started
-        shipped_name = targets[0]
-        shipped = Direction.load(SHIPPED / f"{shipped_name}.json")
-        distance = offset_norm(shipped, args.strength)
-        text_strength = distance / offset_norm(found, 1.0)
-        entry = {"text": text, "text_seconds": text_seconds, "details": found.provenance.details,
-                 "text_direction": bench.measure(found, text_strength, targets),
-                 "shipped": {"file": f"plugins/directions/shipped/{shipped_name}.json",
-                             "source": shipped.provenance.source, **bench.measure(shipped, args.strength, targets)}}
-        for t in targets:
-            entry[f"target_ratio_{t}"] = (entry["text_direction"]["judge_change"][t]
-                                          / entry["shipped"]["judge_change"][t])
-        results[attribute] = entry
-        print(attribute, json.dumps({k: v for k, v in entry.items() if k.startswith("target_ratio")}),
-              "leak text", round(entry["text_direction"]["judge_leakage"], 4),
-              "shipped", round(entry["shipped"]["judge_leakage"], 4), f"{text_seconds:.2f}s", flush=True)
     report = {"command": "python scripts/measure_text_directions.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "device": str(device), "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
               "date": time.strftime("%Y-%m-%d", time.gmtime()), "samples": args.samples,
-              "relevance_samples": args.relevance_samples, "relevance_seconds": relevance.seconds,
-              "beta": args.beta, "shipped_strength": args.strength, "fd_generator": bench.fd_generator,
-              "results": results}
+              "shipped_strength": args.strength, "fd_generator": bench.fd_generator}
+    if "global" in kinds:
+        report["results"], facts = global_direction_rows(generator, bench, args, device)
+        report.update(facts)
+    if "scorer" in kinds:
+        report["scorer_results"], report["scorer_bank"] = scorer_direction_rows(generator, bench, args, device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")
