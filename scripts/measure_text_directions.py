@@ -19,7 +19,8 @@ per-text times are recorded; the relevance cache lands next to ``--out``.
 direction: the ``text`` scorer (``plugins/textimage/text_scorer.py``) labels
 ``--find-samples`` generated faces with toyfaces-clip's reading of each text, and the
 classifier-based source ``--find-source`` (linear-boundary) finds the direction from
-those labels. The same faces are also labelled by the toyfaces classifier in the same
+those labels, once plainly and once conditioned on the other four texts (their
+boundaries projected out, so only texts are used). The same faces are also labelled by the toyfaces classifier in the same
 pass, and the same source finds a classifier direction from them, so the table
 separates what the text costs from what the smaller sample count costs. The composed
 edit is measured as one text ("an old smiling face") and as a sum of two texts'
@@ -106,14 +107,19 @@ class Bench:
         return row
 
 
-def compare(bench: Bench, found: Direction, targets: tuple[str, ...], strength: float) -> dict:
+def compare(bench: Bench, found: Direction, targets: tuple[str, ...], strength: float,
+            shipped_rows: dict | None = None) -> dict:
     """``found`` and the shipped direction for the first target, on the same faces at the
-    shipped direction's W+ distance at ``strength``, with the target ratios."""
+    shipped direction's W+ distance at ``strength``, with the target ratios; the shipped
+    direction's row is taken from ``shipped_rows`` (by targets) when it was measured."""
     shipped = Direction.load(SHIPPED / f"{targets[0]}.json")
     found_strength = offset_norm(shipped, strength) / offset_norm(found, 1.0)
+    known = {} if shipped_rows is None else shipped_rows
+    if targets not in known:
+        known[targets] = {"file": f"plugins/directions/shipped/{targets[0]}.json",
+                          "source": shipped.provenance.source, **bench.measure(shipped, strength, targets)}
     entry = {"details": found.provenance.details, "text_direction": bench.measure(found, found_strength, targets),
-             "shipped": {"file": f"plugins/directions/shipped/{targets[0]}.json",
-                         "source": shipped.provenance.source, **bench.measure(shipped, strength, targets)}}
+             "shipped": known[targets]}
     for t in targets:
         entry[f"target_ratio_{t}"] = entry["text_direction"]["judge_change"][t] / entry["shipped"]["judge_change"][t]
     return entry
@@ -171,15 +177,20 @@ def scorer_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, 
     bank_seconds = time.time() - started
     print(f"bank: {args.find_samples} faces labelled in {bank_seconds:.0f}s", flush=True)
     source = get_direction_source(args.find_source).value()
-    results = {}
+    results: dict = {}
+    shipped_rows: dict = {}
     for name, text in texts.items():
         targets = tuple(name.split(" ")[0].split("+"))
         rows = {"text": text}
-        labels = [("text_scorer", f"text:{name}")] + ([("classifier", targets[0])] if len(targets) == 1 else [])
-        for kind, column in labels:
+        # Text only, the other attributes kept by their texts' boundaries (InterFaceGAN's
+        # conditioning), as a user without any classifier could.
+        other_texts = [f"text:{other}" for other in TEXTS if other not in targets]
+        labels = [("text_scorer", f"text:{name}", []), ("text_scorer_keep_other_texts", f"text:{name}", other_texts)]
+        labels += [("classifier", targets[0], [])] if len(targets) == 1 else []
+        for kind, column, kept in labels:
             started = time.time()
-            found = source.find(generator, column, bank=bank, generator_spec="toyfaces")
-            rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength)}
+            found = source.find(generator, column, bank=bank, generator_spec="toyfaces", condition_on=kept)
+            rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength, shipped_rows)}
             report_line(f"{name} ({kind})", rows[kind], rows[kind]["find_seconds"])
         results[name] = rows
     return results, {"find_source": args.find_source, "find_samples": args.find_samples,

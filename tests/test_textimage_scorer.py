@@ -24,11 +24,8 @@ from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, edit, render, 
 
 
 @pytest.fixture(autouse=True)
-def fresh_registry():
-    plugins.reset()
+def one_thread():
     torch.set_num_threads(1)
-    yield
-    plugins.reset()
 
 
 @pytest.fixture(scope="module")
