@@ -122,7 +122,7 @@ def test_user_errors_are_clean(checkpoint: Path, tmp_path: Path) -> None:
     spec = f"stylegan2:{checkpoint}"
     assert "unknown direction source 'nope'" in fail(
         "direction", "find", "nope", "-a", "x", "--generator", spec, "-o", str(tmp_path / "x.json"))
-    assert "--scorer 'nocolon': unknown scorer (registered: onnx, toyfaces-classifier" in fail(
+    assert "--scorer 'nocolon': unknown scorer (registered: onnx, text, toyfaces-classifier" in fail(
         "direction", "find", "sefa", "-a", "x", "--generator", spec, "--scorer", "nocolon", "-o", str(tmp_path / "x"))
     assert "unknown attribute 'wings'" in fail(
         "direction", "find", "mean-difference", "-a", "wings", "--generator", spec, "--scorer", SCORER,
