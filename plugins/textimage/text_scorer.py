@@ -61,7 +61,7 @@ class TextScorerSpec:
                 settings[key] = value
                 continue
             name, texts = (key, value) if eq else (key, key)
-            attributes[_new_name(name, attributes)] = _summed_texts(name, texts)
+            attributes[_checked_name(name, attributes)] = _summed_texts(name, texts)
         if not attributes:
             raise LatentroomError(f"scorer text: give the text to score images against, e.g. {EXAMPLE} "
                                   "(several: 'text:old=an old face;smile=a smiling face')")
@@ -75,7 +75,7 @@ class TextScorerSpec:
         return {k: self.settings[k] for k in MODEL_OPTIONS if k in self.settings}
 
 
-def _new_name(name: str, known: dict[str, Any]) -> str:
+def _checked_name(name: str, known: dict[str, Any]) -> str:
     if not name:
         raise LatentroomError(f"scorer text: an attribute name before '=' is empty, e.g. {EXAMPLE}")
     if name in known:
