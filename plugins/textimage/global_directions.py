@@ -165,16 +165,22 @@ def load_or_compute(generator: Generator, model: TextImageModel, samples: int, s
     return relevance, path, False
 
 
-def text_delta(model: TextImageModel, text: str, neutral: str) -> np.ndarray:
-    """The unit direction from the neutral text's embedding to the text's."""
+def embedding_delta(model: TextImageModel, text: str, neutral: str) -> np.ndarray:
+    """The text's embedding minus the neutral text's (an image embedding times it is
+    ``cos(image, text) - cos(image, neutral)``); texts that embed alike are an error."""
     with torch.no_grad():
         target, base = model.encode_texts([text, neutral]).double().cpu().numpy()
     delta = target - base
-    norm = np.linalg.norm(delta)
-    if norm < 1e-6:
+    if np.linalg.norm(delta) < 1e-6:
         raise LatentroomError(f"text: {text!r} and the neutral text {neutral!r} embed alike; "
                               "nothing to move toward")
-    return delta / norm
+    return delta
+
+
+def text_delta(model: TextImageModel, text: str, neutral: str) -> np.ndarray:
+    """The unit direction from the neutral text's embedding to the text's."""
+    delta = embedding_delta(model, text, neutral)
+    return delta / np.linalg.norm(delta)
 
 
 def style_step(relevance: Relevance, delta: np.ndarray, beta: float, layers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -120,16 +120,11 @@ class TextScorer:
     def _text_directions(self, model: TextImageModel) -> torch.Tensor:
         """``[embed_dim, A]``: per attribute, the sum over its texts of ``E(text) - E(neutral)``
         (an image embedding times it is the attribute's score)."""
-        with torch.no_grad():
-            neutral = model.encode_texts([self.spec.neutral])[0]
-            columns = []
-            for name, texts in self.spec.attributes.items():
-                embedded = model.encode_texts(list(texts))
-                if any(float((e - neutral).norm()) < 1e-6 for e in embedded):
-                    raise LatentroomError(f"scorer text: attribute {name!r}: a text embeds like the neutral text "
-                                          f"{self.spec.neutral!r}, so it scores nothing")
-                columns.append((embedded - neutral).sum(0))
-        return torch.stack(columns, 1).float()
+        from latentroom.plugins.textimage.global_directions import embedding_delta
+
+        columns = [sum(embedding_delta(model, text, self.spec.neutral) for text in texts)
+                   for texts in self.spec.attributes.values()]
+        return torch.from_numpy(np.stack(columns, 1)).float()
 
     def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
         """Differentiable scores ``[B, A]`` in ``attributes`` order."""
