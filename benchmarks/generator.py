@@ -35,6 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from latentroom.engine.atomic import atomic_write_text  # noqa: E402
 from latentroom.plugins.stylegan2.fast import FastConfig, FastSynthesis, synthesis_macs  # noqa: E402
 from latentroom.plugins.stylegan2.model import Generator  # noqa: E402
 
@@ -138,7 +139,6 @@ def main() -> None:
         args.sizes, args.batches, args.style_dim, args.n_mlp, args.target_s = [32], [1, 4, 8], 64, 2, 0.05
         args.channel_cap = 32
     out_path = Path(args.out) / "generator_bench.json"
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__, "python": platform.python_version(), "device": str(device),
@@ -154,7 +154,7 @@ def main() -> None:
     notes: list[str] = []
 
     def save() -> None:
-        out_path.write_text(json.dumps({"info": info, "results": results, "notes": notes}, indent=1))
+        atomic_write_text(out_path, json.dumps({"info": info, "results": results, "notes": notes}, indent=1))
 
     def record(size: int, batch: int, mode: str, rate: dict[str, float] | None, p: float | None,
                extra: dict[str, Any] | None = None) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 import click
 import numpy as np
 
+from latentroom.engine.atomic import atomic_write_text
 from latentroom.engine.cli_options import key_value_option, parse_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,16 +257,11 @@ def main(out_json: Path, out_md: Path | None, merge_cpu: Path | None, methods: s
     if unknown:
         raise click.ClickException(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
     record = measure(methods=labels, hybrid_options=hybrid_options, **kwargs)
-    out_json.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_json.with_name(out_json.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(out_json)
+    atomic_write_text(out_json, json.dumps(record, indent=2) + "\n")
     cpu = json.loads(merge_cpu.read_text()) if merge_cpu else None
     table = markdown(record, cpu)
     if out_md:
-        tmp = out_md.with_name(out_md.name + ".tmp")
-        tmp.write_text(table)
-        tmp.replace(out_md)
+        atomic_write_text(out_md, table)
     click.echo(table)
 
 

@@ -227,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
         report.update(facts)
     if "scorer" in kinds:
         report["scorer_results"], report["scorer_bank"] = scorer_direction_rows(generator, bench, args, device)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0

@@ -163,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
               "target opt/global/shipped", entry["optimised"]["judge_target_change"],
               entry["global"]["judge_target_change"], entry["shipped"]["judge_target_change"],
               f"{entry['seconds_per_image']:.1f}s/image", flush=True)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0
