@@ -160,7 +160,6 @@ def load_or_compute(generator: Generator, model: TextImageModel, samples: int, s
         if found is not None:
             return found, path, True
     relevance = channel_relevance(generator, model, samples, seed, truncation, log)
-    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, relevance.to_npz())
     return relevance, path, False
 

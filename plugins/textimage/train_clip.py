@@ -151,7 +151,6 @@ class Run:
         path = self.checkpoint_path
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         torch.save({"model": self.model.state_dict(), "optimiser": self.optimiser.state_dict(), "step": self.step,
                     "trained_seconds": self.trained_seconds}, buffer)
