@@ -1,5 +1,7 @@
 # Session 10, call B: #19's device timings for text directions, then the five presets
 # again (squared pixel loss; batch and feature weight from the environment).
+# Run from the repository root on the device; .device-carry/setup.sh is presets/_authoring/device-setup.sh
+# (install the tree, put a `latentroom` wrapper on PATH), carried there beside the tree.
 set -u
 T0=$(date +%s)
 TOTAL=${TOTAL:-585}  # seconds this call may use before the tarballs

@@ -1,5 +1,7 @@
 # Session 10, call A: the five presets with the squared pixel loss, plus smile and
 # glasses with the adversarial term from half-way, seven runs side by side.
+# Run from the repository root on the device; .device-carry/setup.sh is presets/_authoring/device-setup.sh
+# (install the tree, put a `latentroom` wrapper on PATH), carried there beside the tree.
 set -u
 source .device-carry/setup.sh
 export PATH=/tmp/bin:$PATH
