@@ -16,6 +16,10 @@
 # squared pixel loss alone took twice the steps and reached its teachers closer than
 # with the toyfaces classifier's features at 0.5 (docs/distillation.md).
 #
+# EXTRA holds more author options for every run, e.g. EXTRA="--keep-state" to keep
+# each training state, then EXTRA="--resume" with a larger BUDGET to train further
+# (the learning rate's anneal spans the whole budget over the resumed runs).
+#
 # Each run trains for BUDGET seconds (the learning rate anneals against it), then
 # exports, evaluates and writes $PRESETS/NAME, its log $LOGS/NAME.log and its
 # contact sheet $LOGS/NAME-sheet.png.
@@ -32,6 +36,7 @@ POOL=${POOL:-16384}
 REUSE=${REUSE:-4}
 ONLY=${ONLY:-}
 EVAL_IMAGES=${EVAL_IMAGES:-500}
+read -r -a extra <<<"${EXTRA:-}"
 mkdir -p "$LOGS" "$LOGS/regions"
 # name, direction file, strength range, default strength, region options: inside each
 # direction's measured realistic range, chosen by the teacher's figures against the
@@ -60,7 +65,7 @@ for row in "${presets[@]}"; do
          --generator toyfaces --steps 1000000 --time-budget "$BUDGET" --batch-size "$BATCH" --seed 0
          --device "$DEVICE" --strength-range "$range" --default-strength "$default" --region "$region"
          --feature-weight "$FEATURE_WEIGHT" --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES"
-         --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force -o "$PRESETS/$name")
+         --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force "${extra[@]}" -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=2 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
     pids+=($!)

@@ -148,12 +148,13 @@ def test_variants_keep_the_identity_and_stay_close() -> None:
 
 
 def _train(world: dict, state_dir: Path, steps: int, resume: bool = False, stop_at: int | None = None,
-           **fingerprint: object) -> tuple:
+           time_budget: float | None = None, **fingerprint: object) -> tuple:
     sampler = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3)
     torch.manual_seed(0)  # the same initial weights for every run
     student = Student(TINY)
     lines: list[str] = []
-    settings = TrainSettings(steps=steps, batch_size=2, save_every=2, log_every=1, stop_at=stop_at)
+    settings = TrainSettings(steps=steps, batch_size=2, save_every=2, log_every=1, stop_at=stop_at,
+                             time_budget=time_budget)
     result = train_student(sampler, student, settings, state_dir, {"run": "a", **fingerprint}, None, resume,
                            lines.append)
     return student, result, lines
@@ -246,6 +247,17 @@ def test_resume_continues_from_the_saved_step(world: dict, tmp_path: Path) -> No
     # Pairs depend only on (seed, step) and Adam's state is restored: the same weights.
     for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_a_resumed_run_counts_the_time_already_trained_against_its_budget(world: dict, tmp_path: Path) -> None:
+    _, first, _ = _train(world, tmp_path, steps=50, stop_at=3)
+    trained = load_state(tmp_path)["elapsed"]
+    assert not first.done and trained > 0
+    # A budget the first run already spent: the resumed run anneals from where that
+    # run stopped, so it finishes at once instead of training a fresh budget.
+    _, second, lines = _train(world, tmp_path, steps=50, resume=True, time_budget=trained / 2)
+    assert second.done and second.step == 3
+    assert any("time budget spent: finishing at step 3/50" in line for line in lines)
 
 
 def test_existing_state_needs_resume_and_the_same_settings(world: dict, tmp_path: Path) -> None:
