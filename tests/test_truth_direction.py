@@ -49,3 +49,22 @@ def test_inverted_truth_needs_a_toyfaces_attribute_and_layers() -> None:
         InvertedTruth().find(g, "glasses", layers="auto", samples=8)
     with pytest.raises(LatentroomError, match="not a toyfaces attribute"):
         InvertedTruth().find(g, "freckles", layers="coarse", samples=8)
+
+
+def test_inverted_truth_conditioned_by_response_keeps_the_named_attribute() -> None:
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.directions.scoring import ScorerError, build_scorer
+    from latentroom.plugins.toyfaces.truth_direction import InvertedTruth
+
+    g = resolve_generator("toyfaces", "cpu")
+    scorer = build_scorer("toyfaces-classifier", "cpu")
+    found = InvertedTruth().find(g, "glasses", layers="coarse", samples=48, scorer=scorer, condition_on=["eye_size"])
+    record = found.provenance.details["conditioned_on"]["eye_size"]
+    # The direction the generator's eye size responds to fastest is projected out.
+    assert abs(record["cosine_before"]) > 1e-3 and abs(record["cosine_after"]) < 1e-6
+    assert found.provenance.parameters["condition_on"] == ["eye_size"]
+    with pytest.raises(ScorerError, match="needs an attribute scorer"):
+        InvertedTruth().find(g, "glasses", layers="coarse", samples=8, condition_on=["eye_size"])
+    with pytest.raises(LatentroomError, match="response only"):
+        InvertedTruth().find(g, "glasses", layers="coarse", samples=8, scorer=scorer, condition_on=["eye_size"],
+                             condition_by="boundary")

@@ -16,7 +16,7 @@ evaluation's held-out renders (:data:`latentroom.plugins.toyfaces.evaluate_prese
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -36,13 +36,28 @@ class InvertedTruth(DirectionSourceBase):
     Extra parameters: ``inverter`` ("encoder"), ``amount`` (0.35: a continuous
     attribute's move on its 0-1 scale), ``inverter_batch`` (64). ``samples`` counts
     rendered faces; ``layers`` cannot be ``auto``.
+
+    ``condition_on`` projects out, for each named attribute, the direction in which
+    the generator's images change it fastest (``condition_by="response"``, the only
+    mode: this source fits no boundaries). The truth keeps those attributes, but the
+    offsets read through the inverter and the generator can still move them (glasses
+    that enlarge the eyes); conditioning needs a differentiable scorer.
     """
 
     name = "inverted-truth"
-    defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64}
+    supports_conditioning = True
+    defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64, "condition_by": "response"}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
-        return False  # the renderer's true edits, not a scorer, say what the edit is
+        # The renderer's true edits, not a scorer, say what the edit is; only the
+        # conditioning's response directions need scored samples.
+        return bool(merged["condition_on"])
+
+    def _condition(self, ctx: FindContext, vector: np.ndarray, others: Sequence[str]) -> np.ndarray:
+        if ctx.params["condition_by"] != "response":
+            raise LatentroomError("inverted-truth conditions by response only (it fits no boundaries): "
+                                  "use condition_by=response")
+        return super()._condition(ctx, vector, others)
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         p, generator = ctx.params, ctx.generator
