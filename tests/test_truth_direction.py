@@ -58,7 +58,7 @@ def test_inverted_truth_conditioned_by_response_keeps_the_named_attribute() -> N
 
     g = resolve_generator("toyfaces", "cpu")
     scorer = build_scorer("toyfaces-classifier", "cpu")
-    found = InvertedTruth().find(g, "glasses", layers="coarse", samples=48, scorer=scorer, condition_on=["eye_size"])
+    found = InvertedTruth().find(g, "glasses", layers="coarse", samples=16, scorer=scorer, condition_on=["eye_size"])
     record = found.provenance.details["conditioned_on"]["eye_size"]
     # The direction the generator's eye size responds to fastest is projected out.
     assert abs(record["cosine_before"]) > 1e-3 and abs(record["cosine_after"]) < 1e-6
