@@ -20,20 +20,10 @@ from pathlib import Path
 import numpy as np
 
 
-def judge_changes(judge, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Per face and attribute, the judge's |score change| between two uint8 image sets."""
-    import torch
-
-    from latentroom.plugins.distill.quality import to_model
-
-    scores = [judge.predict(torch.from_numpy(to_model(images).astype(np.float32))) for images in (before, after)]
-    return np.abs(scores[1] - scores[0])
-
-
 def main() -> None:
     from latentroom.engine import load_preset
     from latentroom.plugins.toyfaces import classifier, renderer
-    from latentroom.plugins.toyfaces.evaluate_preset import EVAL_SEED, truth_params
+    from latentroom.plugins.toyfaces.evaluate_preset import TruthSet
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("preset", type=Path)
@@ -45,17 +35,15 @@ def main() -> None:
     preset = load_preset(args.preset)
     attribute = preset.manifest["provenance"]["attribute"]
     strength = preset.resolve_strength(args.strength)
-    params = renderer.sample_params(EVAL_SEED, args.images)
-    inputs = renderer.render(params, preset.resolution)
-    # The model itself on the whole render, as the truth-based evaluation runs it.
-    outputs = np.round(preset.run(inputs.astype(np.float32) / 255, strength) * 255).clip(0, 255).astype(np.uint8)
-    truths = renderer.render(truth_params(params, attribute, strength, args.amount)[0], preset.resolution)
     judge = classifier.load("cpu", arch="judge")
-    rows = {"preset": judge_changes(judge, inputs, outputs), "truth": judge_changes(judge, inputs, truths)}
+    truth = TruthSet.draw(attribute, strength, args.amount, judge, args.images, preset.resolution)
+    # The model on the whole render, as `latentroom toyfaces evaluate` runs it.
+    judge_outputs = judge.predict(preset.run(truth.inputs, strength))
+    rows = {"preset": np.abs(judge_outputs - truth.judge_inputs),
+            "truth": np.abs(truth.judge_truths - truth.judge_inputs)}
     groups = {"all faces": np.ones(args.images, bool)}
-    if renderer.ATTRIBUTE_SPECS[attribute].kind == "binary":
-        lacked = params[attribute] < 0.5
-        groups = {f"lacking {attribute}": lacked, f"with {attribute}": ~lacked}
+    if truth.lacked is not None:
+        groups = {f"lacking {attribute}": truth.lacked, f"with {attribute}": ~truth.lacked}
     names = renderer.ATTRIBUTE_NAMES
     print(f"{args.preset} ({attribute}) at strength {strength:g}, {args.images} held-out renders")
     print(f"{'':32}" + " ".join(f"{n[:10]:>10}" for n in names))
