@@ -16,7 +16,7 @@ evaluation's held-out renders (:data:`latentroom.plugins.toyfaces.evaluate_prese
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -53,12 +53,6 @@ class InvertedTruth(DirectionSourceBase):
         # conditioning's response directions need scored samples.
         return bool(merged["condition_on"])
 
-    def _condition(self, ctx: FindContext, vector: np.ndarray, others: Sequence[str]) -> np.ndarray:
-        if ctx.params["condition_by"] != "response":
-            raise LatentroomError("inverted-truth conditions by response only (it fits no boundaries): "
-                                  "use condition_by=response")
-        return super()._condition(ctx, vector, others)
-
     def vector(self, ctx: FindContext) -> np.ndarray:
         p, generator = ctx.params, ctx.generator
         if ctx.attribute not in ATTRIBUTE_NAMES:
@@ -66,6 +60,9 @@ class InvertedTruth(DirectionSourceBase):
                                   f"(known: {', '.join(ATTRIBUTE_NAMES)})")
         if p["layers"] == "auto":
             raise LatentroomError("inverted-truth: give the layers (the per-layer offsets are in the details)")
+        if p["condition_on"] and p["condition_by"] != "response":
+            raise LatentroomError("inverted-truth conditions by response only (it fits no boundaries): "
+                                  "use condition_by=response")
         layers = parse_layers(p["layers"], generator.n_latent)
         before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
                                           int(generator.size))
