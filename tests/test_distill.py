@@ -26,8 +26,10 @@ from latentroom.engine.cli import cli
 from latentroom.engine.direction import Direction, Provenance
 from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
+from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
+from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, pixel_distance, train_student
 from preset_fixtures import rebuilt_manifest
 from script_loader import load_script
@@ -450,7 +452,9 @@ def test_author_on_toyfaces_writes_the_generators_face_template(tmp_path: Path) 
                     "--batch-size", "2", "--widths", "4,8", "--eval-images", "4", "--held-out-pairs", "4",
                     "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", out)
     assert "face template: generator toyfaces's face template for glasses (aligner toyfaces)" in output
+    assert "presence gate glasses as toyfaces-classifier reads the input" in output
     manifest = json.loads((out / "preset.json").read_text())
+    assert manifest["x-distill"]["presence_gate"] == "toyfaces-classifier"
     assert manifest["alignment"] == face_template("glasses", 128)
     Image.fromarray(render(sample_params(70_000, 1))[0]).save(tmp_path / "face.png")
     assert "faces:       each face aligned" in invoke("preset", "show", out)
@@ -503,3 +507,66 @@ def test_preset_vs_generator_benchmark_runs_every_bundled_preset(tmp_path: Path)
     for name, ratios in row["speedup"].items():
         assert ratios["generator-encoder"] == pytest.approx(row["img_s"][name] / row["img_s"]["generator-encoder"])
     assert json.loads(out.read_text())["results"] == json.loads(json.dumps(report["results"]))
+
+
+# --------------------------------------------------------------------------- presence gate
+
+
+class BrightnessAsYesNo(ImageStatsScorer):
+    """The pixel-statistics scorer with brightness read as a probability (0-1): a
+    yes/no attribute whose reading is known exactly for any image."""
+
+    name = "brightness-as-yes-no"
+    binary = frozenset({"brightness"})
+
+
+def test_the_presence_gate_weighs_each_pair_by_what_the_input_lacks(world: dict) -> None:
+    scorer = BrightnessAsYesNo()
+    plain = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3)
+    gated = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3,
+                        gate=PresenceGate(scorer, "brightness"))
+    x, y, s = plain.batch(8, 0)
+    gx, gy, gs = gated.batch(8, 0)
+    assert torch.equal(x, gx) and torch.equal(s, gs) and (s > 0).any() and (s < 0).any()
+    present = scorer.torch_scores(x)[:, 0]
+    weight = torch.where(s >= 0, 1 - present, present)  # adding: what is missing; removing: what is there
+    torch.testing.assert_close(gy - x, weight[:, None, None, None] * (y - x), atol=1e-6, rtol=0)
+    assert 0 < weight.min() and weight.max() < 1  # every pair moved, none by the whole change
+
+
+def test_the_presence_gate_reads_glasses_on_real_renders() -> None:
+    """The toyfaces classifier as the gate on renders whose glasses the renderer knows:
+    adding glasses leaves the faces that wear them, removing them the faces without."""
+    from latentroom.plugins.toyfaces.renderer import render, sample_params
+    from latentroom.plugins.toyfaces.scorer import ToyfacesScorer
+
+    params = sample_params(70_100, 48)
+    wears = params["glasses"] > 0.5
+    assert 5 < wears.sum() < 43
+    x = torch.from_numpy(render(params)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    gate = PresenceGate(ToyfacesScorer(), "glasses")
+    adding, removing = gate(x, torch.full((48,), 2.0)), gate(x, torch.full((48,), -2.0))
+    assert (adding[torch.from_numpy(wears)] < 0.05).all() and (adding[torch.from_numpy(~wears)] > 0.95).all()
+    torch.testing.assert_close(adding + removing, torch.ones(48))
+
+
+@pytest.mark.parametrize("mode, found", [
+    ("on", "--presence-gate on: scorer latentroom.plugins.directions.testing:image_stats_scorer reads 'brightness' "
+           "as a continuous score"),
+    ("auto", "presence gate off (brightness is not yes/no"),
+])
+def test_author_says_when_it_cannot_gate_and_on_never_trains_ungated(world: dict, tmp_path: Path, mode: str,
+                                                                     found: str) -> None:
+    args = [str(a) for a in author_args(world, tmp_path / "p")]
+    args += ["--presence-gate", mode, "--steps", "1", "--inverter", "none", "--variants", "none"]
+    result = CliRunner().invoke(cli, args)
+    assert found in result.output
+    assert (result.exit_code, (tmp_path / "p").exists()) == ((1, False) if mode == "on" else (0, True))
+
+
+def test_a_generator_without_a_scorer_is_gated_only_when_asked(world: dict) -> None:
+    gate, note = resolve_gate("auto", None, world["g"], "stylegan2:g.pt", "brightness", "cpu")
+    assert gate is None and note.startswith("off (no scorer for 'brightness'")
+    with pytest.raises(DistillError, match="--presence-gate on needs a scorer for 'brightness'.*names no default"):
+        resolve_gate("on", None, world["g"], "stylegan2:g.pt", "brightness", "cpu")
+    assert resolve_gate("off", SCORER, world["g"], "stylegan2:g.pt", "brightness", "cpu") == (None, "off")

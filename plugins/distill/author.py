@@ -33,6 +33,7 @@ from latentroom.engine.atomic import atomic_write_bytes
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.gate import resolve_gate
 from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairPool, PairSampler
 from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
 from latentroom.plugins.distill.train import TrainSettings, settings_json, train_student
@@ -68,6 +69,7 @@ class AuthorOptions:
     adversarial_start: float = 0.5
     pixel_loss: str = "mse"
     region: Path | None = None
+    presence_gate: str = "auto"
     sheet: Path | None = None
     fast_teacher: bool = True
     pool_size: int = 0
@@ -241,6 +243,8 @@ class Setup:
     features: str
     region: Any
     region_sha256: str | None
+    gate: Any  # a PresenceGate, or None
+    gate_note: str
     eval_source: str
     scorer: Any  # None where the renderer's truth and the judge measure quality
     alignment: dict[str, Any] | None
@@ -295,17 +299,18 @@ def _setup(opts: AuthorOptions) -> Setup:
     region, region_sha = (None, None) if opts.region is None else load_region(Path(opts.region), int(generator.size))
     config = StudentConfig(widths=tuple(opts.widths), strength_scale=max(abs(low), abs(high)))
     eval_source = resolve_eval_source(opts, generator, spec)
+    # Default: the scorer the direction was found with, else the generator's own.
+    scorer_spec = opts.scorer or direction.provenance.parameters.get("scorer")
     scorer = None
     if eval_source != "renders":
         from latentroom.plugins.directions.scoring import resolve_scorer
 
-        # Default: the scorer the direction was found with, else the generator's own.
-        recorded = direction.provenance.parameters.get("scorer")
-        scorer = resolve_scorer(opts.scorer or recorded, device, generator, spec, [direction.attribute])
+        scorer = resolve_scorer(scorer_spec, device, generator, spec, [direction.attribute])
+    gate, gate_note = resolve_gate(opts.presence_gate, scorer_spec, generator, spec, direction.attribute, device)
     alignment, alignment_origin = resolve_alignment(opts.alignment, generator, direction.attribute, spec)
     return Setup(generator, spec, direction, low, high, default, device, config,
-                 resolve_features(opts.features, generator), region, region_sha, eval_source, scorer,
-                 alignment, alignment_origin)
+                 resolve_features(opts.features, generator), region, region_sha, gate, gate_note, eval_source,
+                 scorer, alignment, alignment_origin)
 
 
 def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> dict[str, Any]:
@@ -319,8 +324,14 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "feature_weight": settings.feature_weight, "adversarial_weight": settings.adversarial_weight,
             "adversarial_start": settings.adversarial_start if settings.adversarial_weight else None,
             "pixel_loss": settings.pixel_loss,
-            "region_sha256": setup.region_sha256, "student": setup.config.to_json(),
+            "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
+            "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
+
+
+def _gate_name(setup: Setup) -> str | None:
+    """The scorer that gated the teacher's pairs (recorded and fingerprinted), if any."""
+    return None if setup.gate is None else setup.gate.name
 
 
 def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tuple[Any, PairSampler, TrainSettings, Any]:
@@ -332,7 +343,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     use_features = opts.feature_weight > 0 and setup.features != "none"
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
-                          amp=True, region=setup.region, fast=opts.fast_teacher)
+                          amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -345,7 +356,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
          f"pixel loss {opts.pixel_loss}; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
-         + f"; region {opts.region or 'none'}; device {setup.device}")
+         + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}; device {setup.device}")
     pairs = sampler
     if opts.pool_size:
         pairs = PairPool(sampler, max(opts.pool_size, opts.batch_size), max(1, opts.batch_size // opts.reuse))
@@ -536,6 +547,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "direction_vector_sha256": direction.to_json("v")["vector_sha256"],
         "direction_scale": direction.scale,
         "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
+        "presence_gate": _gate_name(setup),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},
         "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,

@@ -17,6 +17,9 @@ direction's layers)``, generated on the fly.
   shorten the hair, a beard that darkens the skin); those changes differ from face
   to face, so a student trained on them averages alternatives into a ghost. The
   region makes the target a consistent function of the input.
+* With a ``gate`` (:class:`latentroom.plugins.distill.gate.PresenceGate`, binary
+  attributes) each pair's change is also weighed by how much the input still lacks
+  the edit's end state: a face that already wears glasses keeps its own pair.
 * On CUDA the teacher runs through :class:`latentroom.plugins.stylegan2.fast.FastSynthesis`
   (bf16, channels-last, compiled, one CUDA graph per batch size) when the generator
   is a StyleGAN2 of this project: authoring throughput is bounded by the teacher.
@@ -51,7 +54,7 @@ class PairSampler:
 
     def __init__(self, generator: Any, direction: Direction, strength_range: tuple[float, float],
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
-                 region: torch.Tensor | None = None, fast: bool = False) -> None:
+                 region: torch.Tensor | None = None, fast: bool = False, gate: Any = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -62,6 +65,7 @@ class PairSampler:
         # the end anyway, and it halves generation time.
         self.amp = amp and self.device.type == "cuda"
         self.region = None if region is None else region.to(self.device, torch.float32)[None, None]
+        self.gate = gate
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
     def _synthesis(self, ws: torch.Tensor) -> torch.Tensor:
@@ -97,6 +101,8 @@ class PairSampler:
         x, y = images[:batch_size], images[batch_size:]
         if self.region is not None:
             y = x + self.region * (y - x)
+        if self.gate is not None:
+            y = x + self.gate(x, s)[:, None, None, None] * (y - x)
         return x, y, s
 
     def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
