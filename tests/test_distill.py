@@ -25,7 +25,7 @@ import latentroom.engine.plugins as plugins
 from latentroom.engine.cli import cli
 from latentroom.engine.direction import Direction, Provenance
 from latentroom.plugins.distill.errors import DistillError
-from latentroom.plugins.distill.export import check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
+from latentroom.plugins.distill.export import psnr_where_edited, check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
 from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
@@ -360,6 +360,8 @@ def test_author_records_metrics_and_show_prints_them(bundle: dict) -> None:
                 "int8_psnr_drop", "student_parameters", "train_steps"):
         assert key in metrics, key
     assert metrics["onnx_max_abs_diff"] <= PARITY_TOL and metrics["strength0_max_abs_diff"] <= IDENTITY_TOL
+    # Where the teacher edits, a six-step student is still near the identity.
+    assert abs(metrics["psnr_edited_pixels"] - metrics["psnr_edited_pixels_identity"]) < 3
     assert metrics["n_images"] == 6 and metrics["train_steps"] == 6
     extra = bundle["manifest"]["x-distill"]
     assert extra["variants"]["variant"] in ("fp32", "fp16", "int8") and "rule" in extra["variants"]
@@ -518,6 +520,18 @@ class BrightnessAsYesNo(ImageStatsScorer):
 
     name = "brightness-as-yes-no"
     binary = frozenset({"brightness"})
+
+
+def test_psnr_where_edited_measures_only_the_edited_pixels() -> None:
+    x = np.zeros((2, 3, 8, 8), np.float32)
+    y = x.copy()
+    y[0, :, :2, :2] = 0.5  # 4 edited pixels of 128
+    out = y.copy()
+    out[:, :, 4:, 4:] = 0.3  # an error outside the edit does not count
+    assert psnr_where_edited(x, y, out) > 100  # exact inside the edit
+    out[0, :, :2, :2] = 0.0  # the identity inside the edit: error 0.5 on every edited value
+    assert psnr_where_edited(x, y, out) == pytest.approx(10 * np.log10(4.0 / 0.25))
+    assert np.isnan(psnr_where_edited(x, x, out))
 
 
 def test_the_presence_gate_weighs_each_pair_by_what_the_input_lacks(world: dict) -> None:

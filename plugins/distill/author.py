@@ -387,7 +387,9 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     preview = _preview(opts, setup, exported.model_bytes)
     _write(opts, out, manifest, exported.model_bytes, preview)
     echo(f"wrote {out} ({exported.report.chosen}, {len(exported.model_bytes) / 1e6:.2f} MB, "
-         f"psnr {exported.psnr:.2f} dB vs teacher, label {_label(quality)}) in {time.time() - t0:.0f} s")
+         f"psnr {exported.psnr:.2f} dB vs teacher, {exported.psnr_edited:.2f} dB on the pixels it edits at the "
+         f"default strength (identity {exported.identity_psnr_edited:.2f}), label {_label(quality)}) "
+         f"in {time.time() - t0:.0f} s")
     return out
 
 
@@ -400,6 +402,8 @@ class Exported:
     psnr: float
     identity_psnr: float
     held_out: int
+    psnr_edited: float
+    identity_psnr_edited: float
 
 
 def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSampler,
@@ -426,7 +430,20 @@ def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSample
                            f"{MAX_BUNDLE_MODEL_BYTES / 1e6:.0f} MB preset limit (use smaller --widths)")
     # Measured on the same held-out pairs when choosing the variant.
     return Exported(model_bytes, report, parity, identity, report.psnr[report.chosen],
-                    float(psnr_np(hx.numpy(), hy.numpy()).mean()), len(hx))
+                    float(psnr_np(hx.numpy(), hy.numpy()).mean()), len(hx),
+                    *_edited_fidelity(opts, setup, model_bytes, sampler))
+
+
+def _edited_fidelity(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
+                     sampler: PairSampler) -> tuple[float, float]:
+    """Student vs teacher over the pixels the teacher edits, at the default strength,
+    on held-out pairs; and the same for the identity (the student that does nothing)."""
+    from latentroom.plugins.distill.export import psnr_where_edited, run_onnx, session
+
+    x, y, s = (t.numpy() for t in sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), HELD_OUT,
+                                                   strength=setup.default))
+    out = run_onnx(session(model_bytes), x, s)
+    return psnr_where_edited(x, y, out), psnr_where_edited(x, y, x)
 
 
 def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: PairSampler,
@@ -520,6 +537,8 @@ def _metrics(size: StudentSize, result: Any, exported: Exported, quality: dict[s
     metrics: dict[str, float] = {
         "psnr": round(exported.psnr, 3),
         "psnr_identity_baseline": round(exported.identity_psnr, 3),
+        "psnr_edited_pixels": round(exported.psnr_edited, 3),
+        "psnr_edited_pixels_identity": round(exported.identity_psnr_edited, 3),
         "n_pairs_held_out": float(exported.held_out),
         "onnx_max_abs_diff": float(f"{exported.parity:.3g}"),
         "strength0_max_abs_diff": float(exported.identity),

@@ -237,6 +237,23 @@ def psnr_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 10 * np.log10(4.0 / np.maximum(mse, 1e-10))
 
 
+EDITED_LEVEL = 4 / 127.5
+"""A pixel is edited where the teacher moves some channel by more than 4 levels of 255."""
+
+
+def psnr_where_edited(inputs: np.ndarray, targets: np.ndarray, outputs: np.ndarray) -> float:
+    """PSNR (dB, peak-to-peak 2) of ``outputs`` to ``targets`` over the pixels where the
+    target differs from the input by more than :data:`EDITED_LEVEL`, pooled over all
+    images; NaN where no pixel is edited. A whole-image PSNR is mostly the pixels an edit
+    leaves alone, which any residual student copies: this is the edit itself."""
+    edited = (np.abs(targets - inputs).max(axis=1, keepdims=True) > EDITED_LEVEL)
+    count = int(edited.sum()) * inputs.shape[1]
+    if count == 0:
+        return float("nan")
+    error = np.square(np.clip(outputs, -1, 1).astype(np.float64) - np.clip(targets, -1, 1))
+    return float(10 * np.log10(4.0 / max(float((error * edited).sum()) / count, 1e-10)))
+
+
 @dataclass
 class VariantReport:
     chosen: str

@@ -87,12 +87,15 @@ class PairSampler:
         return torch.Generator().manual_seed(((self.seed * 7919 + stream) * 1_000_003 + index) % (2**63))
 
     @torch.no_grad()
-    def batch(self, batch_size: int, index: int, stream: int = TRAIN) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def batch(self, batch_size: int, index: int, stream: int = TRAIN,
+              strength: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(x, y, strength)``: images ``[B, 3, R, R]`` in ``[-1, 1]`` and strengths ``[B]``,
-        on the generator's device."""
+        on the generator's device; every pair at ``strength`` when given (the same ``x``)."""
         gen = self._rng(stream, index)
         z = torch.randn(batch_size, self.generator.style_dim, generator=gen)
         s = self.low + (self.high - self.low) * torch.rand(batch_size, generator=gen)
+        if strength is not None:
+            s = torch.full_like(s, float(strength))
         z, s = z.to(self.device, non_blocking=True), s.to(self.device, non_blocking=True)
         w = self.generator.mapping(z, truncation=self.truncation).float()
         ws = to_wplus(w, self.direction.n_latent)
@@ -105,11 +108,12 @@ class PairSampler:
             y = x + self.gate(x, s)[:, None, None, None] * (y - x)
         return x, y, s
 
-    def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT,
+                 strength: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``n`` pairs from a stream training never draws from, on the CPU."""
         xs, ys, ss = [], [], []
         for k in range(0, n, batch_size):
-            x, y, s = self.batch(min(batch_size, n - k), k // batch_size, stream)
+            x, y, s = self.batch(min(batch_size, n - k), k // batch_size, stream, strength)
             xs.append(x.cpu())
             ys.append(y.cpu())
             ss.append(s.cpu())
