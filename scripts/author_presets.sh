@@ -36,6 +36,7 @@ POOL=${POOL:-16384}
 REUSE=${REUSE:-4}
 ONLY=${ONLY:-}
 EVAL_IMAGES=${EVAL_IMAGES:-500}
+WIDTHS=${WIDTHS:-16,32,64,128,160}
 read -r -a extra <<<"${EXTRA:-}"
 mkdir -p "$LOGS" "$LOGS/regions"
 # name, direction file, strength range, default strength, region options: inside each
@@ -64,7 +65,7 @@ for row in "${presets[@]}"; do
     cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$direction.json"
          --generator toyfaces --steps 1000000 --time-budget "$BUDGET" --batch-size "$BATCH" --seed 0
          --device "$DEVICE" --strength-range "$range" --default-strength "$default" --region "$region"
-         --feature-weight "$FEATURE_WEIGHT" --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES"
+         --feature-weight "$FEATURE_WEIGHT" --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES" --widths "$WIDTHS"
          --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force "${extra[@]}" -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=2 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &

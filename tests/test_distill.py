@@ -584,3 +584,22 @@ def test_a_generator_without_a_scorer_is_gated_only_when_asked(world: dict) -> N
     with pytest.raises(DistillError, match="--presence-gate on needs a scorer for 'brightness'.*names no default"):
         resolve_gate("on", None, world["g"], "stylegan2:g.pt", "brightness", "cpu")
     assert resolve_gate("off", SCORER, world["g"], "stylegan2:g.pt", "brightness", "cpu") == (None, "off")
+
+
+def test_edited_fidelity_script_measures_a_bundled_preset_against_its_teacher(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The bundled age preset, on eight held-out teacher pairs at its default strength:
+    far closer to its teacher where the teacher edits than the identity is."""
+    import re
+    import sys
+
+    torch.set_num_threads(1)
+    script = load_script("edited_fidelity")
+    monkeypatch.setattr(sys, "argv", ["edited_fidelity.py", "presets/age", "--direction",
+                                      "plugins/directions/shipped/age.json", "--pairs", "8"])
+    script.main()
+    line = capsys.readouterr().out
+    assert "presence gate off (age is not yes/no for toyfaces-classifier)" in line
+    edited, identity = (float(v) for v in re.search(r"([\d.]+) dB on the edited pixels \(identity ([\d.]+)\)",
+                                                     line).groups())
+    assert edited > identity + 6
