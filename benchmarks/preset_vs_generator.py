@@ -59,6 +59,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from latentroom.engine.cli_options import parse_widths
+
 ROOT = Path(__file__).resolve().parents[1]
 IDLE_GAP_S = 0.05  # between switching paths: the last one's thread pool goes idle
 BLOCK_S = 0.2  # calls of one path per turn: at least one, then until this long
@@ -143,8 +145,8 @@ def timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
     return time.perf_counter() - t
 
 
-def build_demo(root: Path) -> tuple[Path, str, Path, Path]:
-    """A random-weight default student exported as a preset, a random StyleGAN2 of the
+def build_demo(root: Path, widths: Sequence[int] | None = None) -> tuple[Path, str, Path, Path]:
+    """A random-weight student (the default widths unless ``widths``) exported as a preset, a random StyleGAN2 of the
     toyfaces shape, an untrained encoder for it and a direction: timings only."""
     import torch
 
@@ -154,13 +156,13 @@ def build_demo(root: Path) -> tuple[Path, str, Path, Path]:
     from latentroom.engine.direction import Direction, Provenance
     from latentroom.engine.presets import write_bundle
     from latentroom.plugins.distill.export import export_onnx
-    from latentroom.plugins.distill.student import Student
+    from latentroom.plugins.distill.student import DEFAULT_WIDTHS, Student, StudentConfig
     from latentroom.plugins.inverters.encoder import Encoder, save_encoder
     from latentroom.plugins.stylegan2.checkpoint import load_generator, save_checkpoint
     from latentroom.plugins.stylegan2.model import Generator
 
     torch.manual_seed(0)
-    student = Student()
+    student = Student(StudentConfig(widths=tuple(widths or DEFAULT_WIDTHS)))
     with torch.no_grad():
         student.head.weight.normal_(0, 0.01)  # a real residual, not the zero-init identity
     preset = write_bundle(root / "demo-preset", make_manifest(
@@ -360,6 +362,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("-O", dest="inverter_options", action="append", default=[], metavar="INVERTER:KEY=VALUE",
                     help="Inverter option as `latentroom edit -O` takes it, for one inverter (or * for all).")
     ap.add_argument("--demo", action="store_true", help="Random-weight preset, generator and encoder.")
+    ap.add_argument("--widths", type=parse_widths, default=None, metavar="W0,W1,...",
+                    help="With --demo: the student's widths (default: the bundled student's).")
     ap.add_argument("--quick", action="store_true",
                     help="Batch 2, one round, no CPU peak: seconds, to check the script runs.")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="Device of the generator path.")
@@ -382,7 +386,7 @@ def prepare(args: argparse.Namespace, options: dict[str, list[str]],
 
     encoder_options: dict[str, Any] = {}
     if args.demo:
-        demo_preset, spec, encoder_weights, direction_file = build_demo(root)
+        demo_preset, spec, encoder_weights, direction_file = build_demo(root, args.widths)
         preset_paths: list[Any] = [demo_preset]
         encoder_options = {"weights": str(encoder_weights), "allow_mismatch": True}
         for name in options:  # the untrained encoder belongs to the random generator
