@@ -146,8 +146,9 @@ def timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
 
 
 def build_demo(root: Path, widths: Sequence[int] | None = None) -> tuple[Path, str, Path, Path]:
-    """A random-weight student (the default widths unless ``widths``) exported as a preset, a random StyleGAN2 of the
-    toyfaces shape, an untrained encoder for it and a direction: timings only."""
+    """A random-weight student (the bundled widths unless ``widths``) exported as a
+    preset, a random StyleGAN2 of the toyfaces shape, an untrained encoder for it and
+    a direction: timings only."""
     import torch
 
     sys.path.insert(0, str(ROOT / "tests"))
