@@ -603,3 +603,23 @@ def test_edited_fidelity_script_measures_a_bundled_preset_against_its_teacher(
     edited, identity = (float(v) for v in re.search(r"([\d.]+) dB on the edited pixels \(identity ([\d.]+)\)",
                                                      line).groups())
     assert edited > identity + 6
+
+
+def test_teacher_pair_leakage_script_shows_the_gate_leaving_worn_glasses_alone(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The shipped glasses direction's own pairs on the toyfaces generator, read by the
+    judge: ungated, faces that already wear glasses change (a second pair); gated,
+    they do not, and the faces without glasses get the same edit as before."""
+    import sys
+
+    torch.set_num_threads(1)
+    script = load_script("teacher_pair_leakage")
+    monkeypatch.setattr(sys, "argv", ["teacher_pair_leakage.py", "plugins/directions/shipped/glasses-from-truth.json",
+                                      "--strength", "2", "--samples", "16"])
+    script.main()
+    rows = {line[:34].strip(): line[34:].split() for line in capsys.readouterr().out.splitlines()[2:]}
+    worn = [key for key in rows if key.startswith("gated, with glasses")]
+    assert worn and worn[0] != "gated, with glasses (0)"
+    assert float(rows[worn[0]][1]) == 0.0 and float(rows["un" + worn[0]][1]) > 0.02
+    lacking = next(key for key in rows if key.startswith("gated, lacking"))
+    assert rows[lacking] == rows["un" + lacking]
