@@ -16,14 +16,11 @@ from pathlib import Path
 
 
 def main() -> None:
-    import torch
-
     from latentroom.engine import load_preset
-    from latentroom.engine.plugins import resolve_generator
-    from latentroom.plugins.distill.author import load_direction, load_region
     from latentroom.plugins.distill.export import psnr_where_edited, run_onnx, session
     from latentroom.plugins.distill.gate import resolve_gate
     from latentroom.plugins.distill.pairs import HELD_OUT, PairSampler
+    from latentroom.plugins.toyfaces.evaluate_preset import truth_setup
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("preset", type=Path)
@@ -36,9 +33,7 @@ def main() -> None:
 
     preset = load_preset(args.preset)
     strength = preset.resolve_strength(args.strength)
-    generator = resolve_generator("toyfaces", torch.device("cpu"))
-    direction = load_direction(args.direction, generator)
-    region = None if args.region is None else load_region(args.region, int(generator.size))[0]
+    generator, _, direction, region = truth_setup("cpu", args.direction, args.region)
     gate, note = resolve_gate("off" if args.no_gate else "auto", None, generator, "toyfaces", direction.attribute, "cpu")
     sampler = PairSampler(generator, direction, (strength, strength), region=region, gate=gate)
     x, y, s = (t.numpy() for t in sampler.held_out(args.pairs, 32, HELD_OUT, strength=strength))

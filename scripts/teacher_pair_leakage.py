@@ -22,11 +22,9 @@ import numpy as np
 def main() -> None:
     import torch
 
-    from latentroom.engine.plugins import resolve_generator
-    from latentroom.plugins.distill.author import load_direction, load_region
     from latentroom.plugins.distill.gate import resolve_gate
     from latentroom.plugins.distill.pairs import HELD_OUT, PairSampler, to_bytes
-    from latentroom.plugins.toyfaces.classifier import load as load_network
+    from latentroom.plugins.toyfaces.evaluate_preset import truth_setup
     from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -37,12 +35,9 @@ def main() -> None:
     parser.add_argument("--sheet", type=Path, default=None, help="input | ungated target | gated target, 12 rows")
     args = parser.parse_args()
 
-    generator = resolve_generator("toyfaces", torch.device("cpu"))
-    direction = load_direction(args.direction, generator)
+    generator, judge, direction, region = truth_setup("cpu", args.direction, args.region)
     attribute = direction.attribute
-    region = None if args.region is None else load_region(args.region, int(generator.size))[0]
     gate, note = resolve_gate("auto", None, generator, "toyfaces", attribute, "cpu")
-    judge = load_network("cpu", arch="judge")
     strengths = (args.strength, args.strength)
     x, plain = PairSampler(generator, direction, strengths, region=region).held_out(args.samples, 32, HELD_OUT)[:2]
     targets = {"ungated": plain}

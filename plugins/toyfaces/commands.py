@@ -88,9 +88,9 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     path | preset | truth."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.engine.presets import load_preset
-    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset
+    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, truth_setup
 
-    generator, judge, direction, mask = _truth_setup(device, direction_path, region)
+    generator, judge, direction, mask = truth_setup(device, direction_path, region)
     loaded = load_preset(preset)
     default = loaded.manifest["strength"]["default"]
     chosen = list(strengths) or [default, default / 2]
@@ -119,29 +119,15 @@ def evaluate_direction_command(direction_path: Path, region: Path | None, invert
     renders, edit at each --strength (required), generate, blend into --region the way
     author's pairs do. The sheet shows input | teacher | truth."""
     from latentroom.engine.plugins import get_inverter
-    from latentroom.plugins.toyfaces.evaluate_preset import GeneratorPath, evaluate_direction
+    from latentroom.plugins.toyfaces.evaluate_preset import GeneratorPath, evaluate_direction, truth_setup
 
     if not strengths:
         raise click.UsageError("give at least one --strength")
-    generator, judge, direction, mask = _truth_setup(device, direction_path, region)
+    generator, judge, direction, mask = truth_setup(device, direction_path, region)
     path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device))
     evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples,
                                     inverted_truth, echo=lambda line: click.echo(line, err=True))
     _report(evaluation, "teacher", sheet, json_path)
-
-
-def _truth_setup(device: str, direction_path: Path, region: Path | None) -> tuple[Any, Any, Any, Any]:
-    """The toyfaces generator, the judge, the checked direction and the region mask."""
-    from latentroom.engine.devices import pick_torch_device
-    from latentroom.engine.plugins import resolve_generator
-    from latentroom.plugins.distill.author import load_direction, load_region
-    from latentroom.plugins.toyfaces.classifier import load as load_network
-
-    torch_device = pick_torch_device(device)
-    generator = resolve_generator("toyfaces", torch_device)
-    direction = load_direction(direction_path, generator)
-    mask = None if region is None else load_region(region, int(generator.size))[0]
-    return generator, load_network(torch_device, arch="judge"), direction, mask
 
 
 def _report(evaluation: Any, headline: str, sheet: Path | None, json_path: Path | None) -> None:

@@ -31,6 +31,7 @@ as author's pairs are, the best a preset distilled from that direction can do.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -323,6 +324,21 @@ def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Seque
     return figures, amounts, first[0], first[1]
 
 
+def truth_setup(device: str, direction_path: Path, region: Path | None) -> tuple[Any, Any, Any, Any]:
+    """The toyfaces generator, the judge, the checked direction and the region mask:
+    what every measurement against the renderer's truth starts from."""
+    from latentroom.engine.devices import pick_torch_device
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.distill.author import load_direction, load_region
+    from latentroom.plugins.toyfaces.classifier import load as load_network
+
+    torch_device = pick_torch_device(device)
+    generator = resolve_generator("toyfaces", torch_device)
+    direction = load_direction(direction_path, generator)
+    mask = None if region is None else load_region(region, int(generator.size))[0]
+    return generator, load_network(torch_device, arch="judge"), direction, mask
+
+
 def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float], generator: Any, judge: Any,
                     region: torch.Tensor | None = None, inverter: Any = None, images: int = 500,
                     echo: Callable[[str], None] = lambda _: None) -> Evaluation:
@@ -367,4 +383,4 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "contact_sheet", "evaluate_direction",
            "evaluate_edit", "evaluate_preset", "generator_path_edit", "measure_methods", "preset_edit",
-           "judge_figures", "region_figures", "teacher_amount", "truth_params"]
+           "judge_figures", "region_figures", "teacher_amount", "truth_params", "truth_setup"]
