@@ -584,6 +584,9 @@ def test_a_generator_without_a_scorer_is_gated_only_when_asked(world: dict) -> N
     with pytest.raises(DistillError, match="--presence-gate on needs a scorer for 'brightness'.*names no default"):
         resolve_gate("on", None, world["g"], "stylegan2:g.pt", "brightness", "cpu")
     assert resolve_gate("off", SCORER, world["g"], "stylegan2:g.pt", "brightness", "cpu") == (None, "off")
+    # A scorer the caller already resolved is used as it is, not resolved again.
+    gate, note = resolve_gate("on", None, world["g"], "stylegan2:g.pt", "brightness", "cpu", BrightnessAsYesNo())
+    assert gate is not None and note == "brightness as brightness-as-yes-no reads the input"
 
 
 def test_edited_fidelity_script_measures_a_bundled_preset_against_its_teacher(

@@ -306,7 +306,8 @@ def _setup(opts: AuthorOptions) -> Setup:
         from latentroom.plugins.directions.scoring import resolve_scorer
 
         scorer = resolve_scorer(scorer_spec, device, generator, spec, [direction.attribute])
-    gate, gate_note = resolve_gate(opts.presence_gate, scorer_spec, generator, spec, direction.attribute, device)
+    gate, gate_note = resolve_gate(opts.presence_gate, scorer_spec, generator, spec, direction.attribute, device,
+                                   scorer)
     alignment, alignment_origin = resolve_alignment(opts.alignment, generator, direction.attribute, spec)
     return Setup(generator, spec, direction, low, high, default, device, config,
                  resolve_features(opts.features, generator), region, region_sha, gate, gate_note, eval_source,

@@ -50,21 +50,23 @@ class PresenceGate:
 
 
 def resolve_gate(mode: str, scorer_spec: str | None, generator: Any, generator_spec: str, attribute: str,
-                 device: str) -> tuple[PresenceGate | None, str]:
+                 device: str, scorer: Any = None) -> tuple[PresenceGate | None, str]:
     """The gate for ``--presence-gate MODE`` and a few words on it for the start line.
-    ``auto`` gates where the scorer (``scorer_spec``, else the generator's own) reads
-    ``attribute`` as yes/no and goes without one otherwise; ``on`` makes either
-    shortfall an error, so a run asked to gate never trains ungated."""
+    ``auto`` gates where the scorer (``scorer`` when the caller already resolved it,
+    else ``scorer_spec``, else the generator's own) reads ``attribute`` as yes/no and
+    goes without one otherwise; ``on`` makes either shortfall an error, so a run asked
+    to gate never trains ungated."""
     if mode not in GATE_MODES:
         raise DistillError(f"--presence-gate {mode!r}: expected one of {', '.join(GATE_MODES)}")
     if mode == "off":
         return None, "off"
-    try:
-        scorer = resolve_scorer(scorer_spec, device, generator, generator_spec, [attribute])
-    except ScorerError as exc:
-        if mode == "on":
-            raise DistillError(f"--presence-gate on needs a scorer for {attribute!r}: {exc}") from None
-        return None, f"off (no scorer for {attribute!r}: pass --scorer to gate)"
+    if scorer is None:
+        try:
+            scorer = resolve_scorer(scorer_spec, device, generator, generator_spec, [attribute])
+        except ScorerError as exc:
+            if mode == "on":
+                raise DistillError(f"--presence-gate on needs a scorer for {attribute!r}: {exc}") from None
+            return None, f"off (no scorer for {attribute!r}: pass --scorer to gate)"
     if attribute not in binary_attributes(scorer):
         if mode == "on":
             raise DistillError(f"--presence-gate on: scorer {scorer_name(scorer)} reads {attribute!r} as a "
