@@ -24,7 +24,11 @@ boundaries projected out, so only texts are used). The same faces are also label
 pass, and the same source finds a classifier direction from them, so the table
 separates what the text costs from what the smaller sample count costs. The composed
 edit is measured as one text ("an old smiling face") and as a sum of two texts'
-scores ("an old face + a smiling face").
+scores ("an old face + a smiling face"). A source that scores its own edits
+(``--find-source optimized``) takes the ``text`` scorer itself instead of a labelled
+bank: its other columns are the other attributes' texts, the ones it keeps still.
+``--find-param KEY=VALUE`` passes the source's parameters (e.g. the shipped smile's
+``batch_size=128 others_weight=0.5``).
 """
 
 from __future__ import annotations
@@ -35,11 +39,13 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from latentroom.engine.atomic import atomic_write_text
+from latentroom.engine.cli_options import parse_options
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
@@ -59,6 +65,7 @@ TEXTS = {"smile": "a smiling face", "age": "an old face", "hair_length": "a face
          "glasses": "a face wearing glasses", "beard": "a face with a beard"}
 COMPOSED = ("an old smiling face", ("age", "smile"))
 SUMMED = "an old face + a smiling face"
+SCORER_TEXTS = {**TEXTS, "age+smile": COMPOSED[0], "age+smile (sum)": SUMMED}
 SEED = 777
 
 
@@ -165,23 +172,44 @@ class TextAndClassifier:
         return {**{f"text:{k}": v for k, v in texts.items()}, **score_images(self.classifier, images)}
 
 
-def scorer_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, dict]:
-    """Directions found by ``--find-source`` from the ``text`` scorer's labels, and from
-    the classifier's labels of the same faces: (rows, bank facts)."""
-    texts = {**TEXTS, "age+smile": COMPOSED[0], "age+smile (sum)": SUMMED}
-    spec = "text:" + ";".join(f"{name}={text}" for name, text in texts.items())
+def selected(texts: dict[str, str], only: str | None) -> dict[str, str]:
+    """The rows ``--only`` names (comma-separated), all without it."""
+    if only is None:
+        return texts
+    names = [name.strip() for name in only.split(",")]
+    unknown = [name for name in names if name not in texts]
+    if unknown:
+        raise SystemExit(f"--only: unknown row(s) {', '.join(unknown)}; rows: {', '.join(texts)}")
+    return {name: texts[name] for name in names}
+
+
+def scorer_direction_rows(generator, bench: Bench, args, device, results: dict, save: Callable[[], None]) -> dict:
+    """Directions found by ``--find-source`` from the ``text`` scorer, and from the
+    toyfaces classifier as a control, into ``results`` (``save`` after each text, so a
+    run stopped by a device call's limit keeps its rows); returns the run's facts."""
+    source = get_direction_source(args.find_source).value()
+    find_params = parse_options(args.find_param, "--find-param")
+    facts = {"find_source": args.find_source, "find_params": find_params, "find_samples": args.find_samples}
+    rows = labelled_bank_rows if source.supports_conditioning else scored_edit_rows
+    return {**facts, **rows(generator, bench, args, device, source, find_params, results, save)}
+
+
+def labelled_bank_rows(generator, bench: Bench, args, device, source, find_params: dict, results: dict,
+                       save: Callable[[], None]) -> dict:
+    """A sampling source (linear-boundary...): one bank of faces labelled by the text
+    scorer and the classifier in one pass; each text found plainly and with the other
+    texts' boundaries projected out, and the classifier's label as the control."""
+    spec = "text:" + ";".join(f"{name}={text}" for name, text in SCORER_TEXTS.items())
     scorer = TextAndClassifier(resolve_scorer(spec, str(device), generator, "toyfaces"),
                                resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces"))
     started = time.time()
     bank = draw_bank(generator, scorer, args.find_samples, 0, 1.0, args.batch_size)
     bank_seconds = time.time() - started
     print(f"bank: {args.find_samples} faces labelled in {bank_seconds:.0f}s", flush=True)
-    source = get_direction_source(args.find_source).value()
-    results: dict = {}
     shipped_rows: dict = {}
-    for name, text in texts.items():
+    for name, text in selected(SCORER_TEXTS, args.only).items():
         targets = tuple(name.split(" ")[0].split("+"))
-        rows = {"text": text}
+        rows = results[name] = {"text": text}
         # Text only, the other attributes kept by their texts' boundaries (InterFaceGAN's
         # conditioning), as a user without any classifier could.
         other_texts = [f"text:{other}" for other in TEXTS if other not in targets]
@@ -189,12 +217,37 @@ def scorer_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, 
         labels += [("classifier", targets[0], [])] if len(targets) == 1 else []
         for kind, column, kept in labels:
             started = time.time()
-            found = source.find(generator, column, bank=bank, generator_spec="toyfaces", condition_on=kept)
+            found = source.find(generator, column, bank=bank, generator_spec="toyfaces", condition_on=kept,
+                                **find_params)
             rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength, shipped_rows)}
             report_line(f"{name} ({kind})", rows[kind], rows[kind]["find_seconds"])
-        results[name] = rows
-    return results, {"find_source": args.find_source, "find_samples": args.find_samples,
-                     "bank_seconds": bank_seconds, "scorer": spec}
+            save()
+    return {"bank_seconds": bank_seconds, "scorer": spec}
+
+
+def scored_edit_rows(generator, bench: Bench, args, device, source, find_params: dict, results: dict,
+                     save: Callable[[], None]) -> dict:
+    """A source that scores its own edits (optimized): each text gets a ``text`` scorer
+    whose other columns are the other attributes' texts, which the source keeps still,
+    so a composed text's own parts are left out of them; the classifier is the control."""
+    classifier = resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces")
+    shipped_rows: dict = {}
+    for name, text in selected(SCORER_TEXTS, args.only).items():
+        targets = tuple(name.split(" ")[0].split("+"))
+        column = name.split(" ")[0]
+        others = {other: other_text for other, other_text in TEXTS.items() if other not in targets}
+        spec = "text:" + ";".join(f"{n}={t}" for n, t in {column: text, **others}.items())
+        rows = results[name] = {"text": text, "scorer": spec}
+        scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
+        scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 else []
+        for kind, attribute, scorer in scorers:
+            started = time.time()
+            found = source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
+                                generator_spec="toyfaces", **find_params)
+            rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength, shipped_rows)}
+            report_line(f"{name} ({kind})", rows[kind], rows[kind]["find_seconds"])
+            save()
+    return {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default="global", help="global (the text source), scorer (text-scored "
                     "classifier-based source), or both: global,scorer")
     ap.add_argument("--find-source", default="linear-boundary", help="source the text scorer's labels feed")
+    ap.add_argument("--find-param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a parameter of --find-source (repeatable), e.g. others_weight=0.5")
+    ap.add_argument("--only", default=None, help="--kinds scorer: only these rows (comma-separated, "
+                    "e.g. smile,age+smile), so several processes can share the texts")
     ap.add_argument("--find-samples", type=int, default=2000, help="labelled faces for --kinds scorer")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "measurements" / "text-directions-cpu.json")
     args = ap.parse_args(argv)
@@ -226,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         report["results"], facts = global_direction_rows(generator, bench, args, device)
         report.update(facts)
     if "scorer" in kinds:
-        report["scorer_results"], report["scorer_bank"] = scorer_direction_rows(generator, bench, args, device)
+        report["scorer_results"] = {}
+        report["scorer_bank"] = scorer_direction_rows(generator, bench, args, device, report["scorer_results"],
+                                                      lambda: atomic_write_text(args.out, json.dumps(report, indent=2) + "\n"))
     atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0
