@@ -86,7 +86,9 @@ def test_only_the_chosen_layers_move(generator, clip) -> None:
 def test_the_feature_term_preserves_what_the_feature_network_sees(generator, clip) -> None:
     ws = faces(generator, 1, seed=14)
     features = load_feature_net("toyfaces-classifier", "cpu", generator)
-    runs = {weight: optimise_latents(generator, clip, ws, TextEditSettings(text=GLASSES, steps=3, learning_rate=0.1,
+    # Ten steps, not three: the feature distance starts at its minimum (zero, with a zero
+    # gradient), so the term only pulls once the latent has moved.
+    runs = {weight: optimise_latents(generator, clip, ws, TextEditSettings(text=GLASSES, steps=10, learning_rate=0.1,
                                                                            feature_weight=weight), features=features)
             for weight in (0.0, 50.0)}
     with torch.no_grad():

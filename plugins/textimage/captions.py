@@ -90,6 +90,9 @@ _BEARD: dict[bool, tuple[Phrase, ...]] = {
     False: (("with", "without a beard"), ("with", "with no beard"), ("adj", "clean-shaven"),
             ("adj", "beardless")),
 }
+_BINARY = {"glasses": _GLASSES, "beard": _BEARD}
+MENTION_KEYS = {"hair_length": "hair"}
+"""The :func:`mentions` key under which an attribute is named, where it is not its own name."""
 
 
 def _binned(value: float, bins: Sequence[tuple[float, Sequence[object]]]) -> Sequence[object]:
@@ -128,6 +131,30 @@ def mentions(params: Params, index: int) -> dict[str, tuple[Phrase, ...]]:
     out["glasses"] = _GLASSES[value["glasses"] > 0.5]
     out["beard"] = _BEARD[value["beard"] > 0.5]
     return out
+
+
+def attribute_phrases(attribute: str, value: float) -> tuple[Phrase, ...]:
+    """The phrases that name ``attribute`` alone at ``value`` (hair length without its
+    colour); empty where a caption leaves it out."""
+    if attribute in _BINARY:
+        return _BINARY[attribute][value > 0.5]
+    if attribute == "hair_length":
+        return tuple(("with", f"with {length} hair") for length in _binned(value, _HAIR_LENGTH))
+    return tuple(_binned(value, _BINS[attribute]))  # type: ignore[arg-type]
+
+
+def named_ranges(attribute: str) -> tuple[tuple[float, float], ...]:
+    """The value ranges in which :func:`attribute_phrases` names ``attribute``, one per
+    word bin (the margins next to a bin's edges left out); a binary one's are its 0 and 1."""
+    if attribute in _BINARY:
+        return ((0.0, 0.0), (1.0, 1.0))
+    bins: Sequence[tuple[float, Sequence[object]]] = _HAIR_LENGTH if attribute == "hair_length" else _BINS[attribute]
+    ranges, lower = [], 0.0
+    for upper, phrases in bins:
+        if phrases:
+            ranges.append((lower + MARGIN if lower > 0.0 else 0.0, upper - MARGIN if upper < 1.0 else 1.0))
+        lower = upper
+    return tuple(ranges)
 
 
 def compose(phrases: Sequence[Phrase], noun: str) -> str:

@@ -45,17 +45,24 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class ImageTower(nn.Module):
-    """64x64 RGB in [-1, 1] -> EMBED_DIM: four stride-2 stages, then global pooling."""
+    """64x64 RGB in [-1, 1] -> EMBED_DIM: a full-resolution stem, four stride-2 stages,
+    then global pooling."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.body = nn.Sequential(_block(3, 24), _block(24, 48), _block(48, 96), _block(96, 160))
+        # The stem reads the 64x64 pixels before any stride: a smile is a one-pixel
+        # line curving up or down, which a first stride-2 layer blurs away. Without it
+        # 2,000 contrastive steps left smiles at chance (held-out twins 0.50) and a
+        # supervised smile probe at 0.1 correlation after 300 steps; with it the same
+        # probe reached 0.92 in 400 (docs/text-edits.md).
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.BatchNorm2d(16), nn.SiLU())
+        self.body = nn.Sequential(_block(16, 24), _block(24, 48), _block(48, 96), _block(96, 160))
         self.head = nn.Linear(160 * 2, EMBED_DIM)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.shape[-1] != IMAGE_SIZE or images.shape[-2] != IMAGE_SIZE:
             images = F.interpolate(images, size=(IMAGE_SIZE, IMAGE_SIZE), mode="area")
-        x = self.body(images)
+        x = self.body(self.stem(images))
         # Mean and max pooling: small features (glasses frames) survive the max.
         return self.head(torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1))
 

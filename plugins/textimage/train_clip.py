@@ -38,6 +38,7 @@ from latentroom.engine.atomic import atomic_write_bytes
 from latentroom.engine.devices import pick_torch_device
 from latentroom.plugins.textimage.captions import full_caption, training_caption, vocabulary
 from latentroom.plugins.textimage.toyclip import IMAGE_SIZE, DualEncoder, Vocabulary, save
+from latentroom.plugins.textimage.twins import TWIN_ATTRIBUTES, twin_pairs
 from latentroom.plugins.toyfaces.renderer import render, sample_params
 from latentroom.plugins.toyfaces.train_classifier import computed_ahead
 
@@ -45,15 +46,45 @@ GROUP = 100  # captions a render is retrieved among
 WARMUP = 50
 
 
-def batch_for(seed: int, step: int, size: int) -> tuple[np.ndarray, list[str]]:
-    """Renders ``[size, 64, 64, 3]`` uint8 and one training caption each."""
+def batch_for(seed: int, step: int, size: int, twins: float = 0.0) -> tuple[np.ndarray, list[str]]:
+    """Renders ``[size, 64, 64, 3]`` uint8 and one training caption each; a ``twins``
+    share of the batch comes as counterfactual twin pairs (:mod:`twins`)."""
     rng = np.random.default_rng(np.random.SeedSequence([0, seed, step]))
-    params = sample_params(rng, size)
-    return render(params, IMAGE_SIZE), [training_caption(params, i, rng) for i in range(size)]
+    pairs = int(size * twins) // 2
+    params = sample_params(rng, size - 2 * pairs)
+    texts = [training_caption(params, i, rng) for i in range(size - 2 * pairs)]
+    if pairs:
+        paired, paired_texts, _ = twin_pairs(rng, pairs)
+        params = {key: np.concatenate([params[key], paired[key]]) for key in params}
+        texts += paired_texts
+    return render(params, IMAGE_SIZE), texts
 
 
-def _batch_job(job: tuple[int, int, int]) -> tuple[np.ndarray, list[str]]:
+def _batch_job(job: tuple[int, int, int, float]) -> tuple[np.ndarray, list[str]]:
     return batch_for(*job)
+
+
+def heldout_twins(seed: int, per_attribute: int) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Per twin attribute, ``per_attribute`` held-out twin pairs (renders and captions,
+    the twins after the faces) from a stream training never draws."""
+    rng = np.random.default_rng(np.random.SeedSequence([2, seed]))
+    out = {}
+    for attribute in TWIN_ATTRIBUTES:
+        params, texts, _ = twin_pairs(rng, per_attribute, [attribute] * per_attribute)
+        out[attribute] = (render(params, IMAGE_SIZE), texts)
+    return out
+
+
+@torch.no_grad()
+def twin_accuracy(embed_images: Callable[[torch.Tensor], torch.Tensor],
+                  embed_texts: Callable[[list[str]], torch.Tensor], images: torch.Tensor,
+                  texts: list[str]) -> float:
+    """Share of the renders of twin pairs (faces, then their twins) whose own caption
+    has a higher cosine than their twin's: reading the one attribute that differs."""
+    image_emb, text_emb = embed_images(images), embed_texts(texts)
+    own = (image_emb * text_emb).sum(1)
+    twins = (image_emb * text_emb.roll(len(texts) // 2, 0)).sum(1)
+    return float((own > twins).float().mean())
 
 
 def heldout(seed: int, count: int) -> tuple[np.ndarray, list[str]]:
@@ -101,6 +132,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seconds", type=float, default=None, help="stop training after this long")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--twins", type=float, default=0.5,
+                    help="share of each batch drawn as counterfactual twin pairs (hard negatives)")
+    ap.add_argument("--twin-eval-n", type=int, default=200, help="held-out twin pairs per attribute")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--workers", type=int, default=0,
@@ -179,7 +213,7 @@ class Run:
         budget = float("inf") if args.seconds is None else args.seconds
         self.model.train()
         started = time.time()
-        jobs = [(args.seed, step, args.batch) for step in range(self.step, args.steps)]
+        jobs = [(args.seed, step, args.batch, args.twins) for step in range(self.step, args.steps)]
         for images, texts in computed_ahead(_batch_job, jobs, args.workers):
             if self.trained_seconds + time.time() - started >= budget:
                 self.trained_seconds += time.time() - started
@@ -197,12 +231,18 @@ class Run:
         self.trained_seconds += time.time() - started
         return False
 
-    def evaluate(self) -> dict[str, float]:
+    def embed_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.model.embed_ids(self.vocabulary.encode(texts).to(self.device))
+
+    def evaluate(self) -> dict:
         self.model.eval()
         images, texts = heldout(self.args.seed, self.args.eval_n)
-        pixels = to_tensor(images, self.device)
-        return retrieval_accuracy(self.model.embed_images,
-                                  lambda t: self.model.embed_ids(self.vocabulary.encode(t).to(self.device)), pixels, texts)
+        result: dict = retrieval_accuracy(self.model.embed_images, self.embed_texts, to_tensor(images, self.device), texts)
+        result["twin_accuracy"] = {
+            attribute: twin_accuracy(self.model.embed_images, self.embed_texts, to_tensor(pair_images, self.device),
+                                     pair_texts)
+            for attribute, (pair_images, pair_texts) in heldout_twins(self.args.seed, self.args.twin_eval_n).items()}
+        return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,13 +262,18 @@ def main(argv: list[str] | None = None) -> int:
     run.log(f"held-out retrieval among {GROUP}: image->text {benchmark['image_to_text_top1']:.3f}, "
             f"text->image {benchmark['text_to_image_top1']:.3f} on {benchmark['renders']} renders "
             f"({time.time() - started:.0f}s)")
+    run.log("held-out twins, own caption over the twin's: " +
+            ", ".join(f"{name} {value:.3f}" for name, value in benchmark["twin_accuracy"].items()))
     save(run.model, run.vocabulary, args.out / "toyfaces-clip.pt", {
         "command": command, "seed": args.seed, "device": str(run.device), "torch": torch.__version__,
         "steps": run.step, "steps_planned": args.steps, "batch": args.batch, "lr": args.lr,
         "trained_seconds": round(run.trained_seconds, 1), "threads": args.threads,
-        "data": "renders at 64x64 from SeedSequence([0, seed, step]), captions.training_caption",
+        "twins": args.twins,
+        "data": "renders at 64x64 from SeedSequence([0, seed, step]), captions.training_caption; "
+                "a --twins share as twins.twin_pairs",
         "benchmark": {**benchmark, "group": GROUP, "stream": f"SeedSequence([1, {args.seed}])",
-                      "captions": "captions.full_caption"},
+                      "captions": "captions.full_caption",
+                      "twin_stream": f"SeedSequence([2, {args.seed}]), {args.twin_eval_n} pairs per attribute"},
     })
     run.log("done")
     return 0
