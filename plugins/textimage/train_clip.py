@@ -1,10 +1,11 @@
 """Train toyfaces-clip contrastively on renders and captions from their ground truth.
 
     python -m latentroom.plugins.textimage.train_clip --out DIR --seed 0 --steps N [--seconds S]
-        [--device cpu|cuda|auto] [--state-dir DIR] [--workers K]
+        [--device cpu|cuda|auto] [--state-dir DIR] [--workers K] [--twins SHARE]
 
 Every batch is a pure function of ``(--seed, step)``: its faces are drawn and
-captioned from ``SeedSequence([0, seed, step])`` (:func:`captions.training_caption`),
+captioned from ``SeedSequence([0, seed, step])`` (:func:`captions.training_caption`;
+a ``--twins`` share as counterfactual twin pairs, :mod:`twins`),
 so a run resumed from ``--state-dir`` (model, optimiser and step, written atomically
 every ``--checkpoint-every`` steps and at the end) continues the same stream.
 Held-out renders come from ``SeedSequence([1, seed])``, which training never draws.
@@ -12,6 +13,8 @@ Held-out renders come from ``SeedSequence([1, seed])``, which training never dra
 The benchmark (:func:`retrieval_accuracy`): held-out renders in groups of 100, each
 with its :func:`captions.full_caption`; a render counts when its own caption has the
 highest cosine of the group's 100.
+The second (:func:`twin_accuracy`): per attribute, held-out twin pairs from
+``SeedSequence([2, seed])``; a render counts when its own caption beats its twin's.
 
 Writes to ``--out``: ``toyfaces-clip.pt`` (plain tensors), ``toyfaces-clip.json``
 (vocabulary, command, seed, device, settings, the benchmark) and

@@ -2,11 +2,12 @@
 so that the two captions differ only where the faces do.
 
 Contrastive training on random captioned renders lets a model ignore an attribute that
-other attributes already tell apart: the first toyfaces-clip read glasses, beards, age
-and hair well and smiles hardly at all (a few pixels of mouth curve at 64x64, while
-hair and glasses separate most captions in a batch). A twin pair in the batch is a pair
-of hard negatives that only the changed attribute separates, so the loss pays for
-reading every attribute (NegCLIP's hard negatives, written from the renderer's truth).
+other attributes already tell apart: most captions of a batch differ in hair, glasses
+or age, so a model that never reads the mouth loses little. A twin pair in the batch
+is a pair of hard negatives that only the changed attribute separates, so the loss pays
+for reading every attribute (NegCLIP's hard negatives, written from the renderer's
+truth). Paying is not enough where the image tower cannot see it: twins alone left
+smiles at chance until the tower got its full-resolution stem (:class:`toyclip.ImageTower`).
 
 Each pair puts its attribute in two different word bins (:func:`captions.named_ranges`),
 away from the bins' edges; both captions share the same noun and the same randomly
