@@ -42,7 +42,7 @@ from latentroom.engine.devices import pick_torch_device
 from latentroom.plugins.textimage.captions import full_caption, training_caption, vocabulary
 from latentroom.plugins.textimage.toyclip import IMAGE_SIZE, DualEncoder, Vocabulary, save
 from latentroom.plugins.textimage.twins import TWIN_ATTRIBUTES, twin_pairs
-from latentroom.plugins.toyfaces.renderer import render, sample_params
+from latentroom.plugins.toyfaces.renderer import concat, render, sample_params
 from latentroom.plugins.toyfaces.train_classifier import computed_ahead
 
 GROUP = 100  # captions a render is retrieved among
@@ -58,7 +58,7 @@ def batch_for(seed: int, step: int, size: int, twins: float = 0.0) -> tuple[np.n
     texts = [training_caption(params, i, rng) for i in range(size - 2 * pairs)]
     if pairs:
         paired, paired_texts, _ = twin_pairs(rng, pairs)
-        params = {key: np.concatenate([params[key], paired[key]]) for key in params}
+        params = concat([params, paired])
         texts += paired_texts
     return render(params, IMAGE_SIZE), texts
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from latentroom.plugins.textimage.captions import (MENTION_KEYS, NOUNS, Phrase, attribute_phrases, compose,
                                                    mentions, named_ranges)
-from latentroom.plugins.toyfaces.renderer import Params, sample_params
+from latentroom.plugins.toyfaces.renderer import Params, concat, sample_params
 
 TWIN_ATTRIBUTES: tuple[str, ...] = ("smile", "age", "hair_length", "skin_tone", "pose", "face_width", "eye_size",
                                     "glasses", "beard")
@@ -43,8 +43,7 @@ def twin_pairs(rng: np.random.Generator, count: int,
         base[attribute][i] = rng.uniform(*ranges[first])
         twin[attribute][i] = rng.uniform(*ranges[second])
     pairs = [twin_captions(base, twin, i, attribute, rng) for i, attribute in enumerate(attributes)]
-    both = {key: np.concatenate([base[key], twin[key]]) for key in base}
-    return both, [a for a, _ in pairs] + [b for _, b in pairs], list(attributes)
+    return concat([base, twin]), [a for a, _ in pairs] + [b for _, b in pairs], list(attributes)
 
 
 def twin_captions(base: Params, twin: Params, index: int, attribute: str,
