@@ -42,7 +42,7 @@ def main() -> None:
     x, plain = PairSampler(generator, direction, strengths, region=region).held_out(args.samples, 32, HELD_OUT)[:2]
     targets = {"ungated": plain}
     if gate is not None:
-        targets["gated"] = x + gate(x, torch.full((len(x),), args.strength))[:, None, None, None] * (plain - x)
+        targets["gated"] = gate.target(x, plain, torch.full((len(x),), args.strength))
 
     def judged(images: torch.Tensor) -> np.ndarray:
         return judge.predict(to_bytes(images).permute(0, 2, 3, 1).numpy())

@@ -48,6 +48,10 @@ class PresenceGate:
         present = self.presence(images)
         return torch.where(strength >= 0, 1 - present, present)
 
+    def target(self, x: torch.Tensor, y: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+        """The gated teacher target ``x + gate * (y - x)`` for inputs ``x``, targets ``y``."""
+        return x + self(x, strength)[:, None, None, None] * (y - x)
+
 
 def resolve_gate(mode: str, scorer_spec: str | None, generator: Any, generator_spec: str, attribute: str,
                  device: str, scorer: Any = None) -> tuple[PresenceGate | None, str]:

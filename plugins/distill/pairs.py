@@ -105,7 +105,7 @@ class PairSampler:
         if self.region is not None:
             y = x + self.region * (y - x)
         if self.gate is not None:
-            y = x + self.gate(x, s)[:, None, None, None] * (y - x)
+            y = self.gate.target(x, y, s)
         return x, y, s
 
     def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT,
