@@ -172,6 +172,16 @@ class TextAndClassifier:
         return {**{f"text:{k}": v for k, v in texts.items()}, **score_images(self.classifier, images)}
 
 
+def found_row(find: Callable[[], Direction], bench: Bench, targets: tuple[str, ...], strength: float,
+              shipped_rows: dict, label: str) -> dict:
+    """Find a direction (timed), compare it with the shipped one and print the row."""
+    started = time.time()
+    found = find()
+    row = {"find_seconds": time.time() - started, **compare(bench, found, targets, strength, shipped_rows)}
+    report_line(label, row, row["find_seconds"])
+    return row
+
+
 def selected(texts: dict[str, str], only: str | None) -> dict[str, str]:
     """The rows ``--only`` names (comma-separated), all without it."""
     if only is None:
@@ -216,11 +226,9 @@ def labelled_bank_rows(generator, bench: Bench, args, device, source, find_param
         labels = [("text_scorer", f"text:{name}", []), ("text_scorer_keep_other_texts", f"text:{name}", other_texts)]
         labels += [("classifier", targets[0], [])] if len(targets) == 1 else []
         for kind, column, kept in labels:
-            started = time.time()
-            found = source.find(generator, column, bank=bank, generator_spec="toyfaces", condition_on=kept,
-                                **find_params)
-            rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength, shipped_rows)}
-            report_line(f"{name} ({kind})", rows[kind], rows[kind]["find_seconds"])
+            rows[kind] = found_row(lambda: source.find(generator, column, bank=bank, generator_spec="toyfaces",
+                                                       condition_on=kept, **find_params),
+                                   bench, targets, args.strength, shipped_rows, f"{name} ({kind})")
             save()
     return {"bank_seconds": bank_seconds, "scorer": spec}
 
@@ -241,11 +249,9 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
         scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
         scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 else []
         for kind, attribute, scorer in scorers:
-            started = time.time()
-            found = source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
-                                generator_spec="toyfaces", **find_params)
-            rows[kind] = {"find_seconds": time.time() - started, **compare(bench, found, targets, args.strength, shipped_rows)}
-            report_line(f"{name} ({kind})", rows[kind], rows[kind]["find_seconds"])
+            rows[kind] = found_row(lambda: source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
+                                                       generator_spec="toyfaces", **find_params),
+                                   bench, targets, args.strength, shipped_rows, f"{name} ({kind})")
             save()
     return {}
 
