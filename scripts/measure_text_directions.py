@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,10 @@ TEXTS = {"smile": "a smiling face", "age": "an old face", "hair_length": "a face
 COMPOSED = ("an old smiling face", ("age", "smile"))
 SUMMED = "an old face + a smiling face"
 SCORER_TEXTS = {**TEXTS, "age+smile": COMPOSED[0], "age+smile (sum)": SUMMED}
+# The attributes no row edits, as texts: what --keep-unnamed also keeps still.
+UNNAMED_TEXTS = {"eye_size": "a face with big eyes", "skin_tone": "a face with dark skin",
+                 "pose": "a face facing the camera", "face_width": "a face with a wide face",
+                 "hair_color": "a face with blond hair"}
 SEED = 777
 
 
@@ -173,11 +178,15 @@ class TextAndClassifier:
 
 
 def found_row(find: Callable[[], Direction], bench: Bench, targets: tuple[str, ...], strength: float,
-              shipped_rows: dict, label: str) -> dict:
-    """Find a direction (timed), compare it with the shipped one and print the row."""
+              shipped_rows: dict, label: str, save_dir: Path | None) -> dict:
+    """Find a direction (timed), compare it with the shipped one and print the row; the
+    direction is written to ``save_dir`` (when given) as ``LABEL.json``."""
     started = time.time()
     found = find()
     row = {"find_seconds": time.time() - started, **compare(bench, found, targets, strength, shipped_rows)}
+    if save_dir is not None:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        row["direction_file"] = str(found.save(save_dir / (re.sub(r"[^\w+-]+", "_", label).strip("_") + ".json")))
     report_line(label, row, row["find_seconds"])
     return row
 
@@ -228,7 +237,8 @@ def labelled_bank_rows(generator, bench: Bench, args, device, source, find_param
         for kind, column, kept in labels:
             rows[kind] = found_row(lambda: source.find(generator, column, bank=bank, generator_spec="toyfaces",
                                                        condition_on=kept, **find_params),
-                                   bench, targets, args.strength, shipped_rows, f"{name} ({kind})")
+                                   bench, targets, args.strength, shipped_rows, f"{name} ({kind})",
+                                   args.save_directions)
             save()
     return {"bank_seconds": bank_seconds, "scorer": spec}
 
@@ -237,21 +247,27 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
                      save: Callable[[], None]) -> dict:
     """A source that scores its own edits (optimized): each text gets a ``text`` scorer
     whose other columns are the other attributes' texts, which the source keeps still,
-    so a composed text's own parts are left out of them; the classifier is the control."""
+    so a composed text's own parts are left out of them (``--keep-unnamed``: and the texts
+    of the attributes no row names; ``--keep-rest``: everything else the model sees,
+    the scorer's ``rest=on``); the classifier is the control (not with
+    ``--skip-control``)."""
     classifier = resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces")
+    kept = {**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})}
     shipped_rows: dict = {}
     for name, text in selected(SCORER_TEXTS, args.only).items():
         targets = tuple(name.split(" ")[0].split("+"))
         column = name.split(" ")[0]
-        others = {other: other_text for other, other_text in TEXTS.items() if other not in targets}
+        others = {other: other_text for other, other_text in kept.items() if other not in targets}
         spec = "text:" + ";".join(f"{n}={t}" for n, t in {column: text, **others}.items())
+        spec += ";rest=on" if args.keep_rest else ""
         rows = results[name] = {"text": text, "scorer": spec}
         scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
-        scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 else []
+        scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and not args.skip_control else []
         for kind, attribute, scorer in scorers:
             rows[kind] = found_row(lambda: source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
                                                        generator_spec="toyfaces", **find_params),
-                                   bench, targets, args.strength, shipped_rows, f"{name} ({kind})")
+                                   bench, targets, args.strength, shipped_rows, f"{name} ({kind})",
+                                   args.save_directions)
             save()
     return {}
 
@@ -272,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="a parameter of --find-source (repeatable), e.g. others_weight=0.5")
     ap.add_argument("--only", default=None, help="--kinds scorer: only these rows (comma-separated, "
                     "e.g. smile,age+smile), so several processes can share the texts")
+    ap.add_argument("--keep-unnamed", action="store_true", help="--find-source optimized: also keep still "
+                    "texts for the attributes no row names (eyes, skin, pose, width, hair colour)")
+    ap.add_argument("--keep-rest", action="store_true", help="--find-source optimized: the text scorer's "
+                    "rest=on, so what the model sees besides the texts is kept still too")
+    ap.add_argument("--skip-control", action="store_true", help="--find-source optimized: no classifier row")
+    ap.add_argument("--save-directions", type=Path, default=None, metavar="DIR",
+                    help="--kinds scorer: write each found direction to DIR")
     ap.add_argument("--find-samples", type=int, default=2000, help="labelled faces for --kinds scorer")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "measurements" / "text-directions-cpu.json")
     args = ap.parse_args(argv)
