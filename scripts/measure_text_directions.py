@@ -28,7 +28,10 @@ scores ("an old face + a smiling face"). A source that scores its own edits
 (``--find-source optimized``) takes the ``text`` scorer itself instead of a labelled
 bank: its other columns are the other attributes' texts, the ones it keeps still.
 ``--find-param KEY=VALUE`` passes the source's parameters (e.g. the shipped smile's
-``batch_size=128 others_weight=0.5``).
+``batch_size=128 others_weight=0.5``, or the shipped glasses' ``layers=coarse``);
+``--keep-unnamed`` adds texts for the five attributes no row names to the ones
+``optimized`` keeps still, ``--skip-control`` leaves out the classifier rows, and
+``--save-directions DIR`` keeps every found direction for a later look.
 """
 
 from __future__ import annotations
@@ -248,8 +251,7 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
     """A source that scores its own edits (optimized): each text gets a ``text`` scorer
     whose other columns are the other attributes' texts, which the source keeps still,
     so a composed text's own parts are left out of them (``--keep-unnamed``: and the texts
-    of the attributes no row names; ``--keep-rest``: everything else the model sees,
-    the scorer's ``rest=on``); the classifier is the control (not with
+    of the attributes no row names); the classifier is the control (not with
     ``--skip-control``)."""
     classifier = resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces")
     kept = {**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})}
@@ -259,7 +261,6 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
         column = name.split(" ")[0]
         others = {other: other_text for other, other_text in kept.items() if other not in targets}
         spec = "text:" + ";".join(f"{n}={t}" for n, t in {column: text, **others}.items())
-        spec += ";rest=on" if args.keep_rest else ""
         rows = results[name] = {"text": text, "scorer": spec}
         scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
         scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and not args.skip_control else []
@@ -290,8 +291,6 @@ def main(argv: list[str] | None = None) -> int:
                     "e.g. smile,age+smile), so several processes can share the texts")
     ap.add_argument("--keep-unnamed", action="store_true", help="--find-source optimized: also keep still "
                     "texts for the attributes no row names (eyes, skin, pose, width, hair colour)")
-    ap.add_argument("--keep-rest", action="store_true", help="--find-source optimized: the text scorer's "
-                    "rest=on, so what the model sees besides the texts is kept still too")
     ap.add_argument("--skip-control", action="store_true", help="--find-source optimized: no classifier row")
     ap.add_argument("--save-directions", type=Path, default=None, metavar="DIR",
                     help="--kinds scorer: write each found direction to DIR")

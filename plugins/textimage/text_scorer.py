@@ -16,13 +16,7 @@ The scorer argument is a ``;``-separated list (``--scorer "text:..."``):
 * the text-image model's settings, named as the ``text`` direction source names them:
   ``model`` (``auto``, the default: the generator's ``default_text_image_model``; an
   error for a generator naming none), ``neutral``, ``vocab`` and ``activation``
-  (``openclip``'s BPE file and MLP activation);
-* ``rest=on``: after the attributes, the columns ``rest1``, ``rest2``, ... read the
-  image embedding along orthonormal axes of what no attribute's text direction spans
-  (as many as the embedding has dimensions beyond them), each scaled to the texts'
-  mean direction length. A source that keeps its other columns still (``optimized``)
-  then keeps still everything the model sees in a face besides the texts, not only
-  what other texts happen to name.
+  (``openclip``'s BPE file and MLP activation).
 
 The whole argument is recorded as the scorer's name in a direction's provenance, so
 ``direction evaluate`` and ``author`` rebuild the same scorer from the file.
@@ -39,7 +33,7 @@ import torch
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator, TextImageModel
 
-SETTINGS = ("model", "neutral", "vocab", "activation", "rest")
+SETTINGS = ("model", "neutral", "vocab", "activation")
 MODEL_OPTIONS = ("vocab", "activation")
 DEFAULT_NEUTRAL = "a face"
 EXAMPLE = "--scorer 'text:old=an old face'"
@@ -64,7 +58,7 @@ class TextScorerSpec:
             if eq and key in SETTINGS:
                 if not value:
                     raise LatentroomError(f"scorer text: {key}= needs a value")
-                settings[key] = _checked_setting(key, value)
+                settings[key] = value
                 continue
             name, texts = (key, value) if eq else (key, key)
             attributes[_checked_name(name, attributes)] = _summed_texts(name, texts)
@@ -74,21 +68,11 @@ class TextScorerSpec:
         return cls(attributes, settings)
 
     @property
-    def rest(self) -> bool:
-        return self.settings.get("rest") == "on"
-
-    @property
     def neutral(self) -> str:
         return self.settings.get("neutral", DEFAULT_NEUTRAL)
 
     def model_options(self) -> dict[str, str]:
         return {k: self.settings[k] for k in MODEL_OPTIONS if k in self.settings}
-
-
-def _checked_setting(key: str, value: str) -> str:
-    if key == "rest" and value not in ("on", "off"):
-        raise LatentroomError(f"scorer text: rest= takes on or off, not {value!r}")
-    return value
 
 
 def _checked_name(name: str, known: dict[str, Any]) -> str:
@@ -131,20 +115,7 @@ class TextScorer:
         hint = f"{flag} 'text:...;model=NAME'"
         self.model = resolve_for_generator(generator, self.spec.settings.get("model"), self.device, hint,
                                            **self.spec.model_options())
-        directions = self._text_directions(self.model)
-        if self.spec.rest:
-            rest = _rest_axes(directions)
-            self.attributes = self._with_rest_names(rest.shape[1])
-            directions = torch.cat([directions, rest], 1)
-        self._directions = directions
-
-    def _with_rest_names(self, count: int) -> tuple[str, ...]:
-        names = tuple(f"rest{i + 1}" for i in range(count))
-        taken = sorted(set(names) & set(self.spec.attributes))
-        if taken:
-            raise LatentroomError(f"scorer text: with rest=on the attribute name(s) {', '.join(taken)} "
-                                  "are the rest columns' names; call them something else")
-        return tuple(self.spec.attributes) + names
+        self._directions = self._text_directions(self.model)
 
     def _text_directions(self, model: TextImageModel) -> torch.Tensor:
         """``[embed_dim, A]``: per attribute, the sum over its texts of ``E(text) - E(neutral)``
@@ -165,15 +136,6 @@ class TextScorer:
     def __call__(self, images: torch.Tensor) -> np.ndarray:
         with torch.no_grad():
             return self.torch_scores(torch.as_tensor(images).float()).double().cpu().numpy()
-
-
-def _rest_axes(directions: torch.Tensor) -> torch.Tensor:
-    """``[embed_dim, K]``: orthonormal axes of the complement of the columns' span,
-    scaled to the columns' mean length, so a move along one counts as much as a move of
-    the same size along a text's direction."""
-    axes, singular, _ = torch.linalg.svd(directions, full_matrices=True)
-    rank = int((singular > singular.max() * 1e-6).sum())
-    return axes[:, rank:] * directions.norm(dim=0).mean()
 
 
 def build_text_scorer(argument: str | None, device: str) -> TextScorer:
