@@ -12,7 +12,8 @@ independent judge scores the faces before and after: target change, the mean
 changes. The renderer's truth: the Fréchet distance (classifier features) of each
 edited population from renders truly edited by the same mean amount
 (``plugins.toyfaces.truth``), over the generator's own distance. A composed text
-("an old smiling face") is measured on both its attributes. Preprocessing and
+("an old smiling face") is measured on both its attributes. ``--shipped-layers``
+finds each text on the layers of its attribute's shipped direction instead of all. Preprocessing and
 per-text times are recorded; the relevance cache lands next to ``--out``.
 
 ``--kinds scorer`` (or ``global,scorer``) measures the other way to turn a text into a
@@ -52,6 +53,7 @@ from latentroom.engine.atomic import atomic_write_text
 from latentroom.engine.cli_options import parse_options
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
+from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.engine.plugins import get_direction_source
 from latentroom.plugins.directions.sampling import draw_bank, sample_w
@@ -146,6 +148,12 @@ def report_line(name: str, entry: dict, seconds: float) -> None:
           "shipped", round(entry["shipped"]["judge_leakage"], 4), f"{seconds:.2f}s", flush=True)
 
 
+def shipped_layers(targets: list[str]) -> str:
+    """The W+ layers the shipped directions of ``targets`` act on, all of them together."""
+    layers = sorted({i for t in targets for i in Direction.load(SHIPPED / f"{t}.json").layers})
+    return ",".join(map(str, layers))
+
+
 def global_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, dict]:
     """The ``text`` source (global directions) for each text: (rows, relevance facts)."""
     clip = load_clip(None, device)
@@ -156,8 +164,14 @@ def global_direction_rows(generator, bench: Bench, args, device) -> tuple[dict, 
     source = TextDirections(relevance_samples=args.relevance_samples, relevance_cache=str(cache), beta=args.beta)
     results = {}
     for attribute, text in [*TEXTS.items(), (f"{COMPOSED[1][0]}+{COMPOSED[1][1]}", COMPOSED[0])]:
+        layers = shipped_layers(attribute.split("+")) if args.shipped_layers else "all"
         started = time.time()
-        found = source.find(generator, attribute, text=text, generator_spec="toyfaces")
+        try:
+            found = source.find(generator, attribute, text=text, generator_spec="toyfaces", layers=layers)
+        except LatentroomError as exc:  # e.g. no channel of the layers reaches beta: a row, not the end
+            results[attribute] = {"text": text, "layers": layers, "error": str(exc)}
+            print(attribute, "error:", exc, flush=True)
+            continue
         seconds = time.time() - started
         results[attribute] = {"text": text, "text_seconds": seconds,
                               **compare(bench, found, tuple(attribute.split("+")), args.strength)}
@@ -282,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strength", type=float, default=2.0, help="shipped direction's strength")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--shipped-layers", action="store_true", help="global: each text on the layers its "
+                    "attribute's shipped direction acts on (a composed text: on both's)")
     ap.add_argument("--kinds", default="global", help="global (the text source), scorer (text-scored "
                     "classifier-based source), or both: global,scorer")
     ap.add_argument("--find-source", default="linear-boundary", help="source the text scorer's labels feed")
