@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
@@ -343,17 +345,52 @@ def apply_files_on_ray(
         results = apply_dataset(files, preset, strength=s, batch_size=batch_size, concurrency=actors,
                                 threads_per_actor=threads_per_actor, compare=compare, planner_options=planner_options)
         replace = overwrite or skip_existing
-        for row in results.iter_rows():
-            key = name(row["path"])
-            result = _write_row(waiting[key], row, replace)
-            del waiting[key]  # only once written: an interrupted write counts as not done
-            report.add(result)
+        with _rows_of(results) as rows:
+            for row in rows:
+                key = name(row["path"])
+                result = _write_row(waiting[key], row, replace)
+                del waiting[key]  # only once written: an interrupted write counts as not done
+                report.add(result)
     except KeyboardInterrupt:
         # As the local engine: what was written is complete (atomic writes), the rest is counted.
         raise BatchInterrupted(report, len(waiting)) from None
     for job in waiting.values():  # vanished between planning and reading
         report.add(failure_result(job.item.path, ImageError(f"{job.item.path}: no such file")))
     return report
+
+
+ITERATION_THREADS = ("iter_threaded", "map_tp_")
+"""Name prefixes of the threads Ray Data iterates a dataset on, in this process."""
+ITERATION_GRACE_S = 10.0
+"""How long :func:`_rows_of` waits, at most, for them to end."""
+
+
+@contextlib.contextmanager
+def _rows_of(results: ray.data.Dataset) -> Iterator[Iterator[dict[str, Any]]]:
+    """``results.iter_rows()``, over and done with on the way out, however the loop ends.
+
+    Ray Data iterates on helper threads of this process that use its Ray core worker.
+    A loop left early (Ctrl-C) leaves them winding down on their own (they look for
+    the stop every 0.1 s, then drop their object refs), and a ``ray.shutdown()`` in
+    the meantime (:func:`ray_instance` shuts a local instance down straight away)
+    lets one reach the destroyed core worker: Ray then ends the whole process at once
+    with status 1, flushing nothing (no summary, no 130). So the iterator is closed
+    here, which is Ray Data's own early-exit path (executor shut down, threads told
+    to stop), and its iteration threads are waited for. (Its block prefetcher thread
+    stays parked for ever after an early exit, idle: nothing to wait for.)
+    """
+    before = set(threading.enumerate())
+    rows = iter(results.iter_rows())
+    try:
+        yield rows
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+        deadline = time.monotonic() + ITERATION_GRACE_S
+        for thread in set(threading.enumerate()) - before:
+            if thread.name.startswith(ITERATION_THREADS):
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _input_dataset(ray: Any, paths: list[str], filesystem: Any, actors: int) -> ray.data.Dataset:

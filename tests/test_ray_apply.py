@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import threading
 import zipfile
 from pathlib import Path
 
@@ -229,9 +230,16 @@ def test_ray_ctrl_c_exits_130_with_summary_and_no_temporaries(
 
     monkeypatch.setattr(ray_apply, "write_encoded", write)
     photos = plain_photos(tmp_path / "in", 6)
+    before = set(threading.enumerate())
     result = CliRunner().invoke(cli, ["apply", str(preset_dir), str(photos), "-o", str(tmp_path / "out"),
                                       "--engine", "ray", "--batch-size", "2"])
     assert result.exit_code == 130, result.output
     assert "interrupted; 1 written, 0 skipped, 0 failed" in result.output
     assert "5 not started" in result.output
     assert [p.name for p in (tmp_path / "out").iterdir()] == [calls[0].name]  # no temporary left
+    # The interrupted iteration is over: no Ray Data thread of it still runs (its block
+    # prefetcher stays parked, idle). One still dropping object refs while ray.shutdown()
+    # runs (ray_instance's after a real Ctrl-C; here, local_ray's teardown) makes Ray end
+    # the process at once with status 1, and pytest with it, before any summary.
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert set(left) <= {"Prefetcher"}, left
