@@ -267,7 +267,8 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
     so a composed text's own parts are left out of them (``--keep-unnamed``: and the texts
     of the attributes no row names); the classifier is the control (not with
     ``--skip-control``)."""
-    classifier = resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces")
+    classifier = None if args.skip_control else resolve_scorer("toyfaces-classifier", str(device), generator,
+                                                               "toyfaces")
     kept = {**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})}
     shipped_rows: dict = {}
     for name, text in selected(SCORER_TEXTS, args.only).items():
@@ -277,7 +278,7 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
         spec = "text:" + ";".join(f"{n}={t}" for n, t in {column: text, **others}.items())
         rows = results[name] = {"text": text, "scorer": spec}
         scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
-        scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and not args.skip_control else []
+        scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and classifier is not None else []
         for kind, attribute, scorer in scorers:
             rows[kind] = found_row(lambda: source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
                                                        generator_spec="toyfaces", **find_params),
