@@ -27,11 +27,13 @@ separates what the text costs from what the smaller sample count costs. The comp
 edit is measured as one text ("an old smiling face") and as a sum of two texts'
 scores ("an old face + a smiling face"). A source that scores its own edits
 (``--find-source optimized``) takes the ``text`` scorer itself instead of a labelled
-bank: its other columns are the other attributes' texts, the ones it keeps still.
+bank: its other columns are the other attributes' texts, the ones it keeps still, and
+the sum row's two texts are two columns, each of which it raises (``age+smile``).
 ``--find-param KEY=VALUE`` passes the source's parameters (e.g. the shipped smile's
 ``batch_size=128 others_weight=0.5``, or the shipped glasses' ``layers=coarse``);
 ``--keep-unnamed`` adds texts for the five attributes no row names to the ones
-``optimized`` keeps still, ``--skip-control`` leaves out the classifier rows, and
+``optimized`` keeps still, ``--opposites`` scores every attribute's text against its
+opposite instead of "a face" (``OPPOSITES``), ``--skip-control`` leaves out the classifier rows, and
 ``--save-directions DIR`` keeps every found direction for a later look.
 """
 
@@ -76,6 +78,14 @@ SCORER_TEXTS = {**TEXTS, "age+smile": COMPOSED[0], "age+smile (sum)": SUMMED}
 UNNAMED_TEXTS = {"eye_size": "a face with big eyes", "skin_tone": "a face with dark skin",
                  "pose": "a face facing the camera", "face_width": "a face with a wide face",
                  "hair_color": "a face with blond hair"}
+# --opposites: each attribute's text scored against its opposite (the scorer's FROM -> TO)
+# instead of "a face".
+OPPOSITES = {"smile": "a face with a neutral expression", "age": "a young face",
+             "hair_length": "a face with short hair", "glasses": "a face without glasses",
+             "beard": "a clean-shaven face", "eye_size": "a face with small eyes",
+             "skin_tone": "a face with light skin", "pose": "a face turned to the left",
+             "face_width": "a face with a narrow face", "hair_color": "a face with black hair",
+             "age+smile": "a young face with a neutral expression"}
 SEED = 777
 
 
@@ -208,6 +218,23 @@ def found_row(find: Callable[[], Direction], bench: Bench, targets: tuple[str, .
     return row
 
 
+def scored_texts(texts: dict[str, str], opposites: bool) -> dict[str, str]:
+    """``texts`` as the ``text`` scorer reads them: with ``opposites``, each row that has
+    one in ``OPPOSITES`` scored against it (``FROM -> TO``), a sum row (``A + B``) part by
+    part against its attributes' opposites."""
+    if not opposites:
+        return texts
+    scored = {}
+    for name, text in texts.items():
+        row = name.split(" ")[0]
+        if " + " in text:
+            text = " + ".join(f"{OPPOSITES[a]} -> {part}" for a, part in zip(row.split("+"), text.split(" + ")))
+        elif row in OPPOSITES:
+            text = f"{OPPOSITES[row]} -> {text}"
+        scored[name] = text
+    return scored
+
+
 def selected(texts: dict[str, str], only: str | None) -> dict[str, str]:
     """The rows ``--only`` names (comma-separated), all without it."""
     if only is None:
@@ -235,7 +262,7 @@ def labelled_bank_rows(generator, bench: Bench, args, device, source, find_param
     """A sampling source (linear-boundary...): one bank of faces labelled by the text
     scorer and the classifier in one pass; each text found plainly and with the other
     texts' boundaries projected out, and the classifier's label as the control."""
-    spec = "text:" + ";".join(f"{name}={text}" for name, text in SCORER_TEXTS.items())
+    spec = "text:" + ";".join(f"{name}={text}" for name, text in scored_texts(SCORER_TEXTS, args.opposites).items())
     scorer = TextAndClassifier(resolve_scorer(spec, str(device), generator, "toyfaces"),
                                resolve_scorer("toyfaces-classifier", str(device), generator, "toyfaces"))
     started = time.time()
@@ -269,13 +296,15 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
     ``--skip-control``)."""
     classifier = None if args.skip_control else resolve_scorer("toyfaces-classifier", str(device), generator,
                                                                "toyfaces")
-    kept = {**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})}
+    kept = scored_texts({**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})}, args.opposites)
     shipped_rows: dict = {}
-    for name, text in selected(SCORER_TEXTS, args.only).items():
+    for name, text in selected(scored_texts(SCORER_TEXTS, args.opposites), args.only).items():
         targets = tuple(name.split(" ")[0].split("+"))
         column = name.split(" ")[0]
         others = {other: other_text for other, other_text in kept.items() if other not in targets}
-        spec = "text:" + ";".join(f"{n}={t}" for n, t in {column: text, **others}.items())
+        # A sum row's texts as separate columns: the source raises each of them.
+        edited = dict(zip(targets, text.split(" + "))) if " + " in text else {column: text}
+        spec = "text:" + ";".join(f"{n}={t}" for n, t in {**edited, **others}.items())
         rows = results[name] = {"text": text, "scorer": spec}
         scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
         scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and classifier is not None else []
@@ -308,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
                     "e.g. smile,age+smile), so several processes can share the texts")
     ap.add_argument("--keep-unnamed", action="store_true", help="--find-source optimized: also keep still "
                     "texts for the attributes no row names (eyes, skin, pose, width, hair colour)")
+    ap.add_argument("--opposites", action="store_true", help="--kinds scorer: score each attribute's text "
+                    "against its opposite (e.g. 'a clean-shaven face -> a face with a beard'), not 'a face'")
     ap.add_argument("--skip-control", action="store_true", help="--find-source optimized: no classifier row")
     ap.add_argument("--save-directions", type=Path, default=None, metavar="DIR",
                     help="--kinds scorer: write each found direction to DIR")

@@ -307,6 +307,30 @@ def test_optimized_isolates_a_strongly_entangled_attribute_on_an_anisotropic_w()
     assert trained_report["target_change"] > 0.25 * plain_report["target_change"]
 
 
+def test_optimized_raises_every_part_of_a_composed_attribute() -> None:
+    # "old" reads three times as strongly as "smile" and runs against it (cosine -0.6):
+    # one summed score is raised fastest by ageing while the smile falls; the composed
+    # attribute old+smile (its two columns) must raise both.
+    axes = np.eye(16)
+    old, smile = 3 * axes[0], -0.6 * axes[0] + 0.8 * axes[1]
+    hair = unit_vectors(16, 1, seed=5)[0]
+    generator = PlantedGenerator(16, 6)
+    summed = PlantedScorer({"old_smile": old + smile, "hair": hair}, 16, 6)
+    parts = PlantedScorer({"old": old, "smile": smile, "hair": hair}, 16, 6)
+    found = {attribute: Optimized().find(generator, attribute, scorer=scorer, steps=150, lr=0.05,
+                                         bank=draw_bank(generator, scorer, 2000, seed=0))
+             for attribute, scorer in (("old_smile", summed), ("old+smile", parts))}
+    moved = {name: (d.scale * d.vector @ old, d.scale * d.vector @ smile) for name, d in found.items()}
+    assert moved["old_smile"][0] > 0 > moved["old_smile"][1]  # measured 2.82, -0.31
+    assert min(moved["old+smile"]) > 0.3  # measured 1.18, 0.42
+    assert found["old+smile"].provenance.attribute == "old+smile"
+    with pytest.raises(LatentroomError, match="needs explicit layers"):
+        Optimized().find(generator, "old+smile", scorer=parts, bank=draw_bank(generator, parts, 200, seed=0),
+                         layers="auto")
+    with pytest.raises(LatentroomError, match="unknown attribute 'young'"):
+        Optimized().find(generator, "old+young", scorer=parts, bank=draw_bank(generator, parts, 200, seed=0))
+
+
 def test_optimized_trains_only_the_direction(stylegan) -> None:
     before = {k: v.clone() for k, v in stylegan.state_dict().items()}
     direction = Optimized().find(stylegan, "brightness", scorer=image_stats_scorer(), samples=32, steps=3,

@@ -54,13 +54,17 @@ def test_the_scorer_is_registered_by_the_textimage_plugin_and_named_in_help() ->
 
 def test_the_argument_names_attributes_sums_texts_and_takes_model_settings() -> None:
     spec = TextScorerSpec.parse("old=an old face; a smiling face ;both=an old face + a smiling face;"
-                                "neutral=a person;model=toyfaces-clip")
-    assert spec.attributes == {"old": ("an old face",), "a smiling face": ("a smiling face",),
-                               "both": ("an old face", "a smiling face")}
+                                "neutral=a person;model=toyfaces-clip;"
+                                "beard=a clean-shaven face -> a face with a beard + a face with glasses")
+    assert spec.attributes == {"old": (("an old face", None),), "a smiling face": (("a smiling face", None),),
+                               "both": (("an old face", None), ("a smiling face", None)),
+                               "beard": (("a face with a beard", "a clean-shaven face"), ("a face with glasses", None))}
     assert (spec.neutral, spec.settings["model"]) == ("a person", "toyfaces-clip")
     for argument, message in ((None, "give the text"), (" ; ", "give the text"), ("=an old face", "name before"),
                               ("old=an old face;old=a grey face", "'old' is given twice"),
-                              ("both=an old face + ", "'both' has an empty text"), ("neutral=", "needs a value")):
+                              ("both=an old face + ", "'both' has an empty text"), ("neutral=", "needs a value"),
+                              ("old=-> an old face", "'old' has an empty text"),
+                              ("old=a face -> a young face -> an old face", "one '->' per text")):
         with pytest.raises(LatentroomError, match=message):
             TextScorerSpec.parse(argument)
 
@@ -68,18 +72,24 @@ def test_the_argument_names_attributes_sums_texts_and_takes_model_settings() -> 
 def test_renders_with_glasses_score_above_the_same_faces_without(toyfaces) -> None:
     """Renderer truth: the same 48 faces rendered with and without glasses."""
     scorer = resolve_scorer("text:glasses=a face wearing glasses;old=an old face;"
-                            "both=a face wearing glasses + an old face", "cpu", toyfaces, "toyfaces", ["glasses"])
+                            "both=a face wearing glasses + an old face;"
+                            "opposite=a face without glasses -> a face wearing glasses", "cpu", toyfaces, "toyfaces",
+                            ["glasses"])
     params = sample_params(21, 48)
     with_glasses = score_images(scorer, to_tensor(render(edit(params, "glasses", 1.0)), "cpu"))
     without = score_images(scorer, to_tensor(render(edit(params, "glasses", -1.0)), "cpu"))
-    assert (with_glasses["glasses"] > without["glasses"]).mean() >= 0.95
+    for column in ("glasses", "opposite"):
+        assert (with_glasses[column] > without[column]).mean() >= 0.95
     np.testing.assert_allclose(with_glasses["both"], with_glasses["glasses"] + with_glasses["old"], atol=1e-5)
 
-    # The score is cos(image, text) - cos(image, neutral), computed here from the model.
+    # The score is cos(image, text) - cos(image, neutral), computed here from the model;
+    # a text's own neutral (FROM -> TO) replaces "a face".
     images = to_tensor(render(edit(params, "glasses", 1.0))[:4], "cpu")
+    texts = ["a face wearing glasses", "a face", "a face without glasses"]
     with torch.no_grad():
-        cosines = scorer.model.encode_images(images) @ scorer.model.encode_texts(["a face wearing glasses", "a face"]).T
-    np.testing.assert_allclose(with_glasses["glasses"][:4], (cosines[:, 0] - cosines[:, 1]).numpy(), atol=1e-5)
+        cosines = (scorer.model.encode_images(images) @ scorer.model.encode_texts(texts).T).numpy()
+    np.testing.assert_allclose(with_glasses["glasses"][:4], cosines[:, 0] - cosines[:, 1], atol=1e-5)
+    np.testing.assert_allclose(with_glasses["opposite"][:4], cosines[:, 0] - cosines[:, 2], atol=1e-5)
 
 
 def test_a_text_scored_direction_ages_fresh_faces_for_the_judge(toyfaces, tmp_path: Path) -> None:

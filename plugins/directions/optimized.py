@@ -4,11 +4,13 @@ differentiable scorer."""
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from latentroom.engine.direction import parse_layers
+from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.edit import to_wplus
 from latentroom.plugins.directions.mean_difference import MeanDifference
 from latentroom.plugins.directions.scoring import BINARY_TEMPERATURE, binary_attributes, training_scores
@@ -44,6 +46,12 @@ class Optimized(DirectionSourceBase):
     also has ``torch_logits`` (see :func:`latentroom.plugins.directions.scoring.training_scores`):
     a saturated probability has no gradient to follow.
 
+    A composed attribute ``A+B`` (each a scorer column, e.g. two texts of the ``text``
+    scorer) raises every part: the loss takes ``-sum(log(gain_i))``, so no part can be
+    traded for another (one summed score can be raised by one part while the other
+    falls), and the leaks are measured against the smallest gain. It starts from the
+    sum of the parts' mean differences and needs explicit ``layers``.
+
     Extra parameters: ``steps`` (200), ``lr`` (0.01), ``step`` (2.0: edit size in
     standard deviations along ``d`` during training), ``isolation`` (0.15, below the
     acceptance criterion's 0.25), ``others_weight`` (10), ``binary_temperature``
@@ -58,18 +66,24 @@ class Optimized(DirectionSourceBase):
     def vector(self, ctx: FindContext) -> np.ndarray:
         require_differentiable(ctx.scorer, "direction source 'optimized'")
         bank = ctx.bank()
-        bank.attribute(ctx.attribute)  # unknown attributes fail here, with the known ones listed
+        parts = target_parts(ctx.attribute, ctx.scorer.attributes)
+        for part in parts:
+            bank.attribute(part)  # unknown attributes fail here, with the known ones listed
         names = list(ctx.scorer.attributes)
-        target = names.index(ctx.attribute)
-        others = [i for i in range(len(names)) if i != target]
+        targets = [names.index(part) for part in parts]
+        others = [i for i in range(len(names)) if i not in targets]
         generator, p = ctx.generator, ctx.params
         n_latent = generator.n_latent
         layer_spec = p["layers"]
+        if layer_spec == "auto" and len(parts) > 1:
+            raise LatentroomError(f"direction source 'optimized': the composed attribute {ctx.attribute!r} "
+                                  "needs explicit layers (e.g. --layers 0-7), not auto")
         layers = range(n_latent) if layer_spec == "auto" else parse_layers(layer_spec, n_latent)
         device = torch.device(generator.device)
         mask = layer_mask(n_latent, layers, device)
         ws = torch.from_numpy(bank.ws).float()
-        start = MeanDifference(fraction=p["fraction"]).normal(bank, ctx.attribute)
+        start = sum(MeanDifference(fraction=p["fraction"]).normal(bank, part) for part in parts)
+        start = start / np.linalg.norm(start)
         d = torch.tensor(start, dtype=torch.float32, requires_grad=True)
         optimizer = torch.optim.Adam([d], lr=float(p["lr"]))
         batch = min(int(p["batch_size"]), len(ws))
@@ -83,10 +97,11 @@ class Optimized(DirectionSourceBase):
             moved = base + mask * offset.to(device)
             scores = training_scores(ctx.scorer, generator.synthesis(torch.cat([base, moved])).float(), temperature)
             change = scores[batch:] - scores[:batch]
-            gain = change[:, target].mean()
+            gains = change[:, targets].mean(0)
+            gain = gains.min()
             leaks = change[:, others].abs().mean(0)
             excess = torch.relu(leaks / gain.clamp_min(GAIN_FLOOR) - float(p["isolation"])).sum()
-            loss = float(p["others_weight"]) * excess - _log_gain(gain)
+            loss = float(p["others_weight"]) * excess - _log_gain(gains).sum()
             leak = leaks.sum()
             # Gradients for d only: the generator's and scorer's parameters stay untouched.
             (grad,) = torch.autograd.grad(loss, [d])
@@ -100,6 +115,15 @@ class Optimized(DirectionSourceBase):
             "binary_softened": hasattr(ctx.scorer, "torch_logits") and bool(binary_attributes(ctx.scorer)),
         }
         return (d / d.norm()).detach().double().numpy()
+
+
+def target_parts(attribute: str, known: Sequence[str]) -> list[str]:
+    """The scorer columns ``attribute`` names: itself, or the parts of a composed ``A+B``
+    that the scorer has and it does not (``age+smile`` with columns age and smile)."""
+    parts = attribute.split("+")
+    if attribute in known or len(parts) == 1 or not all(parts):
+        return [attribute]
+    return parts
 
 
 def _log_gain(gain: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,10 @@ The scorer argument is a ``;``-separated list (``--scorer "text:..."``):
 * ``NAME=TEXT``: the attribute ``NAME`` is the score of ``TEXT`` (``old=an old face``);
 * a bare ``TEXT``: the attribute is named by the text itself;
 * ``TEXT`` may be ``TEXT + TEXT + ...``: one attribute, the sum of their scores;
+* a text may name its own neutral, ``FROM -> TO`` (``beard=a clean-shaven face -> a
+  face with a beard``): scored ``cos(E(image), E(TO)) - cos(E(image), E(FROM))``. An
+  opposite as the neutral cancels what the two texts share beyond "a face" (a mouth
+  to read a smile off, hair to read a length off), which the plain neutral leaves in;
 * the text-image model's settings, named as the ``text`` direction source names them:
   ``model`` (``auto``, the default: the generator's ``default_text_image_model``; an
   error for a generator naming none), ``neutral``, ``vocab`` and ``activation``
@@ -25,7 +29,7 @@ The whole argument is recorded as the scorer's name in a direction's provenance,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -39,17 +43,24 @@ DEFAULT_NEUTRAL = "a face"
 EXAMPLE = "--scorer 'text:old=an old face'"
 
 
+class Contrast(NamedTuple):
+    """One scored text: toward ``text``, away from ``neutral`` (``None``: the spec's neutral)."""
+
+    text: str
+    neutral: str | None = None
+
+
 @dataclass(frozen=True)
 class TextScorerSpec:
-    """What a ``text:...`` argument asks for: attribute -> the texts whose scores it sums,
-    and the model settings."""
+    """What a ``text:...`` argument asks for: attribute -> the contrasts whose scores it
+    sums, and the model settings."""
 
-    attributes: dict[str, tuple[str, ...]]
+    attributes: dict[str, tuple[Contrast, ...]]
     settings: dict[str, str]
 
     @classmethod
     def parse(cls, argument: str | None) -> "TextScorerSpec":
-        attributes: dict[str, tuple[str, ...]] = {}
+        attributes: dict[str, tuple[Contrast, ...]] = {}
         settings: dict[str, str] = {}
         for entry in (argument or "").split(";"):
             if not entry.strip():
@@ -83,11 +94,17 @@ def _checked_name(name: str, known: dict[str, Any]) -> str:
     return name
 
 
-def _summed_texts(name: str, value: str) -> tuple[str, ...]:
-    texts = tuple(text.strip() for text in value.split("+"))
-    if not all(texts):
+def _summed_texts(name: str, value: str) -> tuple[Contrast, ...]:
+    return tuple(_contrast(name, part) for part in value.split("+"))
+
+
+def _contrast(name: str, part: str) -> Contrast:
+    pieces = [piece.strip() for piece in part.split("->")]
+    if not all(pieces):
         raise LatentroomError(f"scorer text: attribute {name!r} has an empty text, e.g. {EXAMPLE}")
-    return texts
+    if len(pieces) > 2:
+        raise LatentroomError(f"scorer text: attribute {name!r}: one '->' per text (FROM -> TO), got {part.strip()!r}")
+    return Contrast(pieces[-1], pieces[0] if len(pieces) == 2 else None)
 
 
 class TextScorer:
@@ -118,12 +135,12 @@ class TextScorer:
         self._directions = self._text_directions(self.model)
 
     def _text_directions(self, model: TextImageModel) -> torch.Tensor:
-        """``[embed_dim, A]``: per attribute, the sum over its texts of ``E(text) - E(neutral)``
-        (an image embedding times it is the attribute's score)."""
+        """``[embed_dim, A]``: per attribute, the sum over its contrasts of ``E(text) -
+        E(neutral)`` (an image embedding times it is the attribute's score)."""
         from latentroom.plugins.textimage.global_directions import embedding_delta
 
-        columns = [sum(embedding_delta(model, text, self.spec.neutral) for text in texts)
-                   for texts in self.spec.attributes.values()]
+        columns = [sum(embedding_delta(model, c.text, c.neutral or self.spec.neutral) for c in contrasts)
+                   for contrasts in self.spec.attributes.values()]
         return torch.from_numpy(np.stack(columns, 1)).float()
 
     def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
