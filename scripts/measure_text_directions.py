@@ -147,13 +147,17 @@ def compare(bench: Bench, found: Direction, targets: tuple[str, ...], strength: 
                           "source": shipped.provenance.source, **bench.measure(shipped, strength, targets)}
     entry = {"details": found.provenance.details, "text_direction": bench.measure(found, found_strength, targets),
              "shipped": known[targets]}
-    for t in targets:
-        entry[f"target_ratio_{t}"] = entry["text_direction"]["judge_change"][t] / entry["shipped"]["judge_change"][t]
+    # A composed row is compared with its first target's shipped direction only: that
+    # direction's change of the second target is a leak, not a reference to divide by.
+    first, *rest = targets
+    entry[f"target_ratio_{first}"] = entry["text_direction"]["judge_change"][first] / entry["shipped"]["judge_change"][first]
+    for t in rest:
+        entry[f"target_change_{t}"] = entry["text_direction"]["judge_change"][t]
     return entry
 
 
 def report_line(name: str, entry: dict, seconds: float) -> None:
-    print(name, json.dumps({k: round(v, 3) for k, v in entry.items() if k.startswith("target_ratio")}),
+    print(name, json.dumps({k: round(v, 3) for k, v in entry.items() if k.startswith(("target_ratio", "target_change"))}),
           "leak", round(entry["text_direction"]["judge_leakage"], 4),
           "shipped", round(entry["shipped"]["judge_leakage"], 4), f"{seconds:.2f}s", flush=True)
 
