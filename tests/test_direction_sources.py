@@ -16,7 +16,7 @@ from latentroom.engine.protocols import DirectionSource, Generator
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.evaluate import EVAL_SEED, evaluate_directions, render_strip
 from latentroom.plugins.directions.sampling import SampleBank, draw_bank, sample_w
-from latentroom.plugins.directions.scoring import training_scores
+from latentroom.plugins.directions.scoring import ScorerError, check_attributes, training_scores
 from latentroom.plugins.directions.ganspace import GANSpace
 from latentroom.plugins.directions.linear_boundary import L2_GRID, LinearBoundary, choose_l2, fit_logistic
 from latentroom.plugins.directions.mean_difference import MeanDifference
@@ -324,6 +324,13 @@ def test_optimized_raises_every_part_of_a_composed_attribute() -> None:
     assert moved["old_smile"][0] > 0 > moved["old_smile"][1]  # measured 2.82, -0.31
     assert min(moved["old+smile"]) > 0.3  # measured 1.18, 0.42
     assert found["old+smile"].provenance.attribute == "old+smile"
+    # Evaluated as the slower of its parts; the parts are not each other's leak.
+    report = evaluate_directions(generator, [found["old+smile"]], parts, samples=200)[0]
+    assert set(report["change"]) == {"old", "smile", "hair"} and report["others_max_attribute"] == "hair"
+    assert report["target_change"] == pytest.approx(min(report["change"]["old"], report["change"]["smile"]))
+    check_attributes(parts, ["old+smile"])
+    with pytest.raises(ScorerError, match="unknown attribute 'old\\+young'"):
+        check_attributes(parts, ["old+young"])
     with pytest.raises(LatentroomError, match="needs explicit layers"):
         Optimized().find(generator, "old+smile", scorer=parts, bank=draw_bank(generator, parts, 200, seed=0),
                          layers="auto")

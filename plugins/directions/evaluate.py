@@ -24,7 +24,7 @@ from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import DEFAULT_BATCH, render_and_score, sample_w
-from latentroom.plugins.directions.scoring import Scores
+from latentroom.plugins.directions.scoring import Scores, target_parts
 
 EVAL_SEED = 1_000_003  # differs from find's default seed: evaluation is on held-out samples
 DEFAULT_STRENGTHS: tuple[float, ...] = (-1.0, 0.0, 1.0)
@@ -47,7 +47,7 @@ def evaluate_directions(generator: Generator, directions: Sequence[Direction], s
     if baseline is None:
         baseline = render_and_score(generator, scorer, ws, batch_size)
     for direction in directions:
-        if direction.attribute not in baseline:
+        if not set(target_parts(direction.attribute, list(baseline))) <= set(baseline):
             known = ", ".join(sorted(baseline))
             raise LatentroomError(f"the scorer does not report '{direction.attribute}', the direction's "
                                   f"attribute (it reports {known}); pass the scorer it was found with")
@@ -94,10 +94,16 @@ def report(direction: Direction, strengths: Sequence[float], scored: Sequence[Sc
     the entanglement of the others and the 10th-to-90th-percentile check."""
     change = slopes(strengths, scored)
     target = direction.attribute
-    others = {name: v for name, v in change.items() if name != target}
-    slope = change.get(target, float("nan"))
-    p10, p90 = (float(np.percentile(baseline[target], q)) for q in (10, 90)) if target in baseline else (np.nan, np.nan)
-    needed = (p90 - p10) / slope if slope > 0 else float("inf")
+    parts = target_parts(target, list(baseline))
+    others = {name: v for name, v in change.items() if name not in parts}
+    # A composed attribute moves as far as its slowest part, and needs the strength
+    # that takes every part from its 10th to its 90th percentile.
+    slope = min(change.get(part, float("nan")) for part in parts)
+    spans = {part: [float(np.percentile(baseline[part], q)) for q in (10, 90)] if part in baseline
+             else [np.nan, np.nan] for part in parts}
+    needed = max((hi - lo) / change[part] if change.get(part, 0.0) > 0 else float("inf")
+                 for part, (lo, hi) in spans.items())
+    p10, p90 = spans[min(parts, key=lambda part: change.get(part, float("nan")))]
     worst = max(others, key=lambda n: abs(others[n])) if others else None
     max_other = abs(others[worst]) if worst else 0.0
     within = spans_percentiles(needed, direction.strength_range)

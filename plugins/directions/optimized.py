@@ -4,7 +4,6 @@ differentiable scorer."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -13,7 +12,8 @@ from latentroom.engine.direction import parse_layers
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.edit import to_wplus
 from latentroom.plugins.directions.mean_difference import MeanDifference
-from latentroom.plugins.directions.scoring import BINARY_TEMPERATURE, binary_attributes, training_scores
+from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, binary_attributes, target_parts,
+                                                  training_scores)
 from latentroom.plugins.directions.source_base import (DirectionSourceBase, FindContext, layer_mask,
                                                        require_differentiable)
 
@@ -115,15 +115,6 @@ class Optimized(DirectionSourceBase):
             "binary_softened": hasattr(ctx.scorer, "torch_logits") and bool(binary_attributes(ctx.scorer)),
         }
         return (d / d.norm()).detach().double().numpy()
-
-
-def target_parts(attribute: str, known: Sequence[str]) -> list[str]:
-    """The scorer columns ``attribute`` names: itself, or the parts of a composed ``A+B``
-    that the scorer has and it does not (``age+smile`` with columns age and smile)."""
-    parts = attribute.split("+")
-    if attribute in known or len(parts) == 1 or not all(parts):
-        return [attribute]
-    return parts
 
 
 def _log_gain(gain: torch.Tensor) -> torch.Tensor:

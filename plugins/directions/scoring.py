@@ -162,13 +162,24 @@ def build_scorer(spec: str, device: str, flag: str = "--scorer") -> Any:
     return scorer
 
 
+def target_parts(attribute: str, known: Sequence[str]) -> list[str]:
+    """The scorer columns ``attribute`` names: itself, or the parts of a composed ``A+B``
+    where the scorer has no column of that name (``age+smile`` with columns age and
+    smile; the ``optimized`` source raises each part)."""
+    parts = attribute.split("+")
+    if attribute in known or len(parts) == 1 or not all(parts):
+        return [attribute]
+    return parts
+
+
 def check_attributes(scorer: Any, attributes: Sequence[str], flag: str = "--scorer") -> None:
-    """Every name in ``attributes`` is one the scorer declares (a scorer that returns a
-    mapping without declaring ``attributes`` is checked on its first batch instead)."""
+    """Every name in ``attributes`` is one the scorer declares, or a composed ``A+B`` of
+    such names (a scorer that returns a mapping without declaring ``attributes`` is
+    checked on its first batch instead)."""
     known = getattr(scorer, "attributes", None)
     if known is None:
         return
-    missing = [name for name in attributes if name not in known]
+    missing = [name for name in attributes if not set(target_parts(name, known)) <= set(known)]
     if missing:
         raise ScorerError(f"unknown attribute {', '.join(map(repr, missing))} for scorer {scorer_name(scorer)} "
                           f"(known: {', '.join(known)}); pick one of those or pass another {flag}")
