@@ -98,12 +98,10 @@ def report(direction: Direction, strengths: Sequence[float], scored: Sequence[Sc
     others = {name: v for name, v in change.items() if name not in parts}
     # A composed attribute moves as far as its slowest part, and needs the strength
     # that takes every part from its 10th to its 90th percentile.
-    slope = min(change.get(part, float("nan")) for part in parts)
-    spans = {part: [float(np.percentile(baseline[part], q)) for q in (10, 90)] if part in baseline
-             else [np.nan, np.nan] for part in parts}
-    needed = max((hi - lo) / change[part] if change.get(part, 0.0) > 0 else float("inf")
-                 for part, (lo, hi) in spans.items())
-    p10, p90 = spans[min(parts, key=lambda part: change.get(part, float("nan")))]
+    slowest = min(parts, key=lambda part: change.get(part, float("nan")))
+    slope = change.get(slowest, float("nan"))
+    p10, p90 = _percentile_span(baseline, slowest)
+    needed = max(_strength_across_span(baseline, change, part) for part in parts)
     worst = max(others, key=lambda n: abs(others[n])) if others else None
     max_other = abs(others[worst]) if worst else 0.0
     within = spans_percentiles(needed, direction.strength_range)
@@ -128,6 +126,21 @@ def report(direction: Direction, strengths: Sequence[float], scored: Sequence[Sc
         "isolated": isolated,
         "meets_criterion": within and isolated,
     }
+
+
+def _percentile_span(baseline: Scores, name: str) -> tuple[float, float]:
+    """The 10th and 90th percentiles of ``name`` over the unedited samples (NaN if unscored)."""
+    if name not in baseline:
+        return np.nan, np.nan
+    return float(np.percentile(baseline[name], 10)), float(np.percentile(baseline[name], 90))
+
+
+def _strength_across_span(baseline: Scores, change: dict[str, float], name: str) -> float:
+    """The strength that moves ``name`` from its 10th to its 90th percentile (inf when
+    the direction does not raise it)."""
+    p10, p90 = _percentile_span(baseline, name)
+    slope = change.get(name, float("nan"))
+    return (p90 - p10) / slope if slope > 0 else float("inf")
 
 
 @torch.no_grad()
