@@ -33,7 +33,9 @@ the sum row's two texts are two columns, each of which it raises (``age+smile``)
 ``batch_size=128 others_weight=0.5``, or the shipped glasses' ``layers=coarse``);
 ``--keep-unnamed`` adds texts for the five attributes no row names to the ones
 ``optimized`` keeps still, ``--opposites`` scores every attribute's text against its
-opposite instead of "a face" (``OPPOSITES``), ``--skip-control`` leaves out the classifier rows, and
+opposite instead of "a face" (``OPPOSITES``), ``--keep-by-classifier`` lets the text name only
+the edit and joins the toyfaces classifier to read (and keep still) every other attribute
+(``--scorer TEXT --scorer toyfaces-classifier``), ``--skip-control`` leaves out the classifier rows, and
 ``--save-directions DIR`` keeps every found direction for a later look.
 """
 
@@ -300,7 +302,12 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
     ``--skip-control``)."""
     classifier = None if args.skip_control else resolve_scorer("toyfaces-classifier", str(device), generator,
                                                                "toyfaces")
-    kept = scored_texts({**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})}, args.opposites)
+    kept = {} if args.keep_by_classifier else scored_texts({**TEXTS, **(UNNAMED_TEXTS if args.keep_unnamed else {})},
+                                                           args.opposites)
+    # With --keep-by-classifier the text names the edit and the classifier, joined after
+    # it, reads every other attribute (the joined scorer's first reader wins).
+    text_kind, keepers = (("text_kept_by_classifier", ["toyfaces-classifier"]) if args.keep_by_classifier
+                          else ("text_scorer", []))
     shipped_rows: dict = {}
     for name, text in selected(scored_texts(SCORER_TEXTS, args.opposites), args.only).items():
         targets = tuple(name.split(" ")[0].split("+"))
@@ -309,8 +316,8 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
         # A sum row's texts as separate columns: the source raises each of them.
         edited = dict(zip(targets, text.split(" + "))) if " + " in text else {column: text}
         spec = "text:" + ";".join(f"{n}={t}" for n, t in {**edited, **others}.items())
-        rows = results[name] = {"text": text, "scorer": spec}
-        scorers = [("text_scorer", column, resolve_scorer(spec, str(device), generator, "toyfaces"))]
+        rows = results[name] = {"text": text, "scorer": [spec, *keepers]}
+        scorers = [(text_kind, column, resolve_scorer([spec, *keepers], str(device), generator, "toyfaces"))]
         scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and classifier is not None else []
         for kind, attribute, scorer in scorers:
             rows[kind] = found_row(lambda: source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
@@ -343,12 +350,16 @@ def main(argv: list[str] | None = None) -> int:
                     "texts for the attributes no row names (eyes, skin, pose, width, hair colour)")
     ap.add_argument("--opposites", action="store_true", help="--kinds scorer: score each attribute's text "
                     "against its opposite (e.g. 'a clean-shaven face -> a face with a beard'), not 'a face'")
+    ap.add_argument("--keep-by-classifier", action="store_true", help="--find-source optimized: the text scorer "
+                    "reads only the edited attribute, joined with the toyfaces classifier, which reads the others")
     ap.add_argument("--skip-control", action="store_true", help="--find-source optimized: no classifier row")
     ap.add_argument("--save-directions", type=Path, default=None, metavar="DIR",
                     help="--kinds scorer: write each found direction to DIR")
     ap.add_argument("--find-samples", type=int, default=2000, help="labelled faces for --kinds scorer")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "measurements" / "text-directions-cpu.json")
     args = ap.parse_args(argv)
+    if args.keep_by_classifier and args.keep_unnamed:
+        ap.error("--keep-by-classifier: the classifier reads the other attributes, so --keep-unnamed has no texts to add")
     kinds = {kind.strip() for kind in args.kinds.split(",")}
     torch.set_num_threads(args.threads)
     device = pick_torch_device(args.device)

@@ -110,6 +110,22 @@ def test_find_with_each_source(checkpoint: Path, tmp_path: Path, source: str, ex
         assert abs(meta["provenance"]["details"]["conditioned_on"]["greenness"]["cosine_after"]) < 1e-9
 
 
+def test_find_with_joined_scorers_and_evaluate_from_the_record(checkpoint: Path, tmp_path: Path) -> None:
+    # Two --scorer: the first reads brightness, the second adds saturation, which
+    # optimized then holds still; the file records both, so evaluate finds them again.
+    spread = "latentroom.plugins.directions.testing:channel_spread_scorer"
+    out = tmp_path / "joined.json"
+    meta = json.loads(invoke("direction", "find", "optimized", "-a", "brightness", "--generator",
+                             f"stylegan2:{checkpoint}", "--scorer", SCORER, "--scorer", spread, "--samples", "40",
+                             "--param", "steps=3", "--param", "batch_size=4", "--layers", "coarse", "-o", str(out),
+                             "--json", "--device", "cpu"))
+    assert meta["provenance"]["parameters"]["scorer"] == [SCORER, spread]
+    report = json.loads(invoke("direction", "evaluate", str(out), "--samples", "8", "--json", "--device", "cpu"))
+    assert set(report["change"]) == {"brightness", "redness", "greenness", "left_right", "top_bottom", "contrast",
+                                     "saturation"}
+    assert "Repeat to join scorers" in invoke("direction", "find", "--help")
+
+
 def test_components(checkpoint: Path) -> None:
     rows = json.loads(invoke("direction", "components", "sefa", "--generator", f"stylegan2:{checkpoint}",
                              "--scorer", SCORER, "--samples", "40", "--count", "3", "--json", "--device", "cpu"))

@@ -22,15 +22,23 @@ from latentroom.engine.errors import LatentroomError
 
 _SCORER_HELP = ("Attribute scorer: a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, "
                 "text:'NAME=A TEXT' for a text-image model's reading, ...; "
-                "`latentroom plugins --all` lists them) or module:factory (default: the generator's own, "
-                "if it names one).")
+                "`latentroom plugins --all` lists them) or module:factory. Repeat to join scorers: the first "
+                "to name an attribute reads it (a text for the edit, a classifier to hold the rest still). "
+                "Default: the generator's own, if it names one.")
+
+
+def _scorer_option(default_help: str = "") -> Any:
+    """``--scorer``, repeatable (the scorers are joined); ``default_help`` replaces the
+    help's last sentence (what happens without one)."""
+    text = _SCORER_HELP if not default_help else _SCORER_HELP.rsplit(" Default:", 1)[0] + " " + default_help
+    return click.option("--scorer", "scorer_specs", multiple=True, metavar="NAME[:ARGUMENT]", help=text)
 
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-def _setup(spec: str, scorer_spec: str | None, device: str, attributes: Sequence[str] = (),
+def _setup(spec: str, scorer_specs: str | Sequence[str] | None, device: str, attributes: Sequence[str] = (),
            need_scorer: bool = True) -> tuple[Any, Any]:
     """(generator, scorer or None) on the chosen device; torch is imported here."""
     from latentroom.engine.devices import pick_torch_device
@@ -39,9 +47,9 @@ def _setup(spec: str, scorer_spec: str | None, device: str, attributes: Sequence
 
     dev = pick_torch_device(device)
     generator = resolve_generator(spec, dev)
-    if scorer_spec is None and not need_scorer:
+    if not scorer_specs and not need_scorer:
         return generator, None
-    return generator, resolve_scorer(scorer_spec, dev, generator, spec, attributes)
+    return generator, resolve_scorer(scorer_specs, dev, generator, spec, attributes)
 
 
 @click.group("direction")
@@ -70,7 +78,7 @@ def list_command(as_json: bool) -> None:
 @click.argument("source")
 @click.option("--attribute", "-a", required=True, help="Attribute to find a direction for (e.g. smile).")
 @generator_option(GENERATOR_DEFAULT)
-@click.option("--scorer", "scorer_spec", default=None, metavar="NAME[:ARGUMENT]", help=_SCORER_HELP)
+@_scorer_option()
 @click.option("--component", type=click.IntRange(min=0), default=None, metavar="K",
               help="ganspace, sefa: take component K as the direction (no scorer needed; "
                    "`latentroom direction components` lists them).")
@@ -90,7 +98,7 @@ def list_command(as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Direction file to write (NAME.json; NAME.npy is written beside it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the direction's metadata as JSON.")
-def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str | None, component: int | None,
+def find_command(source: str, attribute: str, spec: str | None, scorer_specs: tuple[str, ...], component: int | None,
                  layers: str, samples: int, condition_on: str, seed: int, truncation: float,
                  strength_range: tuple[float, float], extra: tuple[str, ...], batch_size: int, device: str,
                  output: Path, as_json: bool) -> None:
@@ -111,7 +119,7 @@ def find_command(source: str, attribute: str, spec: str | None, scorer_spec: str
     # A plugin's source without needs_scorer is taken to label samples, as most do.
     needs_scorer = getattr(source_object, "needs_scorer", lambda _params: True)(params)
     named = ([attribute] if component is None else []) + kept  # a chosen component's name is the user's
-    generator, scorer = _setup(spec, scorer_spec, device, named, need_scorer=needs_scorer)
+    generator, scorer = _setup(spec, scorer_specs, device, named, need_scorer=needs_scorer)
     direction: Direction = source_object.find(generator, attribute, scorer=scorer, generator_spec=spec, **params)
     path = direction.save(output)
     if as_json:
@@ -152,8 +160,7 @@ def show_command(file: Path, as_json: bool) -> None:
 @direction_group.command("evaluate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @generator_option(FROM_DIRECTION)
-@click.option("--scorer", "scorer_spec", default=None, metavar="NAME[:ARGUMENT]",
-              help=_SCORER_HELP.replace("(default:", "(default: the one recorded in the file, else"))
+@_scorer_option("Default: the one recorded in the file, else the generator's own.")
 @click.option("--samples", type=click.IntRange(min=2), default=1000, show_default=True,
               help="Held-out samples to measure on.")
 @click.option("--seed", type=int, default=None, help="Seed for the held-out samples.")
@@ -165,7 +172,7 @@ def show_command(file: Path, as_json: bool) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samples: int, seed: int | None,
+def evaluate_command(file: Path, spec: str | None, scorer_specs: tuple[str, ...], samples: int, seed: int | None,
                      strengths: str, strip: Path | None, strip_rows: int, batch_size: int, device: str,
                      as_json: bool) -> None:
     """Measure how much FILE's direction moves its attribute and every other one."""
@@ -179,7 +186,7 @@ def evaluate_command(file: Path, spec: str | None, scorer_spec: str | None, samp
         raise LatentroomError(f"--strengths {strengths!r}: expected numbers such as -1,0,1") from None
     if len(set(values)) < 2:
         raise LatentroomError("--strengths needs at least two different values")
-    generator, scorer = _setup(spec, scorer_spec or direction.provenance.parameters.get("scorer"), device,
+    generator, scorer = _setup(spec, scorer_specs or direction.provenance.parameters.get("scorer"), device,
                                [direction.attribute])
     direction.check_generator(generator, file, warn=lambda line: click.echo(f"latentroom: {line}", err=True))
     [result] = evaluate_directions(generator, [direction], scorer, samples=samples,
@@ -218,7 +225,7 @@ def _print_report(r: dict[str, Any]) -> None:
 @direction_group.command("components")
 @click.argument("source", type=click.Choice(["ganspace", "sefa"]))
 @generator_option(GENERATOR_DEFAULT)
-@click.option("--scorer", "scorer_spec", default=None, metavar="NAME[:ARGUMENT]", help=_SCORER_HELP)
+@_scorer_option()
 @click.option("--count", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--samples", type=click.IntRange(min=4), default=2000, show_default=True,
               help="Labelled samples for the attribute correlations.")
@@ -227,12 +234,12 @@ def _print_report(r: dict[str, Any]) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-def components_command(source: str, spec: str | None, scorer_spec: str | None, count: int, samples: int,
+def components_command(source: str, spec: str | None, scorer_specs: tuple[str, ...], count: int, samples: int,
                        layers: str, suggest_layers: bool, seed: int, device: str, as_json: bool) -> None:
     """List a component source's leading components, labelled by attribute correlation."""
     from latentroom.engine.plugins import DEFAULT_GENERATOR, get_direction_source
 
-    generator, scorer = _setup(spec or DEFAULT_GENERATOR, scorer_spec, device)
+    generator, scorer = _setup(spec or DEFAULT_GENERATOR, scorer_specs, device)
     rows = get_direction_source(source).value().components(
         generator, count, suggest=suggest_layers, scorer=scorer, samples=samples, seed=seed, layers=layers)
     if as_json:

@@ -18,7 +18,7 @@ import torch
 
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator
-from latentroom.plugins.directions.scoring import Scores, binary_attributes, score_images, scorer_name
+from latentroom.plugins.directions.scoring import Scores, binary_attributes, score_images, scorer_record
 
 DEFAULT_BATCH = 32
 
@@ -32,7 +32,7 @@ class SampleBank:
     binary: frozenset[str]
     seed: int
     truncation: float
-    scorer: str
+    scorer: str | list[str]  # as provenance records it (scoring.scorer_record)
 
     def __len__(self) -> int:
         return int(self.ws.shape[0])
@@ -40,7 +40,8 @@ class SampleBank:
     def attribute(self, name: str) -> np.ndarray:
         if name not in self.scores:
             known = ", ".join(sorted(self.scores))
-            raise LatentroomError(f"unknown attribute '{name}' for scorer {self.scorer} (known: {known})")
+            scorer = self.scorer if isinstance(self.scorer, str) else " & ".join(self.scorer)
+            raise LatentroomError(f"unknown attribute '{name}' for scorer {scorer} (known: {known})")
         return self.scores[name]
 
     def describe(self) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def draw_bank(generator: Generator, scorer: Callable[..., Any], samples: int, se
         raise LatentroomError(f"need at least 4 samples to find a direction, got {samples}")
     ws = sample_w(generator, samples, seed, truncation)
     scores = render_and_score(generator, scorer, ws, batch_size)
-    return SampleBank(ws.double().numpy(), scores, binary_attributes(scorer), seed, truncation, scorer_name(scorer))
+    return SampleBank(ws.double().numpy(), scores, binary_attributes(scorer), seed, truncation, scorer_record(scorer))
 
 
 def std_along(generator: Generator, vector: np.ndarray, seed: int = 12345, samples: int = 4096) -> float:

@@ -27,7 +27,9 @@ Scorers are registered by plugins (``register_scorers``) and named on the comman
 line as ``--scorer NAME[:ARGUMENT]``: ``toyfaces-classifier``, ``onnx:MODEL.onnx`` (any
 ONNX attribute model, :mod:`latentroom.plugins.directions.onnx_scorer`), ``text:TEXT``
 (a text-image model, :mod:`latentroom.plugins.textimage.text_scorer`), or a third
-party's. Without ``--scorer`` a command uses the generator's ``default_scorer``, and a
+party's. ``--scorer`` given more than once joins the scorers into one (the first
+to name an attribute reads it; :mod:`latentroom.plugins.directions.joined_scorer`).
+Without ``--scorer`` a command uses the generator's ``default_scorer``, and a
 generator that names none gets an error asking for one, never a scorer of another
 world. ``--scorer module:factory`` (``factory(device)`` returns a scorer) still works
 for scorers that live in a script or a test rather than a plugin.
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
     import torch
 
 Scores = dict[str, np.ndarray]
+# How a command names its scorer: one registered name, several to join, or None.
+ScorerSpec = str | Sequence[str] | None
 # Softening of binary logits for training: the toyfaces classifier's sit near +-10,
 # which this maps to sigmoid(+-2), where the gradient is still 0.42 of its peak.
 BINARY_TEMPERATURE = 5.0
@@ -113,22 +117,44 @@ def _as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def resolve_scorer(spec: str | None, device: str, generator: Any, generator_spec: str,
+def resolve_scorer(spec: ScorerSpec, device: str, generator: Any, generator_spec: str,
                    attributes: Sequence[str] = (), flag: str = "--scorer") -> Any:
-    """The scorer ``spec`` names (``None``: the generator's ``default_scorer``), checked
-    before any sampling: it fits the generator (domain, size) and scores every name in
-    ``attributes``. Every problem is a :class:`ScorerError` that says what to pass."""
-    chosen = spec or getattr(generator, "default_scorer", None)
-    if chosen is None:
+    """The scorer ``spec`` names (``None`` or empty: the generator's ``default_scorer``;
+    several names: those scorers joined, :mod:`latentroom.plugins.directions.joined_scorer`),
+    checked before any sampling: each fits the generator (domain, size) and together
+    they score every name in ``attributes``. Every problem is a :class:`ScorerError`
+    that says what to pass."""
+    specs = [spec] if isinstance(spec, str) else list(spec or ())
+    if not specs:
+        specs = [getattr(generator, "default_scorer", None)]
+    if specs[0] is None:
         raise ScorerError(f"generator {generator_spec} names no default scorer: pass {flag} "
                           f"({scorer_choices()})")
-    scorer = build_scorer(chosen, device, flag)
+    parts = [_fitted_scorer(one, device, generator, generator_spec, flag) for one in specs]
+    if len(parts) == 1:
+        scorer = parts[0]
+    else:
+        from latentroom.plugins.directions.joined_scorer import JoinedScorer
+
+        scorer = JoinedScorer(parts)
+    check_attributes(scorer, attributes, flag)
+    return scorer
+
+
+def scorer_record(scorer: Any) -> str | list[str]:
+    """What provenance records so that :func:`resolve_scorer` finds ``scorer`` again:
+    its name, or its parts' names for a joined scorer."""
+    parts = getattr(scorer, "parts", None)
+    return [scorer_name(part) for part in parts] if parts else scorer_name(scorer)
+
+
+def _fitted_scorer(spec: str, device: str, generator: Any, generator_spec: str, flag: str) -> Any:
+    scorer = build_scorer(spec, device, flag)
     fit_generator = getattr(scorer, "fit_generator", None)
     if fit_generator is not None:
         fit_generator(generator, flag)
     check_fits(scorer, f"scorer '{scorer_name(scorer)}'", generator, f"generator {generator_spec}", flag,
                scorer_choices())
-    check_attributes(scorer, attributes, flag)
     return scorer
 
 

@@ -17,7 +17,8 @@ from latentroom.engine.protocols import Generator
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import (DEFAULT_BATCH, SampleBank, draw_bank, render_and_score,
                                                     sample_w, std_along)
-from latentroom.plugins.directions.scoring import BINARY_TEMPERATURE, ScorerError, scorer_name, training_scores
+from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, ScorerError, scorer_name, scorer_record,
+                                                  training_scores)
 
 
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -128,7 +129,7 @@ class DirectionSourceBase:
             layers = parse_layers(layer_spec, generator.n_latent)
         recorded = {k: _jsonable(v) for k, v in merged.items()}
         recorded["condition_on"] = list(condition_on)
-        recorded["scorer"] = None if scorer is None else scorer_name(scorer)
+        recorded["scorer"] = None if scorer is None else scorer_record(scorer)
         if ctx._bank is not None:  # what was really sampled (a passed bank overrides)
             recorded.update(ctx._bank.describe())
         provenance = Provenance(source=self.name, attribute=attribute, parameters=recorded,

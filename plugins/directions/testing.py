@@ -8,7 +8,8 @@
 * :func:`image_stats_scorer` scores *any* generator's images by simple pixel
   statistics (brightness, redness, ...): a stand-in for the classifier on a random
   StyleGAN2. Named on the command line as
-  ``--scorer plugins.directions.testing:image_stats_scorer``.
+  ``--scorer plugins.directions.testing:image_stats_scorer``;
+  :func:`channel_spread_scorer` is a second one to join with it.
 """
 
 from __future__ import annotations
@@ -144,6 +145,29 @@ class ImageStatsScorer:
 def image_stats_scorer(device: str = "cpu") -> ImageStatsScorer:
     """Factory for ``--scorer plugins.directions.testing:image_stats_scorer``."""
     return ImageStatsScorer()
+
+
+class ChannelSpreadScorer:
+    """A second pixel-statistics scorer, to join with :class:`ImageStatsScorer`:
+    ``brightness`` read another way (the brightest channel's mean; the joined scorer
+    keeps the first reader's) and ``saturation`` (the mean spread between channels)."""
+
+    name = "latentroom.plugins.directions.testing:channel_spread_scorer"
+    attributes = ("brightness", "saturation")
+    binary: frozenset[str] = frozenset()
+
+    def __call__(self, images: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return self.torch_scores(images).cpu().numpy()
+
+    def torch_scores(self, images: torch.Tensor) -> torch.Tensor:
+        x = (images.float().clamp(-1, 1) + 1) / 2
+        return torch.stack([x.mean((2, 3)).max(1).values, (x.max(1).values - x.min(1).values).mean((1, 2))], dim=1)
+
+
+def channel_spread_scorer(device: str = "cpu") -> ChannelSpreadScorer:
+    """Factory for ``--scorer plugins.directions.testing:channel_spread_scorer``."""
+    return ChannelSpreadScorer()
 
 
 def tiny_stylegan2(size: int = 16, style_dim: int = 32, seed: int = 0) -> torch.nn.Module:

@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from latentroom.plugins.directions.scoring import (ScorerError, binary_attributes, resolve_scorer, score_images,
-                                                  scorer_name)
+from latentroom.plugins.directions.scoring import (ScorerError, ScorerSpec, binary_attributes, resolve_scorer,
+                                                  score_images, scorer_name)
 from latentroom.plugins.distill.errors import DistillError
 
 GATE_MODES = ("auto", "on", "off")
@@ -53,7 +53,7 @@ class PresenceGate:
         return x + self(x, strength)[:, None, None, None] * (y - x)
 
 
-def resolve_gate(mode: str, scorer_spec: str | None, generator: Any, generator_spec: str, attribute: str,
+def resolve_gate(mode: str, scorer_spec: ScorerSpec, generator: Any, generator_spec: str, attribute: str,
                  device: str, scorer: Any = None) -> tuple[PresenceGate | None, str]:
     """The gate for ``--presence-gate MODE`` and a few words on it for the start line.
     ``auto`` gates where the scorer (``scorer`` when the caller already resolved it,
