@@ -338,6 +338,20 @@ def test_optimized_raises_every_part_of_a_composed_attribute() -> None:
         Optimized().find(generator, "old+young", scorer=parts, bank=draw_bank(generator, parts, 200, seed=0))
 
 
+def test_optimized_can_start_from_the_conditioned_mean_difference(world) -> None:
+    # With no training steps the direction is its start: beard's raw mean difference
+    # carries hair_length (cosine 0.6); the conditioned start has it projected out.
+    generator, scorer, bank = world
+    starts = [Optimized().find(generator, "beard", scorer=scorer, bank=bank, steps=0, start=start)
+              for start in ("mean-difference", "conditioned")]
+    raw, conditioned = evaluate_directions(generator, starts, scorer, samples=200)
+    assert abs(raw["change"]["hair_length"]) > 0.4 * raw["target_change"]  # measured 0.60
+    assert abs(conditioned["change"]["hair_length"]) < 0.05 * conditioned["target_change"]
+    assert starts[1].provenance.parameters["start"] == "conditioned"
+    with pytest.raises(LatentroomError, match="start='middle': expected one of mean-difference, conditioned"):
+        Optimized().find(generator, "beard", scorer=scorer, bank=bank, steps=0, start="middle")
+
+
 def test_optimized_trains_only_the_direction(stylegan) -> None:
     before = {k: v.clone() for k, v in stylegan.state_dict().items()}
     direction = Optimized().find(stylegan, "brightness", scorer=image_stats_scorer(), samples=32, steps=3,

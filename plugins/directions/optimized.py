@@ -4,6 +4,7 @@ differentiable scorer."""
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -15,11 +16,12 @@ from latentroom.plugins.directions.mean_difference import MeanDifference
 from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, binary_attributes, target_parts,
                                                   training_scores)
 from latentroom.plugins.directions.source_base import (DirectionSourceBase, FindContext, layer_mask,
-                                                       require_differentiable)
+                                                       project_out, require_differentiable)
 
 
 # Smallest gain the optimized source takes a log of (scores are on a 0-1 scale).
 GAIN_FLOOR = 1e-4
+START_MODES = ("mean-difference", "conditioned")
 
 
 class Optimized(DirectionSourceBase):
@@ -38,7 +40,7 @@ class Optimized(DirectionSourceBase):
     The sampling sources read the attribute *linearly* off ``w``; where the generator's
     W is entangled, what moves along such a direction is not what was read. This
     source scores the edit itself, so the other attributes' changes are penalised as
-    the generator actually makes them. It starts from the mean difference.
+    the generator actually makes them. It starts from the mean difference (``start``).
 
     Needs a scorer with ``torch_scores(images) -> Tensor [B, A]`` (differentiable, in
     the order of its ``attributes``); the toyfaces classifier has one. Binary
@@ -55,13 +57,15 @@ class Optimized(DirectionSourceBase):
     Extra parameters: ``steps`` (200), ``lr`` (0.01), ``step`` (2.0: edit size in
     standard deviations along ``d`` during training), ``isolation`` (0.15, below the
     acceptance criterion's 0.25), ``others_weight`` (10), ``binary_temperature``
-    (5.0), ``fraction`` (0.3, for the mean-difference start). Samples come from the
-    bank; ``batch_size`` latents per step.
+    (5.0), ``fraction`` (0.3, for the mean-difference start), ``start``
+    (``mean-difference``, or ``conditioned``: the other columns' mean differences
+    projected out of it first). Samples come from the bank; ``batch_size`` latents per
+    step.
     """
 
     name = "optimized"
     defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "isolation": 0.15, "others_weight": 10.0,
-                "binary_temperature": BINARY_TEMPERATURE, "fraction": 0.3}
+                "binary_temperature": BINARY_TEMPERATURE, "fraction": 0.3, "start": "mean-difference"}
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         require_differentiable(ctx.scorer, "direction source 'optimized'")
@@ -82,8 +86,7 @@ class Optimized(DirectionSourceBase):
         device = torch.device(generator.device)
         mask = layer_mask(n_latent, layers, device)
         ws = torch.from_numpy(bank.ws).float()
-        start = sum(MeanDifference(fraction=p["fraction"]).normal(bank, part) for part in parts)
-        start = start / np.linalg.norm(start)
+        start = _start(bank, parts, [names[i] for i in others], p)
         d = torch.tensor(start, dtype=torch.float32, requires_grad=True)
         optimizer = torch.optim.Adam([d], lr=float(p["lr"]))
         batch = min(int(p["batch_size"]), len(ws))
@@ -115,6 +118,21 @@ class Optimized(DirectionSourceBase):
             "binary_softened": hasattr(ctx.scorer, "torch_logits") and bool(binary_attributes(ctx.scorer)),
         }
         return (d / d.norm()).detach().double().numpy()
+
+
+def _start(bank: Any, parts: list[str], others: list[str], p: Mapping[str, Any]) -> np.ndarray:
+    """The unit direction training starts from: the sum of the parts' mean differences;
+    with ``start=conditioned``, with the other columns' mean differences projected out
+    (InterFaceGAN's conditioning), for a target whose raw mean difference carries so
+    much of the others that training, a local search, stays near it."""
+    if p["start"] not in START_MODES:
+        raise LatentroomError(f"direction source 'optimized': start={p['start']!r}: expected one of "
+                              f"{', '.join(START_MODES)}")
+    source = MeanDifference(fraction=p["fraction"])
+    start = sum(source.normal(bank, part) for part in parts)
+    if p["start"] == "conditioned":
+        return project_out(start, [source.normal(bank, other) for other in others])
+    return start / np.linalg.norm(start)
 
 
 def _log_gain(gain: torch.Tensor) -> torch.Tensor:
