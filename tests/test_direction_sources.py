@@ -336,6 +336,11 @@ def test_optimized_raises_every_part_of_a_composed_attribute() -> None:
                          layers="auto")
     with pytest.raises(LatentroomError, match="unknown attribute 'young'"):
         Optimized().find(generator, "old+young", scorer=parts, bank=draw_bank(generator, parts, 200, seed=0))
+    # The sampling sources follow one column: they say so instead of failing at the bank.
+    for source in (LinearBoundary(), MeanDifference()):
+        with pytest.raises(LatentroomError, match=f"'{source.name}' follows one scorer column, and 'old\\+smile' "
+                                                  "names two: only 'optimized'"):
+            source.find(generator, "old+smile", scorer=parts, bank=draw_bank(generator, parts, 200, seed=0))
 
 
 def test_optimized_can_start_from_the_conditioned_mean_difference(world) -> None:

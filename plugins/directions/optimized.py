@@ -64,6 +64,7 @@ class Optimized(DirectionSourceBase):
     """
 
     name = "optimized"
+    composes_attributes = True
     defaults = {"steps": 200, "lr": 0.01, "step": 2.0, "isolation": 0.15, "others_weight": 10.0,
                 "binary_temperature": BINARY_TEMPERATURE, "fraction": 0.3, "start": "mean-difference"}
 

@@ -18,7 +18,7 @@ from latentroom.plugins.directions.edit import edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import (DEFAULT_BATCH, SampleBank, draw_bank, render_and_score,
                                                     sample_w, std_along)
 from latentroom.plugins.directions.scoring import (BINARY_TEMPERATURE, ScorerError, scorer_name, scorer_record,
-                                                  training_scores)
+                                                  target_parts, training_scores)
 
 
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -70,6 +70,7 @@ class DirectionSourceBase:
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
     supports_conditioning: ClassVar[bool] = False
+    composes_attributes: ClassVar[bool] = False  # raises each part of an ``A+B`` itself
     without_scorer: ClassVar[str] = ""  # how to use the source without one, for the error
 
     def needs_scorer(self, params: Mapping[str, Any]) -> bool:
@@ -93,6 +94,15 @@ class DirectionSourceBase:
             raise LatentroomError(f"direction source '{self.name}' has no parameter {', '.join(unknown)} "
                                   f"(it takes {', '.join(sorted(allowed))})")
 
+    def _check_composed(self, attribute: str, scorer: Any, bank: SampleBank | None) -> None:
+        """A composed ``A+B`` (two scorer columns) only for a source that raises each part."""
+        known = getattr(scorer, "attributes", None) or (list(bank.scores) if bank is not None else None)
+        if self.composes_attributes or known is None or len(target_parts(attribute, known)) == 1:
+            return
+        raise LatentroomError(f"direction source '{self.name}' follows one scorer column, and {attribute!r} "
+                              "names two: only 'optimized' raises each part of a composed attribute (or give "
+                              "the text scorer one column that sums them, e.g. 'both=an old face + a smiling face')")
+
     def find(self, generator: Generator, attribute: str, **params: Any) -> Direction:
         self._check(params)
         merged = {**COMMON_DEFAULTS, **self.defaults, **self.options, **params}
@@ -102,6 +112,7 @@ class DirectionSourceBase:
             raise ScorerError(f"direction source '{self.name}' needs an attribute scorer to label samples: "
                               f"pass --scorer{self.without_scorer}")
         spec = merged.pop("generator_spec", None)
+        self._check_composed(attribute, scorer, bank)
         condition_on = _names(merged["condition_on"])
         if attribute in condition_on:
             raise LatentroomError(f"cannot condition '{attribute}' on itself")
