@@ -129,3 +129,7 @@ def test_resolve_scorer_joins_several_names_and_checks_the_attributes() -> None:
     assert resolve_scorer(specs[:1], "cpu", generator, "planted").name == specs[0]
     with pytest.raises(ScorerError, match="unknown attribute 'wings'"):
         resolve_scorer(specs, "cpu", generator, "planted", ["wings"])
+    # what a direction file records is untrusted: a name that is not text is refused by name
+    for recorded in ([specs[0], 7], [""], 3.5):
+        with pytest.raises(ScorerError, match="scorer names must be non-empty text, got (7|''|3.5): pass --scorer"):
+            resolve_scorer(recorded, "cpu", generator, "planted")

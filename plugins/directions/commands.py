@@ -23,15 +23,14 @@ from latentroom.engine.errors import LatentroomError
 _SCORER_HELP = ("Attribute scorer: a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, "
                 "text:'NAME=A TEXT' for a text-image model's reading, ...; "
                 "`latentroom plugins --all` lists them) or module:factory. Repeat to join scorers: the first "
-                "to name an attribute reads it (a text for the edit, a classifier to hold the rest still). "
-                "Default: the generator's own, if it names one.")
+                "to name an attribute reads it (a text for the edit, a classifier to hold the rest still).")
 
 
-def _scorer_option(default_help: str = "") -> Any:
-    """``--scorer``, repeatable (the scorers are joined); ``default_help`` replaces the
-    help's last sentence (what happens without one)."""
-    text = _SCORER_HELP if not default_help else _SCORER_HELP.rsplit(" Default:", 1)[0] + " " + default_help
-    return click.option("--scorer", "scorer_specs", multiple=True, metavar="NAME[:ARGUMENT]", help=text)
+def _scorer_option(without: str = "Default: the generator's own, if it names one.") -> Any:
+    """``--scorer``, repeatable (the scorers are joined); ``without`` says what the
+    command uses when it is not given."""
+    return click.option("--scorer", "scorer_specs", multiple=True, metavar="NAME[:ARGUMENT]",
+                        help=f"{_SCORER_HELP} {without}")
 
 
 def _echo_json(data: Any) -> None:

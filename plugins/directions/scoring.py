@@ -124,12 +124,16 @@ def resolve_scorer(spec: ScorerSpec, device: str, generator: Any, generator_spec
     checked before any sampling: each fits the generator (domain, size) and together
     they score every name in ``attributes``. Every problem is a :class:`ScorerError`
     that says what to pass."""
-    specs = [spec] if isinstance(spec, str) else list(spec or ())
+    specs = list(spec) if isinstance(spec, (list, tuple)) else [] if spec is None else [spec]
     if not specs:
         specs = [getattr(generator, "default_scorer", None)]
     if specs[0] is None:
         raise ScorerError(f"generator {generator_spec} names no default scorer: pass {flag} "
                           f"({scorer_choices()})")
+    # A direction file's recorded scorer arrives here too: it is untrusted.
+    unusable = [one for one in specs if not isinstance(one, str) or not one]
+    if unusable:
+        raise ScorerError(f"scorer names must be non-empty text, got {unusable[0]!r}: pass {flag}")
     parts = [_fitted_scorer(one, device, generator, generator_spec, flag) for one in specs]
     if len(parts) == 1:
         scorer = parts[0]
