@@ -316,8 +316,9 @@ def scored_edit_rows(generator, bench: Bench, args, device, source, find_params:
         # A sum row's texts as separate columns: the source raises each of them.
         edited = dict(zip(targets, text.split(" + "))) if " + " in text else {column: text}
         spec = "text:" + ";".join(f"{n}={t}" for n, t in {**edited, **others}.items())
-        rows = results[name] = {"text": text, "scorer": [spec, *keepers]}
-        scorers = [(text_kind, column, resolve_scorer([spec, *keepers], str(device), generator, "toyfaces"))]
+        scorer_spec = [spec, *keepers] if keepers else spec
+        rows = results[name] = {"text": text, "scorer": scorer_spec}
+        scorers = [(text_kind, column, resolve_scorer(scorer_spec, str(device), generator, "toyfaces"))]
         scorers += [("classifier", targets[0], classifier)] if len(targets) == 1 and classifier is not None else []
         for kind, attribute, scorer in scorers:
             rows[kind] = found_row(lambda: source.find(generator, attribute, scorer=scorer, samples=args.find_samples,
