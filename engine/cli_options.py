@@ -35,6 +35,20 @@ def generator_option(default: str = GENERATOR_DEFAULT) -> Callable[[F], F]:
                         help=f"NAME[:ARGUMENT], e.g. stylegan2:ffhq.pt ({default}).")
 
 
+SCORERS = ("a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, text:'NAME=A TEXT' for a "
+           "text-image model's reading, ...; `latentroom plugins --all` lists them) or module:factory. Repeat to "
+           "join scorers: the first to name an attribute reads it (a text for the edit, a classifier to hold "
+           "the rest still).")
+
+
+def scorer_option(purpose: str = "Attribute scorer",
+                  without: str = "Default: the generator's own, if it names one.") -> Callable[[F], F]:
+    """``--scorer``, repeatable, into the ``scorer_specs`` tuple (the scorers are joined);
+    ``purpose`` opens the help and ``without`` says what the command uses without it."""
+    return click.option("--scorer", "scorer_specs", multiple=True, metavar="NAME[:ARGUMENT]",
+                        help=f"{purpose}: {SCORERS} {without}")
+
+
 def key_value_option(*flags: str, dest: str, help: str) -> Callable[[F], F]:
     """A repeatable ``KEY=VALUE`` option collected as a tuple into ``dest``; parse it
     with :func:`parse_options`."""

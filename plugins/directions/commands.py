@@ -16,22 +16,9 @@ from typing import Any, Sequence
 import click
 
 from latentroom.engine.cli_options import (FROM_DIRECTION, GENERATOR_DEFAULT, device_option, generator_option,
-                                           key_value_option, parse_options)
+                                           key_value_option, parse_options, scorer_option)
 from latentroom.engine.direction import Direction, direction_paths
 from latentroom.engine.errors import LatentroomError
-
-_SCORER_HELP = ("Attribute scorer: a registered NAME[:ARGUMENT] (toyfaces-classifier, onnx:MODEL.onnx, "
-                "text:'NAME=A TEXT' for a text-image model's reading, ...; "
-                "`latentroom plugins --all` lists them) or module:factory. Repeat to join scorers: the first "
-                "to name an attribute reads it (a text for the edit, a classifier to hold the rest still).")
-
-
-def _scorer_option(without: str = "Default: the generator's own, if it names one.") -> Any:
-    """``--scorer``, repeatable (the scorers are joined); ``without`` says what the
-    command uses when it is not given."""
-    return click.option("--scorer", "scorer_specs", multiple=True, metavar="NAME[:ARGUMENT]",
-                        help=f"{_SCORER_HELP} {without}")
-
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
@@ -77,7 +64,7 @@ def list_command(as_json: bool) -> None:
 @click.argument("source")
 @click.option("--attribute", "-a", required=True, help="Attribute to find a direction for (e.g. smile).")
 @generator_option(GENERATOR_DEFAULT)
-@_scorer_option()
+@scorer_option()
 @click.option("--component", type=click.IntRange(min=0), default=None, metavar="K",
               help="ganspace, sefa: take component K as the direction (no scorer needed; "
                    "`latentroom direction components` lists them).")
@@ -159,7 +146,7 @@ def show_command(file: Path, as_json: bool) -> None:
 @direction_group.command("evaluate")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @generator_option(FROM_DIRECTION)
-@_scorer_option("Default: the one recorded in the file, else the generator's own.")
+@scorer_option(without="Default: the one recorded in the file, else the generator's own.")
 @click.option("--samples", type=click.IntRange(min=2), default=1000, show_default=True,
               help="Held-out samples to measure on.")
 @click.option("--seed", type=int, default=None, help="Seed for the held-out samples.")
@@ -224,7 +211,7 @@ def _print_report(r: dict[str, Any]) -> None:
 @direction_group.command("components")
 @click.argument("source", type=click.Choice(["ganspace", "sefa"]))
 @generator_option(GENERATOR_DEFAULT)
-@_scorer_option()
+@scorer_option()
 @click.option("--count", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--samples", type=click.IntRange(min=4), default=2000, show_default=True,
               help="Labelled samples for the attribute correlations.")

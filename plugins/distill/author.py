@@ -32,6 +32,7 @@ import torch
 from latentroom.engine.atomic import atomic_write_bytes
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
+from latentroom.plugins.directions.scoring import ScorerSpec
 from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.gate import resolve_gate
 from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairPool, PairSampler
@@ -83,7 +84,7 @@ class AuthorOptions:
     eval_source: str = "auto"
     eval_folder: Path | None = None
     eval_batch_size: int = 32
-    scorer: str | None = None
+    scorer: ScorerSpec = None  # a name, or several to join (--scorer repeated)
     alignment: str | None = None  # a file, "none", or None: the generator's face template
     inverter: str = "hybrid"
     inverter_options: dict[str, Any] = field(default_factory=dict)

@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from latentroom.engine import hookimpl
-from latentroom.engine.cli_options import FROM_DIRECTION, device_option, generator_option, key_value_option
+from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, generator_option, key_value_option,
+                                           scorer_option)
 
 
 @click.command("author")
@@ -83,9 +84,8 @@ from latentroom.engine.cli_options import FROM_DIRECTION, device_option, generat
               metavar="FOLDER", help="Measure quality on your own images from FOLDER instead (up to --eval-images).")
 @click.option("--held-out-pairs", type=click.IntRange(min=4), default=256, show_default=True,
               help="Held-out teacher pairs for student-vs-teacher PSNR and the variant choice.")
-@click.option("--scorer", default=None, metavar="NAME[:ARGUMENT]",
-              help="Attribute scorer for the quality metrics on samples or --images: a registered name "
-                   "(onnx:MODEL.onnx, ...) or module:factory (default: the generator's own, if it names one).")
+@scorer_option("Attribute scorer for the quality metrics on samples or --images and the presence gate",
+               "Default: the one the direction was found with, else the generator's own.")
 @click.option("--alignment", default=None, metavar="FILE|none",
               help="Face template for apply to align faces with: a JSON file holding the manifest's alignment "
                    "section, or a preset.json to copy it from; 'none' edits whole frames  [default: the "
@@ -115,7 +115,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
-                   held_out_pairs: int, scorer: str | None, alignment: str | None,
+                   held_out_pairs: int, scorer_specs: tuple[str, ...], alignment: str | None,
                    inverter: str, option_pairs: tuple[str, ...], variants: str, keep_state: bool, force: bool,
                    title: str | None, description: str | None, preset_version: str, preset_author: str,
                    preset_license: str, output: Path) -> None:
@@ -161,7 +161,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,
-        scorer=scorer, alignment=alignment,
+        scorer=list(scorer_specs) or None, alignment=alignment,
         inverter=inverter, inverter_options=parse_options(option_pairs), variants=chosen, keep_state=keep_state,
         title=title, description=description, version=preset_version, author=preset_author,
         license=preset_license)
