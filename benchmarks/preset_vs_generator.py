@@ -260,26 +260,24 @@ def inverter_options(pairs: Sequence[str], inverters: Sequence[str]) -> dict[str
 
 
 class EditPath:
-    """``latentroom edit``'s batch step on one session: invert, add the offset, render
+    """``latentroom edit``'s batch step on one session: invert, move along the direction, render
     (:func:`render_edit`). Each call edits with the next preset's direction at its
     default strength, so every preset's edit is timed in turn."""
 
     def __init__(self, session: Any, candidates: list[Candidate]) -> None:
-        import torch
-
         self.session = session
-        self.offsets = [torch.from_numpy(c.direction.offset(c.strength or 1.0)).to(session.generator.device)
-                        for c in candidates]
+        self.edits = [(c.direction, c.strength or 1.0) for c in candidates]
         self.calls = 0
 
     def __call__(self, images: Any) -> np.ndarray:
         from latentroom.engine.image_output import to_pixels
         from latentroom.plugins.inverters.commands import render_edit
 
-        offset = self.offsets[self.calls % len(self.offsets)]
+        direction, strength = self.edits[self.calls % len(self.edits)]
         self.calls += 1
         ws = self.session.inverter.invert(images)
-        edited = render_edit(self.session.generator, ws, getattr(self.session.inverter, "last_noise", None), offset)
+        edited = render_edit(self.session.generator, ws, getattr(self.session.inverter, "last_noise", None),
+                             direction, strength)
         return to_pixels(edited)
 
 

@@ -7,6 +7,9 @@ A direction is stored as two files side by side::
     smile.json   # metadata: format/version, layers, scale, strength range, provenance
     smile.npy    # the vector: a plain float32 array [style_dim] (np.save, no pickle)
 
+and, for a direction with a per-face correction (format version 2,
+:mod:`latentroom.engine.direction_correction`), a third: ``smile.correction.npz``.
+
 Editing a W+ latent ``ws`` ``[n_latent, style_dim]`` with strength ``s`` adds
 ``s * scale * vector`` to the layers in ``layers`` and leaves the others alone
 (:meth:`Direction.offset` builds that addend). ``scale`` is the standard deviation of
@@ -36,11 +39,13 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
+from latentroom.engine.direction_correction import Correction, CorrectionError, load_correction
 from latentroom.engine.errors import LatentroomError
 
 __all__ = [
     "FORMAT",
     "VERSION",
+    "CORRECTED_VERSION",
     "UNIT_TOLERANCE",
     "DirectionError",
     "Provenance",
@@ -49,10 +54,12 @@ __all__ = [
     "parse_layers",
     "format_layers",
     "direction_paths",
+    "correction_path",
 ]
 
 FORMAT = "latentroom-direction"
 VERSION = 1
+CORRECTED_VERSION = 2  # a direction with a per-face correction: older readers refuse it
 # float32 storage of a normalised vector has norm 1 within ~1e-6; anything further off
 # was not normalised (or was edited by hand) and would silently change edit strengths.
 UNIT_TOLERANCE = 1e-4
@@ -191,6 +198,7 @@ class Direction:
         strength_range: suggested ``(low, high)`` strengths; positive strengths
             increase the attribute.
         provenance: :class:`Provenance`.
+        correction: a per-face addition on ``layers`` (:class:`Correction`), or None.
     """
 
     vector: np.ndarray
@@ -199,6 +207,7 @@ class Direction:
     provenance: Provenance
     scale: float = 1.0
     strength_range: tuple[float, float] = DEFAULT_STRENGTH_RANGE
+    correction: Correction | None = None
 
     def __post_init__(self) -> None:
         vector = np.asarray(self.vector, dtype=np.float32)
@@ -220,24 +229,34 @@ class Direction:
         if not (math.isfinite(self.scale) and self.scale > 0):
             raise DirectionError(f"scale must be a positive number, got {self.scale}")
         object.__setattr__(self, "scale", float(self.scale))
+        fits = self.correction is None or (self.correction.style_dim, self.correction.layer_count) == (
+            vector.shape[0], len(self.layers))
+        if not fits:
+            raise DirectionError(f"correction is for {self.correction.layer_count} layers of {self.correction.style_dim}, "
+                                 f"the direction edits {len(self.layers)} layers of {vector.shape[0]}")
 
     # -- construction
 
     @classmethod
     def from_vector(cls, vector: np.ndarray, n_latent: int, provenance: Provenance,
                     layers: str | Sequence[int] | None = None, scale: float = 1.0,
-                    strength_range: tuple[float, float] = DEFAULT_STRENGTH_RANGE) -> "Direction":
+                    strength_range: tuple[float, float] = DEFAULT_STRENGTH_RANGE,
+                    correction: Correction | None = None) -> "Direction":
         """Normalise ``vector`` (any non-zero length) and build a direction."""
         v = np.asarray(vector, dtype=np.float64).reshape(-1)
         norm = float(np.linalg.norm(v))
         if not math.isfinite(norm) or norm == 0.0:
             raise DirectionError(f"cannot normalise a direction vector of norm {norm}")
         return cls((v / norm).astype(np.float32), n_latent, parse_layers(layers, n_latent),
-                   provenance, scale, strength_range)
+                   provenance, scale, strength_range, correction)
 
     def with_layers(self, layers: str | Sequence[int] | None) -> "Direction":
-        """The same direction restricted to other layers."""
-        return replace(self, layers=parse_layers(layers, self.n_latent))
+        """The same direction restricted to other layers (not for a corrected one: its
+        correction was fitted to its own layers)."""
+        chosen = parse_layers(layers, self.n_latent)
+        if self.correction is not None and chosen != self.layers:
+            raise DirectionError(f"a direction with a per-face correction edits layers {self.layer_spec} only")
+        return replace(self, layers=chosen)
 
     # -- use
 
@@ -261,7 +280,9 @@ class Direction:
         return format_layers(self.layers, self.n_latent)
 
     def offset(self, strength: float = 1.0) -> np.ndarray:
-        """float32 ``[n_latent, style_dim]``: what an edit of ``strength`` adds to W+."""
+        """float32 ``[n_latent, style_dim]``: what an edit of ``strength`` adds to W+,
+        before a correction's per-face part (``plugins.directions.edit.edit_latents``
+        applies both)."""
         step = (float(strength) * self.scale) * self.vector
         return (self.mask[:, None] * step[None, :]).astype(np.float32)
 
@@ -290,9 +311,9 @@ class Direction:
     # -- files
 
     def to_json(self, vector_file: str) -> dict[str, Any]:
-        return {
+        meta = {
             "format": FORMAT,
-            "version": VERSION,
+            "version": VERSION if self.correction is None else CORRECTED_VERSION,
             "attribute": self.attribute,
             "style_dim": self.style_dim,
             "n_latent": self.n_latent,
@@ -304,14 +325,22 @@ class Direction:
             "vector_sha256": _vector_digest(self.vector),
             "provenance": self.provenance.to_json(),
         }
+        if self.correction is not None:
+            meta["correction"] = {"file": correction_path(Path(vector_file)).name,
+                                  "sha256": self.correction.digest(), "components": self.correction.components,
+                                  "truth_strength": self.correction.truth_strength}
+        return meta
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``NAME.json`` and ``NAME.npy`` (``path`` may name either or neither
-        suffix); returns the JSON path. Both are written to temporary names and renamed
-        into place, the vector first, so a reader never sees a JSON without its array."""
+        suffix), and ``NAME.correction.npz`` for a corrected direction; returns the JSON
+        path. Each is written to a temporary name and renamed into place, the arrays
+        first, so a reader never sees a JSON without its arrays."""
         json_path, npy_path = direction_paths(path)
         buffer = _npy_bytes(self.vector)
         text = json.dumps(self.to_json(npy_path.name), indent=2, sort_keys=False) + "\n"
+        if self.correction is not None:
+            atomic_write_bytes(correction_path(json_path), self.correction.to_bytes())
         atomic_write_bytes(npy_path, buffer)
         atomic_write_text(json_path, text)
         return json_path
@@ -337,6 +366,12 @@ def direction_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
     path = Path(path)
     stem = path.with_suffix("") if path.suffix in (".json", ".npy") else path
     return stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".npy")
+
+
+def correction_path(path: str | os.PathLike[str]) -> Path:
+    """``NAME.correction.npz`` for ``NAME``, ``NAME.json`` or ``NAME.npy``."""
+    json_path = direction_paths(path)[0]
+    return json_path.with_name(json_path.name[: -len(".json")] + ".correction.npz")
 
 
 def _vector_digest(vector: np.ndarray) -> str:
@@ -370,9 +405,9 @@ def _from_json(meta: Any, where: Path) -> Direction:
         raise DirectionError(f"{where}: not a latentroom direction file (format is {meta.get('format')!r}, "
                              f"expected {FORMAT!r})")
     version = meta.get("version")
-    if version != VERSION:
+    if version not in (VERSION, CORRECTED_VERSION) or isinstance(version, bool):
         raise DirectionError(f"{where}: unknown direction file version {version!r} "
-                             f"(this latentroom reads version {VERSION})")
+                             f"(this latentroom reads versions {VERSION} and {CORRECTED_VERSION})")
     style_dim = _require(meta, "style_dim", int, where)
     n_latent = _require(meta, "n_latent", int, where)
     layers = _require(meta, "layers", list, where)
@@ -415,8 +450,27 @@ def _from_json(meta: Any, where: Path) -> Direction:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DirectionError(f"{where}: malformed provenance ({type(exc).__name__}: {exc})") from None
+    correction = _correction_from_json(meta, version, where)
     try:
         return Direction(vector.astype(np.float32), n_latent, tuple(layers), provenance,
-                         float(scale), (float(strength_range[0]), float(strength_range[1])))
+                         float(scale), (float(strength_range[0]), float(strength_range[1])), correction)
     except DirectionError as exc:
         raise DirectionError(f"{where}: {exc.message}") from None
+
+
+def _correction_from_json(meta: Mapping[str, Any], version: int, where: Path) -> Correction | None:
+    """A version-2 file's correction (its JSON entry and its ``.npz``); a version-1 file has none."""
+    if version == VERSION:
+        if "correction" in meta:
+            raise DirectionError(f"{where}: a 'correction' needs direction file version {CORRECTED_VERSION}")
+        return None
+    entry = _require(meta, "correction", dict, where)
+    name = _require(entry, "file", str, where)
+    truth_strength = _require(entry, "truth_strength", (int, float), where)
+    digest = _require(entry, "sha256", str, where)
+    if Path(name).name != name:
+        raise DirectionError(f"{where}: the correction's 'file' must be a file name beside the JSON, got {name!r}")
+    try:
+        return load_correction(where.with_name(name), float(truth_strength), digest)
+    except CorrectionError as exc:
+        raise DirectionError(exc.message) from None

@@ -135,6 +135,9 @@ def show_command(file: Path, as_json: bool) -> None:
         f"  layers          {direction.layer_spec} ({len(direction.layers)} of {direction.n_latent})",
         f"  scale           {direction.scale:.6g} (W distance per unit strength)",
         f"  strength range  {direction.strength_range[0]:g} .. {direction.strength_range[1]:g}",
+        "  correction      " + ("none" if direction.correction is None else
+                                 f"per face, {direction.correction.components} components, whole at strength "
+                                 f"{direction.correction.truth_strength:.3g} ({meta['correction']['file']})"),
         f"  created         {prov.created}",
         f"  parameters      {json.dumps(dict(prov.parameters), sort_keys=True)}",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from latentroom.engine.direction import Direction, DirectionError
+from latentroom.engine.direction_correction import Correction
 
 
 def to_wplus(ws: torch.Tensor, n_latent: int) -> torch.Tensor:
@@ -20,7 +21,9 @@ def edit_latents(ws: torch.Tensor, direction: Direction, strength: float | torch
     ``ws``: W+ ``[B, n_latent, D]`` or ``w`` ``[B, D]`` (broadcast to every layer first,
     since a layer-restricted edit makes the layers differ). ``strength``: a number or a
     ``[B]`` tensor (one strength per sample). Layers outside the direction's mask are
-    returned bit-for-bit unchanged.
+    returned bit-for-bit unchanged. A direction with a per-face correction
+    (:mod:`latentroom.engine.direction_correction`) also adds ``strength /
+    truth_strength`` of the residual it predicts from each latent's layers.
     """
     ws = to_wplus(ws, direction.n_latent)
     if ws.ndim != 3 or ws.shape[1] != direction.n_latent or ws.shape[2] != direction.style_dim:
@@ -38,4 +41,18 @@ def edit_latents(ws: torch.Tensor, direction: Direction, strength: float | torch
     layers = torch.tensor(direction.layers, device=ws.device)
     out = ws.clone()
     out[:, layers] = ws[:, layers] + amount * step[layers]
+    if direction.correction is not None:
+        residual = correction_residual(direction.correction, ws[:, layers].mean(1))
+        out[:, layers] += (amount / direction.correction.truth_strength) * residual
     return out
+
+
+def correction_residual(correction: Correction, w: torch.Tensor) -> torch.Tensor:
+    """``correction``'s per-face residual ``[B, L, D]`` for the layers' mean latents
+    ``w [B, D]``, in ``w``'s dtype and on its device (differentiable in ``w``)."""
+    def tensor(array):
+        return torch.tensor(array, device=w.device, dtype=w.dtype)  # a copy: the arrays are read-only
+
+    flat = ((w - tensor(correction.mean)) @ tensor(correction.basis)) @ tensor(correction.weights)
+    flat = flat + tensor(correction.intercept)
+    return flat.reshape(len(w), correction.layer_count, correction.style_dim)

@@ -12,6 +12,7 @@ import torch
 
 from latentroom.engine.direction import (DEFAULT_STRENGTH_RANGE, Direction, Provenance, format_layers,
                                          layer_groups, parse_layers)
+from latentroom.engine.direction_correction import Correction
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator
 from latentroom.plugins.directions.edit import edit_latents, to_wplus
@@ -52,6 +53,8 @@ class FindContext:
     details: dict[str, Any] = field(default_factory=dict)
     # W+ layers the source chose itself (stylespace); None: from the layers parameter.
     layers: tuple[int, ...] | None = None
+    # A per-face correction the source fitted (inverted-truth with correction=K).
+    correction: Correction | None = None
 
     def bank(self) -> SampleBank:
         if self._bank is None:
@@ -147,7 +150,8 @@ class DirectionSourceBase:
                                 generator=spec, weights_sha256=generator.weights_sha256,
                                 details=ctx.details)
         low, high = merged["strength_range"]
-        return Direction.from_vector(vector, generator.n_latent, provenance, layers, scale, (low, high))
+        return Direction.from_vector(vector, generator.n_latent, provenance, layers, scale, (low, high),
+                                     ctx.correction)
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         """The (not necessarily normalised) direction for ``ctx.attribute``, pointing

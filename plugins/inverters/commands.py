@@ -8,7 +8,7 @@
   feature network used and the files that failed.
 * ``latentroom edit``: the full generator path (the slow, exact reference for what a
   distilled preset approximates): each image is inverted, its W+ code moved by
-  ``Direction.offset(strength)`` (only the direction's layers change), and the
+  ``edit_latents`` (only the direction's layers change), and the
   generator renders the result at its own resolution. Noise maps fitted by the
   inverter (projector, hybrid) are reused, so an edit of strength 0 reproduces the
   reconstruction. Outputs are PNGs at OUTDIR/NAME (or the path inside a folder
@@ -97,29 +97,28 @@ def edit_command(images: tuple[Path, ...], direction_path: Path, strength: float
 
 def _render_edits(session: Any, direction: Any, strength: float, inputs: list[Any], batch_size: int,
                   output: Path, failures: Failures) -> int:
-    """Invert, move by the direction's offset, render and write each image; returns
-    how many were written."""
-    import torch
-
-    g = session.generator
-    offset = torch.from_numpy(direction.offset(strength)).to(g.device)
+    """Invert, move along the direction, render and write each image; returns how many
+    were written."""
     writer = EditedImageWriter(output, failures)
     for files, ws, noise in invert_files(session, inputs, batch_size, failures, "editing"):
-        writer.write(files, render_edit(g, ws, noise, offset))
+        writer.write(files, render_edit(session.generator, ws, noise, direction, strength))
     return writer.written
 
 
-def render_edit(generator: Any, ws: "torch.Tensor", noise: "list[torch.Tensor] | None",
-                offset: "torch.Tensor") -> "torch.Tensor":
-    """W+ codes ``ws`` moved by ``offset`` (``Direction.offset``) and rendered with the
-    inverter's fitted noise maps where the generator takes them: what ``edit`` writes,
-    ``[B, 3, size, size]`` in ``[-1, 1]``. The generator-path benchmark times this same call."""
+def render_edit(generator: Any, ws: "torch.Tensor", noise: "list[torch.Tensor] | None", direction: Any,
+                strength: float) -> "torch.Tensor":
+    """W+ codes ``ws`` moved along ``direction`` (``edit_latents``: its layers, and its
+    per-face correction if it has one) and rendered with the inverter's fitted noise
+    maps where the generator takes them: what ``edit`` writes, ``[B, 3, size, size]``
+    in ``[-1, 1]``. The generator-path benchmark times this same call."""
     import torch
 
+    from latentroom.plugins.directions.edit import edit_latents
     from latentroom.plugins.inverters.common import supports_noise, synthesize
 
     with torch.no_grad():
-        return synthesize(generator, ws.to(generator.device) + offset, noise if supports_noise(generator) else None)
+        moved = edit_latents(ws.to(generator.device), direction, strength)
+        return synthesize(generator, moved, noise if supports_noise(generator) else None)
 
 
 @click.command("train-encoder")

@@ -239,20 +239,13 @@ class GeneratorPath:
     def edit(self, direction: Any, region: torch.Tensor | None = None) -> EditFn:
         """The path's :data:`EditFn` for ``direction``, blended into ``region`` when given."""
         from latentroom.plugins.directions.edit import edit_latents
-
-        return self.latent_edit(lambda ws, strength: edit_latents(ws, direction, strength), region)
-
-    def latent_edit(self, move: Callable[[torch.Tensor, float], torch.Tensor],
-                    region: torch.Tensor | None = None) -> EditFn:
-        """The path's :data:`EditFn` for any latent edit ``move(ws, strength) -> ws``
-        (one that depends on the face, not only a direction), blended as :meth:`edit`."""
         from latentroom.plugins.inverters.common import synthesize
 
         def run(pixels: np.ndarray, strength: float) -> np.ndarray:
             parts = []
             for i, (ws, noise, recon) in enumerate(self._inverted(pixels)):
                 with torch.no_grad():
-                    out = synthesize(self.generator, move(ws, strength), noise).float().clamp(-1, 1)
+                    out = synthesize(self.generator, edit_latents(ws, direction, strength), noise).float().clamp(-1, 1)
                 parts.append(to_pixels(out.cpu().numpy()) if region is None
                              else self._blend(pixels, i, out - recon, region))
             return np.concatenate(parts)

@@ -23,6 +23,7 @@ import torch
 
 from latentroom.engine.direction import parse_layers
 from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.directions.correction_fit import fit_correction
 from latentroom.plugins.directions.sampling import std_along
 from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
@@ -34,8 +35,11 @@ class InvertedTruth(DirectionSourceBase):
     """Mean W+ offset from inverted renders to their inverted true edits (module docstring).
 
     Extra parameters: ``inverter`` ("encoder"), ``amount`` (0.35: a continuous
-    attribute's move on its 0-1 scale), ``inverter_batch`` (64). ``samples`` counts
-    rendered faces; ``layers`` cannot be ``auto``.
+    attribute's move on its 0-1 scale), ``inverter_batch`` (64), ``correction`` (0;
+    ``K`` > 0 also fits a per-face correction on ``K`` principal components of the
+    input latents, :mod:`latentroom.plugins.directions.correction_fit`: the edit then
+    follows each face's own true offset as far as the input latent predicts it).
+    ``samples`` counts rendered faces; ``layers`` cannot be ``auto``.
 
     ``condition_on`` projects out, for each named attribute, the direction in which
     the generator's images change it fastest (``condition_by="response"``, the only
@@ -46,7 +50,8 @@ class InvertedTruth(DirectionSourceBase):
 
     name = "inverted-truth"
     supports_conditioning = True
-    defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64, "condition_by": "response"}
+    defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64, "condition_by": "response",
+                "correction": 0}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -63,10 +68,14 @@ class InvertedTruth(DirectionSourceBase):
         if p["condition_on"] and p["condition_by"] != "response":
             raise LatentroomError("inverted-truth conditions by response only (it fits no boundaries): "
                                   "use condition_by=response")
+        components = int(p["correction"])
+        if components and p["condition_on"]:
+            raise LatentroomError("inverted-truth: a correction is fitted around the unconditioned mean offset; "
+                                  "pass correction=0 or no condition_on")
         layers = parse_layers(p["layers"], generator.n_latent)
         before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
                                           int(generator.size))
-        offsets = self._offsets(generator, str(p["inverter"]), before, after, int(p["inverter_batch"]))
+        inputs, offsets = self._offsets(generator, str(p["inverter"]), before, after, int(p["inverter_batch"]))
         mean = offsets.mean(0)  # [n_latent, style_dim]
         ctx.details.update({
             "faces": int(len(offsets)),
@@ -80,22 +89,29 @@ class InvertedTruth(DirectionSourceBase):
         # sds of w along the unit vector), so a preset's range can be read against it.
         norm = float(np.linalg.norm(vector))
         ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
+        if components:
+            chosen = list(layers)
+            ctx.correction, ctx.details["correction"] = fit_correction(
+                inputs[:, chosen].mean(1), offsets[:, chosen] - vector, components, ctx.details["truth_strength"],
+                int(p["seed"]))
         return vector
 
     @staticmethod
     def _offsets(generator: Any, inverter_name: str, before: np.ndarray, after: np.ndarray,
-                 batch: int) -> np.ndarray:
+                 batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """The inputs' W+ latents and each one's offset to its true edit's, ``[N, L, D]`` each."""
         from latentroom.engine.plugins import get_inverter
         from latentroom.plugins.distill.quality import to_model
 
         inverter = get_inverter(inverter_name).value(generator, generator.device)
-        parts = []
+        inputs, offsets = [], []
         for i in range(0, len(before), batch):
             pair = np.concatenate([before[i:i + batch], after[i:i + batch]])
             ws = inverter.invert(torch.from_numpy(to_model(pair)).to(generator.device)).float().cpu().numpy()
             n = len(pair) // 2
-            parts.append(ws[n:] - ws[:n])
-        return np.concatenate(parts)
+            inputs.append(ws[:n])
+            offsets.append(ws[n:] - ws[:n])
+        return np.concatenate(inputs), np.concatenate(offsets)
 
 
 def true_edit_renders(attribute: str, samples: int, seed: int, amount: float,

@@ -1,0 +1,135 @@
+"""A direction's per-face correction: an edit that depends on the face it edits.
+
+One W+ offset moves every face the same way, and some true edits do not: glasses in
+the toyfaces world are drawn round each face's own eyes, so the true offset in W+ of
+putting them on varies with the face. Read off paired examples (the ``inverted-truth``
+source with ``correction=K``), the variation is partly a linear function of the input
+latent. A corrected direction adds, on its layers, ``strength / truth_strength`` times
+
+    residual(w) = intercept + ((w - mean) @ basis) @ weights     (reshaped [L, D])
+
+to its ordinary edit, where ``w`` is the mean of the input's latents over those layers
+and ``basis`` holds the ``K`` leading principal directions of the examples' inputs.
+At ``truth_strength`` (the strength whose plain edit is the examples' mean offset) the
+edit is the whole predicted offset of that face.
+
+Stored beside the direction as ``NAME.correction.npz`` (``np.savez``, no pickle; the
+JSON records its digest), and the direction file's version is then 2, so a reader that
+knows only plain directions refuses it instead of dropping the correction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from latentroom.engine.errors import LatentroomError
+
+ARRAYS = ("mean", "basis", "weights", "intercept")
+# A correction's arrays are a few MB at most for any StyleGAN (style_dim 512, 16 layers,
+# K up to style_dim); a larger file is not one of ours.
+MAX_CORRECTION_BYTES = 64 * 1024 * 1024
+
+
+class CorrectionError(LatentroomError):
+    """A correction's arrays do not fit together or their file is unusable."""
+
+
+@dataclass(frozen=True, eq=False)
+class Correction:
+    """The arrays of the module docstring: ``mean [D]``, ``basis [D, K]``,
+    ``weights [K, L*D]``, ``intercept [L*D]`` (float32, read-only), and
+    ``truth_strength`` (> 0)."""
+
+    mean: np.ndarray
+    basis: np.ndarray
+    weights: np.ndarray
+    intercept: np.ndarray
+    truth_strength: float
+
+    def __post_init__(self) -> None:
+        for name in ARRAYS:
+            array = np.array(getattr(self, name), dtype=np.float32)
+            if not np.all(np.isfinite(array)):
+                raise CorrectionError(f"correction: '{name}' has non-finite values")
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+        dim = self.mean.shape[0] if self.mean.ndim == 1 else -1
+        components = self.basis.shape[1] if self.basis.ndim == 2 else -1
+        if (dim < 1 or self.basis.shape != (dim, components) or components < 1 or self.weights.ndim != 2
+                or self.weights.shape[0] != components or self.intercept.shape != (self.weights.shape[1],)
+                or self.weights.shape[1] % dim):
+            raise CorrectionError(
+                "correction: arrays do not fit together (mean [D], basis [D, K], weights [K, L*D], "
+                f"intercept [L*D]; got {', '.join(f'{n} {list(getattr(self, n).shape)}' for n in ARRAYS)})")
+        if not (math.isfinite(self.truth_strength) and self.truth_strength > 0):
+            raise CorrectionError(f"correction: truth_strength must be a positive number, got {self.truth_strength}")
+        object.__setattr__(self, "truth_strength", float(self.truth_strength))
+
+    @property
+    def style_dim(self) -> int:
+        return int(self.mean.shape[0])
+
+    @property
+    def layer_count(self) -> int:
+        return int(self.weights.shape[1] // self.style_dim)
+
+    @property
+    def components(self) -> int:
+        return int(self.basis.shape[1])
+
+    def residual(self, w: np.ndarray) -> np.ndarray:
+        """``[B, L, D]`` for the layers' mean input latents ``w [B, D]``."""
+        w = np.asarray(w, dtype=np.float64)
+        flat = ((w - self.mean) @ self.basis) @ self.weights + self.intercept
+        return flat.reshape(len(w), self.layer_count, self.style_dim)
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: getattr(self, name) for name in ARRAYS})
+        return buffer.getvalue()
+
+    def digest(self) -> str:
+        return hashlib.sha256(b"".join(np.ascontiguousarray(getattr(self, n), dtype="<f4").tobytes()
+                                       for n in ARRAYS)).hexdigest()
+
+
+def load_correction(path: Path, truth_strength: float, digest: str | None) -> Correction:
+    """Read ``path`` (``np.savez`` of :data:`ARRAYS`); every problem raises
+    :class:`CorrectionError` naming the file."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CorrectionError(f"{path}: correction file is missing") from None
+    except OSError as exc:
+        raise CorrectionError(f"{path}: cannot read correction file ({exc})") from None
+    if size > MAX_CORRECTION_BYTES:
+        raise CorrectionError(f"{path}: correction file is {size} bytes, more than {MAX_CORRECTION_BYTES}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = set(archive.files)
+            if names != set(ARRAYS):
+                raise CorrectionError(f"{path}: expected the arrays {', '.join(ARRAYS)}, found {sorted(names)}")
+            arrays = {name: archive[name] for name in ARRAYS}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CorrectionError(f"{path}: not a plain .npz archive ({exc})") from None
+    bad = [name for name, array in arrays.items() if array.dtype.kind != "f"]
+    if bad:
+        raise CorrectionError(f"{path}: '{bad[0]}' is {arrays[bad[0]].dtype}, not a float array")
+    try:
+        correction = Correction(**arrays, truth_strength=truth_strength)
+    except CorrectionError as exc:
+        raise CorrectionError(f"{path}: {exc.message}") from None
+    if digest is not None and digest != correction.digest():
+        raise CorrectionError(f"{path}: arrays do not match the correction sha256 recorded beside them "
+                              "(the .npz was replaced or edited)")
+    return correction
+
+
+__all__ = ["ARRAYS", "Correction", "CorrectionError", "MAX_CORRECTION_BYTES", "load_correction"]

@@ -1,0 +1,64 @@
+"""Fitting a direction's per-face correction to paired examples
+(:mod:`latentroom.engine.direction_correction` says what it is).
+
+Each example is a face's latent before an edit and its offset to the latent after
+it. The correction predicts an offset's departure from the mean offset by ridge
+regression on the input latent's leading principal components; the penalty is the
+one of :data:`PENALTIES` that predicts a held-out fifth of the examples best, and the
+fit is then repeated on all of them. The held-out R² of every penalty is reported, so
+a correction that predicts nothing (R² near 0) is visible as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from latentroom.engine.direction_correction import Correction
+from latentroom.engine.errors import LatentroomError
+
+PENALTIES = (0.1, 1.0, 10.0, 100.0, 1000.0)
+HELD_OUT_SHARE = 0.2
+MIN_EXAMPLES = 10
+
+
+def fit_correction(inputs: np.ndarray, residuals: np.ndarray, components: int, truth_strength: float,
+                   seed: int = 0) -> tuple[Correction, dict[str, Any]]:
+    """A :class:`Correction` from ``inputs [N, D]`` (the layers' mean input latents)
+    and ``residuals [N, L, D]`` (each offset minus the mean offset), with the fit's
+    report (examples, components, chosen penalty, held-out R² per penalty)."""
+    x, y = np.asarray(inputs, np.float64), np.asarray(residuals, np.float64).reshape(len(residuals), -1)
+    if len(x) < MIN_EXAMPLES:
+        raise LatentroomError(f"a per-face correction needs at least {MIN_EXAMPLES} examples, got {len(x)}")
+    if not 1 <= components <= min(x.shape):
+        raise LatentroomError(f"correction: {components} components, expected 1 to {min(x.shape)} "
+                              f"(examples and latent size)")
+    mean = x.mean(0)
+    basis = np.linalg.svd(x - mean, full_matrices=False)[2][:components].T  # [D, K]
+    z = (x - mean) @ basis
+    order = np.random.default_rng(seed).permutation(len(x))
+    held, fit = order[: max(1, int(len(x) * HELD_OUT_SHARE))], order[max(1, int(len(x) * HELD_OUT_SHARE)):]
+    scores = {penalty: _held_out_r2(z[fit], y[fit], z[held], y[held], penalty) for penalty in PENALTIES}
+    penalty = max(scores, key=scores.get)
+    weights, intercept = _ridge(z, y, penalty)
+    report = {"examples": int(len(x)), "components": int(components), "penalty": penalty,
+              "held_out_r2": {f"{p:g}": round(v, 4) for p, v in scores.items()}}
+    return Correction(mean, basis, weights, intercept, truth_strength), report
+
+
+def _ridge(z: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:
+    z_mean, y_mean = z.mean(0), y.mean(0)
+    centred = z - z_mean
+    weights = np.linalg.solve(centred.T @ centred + penalty * np.eye(z.shape[1]), centred.T @ (y - y_mean))
+    return weights, y_mean - z_mean @ weights
+
+
+def _held_out_r2(z_fit: np.ndarray, y_fit: np.ndarray, z_held: np.ndarray, y_held: np.ndarray,
+                 penalty: float) -> float:
+    weights, intercept = _ridge(z_fit, y_fit, penalty)
+    error = ((y_held - (z_held @ weights + intercept)) ** 2).sum()
+    return float(1.0 - error / max(((y_held - y_held.mean(0)) ** 2).sum(), 1e-12))
+
+
+__all__ = ["PENALTIES", "fit_correction"]

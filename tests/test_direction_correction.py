@@ -1,0 +1,137 @@
+"""A direction's per-face correction (engine/direction_correction.py): the file format
+(version 2, its .npz, every way the files can be wrong), the edit it makes
+(plugins/directions/edit.py) and its fit (plugins/directions/correction_fit.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentroom.engine.direction import (CORRECTED_VERSION, VERSION, Direction, DirectionError, Provenance,
+                                         correction_path)
+from latentroom.engine.direction_correction import Correction, CorrectionError
+from latentroom.engine.errors import LatentroomError
+from latentroom.plugins.directions.correction_fit import fit_correction
+from latentroom.plugins.directions.edit import edit_latents
+
+D, L, N_LATENT = 8, 2, 4
+
+
+def correction(components: int = 3, seed: int = 0, truth_strength: float = 2.0) -> Correction:
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((D, components)))[0]
+    return Correction(rng.standard_normal(D), basis, rng.standard_normal((components, L * D)),
+                      rng.standard_normal(L * D), truth_strength)
+
+
+def corrected(layers: tuple[int, ...] = (0, 1)) -> Direction:
+    return Direction.from_vector(np.eye(D)[0], N_LATENT, Provenance("t", "glasses"), layers, 0.5,
+                                 correction=correction())
+
+
+def test_a_corrected_direction_round_trips_as_version_2(tmp_path: Path) -> None:
+    direction = corrected()
+    path = direction.save(tmp_path / "glasses")
+    meta = json.loads(path.read_text())
+    assert meta["version"] == CORRECTED_VERSION and meta["correction"]["file"] == "glasses.correction.npz"
+    assert meta["correction"]["components"] == 3 and correction_path(path).is_file()
+    loaded = Direction.load(path)
+    for name in ("mean", "basis", "weights", "intercept"):
+        assert np.array_equal(getattr(loaded.correction, name), getattr(direction.correction, name))
+    assert loaded.correction.truth_strength == 2.0
+    # A plain direction stays version 1 and writes no correction.
+    plain = Direction.from_vector(np.eye(D)[0], N_LATENT, Provenance("t", "smile"), (0, 1), 0.5)
+    plain_path = plain.save(tmp_path / "smile")
+    assert json.loads(plain_path.read_text())["version"] == VERSION and not correction_path(plain_path).exists()
+    assert Direction.load(plain_path).correction is None
+
+
+def test_the_edit_adds_the_residual_in_proportion_to_the_strength() -> None:
+    direction = corrected()
+    ws = torch.randn(5, N_LATENT, D, dtype=torch.float64)
+    out = edit_latents(ws, direction, 2.0)  # the truth strength: the whole residual
+    residual = direction.correction.residual(ws[:, :2].mean(1).numpy())
+    expected = ws[:, :2].numpy() + direction.offset(2.0)[:2] + residual
+    assert np.allclose(out[:, :2].numpy(), expected, atol=1e-5)
+    assert torch.equal(out[:, 2:], ws[:, 2:])  # the other layers untouched
+    half = edit_latents(ws, direction, 1.0)
+    assert np.allclose((half - ws)[:, :2].numpy(), (out - ws)[:, :2].numpy() / 2, atol=1e-5)
+    # two faces, two different offsets: what a single direction cannot do
+    offsets = (out - ws)[:, 0]
+    assert not torch.allclose(offsets[0], offsets[1])
+
+
+def test_a_correction_must_fit_its_direction() -> None:
+    with pytest.raises(DirectionError, match="correction is for 2 layers of 8, the direction edits 3 layers of 8"):
+        Direction.from_vector(np.eye(D)[0], N_LATENT, Provenance("t", "g"), (0, 1, 2), 0.5, correction=correction())
+    with pytest.raises(DirectionError, match="per-face correction edits layers coarse only"):
+        corrected().with_layers("0-2")
+    with pytest.raises(CorrectionError, match="arrays do not fit together"):
+        Correction(np.zeros(D), np.zeros((D, 2)), np.zeros((3, L * D)), np.zeros(L * D), 1.0)
+    with pytest.raises(CorrectionError, match="non-finite"):
+        Correction(np.full(D, np.nan), np.zeros((D, 2)), np.zeros((2, L * D)), np.zeros(L * D), 1.0)
+    with pytest.raises(CorrectionError, match="truth_strength must be a positive number"):
+        Correction(np.zeros(D), np.zeros((D, 2)), np.zeros((2, L * D)), np.zeros(L * D), 0.0)
+
+
+def _saved(tmp_path: Path) -> tuple[Path, dict]:
+    path = corrected().save(tmp_path / "g")
+    return path, json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda path, meta: correction_path(path).unlink(), "correction file is missing"),
+    (lambda path, meta: correction_path(path).write_bytes(b"not a zip"), "not a plain .npz archive"),
+    (lambda path, meta: np.savez(correction_path(path), mean=np.zeros(D)), "expected the arrays mean, basis"),
+    (lambda path, meta: np.savez(correction_path(path), **{**dict(np.load(correction_path(path))),
+                                                           "mean": np.ones(D, np.float32)}),
+     "do not match the correction sha256"),
+    (lambda path, meta: np.savez(correction_path(path), **{**dict(np.load(correction_path(path))),
+                                                           "basis": np.zeros((D, 3), np.int64)}),
+     "'basis' is int64, not a float array"),
+])
+def test_a_broken_correction_file_is_refused_by_name(tmp_path: Path, break_it, message: str) -> None:
+    path, meta = _saved(tmp_path)
+    break_it(path, meta)
+    with pytest.raises(DirectionError, match=message) as caught:
+        Direction.load(path)
+    assert "g.correction.npz" in str(caught.value.message)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda meta: meta["correction"].update(file="../elsewhere.npz"), "must be a file name beside the JSON"),
+    (lambda meta: meta.pop("correction"), "missing 'correction'"),
+    (lambda meta: meta.update(version=VERSION), "a 'correction' needs direction file version 2"),
+    (lambda meta: meta.update(version=3), "unknown direction file version 3"),
+    (lambda meta: meta["correction"].update(truth_strength="2"), "'truth_strength' has the wrong type"),
+])
+def test_a_broken_correction_entry_is_refused_by_name(tmp_path: Path, edit, message: str) -> None:
+    path, meta = _saved(tmp_path)
+    edit(meta)
+    path.write_text(json.dumps(meta))
+    with pytest.raises(DirectionError, match=message) as caught:
+        Direction.load(path)
+    assert "g.json" in str(caught.value.message)
+
+
+def test_the_fit_recovers_a_residual_linear_in_the_input_and_reports_one_that_is_not() -> None:
+    rng = np.random.default_rng(0)
+    axes = rng.standard_normal((6, 16))
+    inputs = rng.standard_normal((400, 6)) @ axes
+    mapping = rng.standard_normal((16, 2 * 16)) * 0.1
+    residuals = (inputs @ mapping + 0.01 * rng.standard_normal((400, 32))).reshape(400, 2, 16)
+    fitted, report = fit_correction(inputs, residuals, components=6, truth_strength=1.5)
+    assert max(report["held_out_r2"].values()) > 0.99 and report["examples"] == 400
+    fresh = rng.standard_normal((5, 6)) @ axes
+    assert np.allclose(fitted.residual(fresh), (fresh @ mapping).reshape(5, 2, 16), atol=0.05)
+    assert fitted.truth_strength == 1.5 and fitted.components == 6
+    _, noise = fit_correction(inputs, rng.standard_normal((400, 2, 16)), components=6, truth_strength=1.5)
+    assert max(noise["held_out_r2"].values()) < 0.05
+    with pytest.raises(LatentroomError, match="at least 10 examples"):
+        fit_correction(inputs[:5], residuals[:5], components=2, truth_strength=1.0)
+    with pytest.raises(LatentroomError, match="40 components, expected 1 to 16"):
+        fit_correction(inputs, residuals, components=40, truth_strength=1.0)
