@@ -8,7 +8,7 @@ direction's layers)``, generated on the fly.
   average and the student sees too little of the edges of the world it is applied to).
 * The edit is :func:`latentroom.plugins.directions.edit.edit_latents`, i.e. ``Direction.offset``
   semantics: strength in data standard deviations (``scale``), only the direction's
-  W+ layers move.
+  W+ layers move; a direction with a per-face correction adds each sample's own part.
 * ``x`` and ``y`` use the generator's stored (``const``) noise maps, so the pair
   differs only by the edit, not by re-drawn hair strands or skin texture.
 * With a ``region`` mask ``[R, R]`` in 0-1 the target is ``x + region * (y - x)``:
