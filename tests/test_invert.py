@@ -341,6 +341,40 @@ def test_edit_cli_end_to_end(tiny: dict, tmp_path: Path, monkeypatch: pytest.Mon
     assert np.abs(three - zero).mean() > 1
 
 
+def test_edit_cli_applies_a_directions_per_face_correction(tiny: dict, tmp_path: Path) -> None:
+    # `edit` moves each face by the direction plus the part its correction predicts for
+    # that face (direction file version 2), exactly as edit_latents does.
+    from latentroom.engine.direction import Direction, Provenance
+    from latentroom.engine.direction_correction import Correction
+    from latentroom.engine.imaging import load_square_image
+    from latentroom.plugins.directions.edit import edit_latents
+
+    g = tiny["g"]
+    paths = write_inputs(tiny, tmp_path / "in")
+    rng = np.random.default_rng(1)
+    layers = (0, 1)
+    correction = Correction(np.zeros(g.style_dim), np.linalg.qr(rng.standard_normal((g.style_dim, 4)))[0],
+                            0.5 * rng.standard_normal((4, len(layers) * g.style_dim)),
+                            np.zeros(len(layers) * g.style_dim), truth_strength=2.0)
+    vector = rng.standard_normal(g.style_dim)
+    for name, extra in (("plain", None), ("corrected", correction)):
+        Direction.from_vector(vector, g.n_latent, Provenance("test", "smile"), layers, 1.0,
+                              correction=extra).save(tmp_path / name)
+        result = run("edit", paths[0], "-o", tmp_path / name, "--strength", 2.0, "--inverter", "encoder",
+                     "-O", f"weights={tiny['encoder']}", "--generator", f"stylegan2:{tiny['ckpt']}",
+                     "--direction", tmp_path / f"{name}.json")
+        assert result.exit_code == 0, result.output
+    plain, corrected = (np.asarray(Image.open(tmp_path / name / "face0.png"), dtype=np.float32)
+                        for name in ("plain", "corrected"))
+    assert np.abs(corrected - plain).mean() > 1
+    enc = EncoderInverter(g, "cpu", weights=str(tiny["encoder"]))
+    with torch.no_grad():
+        ws = enc.invert(torch.from_numpy(load_square_image(paths[0], g.size))[None])
+        moved = edit_latents(ws, Direction.load(tmp_path / "corrected.json"), 2.0)
+        expected = ((g.synthesis(moved, noise_mode="const").clamp(-1, 1) + 1) * 127.5).round()[0].permute(1, 2, 0)
+    assert np.abs(corrected - expected.numpy()).max() <= 1
+
+
 def test_edit_cli_rejects_a_direction_for_another_generator(tiny: dict, tmp_path: Path) -> None:
     from latentroom.engine.direction import Direction, Provenance
 
