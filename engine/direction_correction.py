@@ -112,6 +112,12 @@ def load_correction(path: Path, truth_strength: float, digest: str | None) -> Co
     if size > MAX_CORRECTION_BYTES:
         raise CorrectionError(f"{path}: correction file is {size} bytes, more than {MAX_CORRECTION_BYTES}")
     try:
+        # A compressed member could unpack to far more than the file's size.
+        with zipfile.ZipFile(path) as members:
+            unpacked = sum(info.file_size for info in members.infolist())
+        if unpacked > MAX_CORRECTION_BYTES:
+            raise CorrectionError(f"{path}: correction arrays unpack to {unpacked} bytes, "
+                                  f"more than {MAX_CORRECTION_BYTES}")
         with np.load(path, allow_pickle=False) as archive:
             names = set(archive.files)
             if names != set(ARRAYS):

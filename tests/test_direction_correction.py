@@ -83,6 +83,21 @@ def _saved(tmp_path: Path) -> tuple[Path, dict]:
     return path, json.loads(path.read_text())
 
 
+def _zip_bomb(path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mean.npy", b"\0" * (65 * 1024 * 1024))
+
+
+def test_a_correction_that_unpacks_past_the_limit_is_refused(tmp_path: Path) -> None:
+    path, _ = _saved(tmp_path)
+    _zip_bomb(correction_path(path))
+    assert correction_path(path).stat().st_size < 1024 * 1024
+    with pytest.raises(DirectionError, match="correction arrays unpack to 68157440 bytes"):
+        Direction.load(path)
+
+
 @pytest.mark.parametrize("break_it, message", [
     (lambda path, meta: correction_path(path).unlink(), "correction file is missing"),
     (lambda path, meta: correction_path(path).write_bytes(b"not a zip"), "not a plain .npz archive"),
