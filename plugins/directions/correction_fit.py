@@ -38,7 +38,8 @@ def fit_correction(inputs: np.ndarray, residuals: np.ndarray, components: int, t
     basis = np.linalg.svd(x - mean, full_matrices=False)[2][:components].T  # [D, K]
     z = (x - mean) @ basis
     order = np.random.default_rng(seed).permutation(len(x))
-    held, fit = order[: max(1, int(len(x) * HELD_OUT_SHARE))], order[max(1, int(len(x) * HELD_OUT_SHARE)):]
+    cut = max(1, int(len(x) * HELD_OUT_SHARE))
+    held, fit = order[:cut], order[cut:]
     scores = {penalty: _held_out_r2(z[fit], y[fit], z[held], y[held], penalty) for penalty in PENALTIES}
     penalty = max(scores, key=scores.get)
     weights, intercept = _ridge(z, y, penalty)
