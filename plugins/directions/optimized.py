@@ -70,19 +70,23 @@ class Optimized(DirectionSourceBase):
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         require_differentiable(ctx.scorer, "direction source 'optimized'")
-        bank = ctx.bank()
+        generator, p = ctx.generator, ctx.params
         parts = target_parts(ctx.attribute, ctx.scorer.attributes)
+        layer_spec = p["layers"]
+        # Settings that cannot work fail before the bank is drawn (minutes on a big generator).
+        if layer_spec == "auto" and len(parts) > 1:
+            raise LatentroomError(f"direction source 'optimized': the composed attribute {ctx.attribute!r} "
+                                  "needs explicit layers (e.g. --layers 0-7), not auto")
+        if p["start"] not in START_MODES:
+            raise LatentroomError(f"direction source 'optimized': start={p['start']!r}: expected one of "
+                                  f"{', '.join(START_MODES)}")
+        bank = ctx.bank()
         for part in parts:
             bank.attribute(part)  # unknown attributes fail here, with the known ones listed
         names = list(ctx.scorer.attributes)
         targets = [names.index(part) for part in parts]
         others = [i for i in range(len(names)) if i not in targets]
-        generator, p = ctx.generator, ctx.params
         n_latent = generator.n_latent
-        layer_spec = p["layers"]
-        if layer_spec == "auto" and len(parts) > 1:
-            raise LatentroomError(f"direction source 'optimized': the composed attribute {ctx.attribute!r} "
-                                  "needs explicit layers (e.g. --layers 0-7), not auto")
         layers = range(n_latent) if layer_spec == "auto" else parse_layers(layer_spec, n_latent)
         device = torch.device(generator.device)
         mask = layer_mask(n_latent, layers, device)
@@ -126,9 +130,6 @@ def _start(bank: Any, parts: list[str], others: list[str], p: Mapping[str, Any])
     with ``start=conditioned``, with the other columns' mean differences projected out
     (InterFaceGAN's conditioning), for a target whose raw mean difference carries so
     much of the others that training, a local search, stays near it."""
-    if p["start"] not in START_MODES:
-        raise LatentroomError(f"direction source 'optimized': start={p['start']!r}: expected one of "
-                              f"{', '.join(START_MODES)}")
     source = MeanDifference(fraction=p["fraction"])
     start = sum(source.normal(bank, part) for part in parts)
     if p["start"] == "conditioned":
