@@ -9,7 +9,8 @@ latent. A corrected direction adds, on its layers, ``strength / truth_strength``
     residual(w) = intercept + ((w - mean) @ basis) @ weights     (reshaped [L, D])
 
 to its ordinary edit, where ``w`` is the mean of the input's latents over those layers
-and ``basis`` holds the ``K`` leading principal directions of the examples' inputs.
+and ``basis`` holds the ``K`` leading principal directions of the examples' inputs
+(``plugins.directions.edit.correction_residual`` computes it, in torch).
 At ``truth_strength`` (the strength whose plain edit is the examples' mean offset) the
 edit is the whole predicted offset of that face.
 
@@ -83,12 +84,6 @@ class Correction:
     @property
     def components(self) -> int:
         return int(self.basis.shape[1])
-
-    def residual(self, w: np.ndarray) -> np.ndarray:
-        """``[B, L, D]`` for the layers' mean input latents ``w [B, D]``."""
-        w = np.asarray(w, dtype=np.float64)
-        flat = ((w - self.mean) @ self.basis) @ self.weights + self.intercept
-        return flat.reshape(len(w), self.layer_count, self.style_dim)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

@@ -16,7 +16,7 @@ from latentroom.engine.direction import (CORRECTED_VERSION, VERSION, Direction, 
 from latentroom.engine.direction_correction import Correction, CorrectionError
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.correction_fit import fit_correction
-from latentroom.plugins.directions.edit import edit_latents
+from latentroom.plugins.directions.edit import correction_residual, edit_latents
 
 D, L, N_LATENT = 8, 2, 4
 
@@ -54,7 +54,8 @@ def test_the_edit_adds_the_residual_in_proportion_to_the_strength() -> None:
     direction = corrected()
     ws = torch.randn(5, N_LATENT, D, dtype=torch.float64)
     out = edit_latents(ws, direction, 2.0)  # the truth strength: the whole residual
-    residual = direction.correction.residual(ws[:, :2].mean(1).numpy())
+    c, w = direction.correction, ws[:, :2].mean(1).numpy()
+    residual = (((w - c.mean) @ c.basis) @ c.weights + c.intercept).reshape(5, L, D)
     expected = ws[:, :2].numpy() + direction.offset(2.0)[:2] + residual
     assert np.allclose(out[:, :2].numpy(), expected, atol=1e-5)
     assert torch.equal(out[:, 2:], ws[:, 2:])  # the other layers untouched
@@ -142,7 +143,8 @@ def test_the_fit_recovers_a_residual_linear_in_the_input_and_reports_one_that_is
     fitted, report = fit_correction(inputs, residuals, components=6, truth_strength=1.5)
     assert max(report["held_out_r2"].values()) > 0.99 and report["examples"] == 400
     fresh = rng.standard_normal((5, 6)) @ axes
-    assert np.allclose(fitted.residual(fresh), (fresh @ mapping).reshape(5, 2, 16), atol=0.05)
+    predicted = correction_residual(fitted, torch.from_numpy(fresh)).numpy()
+    assert np.allclose(predicted, (fresh @ mapping).reshape(5, 2, 16), atol=0.05)
     assert fitted.truth_strength == 1.5 and fitted.components == 6
     _, noise = fit_correction(inputs, rng.standard_normal((400, 2, 16)), components=6, truth_strength=1.5)
     assert max(noise["held_out_r2"].values()) < 0.05
