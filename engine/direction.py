@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
-from latentroom.engine.direction_correction import Correction, CorrectionError, load_correction
+from latentroom.engine.direction_correction import READS_PATTERN, Correction, CorrectionError, load_correction
 from latentroom.engine.errors import LatentroomError
 
 __all__ = [
@@ -329,6 +329,8 @@ class Direction:
             meta["correction"] = {"file": correction_path(Path(vector_file)).name,
                                   "sha256": self.correction.digest(), "components": self.correction.components,
                                   "truth_strength": self.correction.truth_strength}
+            if self.correction.reads is not None:
+                meta["correction"]["reads"] = self.correction.reads
         return meta
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -468,9 +470,12 @@ def _correction_from_json(meta: Mapping[str, Any], version: int, where: Path) ->
     name = _require(entry, "file", str, where)
     truth_strength = _require(entry, "truth_strength", (int, float), where)
     digest = _require(entry, "sha256", str, where)
+    reads = _require(entry, "reads", str, where) if "reads" in entry else None
+    if reads is not None and not READS_PATTERN.fullmatch(reads):
+        raise DirectionError(f"{where}: the correction's 'reads' must name an inverter, got {reads!r}")
     if Path(name).name != name:
         raise DirectionError(f"{where}: the correction's 'file' must be a file name beside the JSON, got {name!r}")
     try:
-        return load_correction(where.with_name(name), float(truth_strength), digest)
+        return load_correction(where.with_name(name), float(truth_strength), digest, reads)
     except CorrectionError as exc:
         raise DirectionError(exc.message) from None

@@ -14,6 +14,13 @@ and ``basis`` holds the ``K`` leading principal directions of the examples' inpu
 At ``truth_strength`` (the strength whose plain edit is the examples' mean offset) the
 edit is the whole predicted offset of that face.
 
+``reads`` names the inverter the examples' inputs came through (``"encoder"``), when
+they did. Its latents fill their own part of W (an encoder's are pulled towards the
+average face), so a correction fitted on them predicts the wrong residual from a
+generator sample's own ``w``: the editor then reads each face it edits through that
+inverter first (``plugins.directions.edit.CorrectionReader``). None: the correction
+reads the edited latents themselves.
+
 Stored beside the direction as ``NAME.correction.npz`` (``np.savez``, no pickle; the
 JSON records its digest), and the direction file's version is then 2, so a reader that
 knows only plain directions refuses it instead of dropping the correction.
@@ -24,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +44,8 @@ ARRAYS = ("mean", "basis", "weights", "intercept")
 # A correction's arrays are a few MB at most for any StyleGAN (style_dim 512, 16 layers,
 # K up to style_dim); a larger file is not one of ours.
 MAX_CORRECTION_BYTES = 64 * 1024 * 1024
+# An inverter plugin's name, as the registry spells them.
+READS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class CorrectionError(LatentroomError):
@@ -45,14 +55,15 @@ class CorrectionError(LatentroomError):
 @dataclass(frozen=True, eq=False)
 class Correction:
     """The arrays of the module docstring: ``mean [D]``, ``basis [D, K]``,
-    ``weights [K, L*D]``, ``intercept [L*D]`` (float32, read-only), and
-    ``truth_strength`` (> 0)."""
+    ``weights [K, L*D]``, ``intercept [L*D]`` (float32, read-only),
+    ``truth_strength`` (> 0) and ``reads`` (an inverter's name, or None)."""
 
     mean: np.ndarray
     basis: np.ndarray
     weights: np.ndarray
     intercept: np.ndarray
     truth_strength: float
+    reads: str | None = None
 
     def __post_init__(self) -> None:
         for name in ARRAYS:
@@ -72,6 +83,8 @@ class Correction:
         if not (math.isfinite(self.truth_strength) and self.truth_strength > 0):
             raise CorrectionError(f"correction: truth_strength must be a positive number, got {self.truth_strength}")
         object.__setattr__(self, "truth_strength", float(self.truth_strength))
+        if self.reads is not None and not (isinstance(self.reads, str) and READS_PATTERN.fullmatch(self.reads)):
+            raise CorrectionError(f"correction: 'reads' must name an inverter, got {self.reads!r}")
 
     @property
     def style_dim(self) -> int:
@@ -95,7 +108,7 @@ class Correction:
                                        for n in ARRAYS)).hexdigest()
 
 
-def load_correction(path: Path, truth_strength: float, digest: str | None) -> Correction:
+def load_correction(path: Path, truth_strength: float, digest: str | None, reads: str | None = None) -> Correction:
     """Read ``path`` (``np.savez`` of :data:`ARRAYS`); every problem raises
     :class:`CorrectionError` naming the file."""
     try:
@@ -124,7 +137,7 @@ def load_correction(path: Path, truth_strength: float, digest: str | None) -> Co
     if bad:
         raise CorrectionError(f"{path}: '{bad[0]}' is {arrays[bad[0]].dtype}, not a float array")
     try:
-        correction = Correction(**arrays, truth_strength=truth_strength)
+        correction = Correction(**arrays, truth_strength=truth_strength, reads=reads)
     except CorrectionError as exc:
         raise CorrectionError(f"{path}: {exc.message}") from None
     if digest is not None and digest != correction.digest():
@@ -133,4 +146,4 @@ def load_correction(path: Path, truth_strength: float, digest: str | None) -> Co
     return correction
 
 
-__all__ = ["ARRAYS", "Correction", "CorrectionError", "MAX_CORRECTION_BYTES", "load_correction"]
+__all__ = ["ARRAYS", "Correction", "CorrectionError", "MAX_CORRECTION_BYTES", "READS_PATTERN", "load_correction"]

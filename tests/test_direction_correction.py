@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -66,6 +67,29 @@ def test_the_edit_adds_the_residual_in_proportion_to_the_strength() -> None:
     assert not torch.allclose(offsets[0], offsets[1])
 
 
+def test_a_correction_fitted_through_an_inverter_reads_the_faces_through_it(tmp_path: Path) -> None:
+    # Its inputs were an inverter's latents, so the residual comes from that inverter's
+    # reading of each face (``read``), not from the latents being moved.
+    direction = dataclasses.replace(corrected(), correction=dataclasses.replace(correction(), reads="encoder"))
+    path = direction.save(tmp_path / "glasses")
+    assert json.loads(path.read_text())["correction"]["reads"] == "encoder"
+    direction = Direction.load(path)
+    assert direction.correction.reads == "encoder"
+    ws = torch.randn(3, N_LATENT, D, dtype=torch.float64)
+    with pytest.raises(DirectionError, match="correction was fitted through the inverter 'encoder'"):
+        edit_latents(ws, direction, 2.0)
+    read = torch.randn(3, N_LATENT, D, dtype=torch.float64)
+    out = edit_latents(ws, direction, 2.0, read)
+    c, r = direction.correction, read[:, :2].mean(1).numpy()
+    residual = (((r - c.mean) @ c.basis) @ c.weights + c.intercept).reshape(3, L, D)
+    assert np.allclose(out[:, :2].numpy(), ws[:, :2].numpy() + direction.offset(2.0)[:2] + residual, atol=1e-5)
+    assert not np.allclose(out.numpy(), edit_latents(ws, corrected(), 2.0).numpy(), atol=1e-3)
+    with pytest.raises(DirectionError, match=r"read latents of shape \[2, 4, 8\] for latents of shape \[3, 4, 8\]"):
+        edit_latents(ws, direction, 2.0, read[:2])
+    with pytest.raises(CorrectionError, match="'reads' must name an inverter"):
+        dataclasses.replace(correction(), reads="../encoder")
+
+
 def test_a_correction_must_fit_its_direction() -> None:
     with pytest.raises(DirectionError, match="correction is for 2 layers of 8, the direction edits 3 layers of 8"):
         Direction.from_vector(np.eye(D)[0], N_LATENT, Provenance("t", "g"), (0, 1, 2), 0.5, correction=correction())
@@ -124,6 +148,8 @@ def test_a_broken_correction_file_is_refused_by_name(tmp_path: Path, break_it, m
     (lambda meta: meta.update(version=VERSION), "a 'correction' needs direction file version 2"),
     (lambda meta: meta.update(version=3), "unknown direction file version 3"),
     (lambda meta: meta["correction"].update(truth_strength="2"), "'truth_strength' has the wrong type"),
+    (lambda meta: meta["correction"].update(reads=["encoder"]), "'reads' has the wrong type"),
+    (lambda meta: meta["correction"].update(reads="../../inverter"), "the correction's 'reads' must name an inverter"),
 ])
 def test_a_broken_correction_entry_is_refused_by_name(tmp_path: Path, edit, message: str) -> None:
     path, meta = _saved(tmp_path)

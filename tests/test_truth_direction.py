@@ -52,6 +52,7 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
     found = Direction.load(out)
     assert found.correction is not None and found.correction.components == 8
     assert found.correction.layer_count == 4 and found.correction.truth_strength > 0
+    assert found.correction.reads == "encoder"  # its inputs were the encoder's latents
     report = found.provenance.details["correction"]
     assert report["examples"] > 40 and max(report["held_out_r2"].values()) > 0.3
     shown = CliRunner().invoke(cli, ["direction", "show", str(out)])
@@ -60,6 +61,37 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
                                        "--samples", "16", "--param", "correction=4", "--condition-on", "eye_size",
                                        "--device", "cpu", "-o", str(tmp_path / "x.json")])
     assert refused.exit_code != 0 and "a correction is fitted around the unconditioned mean offset" in refused.output
+
+
+def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_path: Path) -> None:
+    # A correction fitted on the encoder's latents predicts each face's residual from
+    # the encoder's reading of the sample x = G(w), not from w (a different part of W).
+    import dataclasses
+
+    import torch
+
+    from latentroom.engine.plugins import get_inverter, resolve_generator
+    from latentroom.plugins.directions.edit import edit_latents, to_wplus
+    from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION, TRAIN, PairSampler
+
+    out = tmp_path / "glasses.json"
+    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
+                                      "--samples", "48", "--param", "correction=4", "--device", "cpu",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    found = Direction.load(out)
+    g = resolve_generator("toyfaces", "cpu")
+    x, y, s = PairSampler(g, found, (2.0, 2.0), seed=5).batch(3, 0)
+    z = torch.randn(3, g.style_dim, generator=PairSampler(g, found, (2.0, 2.0), seed=5)._rng(TRAIN, 0))
+    with torch.no_grad():
+        ws = to_wplus(g.mapping(z, truncation=DEFAULT_TRUNCATION).float(), g.n_latent)
+        assert torch.allclose(x, g.synthesis(ws, noise_mode="const").clamp(-1, 1), atol=1e-5)
+        read = get_inverter("encoder").value(g, "cpu").invert(x)
+        expected = g.synthesis(edit_latents(ws, found, s, read), noise_mode="const").clamp(-1, 1)
+    assert torch.allclose(y, expected, atol=1e-4)
+    unread = dataclasses.replace(found, correction=dataclasses.replace(found.correction, reads=None))
+    _, y_unread, _ = PairSampler(g, unread, (2.0, 2.0), seed=5).batch(3, 0)
+    assert (y - y_unread).abs().mean() > 1e-3
 
 
 def test_inverted_truth_needs_a_toyfaces_attribute_and_layers() -> None:

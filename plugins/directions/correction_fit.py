@@ -24,10 +24,11 @@ MIN_EXAMPLES = 10
 
 
 def fit_correction(inputs: np.ndarray, residuals: np.ndarray, components: int, truth_strength: float,
-                   seed: int = 0) -> tuple[Correction, dict[str, Any]]:
-    """A :class:`Correction` from ``inputs [N, D]`` (the layers' mean input latents)
-    and ``residuals [N, L, D]`` (each offset minus the mean offset), with the fit's
-    report (examples, components, chosen penalty, held-out R² per penalty)."""
+                   seed: int = 0, reads: str | None = None) -> tuple[Correction, dict[str, Any]]:
+    """A :class:`Correction` from ``inputs [N, D]`` (the layers' mean input latents,
+    read through the inverter ``reads`` when they were) and ``residuals [N, L, D]``
+    (each offset minus the mean offset), with the fit's report (examples, components,
+    chosen penalty, held-out R² per penalty)."""
     x, y = np.asarray(inputs, np.float64), np.asarray(residuals, np.float64).reshape(len(residuals), -1)
     if len(x) < MIN_EXAMPLES:
         raise LatentroomError(f"a per-face correction needs at least {MIN_EXAMPLES} examples, got {len(x)}")
@@ -45,7 +46,7 @@ def fit_correction(inputs: np.ndarray, residuals: np.ndarray, components: int, t
     weights, intercept = _ridge(z, y, penalty)
     report = {"examples": int(len(x)), "components": int(components), "penalty": penalty,
               "held_out_r2": {f"{p:g}": round(v, 4) for p, v in scores.items()}}
-    return Correction(mean, basis, weights, intercept, truth_strength), report
+    return Correction(mean, basis, weights, intercept, truth_strength, reads), report
 
 
 def _ridge(z: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ import torch
 from latentroom.engine.direction import Direction
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.protocols import Generator
-from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
 from latentroom.plugins.directions.sampling import DEFAULT_BATCH, render_and_score, sample_w
 from latentroom.plugins.directions.scoring import Scores, target_parts
 
@@ -53,14 +53,19 @@ def evaluate_directions(generator: Generator, directions: Sequence[Direction], s
                                   f"attribute (it reports {known}); pass the scorer it was found with")
     reports = []
     for direction in directions:
+        read = CorrectionReader(generator, direction).of_rendering(_renderer(generator), ws, batch_size)
         scored: list[Scores] = []
         for s in strengths:
             if s == 0.0:
                 scored.append(baseline)
             else:
-                scored.append(render_and_score(generator, scorer, edit_latents(ws, direction, s), batch_size))
+                scored.append(render_and_score(generator, scorer, edit_latents(ws, direction, s, read), batch_size))
         reports.append(report(direction, strengths, scored, baseline, samples, seed))
     return reports
+
+
+def _renderer(generator: Generator) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda ws: generator.synthesis(ws.to(generator.device), noise_mode="const")
 
 
 def baseline_scores(generator: Generator, scorer: Callable[..., Any], samples: int = 1000, seed: int = EVAL_SEED,
@@ -149,6 +154,7 @@ def render_strip(generator: Generator, direction: Direction, rows: int = 4, seed
     """Images ``[rows * len(strengths), 3, H, W]``: each row one sample, left to right
     the strengths (row-major, for a grid with ``len(strengths)`` columns)."""
     ws = to_wplus(sample_w(generator, rows, seed, truncation), generator.n_latent).to(generator.device)
-    edited = torch.stack([edit_latents(ws, direction, s) for s in strengths], dim=1)  # [rows, S, L, D]
+    read = CorrectionReader(generator, direction).of_rendering(_renderer(generator), ws)
+    edited = torch.stack([edit_latents(ws, direction, s, read) for s in strengths], dim=1)  # [rows, S, L, D]
     flat = edited.reshape(-1, *edited.shape[2:])
     return generator.synthesis(flat, noise_mode="const").float().cpu()

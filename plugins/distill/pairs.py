@@ -8,7 +8,10 @@ direction's layers)``, generated on the fly.
   average and the student sees too little of the edges of the world it is applied to).
 * The edit is :func:`latentroom.plugins.directions.edit.edit_latents`, i.e. ``Direction.offset``
   semantics: strength in data standard deviations (``scale``), only the direction's
-  W+ layers move; a direction with a per-face correction adds each sample's own part.
+  W+ layers move; a direction with a per-face correction adds each sample's own part,
+  read through the inverter the correction was fitted through when it was (its
+  latents of ``x``: an encoder's latents fill a shrunken part of W, and a correction
+  fitted on them overshoots 2-3 times on a sample's own ``w``).
 * ``x`` and ``y`` use the generator's stored (``const``) noise maps, so the pair
   differs only by the edit, not by re-drawn hair strands or skin texture.
 * With a ``region`` mask ``[R, R]`` in 0-1 the target is ``x + region * (y - x)``:
@@ -41,7 +44,7 @@ from typing import Any
 import torch
 
 from latentroom.engine.direction import Direction
-from latentroom.plugins.directions.edit import edit_latents, to_wplus
+from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
 
 DEFAULT_TRUNCATION = 0.9
 # Streams of one seed: training batches, the held-out pairs, the calibration inputs,
@@ -66,6 +69,7 @@ class PairSampler:
         self.amp = amp and self.device.type == "cuda"
         self.region = None if region is None else region.to(self.device, torch.float32)[None, None]
         self.gate = gate
+        self.read = CorrectionReader(generator, direction)
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
     def _synthesis(self, ws: torch.Tensor) -> torch.Tensor:
@@ -99,14 +103,19 @@ class PairSampler:
         z, s = z.to(self.device, non_blocking=True), s.to(self.device, non_blocking=True)
         w = self.generator.mapping(z, truncation=self.truncation).float()
         ws = to_wplus(w, self.direction.n_latent)
-        both = torch.cat([ws, edit_latents(ws, self.direction, s)])
-        images = self.synthesize(both).clamp(-1, 1)
-        x, y = images[:batch_size], images[batch_size:]
+        x, y = self._pair(ws, s)
         if self.region is not None:
             y = x + self.region * (y - x)
         if self.gate is not None:
             y = self.gate.target(x, y, s)
         return x, y, s
+
+    def _pair(self, ws: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.read.active:  # one synthesis of both halves
+            images = self.synthesize(torch.cat([ws, edit_latents(ws, self.direction, s)])).clamp(-1, 1)
+            return images[:len(ws)], images[len(ws):]
+        x = self.synthesize(ws).clamp(-1, 1)
+        return x, self.synthesize(edit_latents(ws, self.direction, s, self.read(x))).clamp(-1, 1)
 
     def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT,
                  strength: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

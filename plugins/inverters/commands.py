@@ -99,26 +99,35 @@ def _render_edits(session: Any, direction: Any, strength: float, inputs: list[An
                   output: Path, failures: Failures) -> int:
     """Invert, move along the direction, render and write each image; returns how many
     were written."""
+    from latentroom.plugins.directions.edit import CorrectionReader
+
     writer = EditedImageWriter(output, failures)
+    read = CorrectionReader(session.generator, direction)
     for files, ws, noise in invert_files(session, inputs, batch_size, failures, "editing"):
-        writer.write(files, render_edit(session.generator, ws, noise, direction, strength))
+        writer.write(files, render_edit(session.generator, ws, noise, direction, strength, read))
     return writer.written
 
 
 def render_edit(generator: Any, ws: "torch.Tensor", noise: "list[torch.Tensor] | None", direction: Any,
-                strength: float) -> "torch.Tensor":
+                strength: float, read: Any = None) -> "torch.Tensor":
     """W+ codes ``ws`` moved along ``direction`` (``edit_latents``: its layers, and its
-    per-face correction if it has one) and rendered with the inverter's fitted noise
-    maps where the generator takes them: what ``edit`` writes, ``[B, 3, size, size]``
-    in ``[-1, 1]``. The generator-path benchmark times this same call."""
+    per-face correction if it has one, read from the reconstruction ``G(ws)`` through
+    the correction's inverter when it names one) and rendered with the inverter's
+    fitted noise maps where the generator takes them: what ``edit`` writes,
+    ``[B, 3, size, size]`` in ``[-1, 1]``. ``read``: a ``CorrectionReader`` for
+    ``direction`` kept across calls (one is built when not given). The
+    generator-path benchmark times this same call."""
     import torch
 
-    from latentroom.plugins.directions.edit import edit_latents
+    from latentroom.plugins.directions.edit import CorrectionReader, edit_latents
     from latentroom.plugins.inverters.common import supports_noise, synthesize
 
+    noise = noise if supports_noise(generator) else None
+    ws = ws.to(generator.device)
+    read = CorrectionReader(generator, direction) if read is None else read
     with torch.no_grad():
-        moved = edit_latents(ws.to(generator.device), direction, strength)
-        return synthesize(generator, moved, noise if supports_noise(generator) else None)
+        moved = edit_latents(ws, direction, strength, read.of_rendering(lambda v: synthesize(generator, v, noise), ws))
+        return synthesize(generator, moved, noise)
 
 
 @click.command("train-encoder")

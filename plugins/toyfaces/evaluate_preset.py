@@ -112,16 +112,18 @@ def teacher_amount(generator: Any, direction: Any, strength: float, judge: Any, 
     """The judge's mean change of the direction's attribute when the generator's own
     samples are edited at ``strength`` (blended into ``region`` when given): how much
     of the attribute the edit being distilled makes."""
-    from latentroom.plugins.directions.edit import edit_latents, to_wplus
+    from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
     from latentroom.plugins.directions.sampling import sample_w
 
     target = ATTRIBUTE_NAMES.index(direction.attribute)
     ws = to_wplus(sample_w(generator, samples, TEACHER_SEED), direction.n_latent)
+    read = CorrectionReader(generator, direction)
     changes = []
     for i in range(0, samples, batch_size):
         chunk = ws[i:i + batch_size].to(generator.device)
         x = generator.synthesis(chunk, noise_mode="const").float().clamp(-1, 1)
-        y = generator.synthesis(edit_latents(chunk, direction, strength), noise_mode="const").float().clamp(-1, 1)
+        y = generator.synthesis(edit_latents(chunk, direction, strength, read(x)),
+                                noise_mode="const").float().clamp(-1, 1)
         if region is not None:
             y = x + region.to(x.device) * (y - x)
         changes.append(judge.predict(y)[:, target] - judge.predict(x)[:, target])
@@ -238,14 +240,17 @@ class GeneratorPath:
 
     def edit(self, direction: Any, region: torch.Tensor | None = None) -> EditFn:
         """The path's :data:`EditFn` for ``direction``, blended into ``region`` when given."""
-        from latentroom.plugins.directions.edit import edit_latents
+        from latentroom.plugins.directions.edit import CorrectionReader, edit_latents
         from latentroom.plugins.inverters.common import synthesize
+
+        read = CorrectionReader(self.generator, direction)
 
         def run(pixels: np.ndarray, strength: float) -> np.ndarray:
             parts = []
             for i, (ws, noise, recon) in enumerate(self._inverted(pixels)):
+                moved = edit_latents(ws, direction, strength, read(recon))
                 with torch.no_grad():
-                    out = synthesize(self.generator, edit_latents(ws, direction, strength), noise).float().clamp(-1, 1)
+                    out = synthesize(self.generator, moved, noise).float().clamp(-1, 1)
                 parts.append(to_pixels(out.cpu().numpy()) if region is None
                              else self._blend(pixels, i, out - recon, region))
             return np.concatenate(parts)

@@ -117,14 +117,15 @@ class TruthReference:
         self.fd_generator = frechet_distance(base_feat, render_feat)
 
     def _generated(self, direction: Direction | None, strength: float) -> tuple[np.ndarray, np.ndarray]:
-        from latentroom.plugins.directions.edit import edit_latents
+        from latentroom.plugins.directions.edit import CorrectionReader, edit_latents
 
+        read = CorrectionReader(self.generator, direction) if direction is not None and strength else None
         preds, feats = [], []
         for i in range(0, self.samples, self.batch_size):
-            chunk = self.ws[i : i + self.batch_size]
-            if direction is not None and strength:
-                chunk = edit_latents(chunk, direction, strength)
-            images = self.generator.synthesis(chunk.to(self.generator.device)).float().clamp(-1, 1)
+            chunk = self.ws[i : i + self.batch_size].to(self.generator.device)
+            if read is not None:
+                chunk = edit_latents(chunk, direction, strength, read.of_rendering(self.generator.synthesis, chunk))
+            images = self.generator.synthesis(chunk).float().clamp(-1, 1)
             p, f = self.classifier.predict_with_features(images, self.batch_size)
             preds.append(p)
             feats.append(f)

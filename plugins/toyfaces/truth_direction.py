@@ -38,7 +38,8 @@ class InvertedTruth(DirectionSourceBase):
     attribute's move on its 0-1 scale), ``inverter_batch`` (64), ``correction`` (0;
     ``K`` > 0 also fits a per-face correction on ``K`` principal components of the
     input latents, :mod:`latentroom.plugins.directions.correction_fit`: the edit then
-    follows each face's own true offset as far as the input latent predicts it).
+    follows each face's own true offset as far as the input latent predicts it; the
+    correction records the inverter, and an edit reads each face through it first).
     ``samples`` counts rendered faces; ``layers`` cannot be ``auto``.
 
     ``condition_on`` projects out, for each named attribute, the direction in which
@@ -93,7 +94,7 @@ class InvertedTruth(DirectionSourceBase):
             chosen = list(layers)
             ctx.correction, ctx.details["correction"] = fit_correction(
                 inputs[:, chosen].mean(1), offsets[:, chosen] - vector, components, ctx.details["truth_strength"],
-                int(p["seed"]))
+                int(p["seed"]), reads=str(p["inverter"]))
         return vector
 
     @staticmethod
