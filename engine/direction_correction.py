@@ -14,6 +14,15 @@ and ``basis`` holds the ``K`` leading principal directions of the examples' inpu
 At ``truth_strength`` (the strength whose plain edit is the examples' mean offset) the
 edit is the whole predicted offset of that face.
 
+A correction may have a second side, ``weights_down`` and ``intercept_down``, for
+negative strengths: a negative strength ``s`` then adds ``|s| / truth_strength`` times
+that side's residual (same formula, same ``mean`` and ``basis``) instead of the first
+side's negated. Edits that are not each other's mirror image need it: putting glasses
+on a face that lacks them and taking them off one that wears them are different
+offsets, and on a face that already wears glasses the truth of a positive edit is no
+change at all, which a residual linear in the strength cannot also say for the
+negative edit (it would put them back on).
+
 ``reads`` names the inverter the examples' inputs came through (``"encoder"``), when
 they did. Its latents fill their own part of W (an encoder's are pulled towards the
 average face), so a correction fitted on them predicts the wrong residual from a
@@ -41,6 +50,7 @@ import numpy as np
 from latentroom.engine.errors import LatentroomError
 
 ARRAYS = ("mean", "basis", "weights", "intercept")
+DOWN_ARRAYS = ("weights_down", "intercept_down")  # the optional side for negative strengths
 # A correction's arrays are a few MB at most for any StyleGAN (style_dim 512, 16 layers,
 # K up to style_dim); a larger file is not one of ours.
 MAX_CORRECTION_BYTES = 64 * 1024 * 1024
@@ -56,7 +66,9 @@ class CorrectionError(LatentroomError):
 class Correction:
     """The arrays of the module docstring: ``mean [D]``, ``basis [D, K]``,
     ``weights [K, L*D]``, ``intercept [L*D]`` (float32, read-only),
-    ``truth_strength`` (> 0) and ``reads`` (an inverter's name, or None)."""
+    ``truth_strength`` (> 0), ``reads`` (an inverter's name, or None) and the
+    optional side for negative strengths, ``weights_down`` and ``intercept_down``
+    (shaped as ``weights`` and ``intercept``; both or neither)."""
 
     mean: np.ndarray
     basis: np.ndarray
@@ -64,9 +76,13 @@ class Correction:
     intercept: np.ndarray
     truth_strength: float
     reads: str | None = None
+    weights_down: np.ndarray | None = None
+    intercept_down: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for name in ARRAYS:
+        if (self.weights_down is None) != (self.intercept_down is None):
+            raise CorrectionError("correction: 'weights_down' and 'intercept_down' come together")
+        for name in self.array_names:
             array = np.array(getattr(self, name), dtype=np.float32)
             if not np.all(np.isfinite(array)):
                 raise CorrectionError(f"correction: '{name}' has non-finite values")
@@ -80,11 +96,32 @@ class Correction:
             raise CorrectionError(
                 "correction: arrays do not fit together (mean [D], basis [D, K], weights [K, L*D], "
                 f"intercept [L*D]; got {', '.join(f'{n} {list(getattr(self, n).shape)}' for n in ARRAYS)})")
+        if self.two_sided and (self.weights_down.shape != self.weights.shape
+                               or self.intercept_down.shape != self.intercept.shape):
+            raise CorrectionError(f"correction: the negative side's arrays (weights_down "
+                                  f"{list(self.weights_down.shape)}, intercept_down {list(self.intercept_down.shape)}) "
+                                  "must be shaped as weights and intercept")
         if not (math.isfinite(self.truth_strength) and self.truth_strength > 0):
             raise CorrectionError(f"correction: truth_strength must be a positive number, got {self.truth_strength}")
         object.__setattr__(self, "truth_strength", float(self.truth_strength))
         if self.reads is not None and not (isinstance(self.reads, str) and READS_PATTERN.fullmatch(self.reads)):
             raise CorrectionError(f"correction: 'reads' must name an inverter, got {self.reads!r}")
+
+    @property
+    def two_sided(self) -> bool:
+        """Whether negative strengths have their own side."""
+        return self.weights_down is not None
+
+    @property
+    def array_names(self) -> tuple[str, ...]:
+        return ARRAYS + DOWN_ARRAYS if self.two_sided else ARRAYS
+
+    def side(self, negative: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights, intercept)`` of the side that edits at a negative strength or not
+        (a one-sided correction has one side for both)."""
+        if negative and self.two_sided:
+            return self.weights_down, self.intercept_down
+        return self.weights, self.intercept
 
     @property
     def style_dim(self) -> int:
@@ -100,12 +137,12 @@ class Correction:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez(buffer, **{name: getattr(self, name) for name in ARRAYS})
+        np.savez(buffer, **{name: getattr(self, name) for name in self.array_names})
         return buffer.getvalue()
 
     def digest(self) -> str:
         return hashlib.sha256(b"".join(np.ascontiguousarray(getattr(self, n), dtype="<f4").tobytes()
-                                       for n in ARRAYS)).hexdigest()
+                                       for n in self.array_names)).hexdigest()
 
 
 def load_correction(path: Path, truth_strength: float, digest: str | None, reads: str | None = None) -> Correction:
@@ -128,9 +165,10 @@ def load_correction(path: Path, truth_strength: float, digest: str | None, reads
                                   f"more than {MAX_CORRECTION_BYTES}")
         with np.load(path, allow_pickle=False) as archive:
             names = set(archive.files)
-            if names != set(ARRAYS):
-                raise CorrectionError(f"{path}: expected the arrays {', '.join(ARRAYS)}, found {sorted(names)}")
-            arrays = {name: archive[name] for name in ARRAYS}
+            if names not in (set(ARRAYS), set(ARRAYS + DOWN_ARRAYS)):
+                raise CorrectionError(f"{path}: expected the arrays {', '.join(ARRAYS)} (and for a two-sided "
+                                      f"correction {', '.join(DOWN_ARRAYS)}), found {sorted(names)}")
+            arrays = {name: archive[name] for name in sorted(names)}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise CorrectionError(f"{path}: not a plain .npz archive ({exc})") from None
     bad = [name for name, array in arrays.items() if array.dtype.kind != "f"]
@@ -146,4 +184,4 @@ def load_correction(path: Path, truth_strength: float, digest: str | None, reads
     return correction
 
 
-__all__ = ["ARRAYS", "Correction", "CorrectionError", "MAX_CORRECTION_BYTES", "READS_PATTERN", "load_correction"]
+__all__ = ["ARRAYS", "DOWN_ARRAYS", "Correction", "CorrectionError", "MAX_CORRECTION_BYTES", "READS_PATTERN", "load_correction"]

@@ -90,6 +90,42 @@ def test_a_correction_fitted_through_an_inverter_reads_the_faces_through_it(tmp_
         dataclasses.replace(correction(), reads="../encoder")
 
 
+def two_sided() -> Direction:
+    rng = np.random.default_rng(7)
+    down = {"weights_down": rng.standard_normal((3, L * D)), "intercept_down": rng.standard_normal(L * D)}
+    return dataclasses.replace(corrected(), correction=dataclasses.replace(correction(), **down))
+
+
+def test_a_two_sided_correction_edits_each_sign_with_its_own_side(tmp_path: Path) -> None:
+    # Putting glasses on and taking them off are not mirror images: a negative strength
+    # adds |s| / truth_strength of the negative side's residual, a positive one the other's.
+    direction = Direction.load(two_sided().save(tmp_path / "g"))
+    c = direction.correction
+    assert c.two_sided and np.array_equal(c.weights_down, two_sided().correction.weights_down)
+    assert set(np.load(correction_path(tmp_path / "g")).files) == {"mean", "basis", "weights", "intercept",
+                                                                   "weights_down", "intercept_down"}
+    ws = torch.randn(4, N_LATENT, D, dtype=torch.float64)
+    w = ws[:, :2].mean(1).numpy()
+
+    def residual(weights, intercept):
+        return (((w - c.mean) @ c.basis) @ weights + intercept).reshape(4, L, D)
+
+    strengths = torch.tensor([2.0, -2.0, 1.0, -1.0], dtype=torch.float64)
+    out = edit_latents(ws, direction, strengths)
+    sizes = np.array([1.0, 1.0, 0.5, 0.5])[:, None, None]  # |s| / truth_strength
+    sides = np.where(np.array([True, False, True, False])[:, None, None],
+                     residual(c.weights, c.intercept), residual(c.weights_down, c.intercept_down))
+    plain = ws[:, :2].numpy() + strengths.numpy()[:, None, None] * direction.offset(1.0)[:2]
+    assert np.allclose(out[:, :2].numpy(), plain + sizes * sides, atol=1e-5)
+    # One number for the whole batch takes the same side as the per-sample form.
+    assert torch.allclose(edit_latents(ws, direction, -2.0)[1], out[1])
+    # A one-sided correction mirrors its one side (the negated residual at s < 0).
+    mirrored = edit_latents(ws, corrected(), -2.0)[:, :2].numpy()
+    one = corrected().correction
+    assert np.allclose(mirrored, ws[:, :2].numpy() + direction.offset(-2.0)[:2]
+                       - (((w - one.mean) @ one.basis) @ one.weights + one.intercept).reshape(4, L, D), atol=1e-5)
+
+
 def test_a_correction_must_fit_its_direction() -> None:
     with pytest.raises(DirectionError, match="correction is for 2 layers of 8, the direction edits 3 layers of 8"):
         Direction.from_vector(np.eye(D)[0], N_LATENT, Provenance("t", "g"), (0, 1, 2), 0.5, correction=correction())
@@ -101,6 +137,12 @@ def test_a_correction_must_fit_its_direction() -> None:
         Correction(np.full(D, np.nan), np.zeros((D, 2)), np.zeros((2, L * D)), np.zeros(L * D), 1.0)
     with pytest.raises(CorrectionError, match="truth_strength must be a positive number"):
         Correction(np.zeros(D), np.zeros((D, 2)), np.zeros((2, L * D)), np.zeros(L * D), 0.0)
+    with pytest.raises(CorrectionError, match="'weights_down' and 'intercept_down' come together"):
+        Correction(np.zeros(D), np.zeros((D, 2)), np.zeros((2, L * D)), np.zeros(L * D), 1.0,
+                   weights_down=np.zeros((2, L * D)))
+    with pytest.raises(CorrectionError, match="the negative side's arrays"):
+        Correction(np.zeros(D), np.zeros((D, 2)), np.zeros((2, L * D)), np.zeros(L * D), 1.0,
+                   weights_down=np.zeros((2, D)), intercept_down=np.zeros(D))
 
 
 def _saved(tmp_path: Path) -> tuple[Path, dict]:
@@ -133,6 +175,9 @@ def test_a_correction_that_unpacks_past_the_limit_is_refused(tmp_path: Path) -> 
     (lambda path, meta: np.savez(correction_path(path), **{**dict(np.load(correction_path(path))),
                                                            "basis": np.zeros((D, 3), np.int64)}),
      "'basis' is int64, not a float array"),
+    (lambda path, meta: np.savez(correction_path(path), **{**dict(np.load(correction_path(path))),
+                                                           "weights_down": np.zeros((3, L * D), np.float32)}),
+     "and for a two-sided correction weights_down, intercept_down"),
 ])
 def test_a_broken_correction_file_is_refused_by_name(tmp_path: Path, break_it, message: str) -> None:
     path, meta = _saved(tmp_path)
@@ -174,6 +219,14 @@ def test_the_fit_recovers_a_residual_linear_in_the_input_and_reports_one_that_is
     assert fitted.truth_strength == 1.5 and fitted.components == 6
     _, noise = fit_correction(inputs, rng.standard_normal((400, 2, 16)), components=6, truth_strength=1.5)
     assert max(noise["held_out_r2"].values()) < 0.05
+    # The negative side is fitted on its own residuals, its penalty chosen on its own.
+    down_mapping = rng.standard_normal((16, 2 * 16)) * 0.1
+    two, two_report = fit_correction(inputs, residuals, components=6, truth_strength=1.5,
+                                     residuals_down=(inputs @ down_mapping).reshape(400, 2, 16))
+    assert two.two_sided and max(two_report["down"]["held_out_r2"].values()) > 0.99
+    assert np.allclose(correction_residual(two, torch.from_numpy(fresh), negative=True).numpy(),
+                       (fresh @ down_mapping).reshape(5, 2, 16), atol=0.05)
+    assert np.allclose(correction_residual(two, torch.from_numpy(fresh)).numpy(), predicted, atol=1e-6)
     with pytest.raises(LatentroomError, match="at least 10 examples"):
         fit_correction(inputs[:5], residuals[:5], components=2, truth_strength=1.0)
     with pytest.raises(LatentroomError, match="40 components, expected 1 to 16"):

@@ -53,6 +53,7 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
     assert found.correction is not None and found.correction.components == 8
     assert found.correction.layer_count == 4 and found.correction.truth_strength > 0
     assert found.correction.reads == "encoder"  # its inputs were the encoder's latents
+    assert found.correction.two_sided and found.provenance.details["correction"]["down"]["held_out_r2"]
     report = found.provenance.details["correction"]
     assert report["examples"] > 40 and max(report["held_out_r2"].values()) > 0.3
     shown = CliRunner().invoke(cli, ["direction", "show", str(out)])
@@ -92,6 +93,33 @@ def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_pat
     unread = dataclasses.replace(found, correction=dataclasses.replace(found.correction, reads=None))
     _, y_unread, _ = PairSampler(g, unread, (2.0, 2.0), seed=5).batch(3, 0)
     assert (y - y_unread).abs().mean() > 1e-3
+
+
+def test_a_two_sided_correction_keeps_glasses_on_a_positive_edit_and_takes_them_off_a_negative_one(
+        tmp_path: Path) -> None:
+    # Fitted on faces without glasses only, a correction took them off faces that wore
+    # them at +2 (the judge 1.00 -> 0.26 through the generator path) and, mirrored,
+    # could not take them off at -2 (session 17). Each side fitted on every face
+    # against its own truth does both.
+    from latentroom.engine.plugins import get_inverter, resolve_generator
+    from latentroom.plugins.toyfaces import classifier as classifiers
+    from latentroom.plugins.toyfaces.evaluate_preset import generator_path_edit
+    from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
+
+    out = tmp_path / "glasses.json"
+    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
+                                      "--samples", "300", "--param", "correction=16", "--device", "cpu",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    g = resolve_generator("toyfaces", "cpu")
+    edit = generator_path_edit(g, get_inverter("encoder").value(g, "cpu"), Direction.load(out), 32)
+    judge, column = classifiers.load("cpu", arch="judge"), ATTRIBUTE_NAMES.index("glasses")
+    params = sample_params(60123, 80)
+    for wearing, up, down in ((True, 1.0, 0.0), (False, 1.0, 0.0)):
+        chosen = (params["glasses"] > 0.5) == wearing
+        pixels = render({k: v[chosen][:16] for k, v in params.items()}, g.size)
+        assert abs(judge.predict(edit(pixels, 2.0))[:, column].mean() - up) < 0.15
+        assert abs(judge.predict(edit(pixels, -2.0))[:, column].mean() - down) < 0.15
 
 
 def test_inverted_truth_needs_a_toyfaces_attribute_and_layers() -> None:

@@ -115,6 +115,13 @@ def find_command(source: str, attribute: str, spec: str | None, scorer_specs: tu
                    f"scale {direction.scale:.4g})")
 
 
+def _correction_line(correction: Any, file: str) -> str:
+    sides = "a side per sign of the strength" if correction.two_sided else "one side"
+    reads = f", reads faces through {correction.reads}" if correction.reads else ""
+    return (f"per face, {correction.components} components, {sides}, whole at strength "
+            f"{correction.truth_strength:.3g}{reads} ({file})")
+
+
 @direction_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
@@ -135,9 +142,8 @@ def show_command(file: Path, as_json: bool) -> None:
         f"  layers          {direction.layer_spec} ({len(direction.layers)} of {direction.n_latent})",
         f"  scale           {direction.scale:.6g} (W distance per unit strength)",
         f"  strength range  {direction.strength_range[0]:g} .. {direction.strength_range[1]:g}",
-        "  correction      " + ("none" if direction.correction is None else
-                                 f"per face, {direction.correction.components} components, whole at strength "
-                                 f"{direction.correction.truth_strength:.3g} ({meta['correction']['file']})"),
+        "  correction      " + ("none" if direction.correction is None
+                                 else _correction_line(direction.correction, meta["correction"]["file"])),
         f"  created         {prov.created}",
         f"  parameters      {json.dumps(dict(prov.parameters), sort_keys=True)}",
     ]

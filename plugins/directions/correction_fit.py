@@ -24,12 +24,15 @@ MIN_EXAMPLES = 10
 
 
 def fit_correction(inputs: np.ndarray, residuals: np.ndarray, components: int, truth_strength: float,
-                   seed: int = 0, reads: str | None = None) -> tuple[Correction, dict[str, Any]]:
+                   seed: int = 0, reads: str | None = None,
+                   residuals_down: np.ndarray | None = None) -> tuple[Correction, dict[str, Any]]:
     """A :class:`Correction` from ``inputs [N, D]`` (the layers' mean input latents,
     read through the inverter ``reads`` when they were) and ``residuals [N, L, D]``
     (each offset minus the mean offset), with the fit's report (examples, components,
-    chosen penalty, held-out R² per penalty)."""
-    x, y = np.asarray(inputs, np.float64), np.asarray(residuals, np.float64).reshape(len(residuals), -1)
+    chosen penalty, held-out R² per penalty). ``residuals_down`` (each negative edit's
+    offset plus the mean offset) adds the side for negative strengths, its penalty
+    chosen on its own (reported under ``down``)."""
+    x = np.asarray(inputs, np.float64)
     if len(x) < MIN_EXAMPLES:
         raise LatentroomError(f"a per-face correction needs at least {MIN_EXAMPLES} examples, got {len(x)}")
     if not 1 <= components <= min(x.shape):
@@ -41,12 +44,23 @@ def fit_correction(inputs: np.ndarray, residuals: np.ndarray, components: int, t
     order = np.random.default_rng(seed).permutation(len(x))
     cut = max(1, int(len(x) * HELD_OUT_SHARE))
     held, fit = order[:cut], order[cut:]
+    weights, intercept, report = _fit_side(z, residuals, held, fit)
+    report = {"examples": int(len(x)), "components": int(components), **report}
+    down: dict[str, np.ndarray] = {}
+    if residuals_down is not None:
+        down["weights_down"], down["intercept_down"], report["down"] = _fit_side(z, residuals_down, held, fit)
+    return Correction(mean, basis, weights, intercept, truth_strength, reads, **down), report
+
+
+def _fit_side(z: np.ndarray, residuals: np.ndarray, held: np.ndarray,
+              fit: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Ridge weights and intercept for one side, with the penalty that predicts the
+    held-out examples best, refitted on all of them."""
+    y = np.asarray(residuals, np.float64).reshape(len(residuals), -1)
     scores = {penalty: _held_out_r2(z[fit], y[fit], z[held], y[held], penalty) for penalty in PENALTIES}
     penalty = max(scores, key=scores.get)
     weights, intercept = _ridge(z, y, penalty)
-    report = {"examples": int(len(x)), "components": int(components), "penalty": penalty,
-              "held_out_r2": {f"{p:g}": round(v, 4) for p, v in scores.items()}}
-    return Correction(mean, basis, weights, intercept, truth_strength, reads), report
+    return weights, intercept, {"penalty": penalty, "held_out_r2": {f"{p:g}": round(v, 4) for p, v in scores.items()}}
 
 
 def _ridge(z: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,8 @@ def edit_latents(ws: torch.Tensor, direction: Direction, strength: float | torch
     ``[B]`` tensor (one strength per sample). Layers outside the direction's mask are
     returned bit-for-bit unchanged. A direction with a per-face correction
     (:mod:`latentroom.engine.direction_correction`) also adds ``strength /
-    truth_strength`` of the residual it predicts from each latent's layers: from
+    truth_strength`` of the residual it predicts from each latent's layers (of its
+    negative side's, at ``|strength|``, where the strength is negative and it has one): from
     ``read``, the latents :class:`CorrectionReader` gives for the images being edited,
     when the correction was fitted through an inverter (it is an error to leave it
     out then), else from ``ws`` itself.
@@ -48,10 +49,21 @@ def edit_latents(ws: torch.Tensor, direction: Direction, strength: float | torch
     out = ws.clone()
     out[:, layers] = ws[:, layers] + amount * step[layers]
     if direction.correction is not None:
-        source = _correction_input(ws, direction, read)
-        residual = correction_residual(direction.correction, source[:, layers].mean(1))
-        out[:, layers] += (amount / direction.correction.truth_strength) * residual
+        source = _correction_input(ws, direction, read)[:, layers].mean(1)
+        out[:, layers] += _corrected_part(direction.correction, source, amount)
     return out
+
+
+def _corrected_part(correction: Correction, w: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
+    """``amount / truth_strength`` times the residual, from the negative side where
+    ``amount < 0`` for a two-sided correction (``|amount|`` then: that side's residual
+    is the whole offset of a negative edit)."""
+    scale = amount / correction.truth_strength
+    up = correction_residual(correction, w)
+    if not correction.two_sided:
+        return scale * up
+    down = correction_residual(correction, w, negative=True)
+    return torch.where(scale < 0, -scale * down, scale * up)
 
 
 def _correction_input(ws: torch.Tensor, direction: Direction, read: torch.Tensor | None) -> torch.Tensor:
@@ -107,12 +119,13 @@ class CorrectionReader:
         return torch.cat(parts)
 
 
-def correction_residual(correction: Correction, w: torch.Tensor) -> torch.Tensor:
+def correction_residual(correction: Correction, w: torch.Tensor, negative: bool = False) -> torch.Tensor:
     """``correction``'s per-face residual ``[B, L, D]`` for the layers' mean latents
-    ``w [B, D]``, in ``w``'s dtype and on its device (differentiable in ``w``)."""
+    ``w [B, D]`` (its negative side's when ``negative`` and it has one), in ``w``'s
+    dtype and on its device (differentiable in ``w``)."""
     def tensor(array):
         return torch.tensor(array, device=w.device, dtype=w.dtype)  # a copy: the arrays are read-only
 
-    flat = ((w - tensor(correction.mean)) @ tensor(correction.basis)) @ tensor(correction.weights)
-    flat = flat + tensor(correction.intercept)
+    weights, intercept = correction.side(negative)
+    flat = ((w - tensor(correction.mean)) @ tensor(correction.basis)) @ tensor(weights) + tensor(intercept)
     return flat.reshape(len(w), correction.layer_count, correction.style_dim)

@@ -40,6 +40,10 @@ class InvertedTruth(DirectionSourceBase):
     input latents, :mod:`latentroom.plugins.directions.correction_fit`: the edit then
     follows each face's own true offset as far as the input latent predicts it; the
     correction records the inverter, and an edit reads each face through it first).
+    A correction is fitted on every face, with a side for each sign of the edit: a
+    positive edit's truth on a face that already has a binary attribute is no change,
+    and a negative edit takes the attribute off (the direction itself stays the mean
+    offset of the faces the positive edit moves).
     ``samples`` counts rendered faces; ``layers`` cannot be ``auto``.
 
     ``condition_on`` projects out, for each named attribute, the direction in which
@@ -74,9 +78,18 @@ class InvertedTruth(DirectionSourceBase):
             raise LatentroomError("inverted-truth: a correction is fitted around the unconditioned mean offset; "
                                   "pass correction=0 or no condition_on")
         layers = parse_layers(p["layers"], generator.n_latent)
-        before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
-                                          int(generator.size))
-        inputs, offsets = self._offsets(generator, str(p["inverter"]), before, after, int(p["inverter_batch"]))
+        size, inverter, batch = int(generator.size), str(p["inverter"]), int(p["inverter_batch"])
+        if components:
+            before, up, down, moved = true_edit_sides(ctx.attribute, int(p["samples"]), int(p["seed"]),
+                                                      float(p["amount"]), size)
+            inputs, reached_up, reached_down = _inverted(generator, inverter, (before, up, down), batch)
+            offsets_up, offsets_down = reached_up - inputs, reached_down - inputs
+            offsets = offsets_up[moved]
+        else:
+            before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
+                                              size)
+            inputs, reached = _inverted(generator, inverter, (before, after), batch)
+            offsets = reached - inputs
         mean = offsets.mean(0)  # [n_latent, style_dim]
         ctx.details.update({
             "faces": int(len(offsets)),
@@ -93,26 +106,41 @@ class InvertedTruth(DirectionSourceBase):
         if components:
             chosen = list(layers)
             ctx.correction, ctx.details["correction"] = fit_correction(
-                inputs[:, chosen].mean(1), offsets[:, chosen] - vector, components, ctx.details["truth_strength"],
-                int(p["seed"]), reads=str(p["inverter"]))
+                inputs[:, chosen].mean(1), offsets_up[:, chosen] - vector, components, ctx.details["truth_strength"],
+                int(p["seed"]), reads=inverter, residuals_down=offsets_down[:, chosen] + vector)
         return vector
 
-    @staticmethod
-    def _offsets(generator: Any, inverter_name: str, before: np.ndarray, after: np.ndarray,
-                 batch: int) -> tuple[np.ndarray, np.ndarray]:
-        """The inputs' W+ latents and each one's offset to its true edit's, ``[N, L, D]`` each."""
-        from latentroom.engine.plugins import get_inverter
-        from latentroom.plugins.distill.quality import to_model
 
-        inverter = get_inverter(inverter_name).value(generator, generator.device)
-        inputs, offsets = [], []
-        for i in range(0, len(before), batch):
-            pair = np.concatenate([before[i:i + batch], after[i:i + batch]])
-            ws = inverter.invert(torch.from_numpy(to_model(pair)).to(generator.device)).float().cpu().numpy()
-            n = len(pair) // 2
-            inputs.append(ws[:n])
-            offsets.append(ws[n:] - ws[:n])
-        return np.concatenate(inputs), np.concatenate(offsets)
+def _inverted(generator: Any, inverter_name: str, image_sets: tuple[np.ndarray, ...],
+              batch: int) -> list[np.ndarray]:
+    """Each set of uint8 images' W+ latents through the inverter, ``[N, L, D]`` each; a
+    chunk of every set goes through in one call, so the sets see the same batches."""
+    from latentroom.engine.plugins import get_inverter
+    from latentroom.plugins.distill.quality import to_model
+
+    inverter = get_inverter(inverter_name).value(generator, generator.device)
+    parts: list[list[np.ndarray]] = [[] for _ in image_sets]
+    for i in range(0, len(image_sets[0]), batch):
+        chunk = np.concatenate([images[i:i + batch] for images in image_sets])
+        ws = inverter.invert(torch.from_numpy(to_model(chunk)).to(generator.device)).float().cpu().numpy()
+        for part, latents in zip(parts, np.split(ws, len(image_sets))):
+            part.append(latents)
+    return [np.concatenate(part) for part in parts]
+
+
+def true_edit_sides(attribute: str, samples: int, seed: int, amount: float,
+                    size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """uint8 renders of every face, their true edit up and down (a binary attribute put
+    on and taken off: unchanged where the face already has it or lacks it; a
+    continuous one moved by ``+amount`` and ``-amount``), and which faces the up edit
+    moves (a binary attribute: those that lacked it; a continuous one: all)."""
+    params = sample_params(TRUTH_DIRECTION_SEED + seed, samples)
+    step = 1.0 if ATTRIBUTE_SPECS[attribute].kind == "binary" else amount
+    moved = params[attribute] < 0.5 if ATTRIBUTE_SPECS[attribute].kind == "binary" else np.ones(samples, bool)
+    if not moved.any():
+        raise LatentroomError(f"inverted-truth: none of the {samples} faces lacks {attribute}; draw more")
+    return (render(params, size), render(edit(params, attribute, step), size), render(edit(params, attribute, -step), size),
+            moved)
 
 
 def true_edit_renders(attribute: str, samples: int, seed: int, amount: float,
@@ -129,4 +157,4 @@ def true_edit_renders(attribute: str, samples: int, seed: int, amount: float,
     return render(params, size), render(edit(params, attribute, amount), size)
 
 
-__all__ = ["InvertedTruth", "TRUTH_DIRECTION_SEED", "true_edit_renders"]
+__all__ = ["InvertedTruth", "TRUTH_DIRECTION_SEED", "true_edit_renders", "true_edit_sides"]
