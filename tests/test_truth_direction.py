@@ -40,16 +40,21 @@ def test_found_from_the_truth_agrees_with_the_classifier_boundary(tmp_path: Path
     assert "inverted-truth" in plugins.registry().direction_sources
 
 
+def found_corrected_glasses(out: Path, samples: int, components: int) -> Direction:
+    """``direction find inverted-truth`` for glasses on the coarse layers with a correction."""
+    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
+                                      "--samples", str(samples), "--param", f"correction={components}",
+                                      "--device", "cpu", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return Direction.load(out)
+
+
 def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) -> None:
     # Glasses are drawn round each face's own eyes, so the true offset varies with the
     # face; the correction predicts part of that from the input latent (R² on held-out
     # faces, measured 0.49 here with 68 faces, 0.74-0.85 with 1,316 through the encoder).
     out = tmp_path / "glasses-corrected.json"
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                      "--samples", "96", "--param", "correction=8", "--device", "cpu",
-                                      "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    found = Direction.load(out)
+    found = found_corrected_glasses(out, 96, 8)
     assert found.correction is not None and found.correction.components == 8
     assert found.correction.layer_count == 4 and found.correction.truth_strength > 0
     assert found.correction.reads == "encoder"  # its inputs were the encoder's latents
@@ -57,7 +62,8 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
     report = found.provenance.details["correction"]
     assert report["examples"] > 40 and max(report["held_out_r2"].values()) > 0.3
     shown = CliRunner().invoke(cli, ["direction", "show", str(out)])
-    assert "per face, 8 components" in shown.output and "glasses-corrected.correction.npz" in shown.output
+    assert "per face, 8 components, a side per sign of the strength" in shown.output
+    assert "reads faces through encoder (glasses-corrected.correction.npz)" in shown.output
     refused = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
                                        "--samples", "16", "--param", "correction=4", "--condition-on", "eye_size",
                                        "--device", "cpu", "-o", str(tmp_path / "x.json")])
@@ -75,12 +81,7 @@ def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_pat
     from latentroom.plugins.directions.edit import edit_latents, to_wplus
     from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION, TRAIN, PairSampler
 
-    out = tmp_path / "glasses.json"
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                      "--samples", "48", "--param", "correction=4", "--device", "cpu",
-                                      "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    found = Direction.load(out)
+    found = found_corrected_glasses(tmp_path / "glasses.json", 48, 4)
     g = resolve_generator("toyfaces", "cpu")
     x, y, s = PairSampler(g, found, (2.0, 2.0), seed=5).batch(3, 0)
     z = torch.randn(3, g.style_dim, generator=PairSampler(g, found, (2.0, 2.0), seed=5)._rng(TRAIN, 0))
@@ -106,13 +107,9 @@ def test_a_two_sided_correction_keeps_glasses_on_a_positive_edit_and_takes_them_
     from latentroom.plugins.toyfaces.evaluate_preset import generator_path_edit
     from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
 
-    out = tmp_path / "glasses.json"
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                      "--samples", "300", "--param", "correction=16", "--device", "cpu",
-                                      "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    found = found_corrected_glasses(tmp_path / "glasses.json", 300, 16)
     g = resolve_generator("toyfaces", "cpu")
-    edit = generator_path_edit(g, get_inverter("encoder").value(g, "cpu"), Direction.load(out), 32)
+    edit = generator_path_edit(g, get_inverter("encoder").value(g, "cpu"), found, 32)
     judge, column = classifiers.load("cpu", arch="judge"), ATTRIBUTE_NAMES.index("glasses")
     params = sample_params(60123, 80)
     for wearing, up, down in ((True, 1.0, 0.0), (False, 1.0, 0.0)):
