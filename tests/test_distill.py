@@ -457,6 +457,10 @@ def test_author_on_toyfaces_writes_the_generators_face_template(tmp_path: Path) 
     assert "presence gate glasses as toyfaces-classifier reads the input" in output
     manifest = json.loads((out / "preset.json").read_text())
     assert manifest["x-distill"]["presence_gate"] == "toyfaces-classifier"
+    # Measured at the default, half of it, and its opposite: taking glasses off.
+    default = manifest["strength"]["default"]
+    assert default > 0 and list(manifest["x-distill"]["quality"]["truth"]["figures"]["preset"]) == [
+        f"{default:g}", f"{default / 2:g}", f"{-default:g}"]
     assert manifest["alignment"] == face_template("glasses", 128)
     Image.fromarray(render(sample_params(70_000, 1))[0]).save(tmp_path / "face.png")
     assert "faces:       each face aligned" in invoke("preset", "show", out)

@@ -139,6 +139,15 @@ def test_evaluation_of_a_continuous_attribute_at_the_matched_amount(judge) -> No
     assert nothing.region_error == pytest.approx(1.0) and abs(nothing.judge_target_ratio) < 1e-9
 
 
+def test_a_preset_is_measured_on_both_sides_of_zero_when_its_range_allows() -> None:
+    from latentroom.plugins.toyfaces.evaluate_preset import evaluation_strengths
+
+    assert evaluation_strengths(2.0, -3.0, 3.0) == [2.0, 1.0, -2.0]
+    assert evaluation_strengths(6.0, -4.0, 8.0) == [6.0, 3.0, -4.0]  # clipped to the range
+    assert evaluation_strengths(2.0, 0.0, 3.0) == [2.0, 1.0]  # nothing below zero to measure
+    assert evaluation_strengths(-2.0, -3.0, 1.0) == [-2.0, -1.0, 1.0]
+
+
 def test_evaluation_of_the_true_edit_and_of_doing_nothing() -> None:
     judge = load_network("cpu", arch="judge")
 
@@ -150,6 +159,11 @@ def test_evaluation_of_the_true_edit_and_of_doing_nothing() -> None:
     assert perfect.judge_appear_rate > 0.9 and perfect.judge_target_ratio == pytest.approx(1.0)
     nothing, _ = evaluate_edit(lambda pixels, s: pixels, "glasses", 2.0, 0.0, judge, images=24)
     assert nothing.region_error == pytest.approx(1.0) and nothing.judge_appear_rate < 0.1
+    # Taking glasses off: the rate counts the faces that had them and lost them.
+    removed, _ = evaluate_edit(truth, "glasses", -2.0, 0.0, judge, images=24)
+    assert removed.region_error == 0.0 and removed.judge_appear_rate > 0.9
+    kept, _ = evaluate_edit(lambda pixels, s: pixels, "glasses", -2.0, 0.0, judge, images=24)
+    assert kept.judge_appear_rate < 0.1 and kept.region_error == pytest.approx(1.0)
 
 
 def test_region_command_writes_a_mask(tmp_path: Path) -> None:

@@ -458,18 +458,20 @@ def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: Pai
 
 def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
                    echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
-    """The renderer's truth and the independent judge, at the default strength and half
-    of it, for the preset and (unless ``--inverter none``) the generator path."""
+    """The renderer's truth and the independent judge, at the default strength, half of
+    it and its opposite (``evaluation_strengths``), for the preset and (unless
+    ``--inverter none``) the generator path."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.plugins.toyfaces.classifier import load as load_network
-    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, preset_edit
+    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, evaluation_strengths, preset_edit
 
     judge = load_network(setup.device, arch="judge")
     inverter = None
     if opts.inverter != "none":
         inverter = get_inverter(opts.inverter).value(setup.generator, setup.device, **opts.inverter_options)
-    evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, [setup.default, setup.default / 2], setup.generator,
-                                 judge, setup.region, inverter, opts.eval_images, echo)
+    strengths = evaluation_strengths(setup.default, setup.low, setup.high)
+    evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, strengths, setup.generator, judge,
+                                 setup.region, inverter, opts.eval_images, echo)
     if opts.sheet is not None:
         from PIL import Image
 

@@ -84,16 +84,16 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
                      strengths: tuple[float, ...], images: int, device: str, sheet: Path | None,
                      json_path: Path | None) -> None:
     """Measure PRESET against the renderer's true edit on held-out renders (default
-    strengths: the preset's default and half of it). The sheet shows input | generator
-    path | preset | truth."""
+    strengths: the preset's default, half of it, and its opposite when the range goes
+    below zero). The sheet shows input | generator path | preset | truth."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.engine.presets import load_preset
-    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, truth_setup
+    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, evaluation_strengths, truth_setup
 
     generator, judge, direction, mask = truth_setup(device, direction_path, region)
     loaded = load_preset(preset)
-    default = loaded.manifest["strength"]["default"]
-    chosen = list(strengths) or [default, default / 2]
+    strength = loaded.manifest["strength"]
+    chosen = list(strengths) or evaluation_strengths(strength["default"], strength["min"], strength["max"])
     inverting = None if inverter == "none" else get_inverter(inverter).value(generator, generator.device)
     evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator, judge,
                                  mask, inverting, images, echo=lambda line: click.echo(line, err=True))

@@ -20,7 +20,8 @@ training) and an edit at strength ``s`` giving ``out``:
   ``judge_target_ratio`` (their quotient), ``judge_other_change`` (mean over the
   other attributes of the mean |change|) and, for binary attributes,
   ``judge_appear_rate``: the share of faces that lacked the attribute on which the
-  judge sees it after the edit (probability > 0.5).
+  judge sees it after the edit (probability > 0.5); at a negative strength, of the
+  faces that had it, the share on which the judge no longer sees it.
 
 The same figures are computed for the full generator path (invert, edit,
 generate) when an inverter is given, and for a *teacher* alone
@@ -81,8 +82,10 @@ def region_figures(inputs: np.ndarray, outputs: np.ndarray, truths: np.ndarray) 
 
 
 def judge_figures(judge_in: np.ndarray, judge_out: np.ndarray, judge_truth: np.ndarray, target: str,
-                  lacked: np.ndarray | None) -> dict[str, float | None]:
-    """Judge scores ``[N, n_attributes]`` (0-1) of inputs, outputs and truths -> figures."""
+                  lacked: np.ndarray | None, removes: bool = False) -> dict[str, float | None]:
+    """Judge scores ``[N, n_attributes]`` (0-1) of inputs, outputs and truths -> figures.
+    ``lacked``: the faces the edit changes; ``removes``: the edit takes the attribute
+    off them (a negative strength), so its end state is the attribute's absence."""
     t = ATTRIBUTE_NAMES.index(target)
     change = float((judge_out[:, t] - judge_in[:, t]).mean())
     truth_change = float((judge_truth[:, t] - judge_in[:, t]).mean())
@@ -90,7 +93,8 @@ def judge_figures(judge_in: np.ndarray, judge_out: np.ndarray, judge_truth: np.n
     other = float(np.abs(judge_out[:, others] - judge_in[:, others]).mean(0).mean())
     appear = None
     if lacked is not None and lacked.any():
-        appear = float((judge_out[lacked, t] > APPEAR_PROBABILITY).mean())
+        present = judge_out[lacked, t] > APPEAR_PROBABILITY
+        appear = float((~present if removes else present).mean())
     return {"judge_target_change": change, "judge_truth_target_change": truth_change,
             "judge_target_ratio": change / truth_change if abs(truth_change) > 1e-9 else float("nan"),
             "judge_other_change": other, "judge_appear_rate": appear}
@@ -160,7 +164,7 @@ class TruthSet:
         """Figures of ``outputs`` (the edited ``inputs``) against this truth."""
         error, change, psnr = region_figures(self.inputs, outputs, self.truths)
         judged = judge_figures(self.judge_inputs, judge.predict(outputs), self.judge_truths, self.attribute,
-                               self.lacked)
+                               self.lacked, removes=not self.strength > 0)  # truth_params' sign rule
         return Figures(error, change, psnr, **judged)  # type: ignore[arg-type]
 
 
@@ -344,6 +348,18 @@ def truth_setup(device: str, direction_path: Path, region: Path | None) -> tuple
     return generator, load_network(torch_device, arch="judge"), direction, mask
 
 
+def evaluation_strengths(default: float, low: float, high: float) -> list[float]:
+    """The strengths a preset is measured at: its default, half of it, and, when its
+    range reaches the other side of zero, the opposite of the default (clipped to the
+    range). The issue's figures are taken at the default; the other half of a range
+    must work too (a glasses preset must also take glasses off)."""
+    chosen = [default, default / 2]
+    opposite = min(max(-default, low), high)
+    if opposite * default < 0:
+        chosen.append(opposite)
+    return chosen
+
+
 def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float], generator: Any, judge: Any,
                     region: torch.Tensor | None = None, inverter: Any = None, images: int = 500,
                     echo: Callable[[str], None] = lambda _: None) -> Evaluation:
@@ -387,5 +403,5 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "contact_sheet", "evaluate_direction",
-           "evaluate_edit", "evaluate_preset", "generator_path_edit", "measure_methods", "preset_edit",
+           "evaluation_strengths", "evaluate_edit", "evaluate_preset", "generator_path_edit", "measure_methods", "preset_edit",
            "judge_figures", "region_figures", "teacher_amount", "truth_params", "truth_setup"]
