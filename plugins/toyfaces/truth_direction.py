@@ -26,7 +26,7 @@ from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.correction_fit import fit_correction
 from latentroom.plugins.directions.sampling import std_along
 from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext
-from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, edit, render, sample_params
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 
 TRUTH_DIRECTION_SEED = 70_000
 
@@ -128,17 +128,25 @@ def _inverted(generator: Any, inverter_name: str, image_sets: tuple[np.ndarray, 
     return [np.concatenate(part) for part in parts]
 
 
+def _truth_faces(attribute: str, samples: int, seed: int, amount: float) -> tuple[Params, float, np.ndarray]:
+    """The faces, the true edit's step up (a binary attribute: put on; a continuous
+    one: ``amount``) and which faces it moves (a binary attribute: those lacking it)."""
+    params = sample_params(TRUTH_DIRECTION_SEED + seed, samples)
+    if ATTRIBUTE_SPECS[attribute].kind != "binary":
+        return params, amount, np.ones(samples, bool)
+    lacked = params[attribute] < 0.5
+    if not lacked.any():
+        raise LatentroomError(f"inverted-truth: none of the {samples} faces lacks {attribute}; draw more")
+    return params, 1.0, lacked
+
+
 def true_edit_sides(attribute: str, samples: int, seed: int, amount: float,
                     size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """uint8 renders of every face, their true edit up and down (a binary attribute put
     on and taken off: unchanged where the face already has it or lacks it; a
     continuous one moved by ``+amount`` and ``-amount``), and which faces the up edit
     moves (a binary attribute: those that lacked it; a continuous one: all)."""
-    params = sample_params(TRUTH_DIRECTION_SEED + seed, samples)
-    step = 1.0 if ATTRIBUTE_SPECS[attribute].kind == "binary" else amount
-    moved = params[attribute] < 0.5 if ATTRIBUTE_SPECS[attribute].kind == "binary" else np.ones(samples, bool)
-    if not moved.any():
-        raise LatentroomError(f"inverted-truth: none of the {samples} faces lacks {attribute}; draw more")
+    params, step, moved = _truth_faces(attribute, samples, seed, amount)
     return (render(params, size), render(edit(params, attribute, step), size), render(edit(params, attribute, -step), size),
             moved)
 
@@ -147,14 +155,9 @@ def true_edit_renders(attribute: str, samples: int, seed: int, amount: float,
                       size: int) -> tuple[np.ndarray, np.ndarray]:
     """uint8 renders and their true edit: a binary attribute put on the faces lacking it
     (only those are returned), a continuous one moved up by ``amount``."""
-    params = sample_params(TRUTH_DIRECTION_SEED + seed, samples)
-    if ATTRIBUTE_SPECS[attribute].kind == "binary":
-        lacked = params[attribute] < 0.5
-        if not lacked.any():
-            raise LatentroomError(f"inverted-truth: none of the {samples} faces lacks {attribute}; draw more")
-        params = {k: v[lacked] for k, v in params.items()}
-        return render(params, size), render(edit(params, attribute, 1.0), size)
-    return render(params, size), render(edit(params, attribute, amount), size)
+    params, step, moved = _truth_faces(attribute, samples, seed, amount)
+    params = {k: v[moved] for k, v in params.items()}
+    return render(params, size), render(edit(params, attribute, step), size)
 
 
 __all__ = ["InvertedTruth", "TRUTH_DIRECTION_SEED", "true_edit_renders", "true_edit_sides"]
