@@ -100,13 +100,19 @@ def judge_figures(judge_in: np.ndarray, judge_out: np.ndarray, judge_truth: np.n
             "judge_other_change": other, "judge_appear_rate": appear}
 
 
+def takes_off(strength: float) -> bool:
+    """Whether a binary attribute's true edit at ``strength`` takes it off: at any
+    strength that is not positive, 0 included (the truth and the figures agree on it)."""
+    return not strength > 0
+
+
 def truth_params(params: Params, attribute: str, strength: float, amount: float) -> tuple[Params, np.ndarray | None]:
     """The truly edited parameters and, for binary attributes, which faces lacked the
     attribute the edit adds (or had the one it removes)."""
     if ATTRIBUTE_SPECS[attribute].kind == "binary":
-        sign = 1.0 if strength > 0 else -1.0
-        lacked = params[attribute] < 0.5 if sign > 0 else params[attribute] >= 0.5
-        return edit(params, attribute, sign), lacked
+        if takes_off(strength):
+            return edit(params, attribute, -1.0), params[attribute] >= 0.5
+        return edit(params, attribute, 1.0), params[attribute] < 0.5
     return matched_truth_edit(params, attribute, amount), None
 
 
@@ -164,7 +170,7 @@ class TruthSet:
         """Figures of ``outputs`` (the edited ``inputs``) against this truth."""
         error, change, psnr = region_figures(self.inputs, outputs, self.truths)
         judged = judge_figures(self.judge_inputs, judge.predict(outputs), self.judge_truths, self.attribute,
-                               self.lacked, removes=not self.strength > 0)  # truth_params' sign rule
+                               self.lacked, removes=takes_off(self.strength))
         return Figures(error, change, psnr, **judged)  # type: ignore[arg-type]
 
 
