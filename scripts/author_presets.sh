@@ -43,16 +43,17 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # direction's measured realistic range, chosen by the teacher's figures against the
 # renderer's truth (docs/measurements/teachers-2026-12-03): glasses and beard from
 # the directions found on inverted true edits (the classifier's boundaries move hair
-# and face shape with them), hair_length and beard on a hard-edged region (a
-# feathered edge lets the entangled change leak outside), hair_length on the pixels
-# a true edit changes on at least 20% of faces (the 1% footprint let the student draw
-# a halo round the head: 5.1 levels outside at 5%, 4.2 at 10%, 3.4 at 20%;
-# docs/distillation.md).
+# and face shape with them), glasses with a two-sided per-face correction (session
+# 18: cleaner on both sides of zero; docs/distillation.md), hair_length and beard on
+# a hard-edged region (a feathered edge lets the entangled change leak outside),
+# hair_length on the pixels a true edit changes on at least 20% of faces (the 1%
+# footprint let the student draw a halo round the head: 5.1 levels outside at 5%, 4.2
+# at 10%, 3.4 at 20%; docs/distillation.md).
 presets=(
   "smile smile -8,8 6 -"
   "age age -3,3 3 -"
   "hair_length hair_length -12,12 8 --share=0.2,--feather=0"
-  "glasses glasses-from-truth -3,3 2 -"
+  "glasses glasses-k128-two-sided -3,3 2 -"
   "beard beard-from-truth -3,3 3 --feather=0"
 )
 pids=()
