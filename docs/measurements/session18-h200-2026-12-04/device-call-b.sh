@@ -1,5 +1,5 @@
 # Session 18, call B: the beard student of call A again, alone on the GPU for about twice the steps.
-# In call A (side by side with glasses, 4,812 steps) the two-sided beard student was cleaner than the
+# In call A (side by side with glasses, 4,805 steps) the two-sided beard student was cleaner than the
 # shipped one (region error, outside change, judge others) but drew a weaker beard at +3 and took it
 # off fewer faces at -3 than its teacher does (0.67 against the generator path's 0.99): undertrained
 # on the bearded faces, the few the presence gate leaves a negative edit to learn from.
