@@ -19,5 +19,6 @@ for L in 0-5 all; do
   latentroom direction find inverted-truth -a glasses --layers $L --samples 2000 --param correction=128 --device cpu -o /tmp/glasses-$L.json
   python scripts/teacher_pair_leakage.py /tmp/glasses-$L.json --strength 2 --region $D/call-a/logs/regions/glasses.png > $D/cpu/pairs-glasses-layers-$L.txt
 done
-# The judge's other attributes under the true edit as the encoder reads it (the floor of any teacher).
+# The true edit as an inverter reads it, regenerated: the encoder (120 renders) and the hybrid (32; 7 min).
 python $D/glasses_eye_floor.py plugins/directions/shipped/glasses-k128-two-sided.json $D/call-a/logs/regions/glasses.png > $D/cpu/glasses-eye-floor.txt
+python $D/glasses_eye_floor.py plugins/directions/shipped/glasses-k128-two-sided.json $D/call-a/logs/regions/glasses.png hybrid 32 > $D/cpu/glasses-eye-floor-hybrid-32.txt
