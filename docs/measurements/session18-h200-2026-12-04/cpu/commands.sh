@@ -22,3 +22,10 @@ done
 # The true edit as an inverter reads it, regenerated: the encoder (120 renders) and the hybrid (32; 7 min).
 python $D/glasses_eye_floor.py plugins/directions/shipped/glasses-k128-two-sided.json $D/call-a/logs/regions/glasses.png > $D/cpu/glasses-eye-floor.txt
 python $D/glasses_eye_floor.py plugins/directions/shipped/glasses-k128-two-sided.json $D/call-a/logs/regions/glasses.png hybrid 32 > $D/cpu/glasses-eye-floor-hybrid-32.txt
+# A plain direction (no correction) from the true edit read by the hybrid inverter against the encoder,
+# 64 faces each (the hybrid's 128 inversions took ~20 min here), and their teacher pairs at +2.
+latentroom direction find inverted-truth -a glasses --layers coarse --samples 64 --param inverter=hybrid --device cpu -o /tmp/glasses-hybrid-64.json
+latentroom direction find inverted-truth -a glasses --layers coarse --samples 64 --device cpu -o /tmp/glasses-encoder-64.json
+for n in hybrid encoder; do
+  python scripts/teacher_pair_leakage.py /tmp/glasses-$n-64.json --strength 2 --region $D/call-a/logs/regions/glasses.png > $D/cpu/pairs-glasses-plain-$n-64.txt
+done
