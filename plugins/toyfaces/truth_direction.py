@@ -40,6 +40,11 @@ class InvertedTruth(DirectionSourceBase):
     input latents, :mod:`latentroom.plugins.directions.correction_fit`: the edit then
     follows each face's own true offset as far as the input latent predicts it; the
     correction records the inverter, and an edit reads each face through it first).
+    ``correction_reads`` (the inverter's name by default) names the inverter that
+    reads the faces the correction predicts from (the offsets still come through
+    ``inverter``): a cheap one, e.g. the encoder, lets every edit afford the reading
+    (``author`` reads each training sample), while a slow, closer one, e.g. the
+    hybrid, gives the offsets.
     A correction is fitted on every face, with a side for each sign of the edit: a
     positive edit's truth on a face that already has a binary attribute is no change,
     and a negative edit takes the attribute off (the direction itself stays the mean
@@ -56,7 +61,7 @@ class InvertedTruth(DirectionSourceBase):
     name = "inverted-truth"
     supports_conditioning = True
     defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64, "condition_by": "response",
-                "correction": 0}
+                "correction": 0, "correction_reads": ""}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -77,13 +82,18 @@ class InvertedTruth(DirectionSourceBase):
         if components and p["condition_on"]:
             raise LatentroomError("inverted-truth: a correction is fitted around the unconditioned mean offset; "
                                   "pass correction=0 or no condition_on")
+        if p["correction_reads"] and not components:
+            raise LatentroomError("inverted-truth: correction_reads names the inverter a correction reads faces "
+                                  "through; pass correction=K too")
         layers = parse_layers(p["layers"], generator.n_latent)
         size, inverter, batch = int(generator.size), str(p["inverter"]), int(p["inverter_batch"])
+        reads = str(p["correction_reads"]) or inverter
         if components:
             before, up, down, moved = true_edit_sides(ctx.attribute, int(p["samples"]), int(p["seed"]),
                                                       float(p["amount"]), size)
             inputs, reached_up, reached_down = _inverted(generator, inverter, (before, up, down), batch)
             offsets_up, offsets_down = reached_up - inputs, reached_down - inputs
+            read = inputs if reads == inverter else _inverted(generator, reads, (before,), batch)[0]
             offsets = offsets_up[moved]
         else:
             before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
@@ -106,8 +116,8 @@ class InvertedTruth(DirectionSourceBase):
         if components:
             chosen = list(layers)
             ctx.correction, ctx.details["correction"] = fit_correction(
-                inputs[:, chosen].mean(1), offsets_up[:, chosen] - vector, components, ctx.details["truth_strength"],
-                int(p["seed"]), reads=inverter, residuals_down=offsets_down[:, chosen] + vector)
+                read[:, chosen].mean(1), offsets_up[:, chosen] - vector, components, ctx.details["truth_strength"],
+                int(p["seed"]), reads=reads, residuals_down=offsets_down[:, chosen] + vector)
         return vector
 
 
