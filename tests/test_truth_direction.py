@@ -40,10 +40,12 @@ def test_found_from_the_truth_agrees_with_the_classifier_boundary(tmp_path: Path
     assert "inverted-truth" in plugins.registry().direction_sources
 
 
-def found_corrected_glasses(out: Path, samples: int, components: int) -> Direction:
-    """``direction find inverted-truth`` for glasses on the coarse layers with a correction."""
+def found_corrected_glasses(out: Path, samples: int, components: int, *params: str) -> Direction:
+    """``direction find inverted-truth`` for glasses on the coarse layers with a
+    correction (and more ``--param`` settings)."""
+    extra = [arg for param in params for arg in ("--param", param)]
     result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                      "--samples", str(samples), "--param", f"correction={components}",
+                                      "--samples", str(samples), "--param", f"correction={components}", *extra,
                                       "--device", "cpu", "-o", str(out)])
     assert result.exit_code == 0, result.output
     return Direction.load(out)
@@ -68,6 +70,56 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
                                        "--samples", "16", "--param", "correction=4", "--condition-on", "eye_size",
                                        "--device", "cpu", "-o", str(tmp_path / "x.json")])
     assert refused.exit_code != 0 and "a correction is fitted around the unconditioned mean offset" in refused.output
+
+
+class ShiftedEncoder:
+    """A plugin's inverter: the encoder's reading moved by 0.25 in every dimension."""
+
+    def __init__(self, generator: object, device: object) -> None:
+        from latentroom.engine.plugins import get_inverter
+
+        self.encoder = get_inverter("encoder").value(generator, device)
+
+    def invert(self, images):
+        return self.encoder.invert(images) + 0.25
+
+
+def test_a_correction_reads_faces_through_the_inverter_it_is_told_to(tmp_path: Path) -> None:
+    # The hybrid reads the true smile change closely but too slowly for author, which
+    # reads every training sample: the offsets come through the hybrid and the
+    # correction reads faces through the encoder (session 19). Here the offsets come
+    # through the encoder and the correction reads through a plugin's shifted encoder:
+    # the direction is unchanged, and the correction predicts from the shifted reading
+    # exactly what the plain one predicts from the encoder's.
+    import torch
+
+    from latentroom.engine import hookimpl
+    from latentroom.plugins.directions.edit import correction_residual
+
+    class Shifted:
+        @hookimpl
+        def register_inverters(self, register):
+            register("encoder-shifted", ShiftedEncoder)
+
+    plugins.register_plugin(Shifted(), name="shifted")
+    try:
+        plain = found_corrected_glasses(tmp_path / "plain.json", 48, 4)
+        shifted = found_corrected_glasses(tmp_path / "shifted.json", 48, 4, "correction_reads=encoder-shifted")
+        refused = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers",
+                                           "coarse", "--samples", "16", "--param", "correction_reads=encoder",
+                                           "--device", "cpu", "-o", str(tmp_path / "x.json")])
+    finally:
+        plugins.reset()
+    assert np.array_equal(plain.vector, shifted.vector)
+    assert (plain.correction.reads, shifted.correction.reads) == ("encoder", "encoder-shifted")
+    assert np.allclose(shifted.correction.mean, plain.correction.mean + 0.25, atol=1e-5)
+    mean = plain.correction.mean
+    w = torch.from_numpy(mean[None] + np.random.default_rng(0).normal(0, 0.5, (6, len(mean))))
+    for negative in (False, True):
+        expected = correction_residual(plain.correction, w, negative)
+        assert torch.allclose(correction_residual(shifted.correction, w + 0.25, negative), expected, atol=1e-3)
+        assert expected.abs().mean() > 0.01
+    assert refused.exit_code != 0 and "correction_reads names the inverter" in refused.output
 
 
 def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_path: Path) -> None:
