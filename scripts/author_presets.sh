@@ -44,13 +44,15 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # renderer's truth (docs/measurements/teachers-2026-12-03): glasses and beard from
 # the directions found on inverted true edits (the classifier's boundaries move hair
 # and face shape with them), glasses with a two-sided per-face correction (session
-# 18: cleaner on both sides of zero; docs/distillation.md), hair_length and beard on
+# 18: cleaner on both sides of zero; docs/distillation.md), smile from offsets read through
+# the hybrid inverter with a correction read through the encoder (session 19: the encoder
+# sees a fifth of the true smile change; the student meets every bar), hair_length and beard on
 # a hard-edged region (a feathered edge lets the entangled change leak outside),
 # hair_length on the pixels a true edit changes on at least 20% of faces (the 1%
 # footprint let the student draw a halo round the head: 5.1 levels outside at 5%, 4.2
 # at 10%, 3.4 at 20%; docs/distillation.md).
 presets=(
-  "smile smile -8,8 6 -"
+  "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
   "hair_length hair_length -12,12 8 --share=0.2,--feather=0"
   "glasses glasses-k128-two-sided -3,3 2 -"
