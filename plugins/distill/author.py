@@ -70,6 +70,7 @@ class AuthorOptions:
     adversarial_start: float = 0.5
     pixel_loss: str = "mse"
     region: Path | None = None
+    latent_pairs: Path | None = None
     presence_gate: str = "auto"
     sheet: Path | None = None
     fast_teacher: bool = True
@@ -246,6 +247,7 @@ class Setup:
     region_sha256: str | None
     gate: Any  # a PresenceGate, or None
     gate_note: str
+    pairs: Any  # LatentPairs (--latent-pairs), or None
     eval_source: str
     scorer: Any  # None where the renderer's truth and the judge measure quality
     alignment: dict[str, Any] | None
@@ -307,12 +309,22 @@ def _setup(opts: AuthorOptions) -> Setup:
         from latentroom.plugins.directions.scoring import resolve_scorer
 
         scorer = resolve_scorer(scorer_spec, device, generator, spec, [direction.attribute])
-    gate, gate_note = resolve_gate(opts.presence_gate, scorer_spec, generator, spec, direction.attribute, device,
-                                   scorer)
+    # Latent pairs already leave a face that has the attribute as it is (its true offset is zero).
+    gate_mode = "off" if opts.latent_pairs is not None and opts.presence_gate == "auto" else opts.presence_gate
+    gate, gate_note = resolve_gate(gate_mode, scorer_spec, generator, spec, direction.attribute, device, scorer)
+    pairs = None if opts.latent_pairs is None else _load_pairs(Path(opts.latent_pairs), generator, direction)
     alignment, alignment_origin = resolve_alignment(opts.alignment, generator, direction.attribute, spec)
     return Setup(generator, spec, direction, low, high, default, device, config,
-                 resolve_features(opts.features, generator), region, region_sha, gate, gate_note, eval_source,
+                 resolve_features(opts.features, generator), region, region_sha, gate, gate_note, pairs, eval_source,
                  scorer, alignment, alignment_origin)
+
+
+def _load_pairs(path: Path, generator: Any, direction: Direction) -> Any:
+    from latentroom.plugins.distill.latent_pairs import load_latent_pairs
+
+    pairs = load_latent_pairs(path)
+    pairs.check_fits(generator, direction)
+    return pairs
 
 
 def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> dict[str, Any]:
@@ -327,6 +339,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "adversarial_start": settings.adversarial_start if settings.adversarial_weight else None,
             "pixel_loss": settings.pixel_loss,
             "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
+            "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
 
@@ -345,7 +358,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     use_features = opts.feature_weight > 0 and setup.features != "none"
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
-                          amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate)
+                          amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -358,7 +371,10 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
          f"pixel loss {opts.pixel_loss}; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
-         + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}; device {setup.device}")
+         + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
+         + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out)"
+            if setup.pairs is not None else "")
+         + f"; device {setup.device}")
     pairs = sampler
     if opts.pool_size:
         pairs = PairPool(sampler, max(opts.pool_size, opts.batch_size), max(1, opts.batch_size // opts.reuse))
@@ -571,6 +587,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "direction_scale": direction.scale,
         "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
         "presence_gate": _gate_name(setup),
+        "latent_pairs": None if setup.pairs is None else setup.pairs.describe(),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},
         "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,

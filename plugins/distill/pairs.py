@@ -26,6 +26,11 @@ direction's layers)``, generated on the fly.
 * On CUDA the teacher runs through :class:`latentroom.plugins.stylegan2.fast.FastSynthesis`
   (bf16, channels-last, compiled, one CUDA graph per batch size) when the generator
   is a StyleGAN2 of this project: authoring throughput is bounded by the teacher.
+* With ``pairs`` (:mod:`latentroom.plugins.distill.latent_pairs`, ``author
+  --latent-pairs``) the latents are not sampled: each pair is one of the file's faces
+  and its own recorded edit (the training stream draws from all but the held-out
+  faces, the held-out and calibration streams from those), so the teacher is each
+  face's own offset instead of what the direction predicts of it.
 * Strengths are uniform over the preset's range, one per image.
 * Batch ``k`` of a stream is a pure function of ``(seed, stream, k)`` (a fresh
   seeded CPU generator per batch): a resumed run sees exactly the pairs it would have
@@ -45,6 +50,7 @@ import torch
 
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
+from latentroom.plugins.distill.latent_pairs import LatentPairs, PairLatents
 
 DEFAULT_TRUNCATION = 0.9
 # Streams of one seed: training batches, the held-out pairs, the calibration inputs,
@@ -57,7 +63,8 @@ class PairSampler:
 
     def __init__(self, generator: Any, direction: Direction, strength_range: tuple[float, float],
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
-                 region: torch.Tensor | None = None, fast: bool = False, gate: Any = None) -> None:
+                 region: torch.Tensor | None = None, fast: bool = False, gate: Any = None,
+                 pairs: LatentPairs | None = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -70,6 +77,7 @@ class PairSampler:
         self.region = None if region is None else region.to(self.device, torch.float32)[None, None]
         self.gate = gate
         self.read = CorrectionReader(generator, direction)
+        self.pairs = None if pairs is None else PairLatents(pairs, direction.layers, self.device)
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
     def _synthesis(self, ws: torch.Tensor) -> torch.Tensor:
@@ -96,14 +104,19 @@ class PairSampler:
         """``(x, y, strength)``: images ``[B, 3, R, R]`` in ``[-1, 1]`` and strengths ``[B]``,
         on the generator's device; every pair at ``strength`` when given (the same ``x``)."""
         gen = self._rng(stream, index)
-        z = torch.randn(batch_size, self.generator.style_dim, generator=gen)
+        if self.pairs is None:
+            z = torch.randn(batch_size, self.generator.style_dim, generator=gen)
+        else:
+            faces = self.pairs.draw(batch_size, gen, held_out=stream in (HELD_OUT, CALIBRATION))
         s = self.low + (self.high - self.low) * torch.rand(batch_size, generator=gen)
         if strength is not None:
             s = torch.full_like(s, float(strength))
-        z, s = z.to(self.device, non_blocking=True), s.to(self.device, non_blocking=True)
-        w = self.generator.mapping(z, truncation=self.truncation).float()
-        ws = to_wplus(w, self.direction.n_latent)
-        x, y = self._pair(ws, s)
+        s = s.to(self.device, non_blocking=True)
+        if self.pairs is None:
+            w = self.generator.mapping(z.to(self.device, non_blocking=True), truncation=self.truncation).float()
+            x, y = self._pair(to_wplus(w, self.direction.n_latent), s)
+        else:
+            x, y = self._both(*self.pairs.latents(faces, s))
         if self.region is not None:
             y = x + self.region * (y - x)
         if self.gate is not None:
@@ -111,11 +124,15 @@ class PairSampler:
         return x, y, s
 
     def _pair(self, ws: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.read.active:  # one synthesis of both halves
-            images = self.synthesize(torch.cat([ws, edit_latents(ws, self.direction, s)])).clamp(-1, 1)
-            return images[:len(ws)], images[len(ws):]
+        if not self.read.active:
+            return self._both(ws, edit_latents(ws, self.direction, s))
         x = self.synthesize(ws).clamp(-1, 1)
         return x, self.synthesize(edit_latents(ws, self.direction, s, self.read(x))).clamp(-1, 1)
+
+    def _both(self, before: torch.Tensor, edited: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One synthesis of both halves."""
+        images = self.synthesize(torch.cat([before, edited])).clamp(-1, 1)
+        return images[:len(before)], images[len(before):]
 
     def held_out(self, n: int, batch_size: int, stream: int = HELD_OUT,
                  strength: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

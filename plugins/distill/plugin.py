@@ -57,11 +57,16 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Grayscale mask image at the generator's resolution: the teacher's edit is kept only "
                    "where it is white (a local edit). toyfaces: `latentroom toyfaces region ATTRIBUTE`.")
+@click.option("--latent-pairs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Train on these faces' own recorded edits instead of the direction's prediction of them "
+                   "(a file written beside DIRECTION, e.g. by `direction find inverted-truth --param "
+                   "pairs=FILE`; docs/distillation.md).")
 @click.option("--presence-gate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Yes/no attributes: the teacher leaves a face as it is where it already has the attribute "
                    "(positive strengths) or lacks it (negative), as the scorer reads the input, so adding "
                    "glasses draws no second pair. auto: where the scorer (--scorer, the direction's, else the "
-                   "generator's own) reads the attribute as yes/no.")
+                   "generator's own) reads the attribute as yes/no, and not with --latent-pairs (the pairs "
+                   "already leave such a face as it is).")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the evaluation's contact sheet (input | generator path | preset | truth) here "
                    "(toyfaces only).")
@@ -112,7 +117,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    truncation: float | None,
                    widths: str | None, lr: float, features: str, feature_weight: float,
                    pixel_loss: str, adversarial_weight: float, adversarial_start: float, region: Path | None,
-                   presence_gate: str, sheet: Path | None, fast_teacher: bool,
+                   latent_pairs: Path | None, presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
                    held_out_pairs: int, scorer_specs: tuple[str, ...], alignment: str | None,
@@ -157,7 +162,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
         feature_weight=feature_weight, pixel_loss=pixel_loss, adversarial_weight=adversarial_weight,
-        adversarial_start=adversarial_start, region=region, presence_gate=presence_gate, sheet=sheet,
+        adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
+        presence_gate=presence_gate, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,

@@ -16,6 +16,7 @@ evaluation's held-out renders (:data:`latentroom.plugins.toyfaces.evaluate_prese
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -45,10 +46,16 @@ class InvertedTruth(DirectionSourceBase):
     ``inverter``): a cheap one, e.g. the encoder, lets every edit afford the reading
     (``author`` reads each training sample), while a slow, closer one, e.g. the
     hybrid, gives the offsets.
-    A correction is fitted on every face, with a side for each sign of the edit: a
+    ``pairs`` (a file path) also writes every face's latents and those of its two true
+    edits (:mod:`latentroom.plugins.distill.latent_pairs`), so ``author --latent-pairs``
+    can teach each face's own offset rather than what the direction predicts of it;
+    the direction records the file's digest.
+    With a correction or pairs, every face is read with its edits both ways: a
     positive edit's truth on a face that already has a binary attribute is no change,
     and a negative edit takes the attribute off (the direction itself stays the mean
-    offset of the faces the positive edit moves).
+    offset of the faces the positive edit moves). A true edit that leaves a render as
+    it was (glasses put on a face that wears them) has the render's own latents: its
+    true offset is zero, and only the renders an edit changes are inverted again.
     ``samples`` counts rendered faces; ``layers`` cannot be ``auto``.
 
     ``condition_on`` projects out, for each named attribute, the direction in which
@@ -61,7 +68,7 @@ class InvertedTruth(DirectionSourceBase):
     name = "inverted-truth"
     supports_conditioning = True
     defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64, "condition_by": "response",
-                "correction": 0, "correction_reads": ""}
+                "correction": 0, "correction_reads": "", "pairs": ""}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -70,30 +77,17 @@ class InvertedTruth(DirectionSourceBase):
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         p, generator = ctx.params, ctx.generator
-        if ctx.attribute not in ATTRIBUTE_NAMES:
-            raise LatentroomError(f"inverted-truth: {ctx.attribute!r} is not a toyfaces attribute "
-                                  f"(known: {', '.join(ATTRIBUTE_NAMES)})")
-        if p["layers"] == "auto":
-            raise LatentroomError("inverted-truth: give the layers (the per-layer offsets are in the details)")
-        if p["condition_on"] and p["condition_by"] != "response":
-            raise LatentroomError("inverted-truth conditions by response only (it fits no boundaries): "
-                                  "use condition_by=response")
+        _check_params(ctx.attribute, p)
         components = int(p["correction"])
-        if components and p["condition_on"]:
-            raise LatentroomError("inverted-truth: a correction is fitted around the unconditioned mean offset; "
-                                  "pass correction=0 or no condition_on")
-        if p["correction_reads"] and not components:
-            raise LatentroomError("inverted-truth: correction_reads names the inverter a correction reads faces "
-                                  "through; pass correction=K too")
         layers = parse_layers(p["layers"], generator.n_latent)
-        size, inverter, batch = int(generator.size), str(p["inverter"]), int(p["inverter_batch"])
-        reads = str(p["correction_reads"]) or inverter
-        if components:
+        size, batch = int(generator.size), int(p["inverter_batch"])
+        inverter = _inverter(generator, str(p["inverter"]))
+        reads = str(p["correction_reads"]) or str(p["inverter"])
+        if components or p["pairs"]:
             before, up, down, moved = true_edit_sides(ctx.attribute, int(p["samples"]), int(p["seed"]),
                                                       float(p["amount"]), size)
-            inputs, reached_up, reached_down = _inverted(generator, inverter, (before, up, down), batch)
+            inputs, reached_up, reached_down = _inverted_sides(generator, inverter, before, up, down, batch)
             offsets_up, offsets_down = reached_up - inputs, reached_down - inputs
-            read = inputs if reads == inverter else _inverted(generator, reads, (before,), batch)[0]
             offsets = offsets_up[moved]
         else:
             before, after = true_edit_renders(ctx.attribute, int(p["samples"]), int(p["seed"]), float(p["amount"]),
@@ -113,7 +107,11 @@ class InvertedTruth(DirectionSourceBase):
         # sds of w along the unit vector), so a preset's range can be read against it.
         norm = float(np.linalg.norm(vector))
         ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
+        if p["pairs"]:
+            ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, (inputs, reached_up, reached_down))
         if components:
+            read = inputs if reads == str(p["inverter"]) else _inverted(generator, _inverter(generator, reads),
+                                                                         (before,), batch)[0]
             chosen = list(layers)
             ctx.correction, ctx.details["correction"] = fit_correction(
                 read[:, chosen].mean(1), offsets_up[:, chosen] - vector, components, ctx.details["truth_strength"],
@@ -121,21 +119,69 @@ class InvertedTruth(DirectionSourceBase):
         return vector
 
 
-def _inverted(generator: Any, inverter_name: str, image_sets: tuple[np.ndarray, ...],
-              batch: int) -> list[np.ndarray]:
+def _check_params(attribute: str, p: Mapping[str, Any]) -> None:
+    if attribute not in ATTRIBUTE_NAMES:
+        raise LatentroomError(f"inverted-truth: {attribute!r} is not a toyfaces attribute "
+                              f"(known: {', '.join(ATTRIBUTE_NAMES)})")
+    if p["layers"] == "auto":
+        raise LatentroomError("inverted-truth: give the layers (the per-layer offsets are in the details)")
+    if p["condition_on"] and p["condition_by"] != "response":
+        raise LatentroomError("inverted-truth conditions by response only (it fits no boundaries): "
+                              "use condition_by=response")
+    if int(p["correction"]) and p["condition_on"]:
+        raise LatentroomError("inverted-truth: a correction is fitted around the unconditioned mean offset; "
+                              "pass correction=0 or no condition_on")
+    if p["correction_reads"] and not int(p["correction"]):
+        raise LatentroomError("inverted-truth: correction_reads names the inverter a correction reads faces "
+                              "through; pass correction=K too")
+
+
+def _inverter(generator: Any, name: str) -> Any:
+    from latentroom.engine.plugins import get_inverter
+
+    return get_inverter(name).value(generator, generator.device)
+
+
+def _inverted(generator: Any, inverter: Any, image_sets: tuple[np.ndarray, ...], batch: int) -> list[np.ndarray]:
     """Each set of uint8 images' W+ latents through the inverter, ``[N, L, D]`` each; a
     chunk of every set goes through in one call, so the sets see the same batches."""
-    from latentroom.engine.plugins import get_inverter
     from latentroom.plugins.distill.quality import to_model
 
-    inverter = get_inverter(inverter_name).value(generator, generator.device)
     parts: list[list[np.ndarray]] = [[] for _ in image_sets]
     for i in range(0, len(image_sets[0]), batch):
-        chunk = np.concatenate([images[i:i + batch] for images in image_sets])
-        ws = inverter.invert(torch.from_numpy(to_model(chunk)).to(generator.device)).float().cpu().numpy()
+        chunk = to_model(np.concatenate([images[i:i + batch] for images in image_sets]))
+        ws = inverter.invert(torch.from_numpy(chunk).to(generator.device)).float().cpu().numpy()
         for part, latents in zip(parts, np.split(ws, len(image_sets))):
             part.append(latents)
     return [np.concatenate(part) for part in parts]
+
+
+def _inverted_sides(generator: Any, inverter: Any, before: np.ndarray, up: np.ndarray, down: np.ndarray,
+                    batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The latents of the renders and of their two true edits; an edit that left a
+    render as it was keeps the render's own latents (its true offset is zero)."""
+    (inputs,) = _inverted(generator, inverter, (before,), batch)
+    sides = []
+    for after in (up, down):
+        latents = inputs.copy()
+        changed = (after != before).reshape(len(after), -1).any(1)
+        if changed.any():
+            (latents[changed],) = _inverted(generator, inverter, (after[changed],), batch)
+        sides.append(latents)
+    return inputs, sides[0], sides[1]
+
+
+def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """Write the faces' latents and their two edits' (``latent_pairs``); the record for the details."""
+    from latentroom.plugins.distill.latent_pairs import write_latent_pairs
+
+    p, generator = ctx.params, ctx.generator
+    record = {"attribute": ctx.attribute, "generator": str(p.get("generator_spec") or "toyfaces"),
+              "generator_weights_sha256": generator.weights_sha256, "truth_strength": ctx.details["truth_strength"],
+              "made_by": {"source": "inverted-truth", "inverter": str(p["inverter"]), "samples": int(p["samples"]),
+                          "renderer_seed": TRUTH_DIRECTION_SEED + int(p["seed"]), "amount": float(p["amount"])}}
+    digest = write_latent_pairs(path, *latents, record)
+    return {"file": path.name, "sha256": digest, "faces": len(latents[0])}
 
 
 def _truth_faces(attribute: str, samples: int, seed: int, amount: float) -> tuple[Params, float, np.ndarray]:

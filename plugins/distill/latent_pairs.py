@@ -1,0 +1,220 @@
+"""Latent pairs: each face's own edit, as W+ latents, for ``author --latent-pairs``.
+
+A direction (even one with a per-face correction) predicts each face's edit from its
+latent, and what it cannot predict the teacher gets wrong on every face: the toyfaces
+glasses direction pulls each face's eyes towards the average size, although every
+face's own true offset, read through the hybrid inverter, keeps them
+(docs/distillation.md). Where paired examples exist, the teacher can use them as
+they are: for each face the latents of the face (``before``), of it edited up
+(``up``) and of it edited down (``down``), e.g. a render and its true edits read
+through an inverter (``inverted-truth --param pairs=FILE``). A training pair at
+strength ``s`` is then ``x = G(before)`` and ``y = G(before + |s| / truth_strength *
+(side - before))`` on the direction's layers, where ``side`` is ``up`` for ``s >= 0``
+and ``down`` otherwise: at ``truth_strength`` the edit is the face's whole offset,
+the unit a corrected direction uses too (:mod:`latentroom.engine.direction_correction`).
+A face whose side did not change (glasses put on a face that wears them) has a zero
+offset, so its pair says "leave it".
+
+The faces are fixed, so the last ``held_out`` of them are kept out of training: the
+held-out pairs that measure the student against its teacher come from those.
+
+The file is a plain ``.npz`` (``np.savez``, no pickle) of ``before``, ``up`` and
+``down`` ``[N, L, D]`` and ``record``, a JSON string: the format, the attribute, the
+generator and its weights' digest, the truth strength and how the faces were made.
+The direction found with them records the file's digest (``details.pairs``), and
+``author`` takes the pairs only beside that direction: the strengths are its units. It is untrusted input: bounded in size, checked array by
+array, errors name the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentroom.engine.atomic import atomic_write
+from latentroom.plugins.distill.errors import DistillError
+
+FORMAT = "latentroom-latent-pairs"
+VERSION = 1
+ARRAYS = ("before", "up", "down")
+MAX_PAIRS_BYTES = 2 * 1024**3
+"""Four thousand faces of a 1024-px StyleGAN2 (18 x 512 latents, float32) are about
+0.4 GB; a larger file is not one we would write."""
+RECORD_KEYS = ("format", "version", "attribute", "generator", "generator_weights_sha256", "truth_strength",
+               "held_out", "made_by")
+
+
+def held_out_count(faces: int) -> int:
+    """A tenth of the faces, at most 256 (what ``author`` measures on), at least one."""
+    return max(1, min(256, faces // 10))
+
+
+def write_latent_pairs(path: Path, before: np.ndarray, up: np.ndarray, down: np.ndarray,
+                       record: dict[str, Any]) -> str:
+    """Write the file (temp file, then rename); returns its sha256."""
+    record = {"format": FORMAT, "version": VERSION, "held_out": held_out_count(len(before)), **record}
+    missing = [key for key in RECORD_KEYS if key not in record]
+    if missing:
+        raise ValueError(f"latent pairs record lacks {', '.join(missing)}")
+    buffer = io.BytesIO()
+    np.savez(buffer, before=np.asarray(before, np.float32), up=np.asarray(up, np.float32),
+             down=np.asarray(down, np.float32), record=np.array(json.dumps(record)))
+    data = buffer.getvalue()
+    atomic_write(path, lambda f: f.write(data))
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class LatentPairs:
+    """A loaded latent-pairs file (module docstring); the arrays are float32 ``[N, L, D]``."""
+
+    path: Path
+    before: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+    record: dict[str, Any]
+    sha256: str
+
+    @property
+    def faces(self) -> int:
+        return len(self.before)
+
+    @property
+    def held_out(self) -> int:
+        return int(self.record["held_out"])
+
+    @property
+    def truth_strength(self) -> float:
+        return float(self.record["truth_strength"])
+
+    def check_fits(self, generator: Any, direction: Any) -> None:
+        """The pairs must come from this generator and be the ones ``direction`` was found with."""
+        shape = (int(generator.n_latent), int(generator.style_dim))
+        if self.before.shape[1:] != shape:
+            raise DistillError(f"--latent-pairs {self.path}: latents are {list(self.before.shape[1:])}, the "
+                               f"generator takes {list(shape)}")
+        weights = getattr(generator, "weights_sha256", None)
+        if weights is not None and self.record["generator_weights_sha256"] != weights:
+            raise DistillError(f"--latent-pairs {self.path}: made with other generator weights "
+                               f"({self.record['generator']}, sha256 {self.record['generator_weights_sha256'][:12]}...)")
+        if self.record["attribute"] != direction.attribute:
+            raise DistillError(f"--latent-pairs {self.path}: pairs for {self.record['attribute']!r}, the direction "
+                               f"edits {direction.attribute!r}")
+        found_with = (direction.provenance.details.get("pairs") or {}).get("sha256")
+        if found_with != self.sha256:
+            raise DistillError(f"--latent-pairs {self.path}: not the pairs the direction was found with "
+                               + ("(it records other ones)" if found_with else "(it records none)")
+                               + "; pass the direction and pairs one find wrote")
+
+    def describe(self) -> dict[str, Any]:
+        return {"file": self.path.name, "sha256": self.sha256, "faces": self.faces, "held_out": self.held_out,
+                "truth_strength": self.truth_strength, "made_by": self.record["made_by"]}
+
+
+def load_latent_pairs(path: Path) -> LatentPairs:
+    """Read and check ``path``; every problem raises :class:`DistillError` naming it."""
+    data = _read_bounded(path)
+    arrays, record = _unpack(path, data)
+    _check_arrays(path, arrays)
+    _check_record(path, record, len(arrays["before"]))
+    return LatentPairs(path, arrays["before"], arrays["up"], arrays["down"], record,
+                       hashlib.sha256(data).hexdigest())
+
+
+def _read_bounded(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_PAIRS_BYTES + 1)
+    except OSError as exc:
+        raise DistillError(f"--latent-pairs {path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_PAIRS_BYTES:
+        raise DistillError(f"--latent-pairs {path}: larger than {MAX_PAIRS_BYTES} bytes")
+    return data
+
+
+def _unpack(path: Path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as members:
+            unpacked = sum(info.file_size for info in members.infolist())
+        if unpacked > MAX_PAIRS_BYTES:  # a compressed member could unpack to far more
+            raise DistillError(f"--latent-pairs {path}: unpacks to {unpacked} bytes, more than {MAX_PAIRS_BYTES}")
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            names = set(archive.files)
+            if names != set(ARRAYS) | {"record"}:
+                raise DistillError(f"--latent-pairs {path}: expected the arrays {', '.join(ARRAYS)} and record, "
+                                   f"found {sorted(names)}")
+            arrays = {name: archive[name] for name in ARRAYS}
+            record = json.loads(str(archive["record"][()]))
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise DistillError(f"--latent-pairs {path}: not a latent-pairs .npz ({exc})") from None
+    if not isinstance(record, dict):
+        raise DistillError(f"--latent-pairs {path}: its record is not a JSON object")
+    return arrays, record
+
+
+def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    shape = arrays["before"].shape
+    for name, array in arrays.items():
+        if array.dtype.kind != "f":
+            raise DistillError(f"--latent-pairs {path}: '{name}' is {array.dtype}, not a float array")
+        if array.ndim != 3 or array.shape != shape:
+            raise DistillError(f"--latent-pairs {path}: '{name}' has shape {list(array.shape)}; expected "
+                               f"[faces, layers, style_dim] like 'before' {list(shape)}")
+        if not np.isfinite(array).all():
+            raise DistillError(f"--latent-pairs {path}: '{name}' holds NaN or infinite values")
+        arrays[name] = array.astype(np.float32, copy=False)
+    if shape[0] < 2:
+        raise DistillError(f"--latent-pairs {path}: {shape[0]} face(s); at least 2 are needed (one held out)")
+
+
+def _check_record(path: Path, record: dict[str, Any], faces: int) -> None:
+    missing = [key for key in RECORD_KEYS if key not in record]
+    if missing or record["format"] != FORMAT or record["version"] != VERSION:
+        raise DistillError(f"--latent-pairs {path}: not a {FORMAT} version {VERSION} record"
+                           + (f" (lacks {', '.join(missing)})" if missing else ""))
+    strength = record["truth_strength"]
+    if not isinstance(strength, (int, float)) or not math.isfinite(strength) or strength <= 0:
+        raise DistillError(f"--latent-pairs {path}: truth_strength {strength!r} is not a positive number")
+    held = record["held_out"]
+    if not isinstance(held, int) or not 1 <= held < faces:
+        raise DistillError(f"--latent-pairs {path}: held_out {held!r} must keep 1 to {faces - 1} of {faces} faces")
+
+
+class PairLatents:
+    """The pairs on a device, drawn as ``(before, edited)`` W+ latents for a sampler."""
+
+    def __init__(self, pairs: LatentPairs, layers: tuple[int, ...], device: torch.device) -> None:
+        self.pairs = pairs
+        self.layers = torch.tensor(layers, device=device)
+        self.before = torch.from_numpy(pairs.before).to(device)
+        self.offset_up = torch.from_numpy(pairs.up).to(device) - self.before
+        self.offset_down = torch.from_numpy(pairs.down).to(device) - self.before
+        self.training = pairs.faces - pairs.held_out
+
+    def draw(self, n: int, gen: torch.Generator, held_out: bool) -> torch.Tensor:
+        """``n`` face indices (with repeats): from the held-out faces or the others."""
+        start, count = (self.training, self.pairs.held_out) if held_out else (0, self.training)
+        return start + torch.randint(count, (n,), generator=gen)
+
+    def latents(self, faces: torch.Tensor, strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(before, edited)`` ``[B, L, D]`` for face indices and strengths ``[B]`` on the device."""
+        faces = faces.to(self.before.device)
+        before = self.before[faces]
+        amount = (strength.abs() / self.pairs.truth_strength).reshape(-1, 1, 1)
+        offset = torch.where((strength >= 0).reshape(-1, 1, 1), self.offset_up[faces], self.offset_down[faces])
+        edited = before.clone()
+        edited[:, self.layers] += amount * offset[:, self.layers]
+        return before, edited
+
+
+__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PairLatents", "held_out_count", "load_latent_pairs",
+           "write_latent_pairs"]

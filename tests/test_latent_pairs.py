@@ -1,0 +1,135 @@
+"""Latent pairs (``inverted-truth --param pairs=FILE``, ``author --latent-pairs``): each
+face's own recorded edit as the teacher, on the shipped toyfaces generator (CPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import latentroom.engine.plugins as plugins
+from latentroom.engine.cli import cli
+from latentroom.engine.direction import Direction
+from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.latent_pairs import load_latent_pairs, write_latent_pairs
+from latentroom.plugins.distill.pairs import HELD_OUT, TRAIN, PairSampler
+from latentroom.plugins.toyfaces.truth_direction import true_edit_sides
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Glasses found on 40 faces through the encoder, with their pairs written."""
+    plugins.reset()
+    root = tmp_path_factory.mktemp("pairs")
+    direction, pairs = root / "glasses.json", root / "glasses-pairs.npz"
+    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "all",
+                                      "--samples", "40", "--param", f"pairs={pairs}", "--device", "cpu",
+                                      "-o", str(direction)])
+    assert result.exit_code == 0, result.output
+    return {"root": root, "direction": direction, "pairs": pairs}
+
+
+def test_a_find_writes_every_faces_latents_and_records_their_digest(found: dict) -> None:
+    pairs = load_latent_pairs(found["pairs"])
+    direction = Direction.load(found["direction"])
+    details = direction.provenance.details
+    assert details["pairs"] == {"file": "glasses-pairs.npz", "sha256": pairs.sha256, "faces": 40}
+    assert pairs.before.shape == (40, 12, 256) and pairs.held_out == 4
+    assert pairs.truth_strength == pytest.approx(details["truth_strength"])
+    assert pairs.record["made_by"]["inverter"] == "encoder"
+    # A face that wears glasses is unchanged by putting them on: its true offset is zero,
+    # exactly (no second, slightly different inversion); likewise taking them off one that has none.
+    before, up, down, lacked = true_edit_sides("glasses", 40, 0, 0.35, 128)
+    assert 0 < lacked.sum() < 40
+    assert np.array_equal(pairs.up[~lacked], pairs.before[~lacked])
+    assert np.array_equal(pairs.down[lacked], pairs.before[lacked])
+    moved_up = np.abs(pairs.up[lacked] - pairs.before[lacked]).reshape(lacked.sum(), -1).max(1)
+    assert (moved_up > 0.1).all()
+    # The direction is the mean offset of the faces put on glasses, over its layers.
+    mean = (pairs.up[lacked] - pairs.before[lacked]).mean((0, 1))
+    assert float(mean @ direction.vector) / np.linalg.norm(mean) == pytest.approx(1.0, abs=1e-4)
+
+
+def _renders(generator, latents: np.ndarray) -> torch.Tensor:
+    with torch.no_grad():
+        return generator.synthesis(torch.from_numpy(latents), noise_mode="const").float().clamp(-1, 1)
+
+
+def test_the_teacher_is_each_faces_own_edit_and_held_out_faces_stay_out(found: dict) -> None:
+    from latentroom.engine.plugins import resolve_generator
+
+    generator = resolve_generator("toyfaces", "cpu")
+    direction, pairs = Direction.load(found["direction"]), load_latent_pairs(found["pairs"])
+    ts = pairs.truth_strength
+    sampler = PairSampler(generator, direction, (-ts, ts), pairs=pairs)
+    faces = _renders(generator, pairs.before)
+    ups, downs = _renders(generator, pairs.up), _renders(generator, pairs.down)
+
+    def which(images: torch.Tensor) -> list[int]:
+        distance = (images[:, None] - faces[None]).abs().flatten(2).amax(2)
+        assert (distance.min(1).values < 1e-4).all()  # every input is one of the file's faces
+        return distance.argmin(1).tolist()
+
+    held = set(range(36, 40))
+    for stream, allowed in ((TRAIN, set(range(36))), (HELD_OUT, held)):
+        x, y, _ = sampler.batch(12, 0, stream, strength=ts)
+        picked = which(x)
+        assert set(picked) <= allowed
+        # At the truth strength the edit is the face's whole recorded offset.
+        assert torch.allclose(y, ups[picked], atol=1e-4)
+    x, y, _ = sampler.batch(12, 1, TRAIN, strength=-ts)
+    assert torch.allclose(y, downs[which(x)], atol=1e-4)
+    x, y, _ = sampler.batch(12, 2, TRAIN, strength=0.0)
+    assert torch.equal(x, y)
+
+
+def test_author_trains_on_the_pairs_and_records_them(found: dict, tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    out = tmp_path / "glasses"
+    result = CliRunner().invoke(cli, [
+        "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(found["pairs"]),
+        "--steps", "2", "--batch-size", "2", "--widths", "4,8", "--eval-images", "4", "--held-out-pairs", "4",
+        "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", str(out)],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "latent pairs" in result.output and "(40 faces, 4 held out)" in result.output
+    assert "presence gate off" in result.output  # the pairs leave a face that wears glasses as it is
+    record = json.loads((out / "preset.json").read_text())["x-distill"]["latent_pairs"]
+    assert record["sha256"] == load_latent_pairs(found["pairs"]).sha256 and record["faces"] == 40
+
+
+def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_path: Path) -> None:
+    pairs = load_latent_pairs(found["pairs"])
+    other = tmp_path / "other.npz"
+    write_latent_pairs(other, pairs.before, pairs.up, pairs.before, dict(pairs.record))
+    for path, message in ((other, "not the pairs the direction was found with"),
+                          (tmp_path / "missing.npz", "cannot read")):
+        result = CliRunner().invoke(cli, [
+            "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(path),
+            "--steps", "1", "--device", "cpu", "-o", str(tmp_path / "out")])
+        assert result.exit_code != 0 and message in result.output and str(path) in result.output
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda a: a.update(up=a["up"][:3]), "'up' has shape"),
+    (lambda a: a["down"].__setitem__((0, 0, 0), np.nan), "NaN or infinite"),
+    (lambda a: a.pop("down"), "expected the arrays before, up, down and record"),
+    (lambda a: a.update(record=np.array(json.dumps({"format": "other"}))), "not a latentroom-latent-pairs"),
+    (lambda a: a.update(before=a["before"].astype(np.int32)), "not a float array"),
+])
+def test_a_damaged_pairs_file_is_refused_naming_it(found: dict, tmp_path: Path, damage, message: str) -> None:
+    with np.load(found["pairs"], allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    damage(arrays)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(DistillError, match=message) as raised:
+        load_latent_pairs(bad)
+    assert str(bad) in str(raised.value)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(DistillError, match="not a latent-pairs .npz"):
+        load_latent_pairs(tmp_path / "junk.npz")
