@@ -233,6 +233,56 @@ def test_the_squared_pixel_loss_learns_a_local_edit_that_l1_holds_at_the_identit
     assert bound(ratio), f"{kind}: held-out error {ratio:.3f} of the identity's"
 
 
+def faint_and_strong_edit_pairs(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`local_edit_pairs` where every other image's edit has a sixth of the contrast
+    (glasses on dark skin beside glasses on light skin); also which pairs are faint."""
+    x, y, s = local_edit_pairs(n, seed)
+    faint = torch.arange(n) % 2 == 1
+    y = torch.where(faint[:, None, None, None], x + (y - x) / 6, y)
+    return x, y, s, faint & (s > 0.5)
+
+
+def _faint_edit_error(kind: str) -> float:
+    """Held-out error on the faint edits, relative to the identity's, after 200 steps."""
+    torch.manual_seed(0)
+    student = Student(StudentConfig(widths=(8, 16, 32)))
+    optimizer = torch.optim.Adam(student.parameters(), lr=2e-3, betas=(0.9, 0.99))
+    x, y, s, _ = faint_and_strong_edit_pairs(256, seed=1)
+    for _ in range(200):
+        pick = torch.randint(len(x), (16,))
+        loss = pixel_distance(student(x[pick], s[pick]), y[pick], kind, x[pick])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    xh, yh, sh, faint = faint_and_strong_edit_pairs(128, seed=2)
+    with torch.no_grad():
+        out = student(xh[faint], sh[faint])
+    return float((out - yh[faint]).pow(2).mean() / (xh[faint] - yh[faint]).pow(2).mean())
+
+
+def test_the_relative_pixel_loss_learns_a_faint_edit_the_squared_error_neglects() -> None:
+    """Why ``--pixel-loss relative`` exists: under the squared error a faint edit counts
+    by its contrast squared (here 1/36 of the strong one's), so the student learns it
+    last; relative to its size it counts like the strong one."""
+    relative, squared = _faint_edit_error("relative"), _faint_edit_error("mse")
+    assert relative < 0.8 * squared, f"faint edits: relative {relative:.3f}, squared {squared:.3f} of the identity"
+
+
+def test_the_relative_pixel_loss_weighs_each_pair_by_its_edit() -> None:
+    x = torch.zeros(2, 3, 4, 4)
+    y = torch.stack([torch.full((3, 4, 4), 0.5), torch.full((3, 4, 4), 0.15)])  # a strong and a faint edit
+    strong_missed, faint_missed = y.clone(), y.clone()
+    strong_missed[0], faint_missed[1] = y[0] / 2, y[1] / 2  # one pair gets half of its edit
+    # Squared, the faint pair's miss counts (0.15 / 0.5)^2 = 0.09 times the strong one's;
+    # relative to their edits, alike (up to the floor).
+    assert pixel_distance(faint_missed, y, "mse") == pytest.approx(0.09 * pixel_distance(strong_missed, y, "mse"))
+    ratio = pixel_distance(faint_missed, y, "relative", x) / pixel_distance(strong_missed, y, "relative", x)
+    assert 0.85 < float(ratio) <= 1.0
+    assert pixel_distance(x, x, "relative", x) == 0
+    with pytest.raises(DistillError, match="needs the pairs' inputs"):
+        pixel_distance(faint_missed, y, "relative")
+
+
 def test_an_unknown_pixel_loss_is_refused() -> None:
     with pytest.raises(DistillError, match="unknown pixel loss 'l3'"):
         pixel_distance(torch.zeros(1), torch.zeros(1), "l3")

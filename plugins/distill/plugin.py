@@ -46,9 +46,11 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "
                    "for toyfaces; else none), none, or a registered NAME[:ARGUMENT] such as discriminator:PATH.")
 @click.option("--feature-weight", type=float, default=0.5, show_default=True)
-@click.option("--pixel-loss", type=click.Choice(["mse", "l1"]), default="mse", show_default=True,
-              help="Pixel term of the loss: mean squared error, or L1 (held at the identity by edits that "
-                   "leave most pixels unchanged; docs/distillation.md).")
+@click.option("--pixel-loss", type=click.Choice(["mse", "l1", "relative"]), default="mse", show_default=True,
+              help="Pixel term of the loss: mean squared error; L1 (held at the identity by edits that "
+                   "leave most pixels unchanged); or each pair's squared error relative to the size of its "
+                   "edit, so a faint edit (dark glasses on dark skin) counts as much as a strong one "
+                   "(docs/distillation.md).")
 @click.option("--adversarial-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Weight of the conditional patch-discriminator term (0: pixel and feature terms only).")
 @click.option("--adversarial-start", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,

@@ -11,6 +11,13 @@ adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``.
   its whole H200 run, and on the CPU at batch 16-32 for 600 steps, while the MSE
   student's held-out PSNR rose; docs/distillation.md). The squared error's pull
   vanishes as an outside pixel's error does. ``"l1"`` stays for comparison.
+* ``"relative"`` divides each pair's squared error by the size of its edit (the
+  pair's mean squared change plus :data:`RELATIVE_FLOOR`), the batch weighted to a
+  mean of one. Under the plain squared error an edit counts by its contrast: dark
+  frames on dark skin change a fifth as much as on light skin, and a glasses
+  student trained on it drew them only on the light faces (docs/distillation.md).
+  Relative to its size, every face's edit counts alike, as the truth's region error
+  counts it.
 * The perceptual term is :func:`latentroom.plugins.inverters.features.perceptual_distance`
   through a feature net chosen like the inverters' (``--features``): by default the
   toyfaces attribute classifier when the generator is toyfaces (it knows what an
@@ -204,15 +211,26 @@ def _resume(trainee: Trainee, state_dir: Path, fingerprint: dict[str, Any], resu
     return step, elapsed
 
 
-PIXEL_LOSSES = ("mse", "l1")
+PIXEL_LOSSES = ("mse", "l1", "relative")
+RELATIVE_FLOOR = (6 / 127.5) ** 2
+"""An edit of 6 levels of 255 on every pixel: below it, a pair counts as no edit, so an
+unchanged pair weighs at most as much as an edit of that size (not infinitely)."""
 
 
-def pixel_distance(out: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
-    """Mean pixel error of one batch, squared (``"mse"``) or absolute (``"l1"``)."""
+def pixel_distance(out: torch.Tensor, target: torch.Tensor, kind: str,
+                   inputs: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean pixel error of one batch, squared (``"mse"``), absolute (``"l1"``) or squared
+    relative to each pair's edit (``"relative"``, which needs the ``inputs``)."""
     if kind == "mse":
         return (out - target).pow(2).mean()
     if kind == "l1":
         return (out - target).abs().mean()
+    if kind == "relative":
+        if inputs is None:
+            raise DistillError("the relative pixel loss needs the pairs' inputs")
+        weights = 1.0 / ((target - inputs).pow(2).flatten(1).mean(1) + RELATIVE_FLOOR)
+        errors = (out - target).pow(2).flatten(1).mean(1)
+        return (weights * errors).sum() / weights.sum()
     raise DistillError(f"unknown pixel loss {kind!r} (choose from {', '.join(PIXEL_LOSSES)})")
 
 
@@ -228,7 +246,7 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
     device_type = x.device.type
     with torch.autocast(device_type, torch.bfloat16, enabled=amp):
         out = trainee.student(x, s).float()
-        pixel = pixel_distance(out, y, settings.pixel_loss)
+        pixel = pixel_distance(out, y, settings.pixel_loss, x)
         terms = {settings.pixel_loss: pixel}
         loss = pixel
         if feature_net is not None and settings.feature_weight > 0:
@@ -327,6 +345,6 @@ def settings_json(settings: TrainSettings) -> dict[str, Any]:
     return asdict(settings)
 
 
-__all__ = ["PIXEL_LOSSES", "pixel_distance", "TrainSettings", "TrainResult", "Trainee", "train_student", "save_state", "load_state", "lr_at",
+__all__ = ["PIXEL_LOSSES", "RELATIVE_FLOOR", "pixel_distance", "TrainSettings", "TrainResult", "Trainee", "train_student", "save_state", "load_state", "lr_at",
            "adversarial_weight_at",
            "check_fingerprint", "settings_json", "STATE_FILE"]
