@@ -479,15 +479,17 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
     ``--inverter none``) the generator path."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.plugins.toyfaces.classifier import load as load_network
-    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, evaluation_strengths, preset_edit
+    from latentroom.plugins.toyfaces.evaluate_preset import (applied_edit, evaluate_preset, evaluation_strengths,
+                                                             preset_edit)
 
     judge = load_network(setup.device, arch="judge")
     inverter = None
     if opts.inverter != "none":
         inverter = get_inverter(opts.inverter).value(setup.generator, setup.device, **opts.inverter_options)
     strengths = evaluation_strengths(setup.default, setup.low, setup.high)
+    applied = None if setup.alignment is None else applied_edit(model_bytes, setup.alignment)
     evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, strengths, setup.generator, judge,
-                                 setup.region, inverter, opts.eval_images, echo)
+                                 setup.region, inverter, opts.eval_images, echo, applied)
     if opts.sheet is not None:
         from PIL import Image
 

@@ -85,7 +85,9 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
                      json_path: Path | None) -> None:
     """Measure PRESET against the renderer's true edit on held-out renders (default
     strengths: the preset's default, half of it, and its opposite when the range goes
-    below zero). The sheet shows input | generator path | preset | truth."""
+    below zero), run alone and, for a preset with a face template, as `apply` runs it
+    (faces found, aligned, edited, the change carried back): the label is of the latter.
+    The sheet shows input | generator path | preset (as applied) | truth."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.engine.presets import load_preset
     from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, evaluation_strengths, truth_setup
@@ -95,9 +97,11 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     strength = loaded.manifest["strength"]
     chosen = list(strengths) or evaluation_strengths(strength["default"], strength["min"], strength["max"])
     inverting = None if inverter == "none" else get_inverter(inverter).value(generator, generator.device)
+    applied = None if loaded.template is None else (lambda pixels, s: loaded.apply(pixels, strength=s))
     evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator, judge,
-                                 mask, inverting, images, echo=lambda line: click.echo(line, err=True))
-    _report(evaluation, "preset", sheet, json_path)
+                                 mask, inverting, images, echo=lambda line: click.echo(line, err=True),
+                                 applied_fn=applied)
+    _report(evaluation, None, sheet, json_path)
 
 
 @toyfaces_group.command("evaluate-direction")
@@ -130,8 +134,9 @@ def evaluate_direction_command(direction_path: Path, region: Path | None, invert
     _report(evaluation, "teacher", sheet, json_path)
 
 
-def _report(evaluation: Any, headline: str, sheet: Path | None, json_path: Path | None) -> None:
-    """Print every figure and the label of the ``headline`` method; write sheet and JSON."""
+def _report(evaluation: Any, headline: str | None, sheet: Path | None, json_path: Path | None) -> None:
+    """Print every figure and the label of the ``headline`` method (None: the preset as
+    applied where measured, else alone); write sheet and JSON."""
     from PIL import Image
 
     from latentroom.engine.atomic import atomic_write, atomic_write_text
