@@ -20,6 +20,14 @@
 # each training state, then EXTRA="--resume" with a larger BUDGET to train further
 # (the learning rate's anneal spans the whole budget over the resumed runs).
 #
+# Directions are read from DIRECTIONS (the shipped ones by default). A direction found
+# with latent pairs (`direction find inverted-truth --param pairs=FILE`) is distilled
+# from them (author --latent-pairs $PAIRS_DIR/FILE): the pairs are large and made on
+# the GPU in minutes, so they are not shipped: the row's comment must give the find
+# that writes them into PAIRS_DIR.
+# A row's range and default may be multiples of the direction's truth strength
+# (x1.5: -1.5 to 1.5 times it), the strength whose edit is the true one.
+#
 # Each run trains for BUDGET seconds (the learning rate anneals against it), then
 # exports, evaluates and writes $PRESETS/NAME, its log $LOGS/NAME.log and its
 # contact sheet $LOGS/NAME-sheet.png.
@@ -35,11 +43,14 @@ FEATURE_WEIGHT=${FEATURE_WEIGHT:-0}
 POOL=${POOL:-16384}
 REUSE=${REUSE:-4}
 ONLY=${ONLY:-}
+DIRECTIONS=${DIRECTIONS:-plugins/directions/shipped}
+PAIRS_DIR=${PAIRS_DIR:-out/pairs}
 EVAL_IMAGES=${EVAL_IMAGES:-500}
 WIDTHS=${WIDTHS:-16,32,64,128,160}
 read -r -a extra <<<"${EXTRA:-}"
 mkdir -p "$LOGS" "$LOGS/regions"
-# name, direction file, strength range, default strength, region options: inside each
+# name, direction file, strength range, default strength, region options and (optional)
+# more author options, comma-separated: inside each
 # direction's measured realistic range, chosen by the teacher's figures against the
 # renderer's truth (docs/measurements/teachers-2026-12-03): glasses and beard from
 # the directions found on inverted true edits (the classifier's boundaries move hair
@@ -58,20 +69,42 @@ presets=(
   "glasses glasses-k128-two-sided -3,3 2 -"
   "beard beard-from-truth -3,3 3 --feather=0"
 )
+# Times the direction's truth strength for xK, the number itself otherwise.
+in_truth_units() {
+    case "$2" in
+        x*) python3 -c "import json, sys; d = json.load(open(sys.argv[1]))['provenance']['details'];
+print(round(float(sys.argv[2]) * d['truth_strength'], 3))" "$1" "${2#x}" ;;
+        *) echo "$2" ;;
+    esac
+}
+# --latent-pairs PAIRS_DIR/FILE when the direction was found with pairs.
+pairs_args() {
+    python3 -c "import json, sys; p = json.load(open(sys.argv[1]))['provenance']['details'].get('pairs');
+print('--latent-pairs', sys.argv[2] + '/' + p['file']) if p else None" "$1" "$PAIRS_DIR"
+}
 pids=()
 for row in "${presets[@]}"; do
-    read -r name direction range default region_options <<<"$row"
+    read -r name direction range default region_options author_options <<<"$row"
     [[ -n "$ONLY" && " $ONLY " != *" $name "* ]] && continue
     attribute=${name}
     region="$LOGS/regions/$attribute.png"
     region_args=()
     [[ "$region_options" != "-" ]] && IFS=, read -r -a region_args <<<"$region_options"
     latentroom toyfaces region "$attribute" "${region_args[@]}" -o "$region" >/dev/null
-    cmd=(latentroom author "$name" --direction "plugins/directions/shipped/$direction.json"
+    file="$DIRECTIONS/$direction.json"
+    if [[ "$range" == x* ]]; then
+        high=$(in_truth_units "$file" "$range")
+        range="-$high,$high"
+    fi
+    default=$(in_truth_units "$file" "$default")
+    read -r -a pairs <<<"$(pairs_args "$file")"
+    row_args=()
+    [[ -n "${author_options:-}" ]] && IFS=, read -r -a row_args <<<"$author_options"
+    cmd=(latentroom author "$name" --direction "$file" "${pairs[@]}"
          --generator toyfaces --steps 1000000 --time-budget "$BUDGET" --batch-size "$BATCH" --seed 0
          --device "$DEVICE" --strength-range "$range" --default-strength "$default" --region "$region"
          --feature-weight "$FEATURE_WEIGHT" --adversarial-weight "$ADVERSARIAL" --pool-size "$POOL" --reuse "$REUSE" --inverter encoder --variants none --log-every 200 --eval-images "$EVAL_IMAGES" --widths "$WIDTHS"
-         --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force "${extra[@]}" -o "$PRESETS/$name")
+         --author latentroom --license MIT --sheet "$LOGS/$name-sheet.png" --force "${row_args[@]}" "${extra[@]}" -o "$PRESETS/$name")
     echo "$(date -u +%FT%TZ) ${cmd[*]}" >> "$LOGS/$name.log"
     OMP_NUM_THREADS=2 "${cmd[@]}" >> "$LOGS/$name.log" 2>&1 &
     pids+=($!)
