@@ -87,19 +87,26 @@ def test_the_teacher_is_each_faces_own_edit_and_held_out_faces_stay_out(found: d
     assert torch.equal(x, y)
 
 
-def test_author_trains_on_the_pairs_and_records_them(found: dict, tmp_path: Path) -> None:
+def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_path: Path) -> None:
     torch.set_num_threads(1)
     out = tmp_path / "glasses"
     result = CliRunner().invoke(cli, [
         "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(found["pairs"]),
         "--steps", "2", "--batch-size", "2", "--widths", "4,8", "--eval-images", "4", "--held-out-pairs", "4",
+        "--jitter-shift", "13", "--jitter-scale", "0.12", "--jitter-rotate", "3",
         "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", str(out)],
         catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "latent pairs" in result.output and "(40 faces, 4 held out)" in result.output
     assert "presence gate off" in result.output  # the pairs leave a face that wears glasses as it is
-    record = json.loads((out / "preset.json").read_text())["x-distill"]["latent_pairs"]
+    distill = json.loads((out / "preset.json").read_text())["x-distill"]
+    record = distill["latent_pairs"]
     assert record["sha256"] == load_latent_pairs(found["pairs"]).sha256 and record["faces"] == 40
+    # Pairs from a fixed set of faces are moved as apply's face crops move faces.
+    assert distill["jitter"] == {"shift": 13.0, "scale": 0.12, "rotate": 3.0}
+    # Measured as apply runs it: the label is of the aligned path.
+    figures = distill["quality"]["truth"]["figures"]
+    assert set(figures) == {"preset", "applied"} and list(figures["applied"]) == list(figures["preset"])
 
 
 def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.scoring import ScorerSpec
 from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.gate import resolve_gate
+from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairPool, PairSampler
 from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
 from latentroom.plugins.distill.train import TrainSettings, settings_json, train_student
@@ -71,6 +72,7 @@ class AuthorOptions:
     pixel_loss: str = "mse"
     region: Path | None = None
     latent_pairs: Path | None = None
+    jitter: Jitter = field(default_factory=Jitter)
     presence_gate: str = "auto"
     sheet: Path | None = None
     fast_teacher: bool = True
@@ -340,6 +342,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "pixel_loss": settings.pixel_loss,
             "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
+            "jitter": opts.jitter.to_json() if opts.jitter.active else None,
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
 
@@ -358,7 +361,8 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     use_features = opts.feature_weight > 0 and setup.features != "none"
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
-                          amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs)
+                          amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs,
+                          jitter=opts.jitter)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -590,6 +594,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
         "presence_gate": _gate_name(setup),
         "latent_pairs": None if setup.pairs is None else setup.pairs.describe(),
+        "jitter": opts.jitter.to_json() if opts.jitter.active else None,
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},
         "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,

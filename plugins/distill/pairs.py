@@ -32,6 +32,9 @@ direction's layers)``, generated on the fly.
   faces, the held-out and calibration streams from those), so the teacher is each
   face's own offset instead of what the direction predicts of it.
 * Strengths are uniform over the preset's range, one per image.
+* With a ``jitter`` (:mod:`latentroom.plugins.distill.jitter`) each finished pair is
+  moved, scaled and turned by one random similarity transform, the same for ``x`` and
+  ``y``: the student then sees the edit wherever ``apply``'s face crop puts the face.
 * Batch ``k`` of a stream is a pure function of ``(seed, stream, k)`` (a fresh
   seeded CPU generator per batch): a resumed run sees exactly the pairs it would have
   seen, and the held-out streams never overlap the training stream.
@@ -50,6 +53,7 @@ import torch
 
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
+from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.latent_pairs import LatentPairs, PairLatents
 
 DEFAULT_TRUNCATION = 0.9
@@ -64,7 +68,7 @@ class PairSampler:
     def __init__(self, generator: Any, direction: Direction, strength_range: tuple[float, float],
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
                  region: torch.Tensor | None = None, fast: bool = False, gate: Any = None,
-                 pairs: LatentPairs | None = None) -> None:
+                 pairs: LatentPairs | None = None, jitter: Jitter | None = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -78,6 +82,7 @@ class PairSampler:
         self.gate = gate
         self.read = CorrectionReader(generator, direction)
         self.pairs = None if pairs is None else PairLatents(pairs, direction.layers, self.device)
+        self.jitter = jitter if jitter is not None and jitter.active else None
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
     def _synthesis(self, ws: torch.Tensor) -> torch.Tensor:
@@ -121,6 +126,8 @@ class PairSampler:
             y = x + self.region * (y - x)
         if self.gate is not None:
             y = self.gate.target(x, y, s)
+        if self.jitter is not None:
+            x, y = self.jitter.warp(self.jitter.draw(batch_size, gen, x.shape[-1]), x, y)
         return x, y, s
 
     def _pair(self, ws: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

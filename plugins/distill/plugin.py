@@ -63,6 +63,13 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Train on these faces' own recorded edits instead of the direction's prediction of them "
                    "(a file written beside DIRECTION, e.g. by `direction find inverted-truth --param "
                    "pairs=FILE`; docs/distillation.md).")
+@click.option("--jitter-shift", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="PIXELS",
+              help="Move each teacher pair by up to this many pixels on each axis (both images alike), so the "
+                   "student sees the edit wherever apply's face crop puts the face.")
+@click.option("--jitter-scale", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Scale each pair by a factor between 1/(1+S) and 1+S.")
+@click.option("--jitter-rotate", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="DEGREES",
+              help="Turn each pair by up to this many degrees.")
 @click.option("--presence-gate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Yes/no attributes: the teacher leaves a face as it is where it already has the attribute "
                    "(positive strengths) or lacks it (negative), as the scorer reads the input, so adding "
@@ -119,7 +126,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    truncation: float | None,
                    widths: str | None, lr: float, features: str, feature_weight: float,
                    pixel_loss: str, adversarial_weight: float, adversarial_start: float, region: Path | None,
-                   latent_pairs: Path | None, presence_gate: str, sheet: Path | None, fast_teacher: bool,
+                   latent_pairs: Path | None, jitter_shift: float, jitter_scale: float,
+                   jitter_rotate: float, presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
                    held_out_pairs: int, scorer_specs: tuple[str, ...], alignment: str | None,
@@ -146,6 +154,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     from latentroom.engine.presets.manifest import NAME_RE
     from latentroom.plugins.distill.author import AuthorOptions, author, parse_range
     from latentroom.plugins.distill.errors import DistillError
+    from latentroom.plugins.distill.jitter import Jitter
     from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION
     from latentroom.plugins.distill.student import DEFAULT_WIDTHS
 
@@ -165,7 +174,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
         feature_weight=feature_weight, pixel_loss=pixel_loss, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
-        presence_gate=presence_gate, sheet=sheet,
+        jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate), presence_gate=presence_gate, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,

@@ -73,7 +73,7 @@ class TrainSettings:
     """Share of training (steps or time budget, whichever is further) before the
     adversarial term switches on; it then ramps to full weight over ADVERSARIAL_RAMP."""
     pixel_loss: str = "mse"
-    """``"mse"`` or ``"l1"`` (see the module docstring)."""
+    """``"mse"``, ``"l1"`` or ``"relative"`` (see the module docstring)."""
     save_every: int = 500
     log_every: int = 100
     time_limit: float | None = None
