@@ -26,7 +26,9 @@
 # the GPU in minutes, so they are not shipped: the row's comment must give the find
 # that writes them into PAIRS_DIR.
 # A row's range and default may be multiples of the direction's truth strength
-# (x1.5: -1.5 to 1.5 times it), the strength whose edit is the true one.
+# (x1.5: -1.5 to 1.5 times it), the strength whose edit is the true one. ROW replaces
+# the bundled rows with one of its own, e.g. for a candidate found on the device:
+#   ROW="glasses glasses-pairs x1.5 x1 - --pixel-loss,relative" DIRECTIONS=out/dirs bash scripts/author_presets.sh
 #
 # Each run trains for BUDGET seconds (the learning rate anneals against it), then
 # exports, evaluates and writes $PRESETS/NAME, its log $LOGS/NAME.log and its
@@ -69,6 +71,7 @@ presets=(
   "glasses glasses-k128-two-sided -3,3 2 -"
   "beard beard-from-truth -3,3 3 --feather=0"
 )
+[[ -n "${ROW:-}" ]] && presets=("$ROW")
 # Times the direction's truth strength for xK, the number itself otherwise.
 in_truth_units() {
     case "$2" in
