@@ -33,7 +33,7 @@ from latentroom.engine.atomic import atomic_write_bytes
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.scoring import ScorerSpec
-from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.errors import DistillError, read_option_file
 from latentroom.plugins.distill.gate import resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairPool, PairSampler
@@ -175,13 +175,7 @@ def read_alignment_file(path: Path) -> Any:
 
     from latentroom.engine.limits import MAX_MANIFEST_BYTES
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_MANIFEST_BYTES + 1)
-    except OSError as exc:
-        raise DistillError(f"--alignment {path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise DistillError(f"--alignment {path}: larger than {MAX_MANIFEST_BYTES} bytes; not an alignment section")
+    data = read_option_file("--alignment", path, MAX_MANIFEST_BYTES, "an alignment section")
     try:
         section = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

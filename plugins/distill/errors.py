@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from latentroom.engine.errors import LatentroomError
 
 
 class DistillError(LatentroomError):
     """Authoring a preset failed: bad inputs, a failed export check, an oversized model."""
+
+
+def read_option_file(flag: str, path: Path, limit: int, what: str = "") -> bytes:
+    """The bytes of the file an option names, at most ``limit`` of them: errors name the
+    option and the file (``what`` says what a larger file is not)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise DistillError(f"{flag} {path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise DistillError(f"{flag} {path}: larger than {limit} bytes" + (f"; not {what}" if what else ""))
+    return data

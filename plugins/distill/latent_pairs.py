@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from latentroom.engine.atomic import atomic_write
-from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.errors import DistillError, read_option_file
 
 FORMAT = "latentroom-latent-pairs"
 VERSION = 1
@@ -122,23 +122,12 @@ class LatentPairs:
 
 def load_latent_pairs(path: Path) -> LatentPairs:
     """Read and check ``path``; every problem raises :class:`DistillError` naming it."""
-    data = _read_bounded(path)
+    data = read_option_file("--latent-pairs", path, MAX_PAIRS_BYTES)
     arrays, record = _unpack(path, data)
     _check_arrays(path, arrays)
     _check_record(path, record, len(arrays["before"]))
     return LatentPairs(path, arrays["before"], arrays["up"], arrays["down"], record,
                        hashlib.sha256(data).hexdigest())
-
-
-def _read_bounded(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_PAIRS_BYTES + 1)
-    except OSError as exc:
-        raise DistillError(f"--latent-pairs {path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_PAIRS_BYTES:
-        raise DistillError(f"--latent-pairs {path}: larger than {MAX_PAIRS_BYTES} bytes")
-    return data
 
 
 def _unpack(path: Path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
