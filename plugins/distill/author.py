@@ -473,7 +473,8 @@ def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: Pai
 def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
                    echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
     """The renderer's truth and the independent judge, at the default strength, half of
-    it and its opposite (``evaluation_strengths``), for the preset and (unless
+    it and its opposite (``evaluation_strengths``), for the preset, the preset as
+    ``apply`` runs it (with a face template; the label is of that) and (unless
     ``--inverter none``) the generator path."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.plugins.toyfaces.classifier import load as load_network

@@ -312,7 +312,7 @@ def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_siz
 
 @dataclass
 class Evaluation:
-    """Figures per method (``preset``, ``generator_path``, ``teacher``) and strength, and a
+    """Figures per method (``preset``, ``applied``, ``generator_path``, ``teacher``) and strength, and a
     contact sheet."""
 
     attribute: str
