@@ -32,7 +32,7 @@ from PIL import Image
 from latentroom.engine import limits
 from latentroom.engine.atomic import atomic_write, remove_stale_temporaries
 from latentroom.engine.errors import ImageError, LatentroomError
-from latentroom.engine.faces import AlignedFaces, Planner, WholeFrame
+from latentroom.engine.faces import Plan, Planner, run_plans
 from latentroom.engine.imaging import (
     open_image,
     peek_decoded_bytes,
@@ -122,7 +122,6 @@ class Job:
     """Decoded bytes, from the file's header (0 if unreadable: decoding reports why)."""
 
 
-Plan = WholeFrame | AlignedFaces
 """One decoded input: the picture and its model inputs (the whole frame, or one per face)."""
 
 
@@ -147,14 +146,10 @@ def run_model(preset: Preset, plans: Sequence[Plan], strength: float | None, bat
     A photo brings one model input per face (none without a face). A failure is
     reported against every file in the batch.
     """
-    counts = [len(plan.inputs) for plan in plans]
-    starts = np.cumsum([0] + counts)
     try:
-        inputs = np.concatenate([plan.inputs for plan in plans])
-        edited = preset.run(inputs, strength, batch_size) if len(inputs) else inputs
+        return run_plans(plans, lambda inputs: preset.run(inputs, strength, batch_size))
     except Exception as e:
         raise LatentroomError(f"model failed on this batch: {e}") from None
-    return [edited[a:b] for a, b in zip(starts[:-1], starts[1:])]
 
 
 def render_outputs(plan: Plan, edited: np.ndarray, fmt: str, compare: bool) -> Rendered:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -298,6 +298,19 @@ class FaceChange:
                 patch[..., ch] = np.clip(patch[..., ch] + np.rint(weighted * np.float32(255)).astype(np.int16), 0, 255)
             else:
                 patch[..., ch] = np.clip(patch[..., ch] + weighted, 0.0, 1.0)
+
+
+Plan = WholeFrame | AlignedFaces
+
+
+def run_plans(plans: Sequence[Plan], run: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    """Every plan's model inputs through ``run`` as one batch (``[N, R, R, 3]`` in, the
+    same out); each plan's outputs, one per face (none for a photo without a face)."""
+    counts = [len(plan.inputs) for plan in plans]
+    starts = np.cumsum([0] + counts)
+    inputs = np.concatenate([plan.inputs for plan in plans])
+    edited = run(inputs) if len(inputs) else inputs
+    return [edited[a:b] for a, b in zip(starts[:-1], starts[1:])]
 
 
 class Planner:

@@ -219,15 +219,13 @@ class Preset:
     ) -> list[np.ndarray]:
         """Edit working-form pictures; returns full-resolution pixels for each: ``[0, 1]``
         float, or the picture's own ``uint8`` when only its faces were edited."""
+        from latentroom.engine.faces import run_plans
+
         s = self.resolve_strength(strength)
         planner = planner or self.planner()
         plans = [planner.plan(p) for p in pictures]
-        counts = [len(plan.inputs) for plan in plans]
-        if not sum(counts):
-            return [plan.finish(plan.inputs) for plan in plans]
-        out = self.run(np.concatenate([plan.inputs for plan in plans]), s, batch_size)
-        starts = np.cumsum([0] + counts)
-        return [plan.finish(out[a:b]) for plan, a, b in zip(plans, starts[:-1], starts[1:])]
+        outputs = run_plans(plans, lambda inputs: self.run(inputs, s, batch_size))
+        return [plan.finish(out) for plan, out in zip(plans, outputs)]
 
     @overload
     def apply(self, image: Image.Image, strength: float | None = None, **align: Any) -> Image.Image: ...

@@ -193,7 +193,7 @@ def applied_edit(model_bytes: bytes, alignment: dict[str, Any], batch_size: int 
     template ``alignment`` (a manifest's section): faces found by its aligner, cut to the
     template, edited, the change carried back; a render without a face is unchanged."""
     from latentroom.engine.alignment import Template
-    from latentroom.engine.faces import Planner
+    from latentroom.engine.faces import Planner, run_plans
     from latentroom.engine.imaging import Picture
     from latentroom.plugins.distill.export import run_onnx, session
 
@@ -205,15 +205,13 @@ def applied_edit(model_bytes: bytes, alignment: dict[str, Any], batch_size: int 
         if planner is None:  # the template's resolution is the images'
             template = Template.from_manifest({"alignment": alignment, "io": {"resolution": pixels.shape[1]}})
             planner = Planner(pixels.shape[1], template, "evaluated")
+        def model(crops: np.ndarray) -> np.ndarray:  # [0, 1] NHWC <-> the model's [-1, 1] NCHW
+            out = run_onnx(sess, crops.transpose(0, 3, 1, 2) * 2 - 1, np.full(len(crops), strength, np.float32),
+                           batch_size)
+            return (np.clip(out, -1, 1).transpose(0, 2, 3, 1) + 1) / 2
+
         plans = [planner.plan(Picture(frame, None, "RGB")) for frame in pixels]
-        crops = np.concatenate([plan.inputs for plan in plans])
-        edited = np.empty_like(crops)
-        if len(crops):  # [0, 1] NHWC <-> the model's [-1, 1] NCHW
-            model_out = run_onnx(sess, crops.transpose(0, 3, 1, 2) * 2 - 1, np.full(len(crops), strength, np.float32),
-                                 batch_size)
-            edited = (np.clip(model_out, -1, 1).transpose(0, 2, 3, 1) + 1) / 2
-        counts = np.cumsum([0] + [len(plan.inputs) for plan in plans])
-        return np.stack([plan.finish(edited[a:b]) for plan, a, b in zip(plans, counts[:-1], counts[1:])])
+        return np.stack([plan.finish(out) for plan, out in zip(plans, run_plans(plans, model))])
 
     return run
 
