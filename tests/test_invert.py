@@ -19,7 +19,7 @@ from PIL import Image
 
 from latentroom.engine.cli import cli
 from latentroom.engine.errors import LatentroomError
-from latentroom.plugins.inverters.common import psnr
+from latentroom.plugins.inverters.common import differentiable_synthesis_generator, modulated_convs, psnr
 from latentroom.plugins.inverters.encoder import Encoder, EncoderInverter, load_encoder, read_encoder_file
 from latentroom.plugins.inverters.hybrid import HybridInverter
 from latentroom.plugins.inverters.projector import Projector, noise_regularization
@@ -101,6 +101,28 @@ def test_projector_leaves_the_generator_alone(tiny: dict) -> None:
     Projector(g, "cpu", steps=3, features="none").invert(known_images(g, 2)[1])
     assert all(torch.equal(before[k], v) for k, v in g.state_dict().items())
     assert all(p.grad is None for p in g.parameters())
+
+
+def test_the_projector_differentiates_through_an_input_modulated_copy_on_cuda(tiny: dict) -> None:
+    # CUDA picks the copy (the device type alone decides, so the CPU can check it): it
+    # renders and passes gradients like the generator, which stays as it was.
+    g = tiny["g"]
+    assert differentiable_synthesis_generator(g, torch.device("cpu")) is g
+    fast = differentiable_synthesis_generator(g, torch.device("cuda"))
+    assert fast is not g and modulated_convs(fast)
+    assert not any(m.fused for m in modulated_convs(fast)) and all(m.fused for m in modulated_convs(g))
+    assert not any(p.requires_grad for p in fast.parameters())
+    w, _ = known_images(g, 2)
+    ws = w[:, None].expand(-1, g.n_latent, -1).clone().requires_grad_(True)
+    images, grads = [], []
+    for net in (g, fast):
+        out = net.synthesis(ws, noise_mode="const")
+        images.append(out.detach())
+        grads.append(torch.autograd.grad(out.square().sum(), ws)[0])
+    assert torch.allclose(images[0], images[1], atol=1e-5)
+    assert torch.allclose(grads[0], grads[1], rtol=1e-3, atol=1e-5)
+    plain = torch.nn.Linear(2, 2)  # a generator without modulated convolutions is used as it is
+    assert differentiable_synthesis_generator(plain, torch.device("cuda")) is plain
 
 
 def test_projector_with_a_user_feature_net(tiny: dict) -> None:

@@ -42,8 +42,8 @@ import torch
 from torch.nn import functional as F
 
 from latentroom.engine.errors import LatentroomError
-from latentroom.plugins.inverters.common import (initial_noise, supports_noise, synthesize, to_generator_input,
-                                      w_statistics)
+from latentroom.plugins.inverters.common import (differentiable_synthesis_generator, initial_noise, supports_noise,
+                                                 synthesize, to_generator_input, w_statistics)
 from latentroom.plugins.inverters.features import describe, feature_distance, load_feature_net
 
 
@@ -127,6 +127,7 @@ class Projector:
         self.config.validate()
         self.generator = generator
         self.device = torch.device(device)
+        self.synthesis_generator = differentiable_synthesis_generator(generator, self.device)
         self.feature_net = load_feature_net(self.config.features, self.device, generator)
         self.features_used = describe(self.config.features, self.feature_net)
         self.w_mean, self.w_scale = w_statistics(generator, seed=self.config.seed)
@@ -192,7 +193,7 @@ class Projector:
                 u_in = u + latent_noise * shake
             ws = (self.w_mean + u_in * self.w_scale).expand(batch, n_latent, -1)
             with torch.autocast(self.device.type, torch.bfloat16, enabled=self._amp()):
-                synth = synthesize(g, ws, noise)
+                synth = synthesize(self.synthesis_generator, ws, noise)
             per_image = self._loss(synth.float(), target, target_feats)
             if noise is not None and cfg.noise_regularize > 0:
                 per_image = per_image + cfg.noise_regularize * noise_regularization(noise)
