@@ -123,6 +123,9 @@ def test_the_projector_differentiates_through_an_input_modulated_copy_on_cuda(ti
     assert torch.allclose(grads[0], grads[1], rtol=1e-3, atol=1e-5)
     plain = torch.nn.Linear(2, 2)  # a generator without modulated convolutions is used as it is
     assert differentiable_synthesis_generator(plain, torch.device("cuda")) is plain
+    assert Projector(g, "cpu", features="none").synthesis_generator is g
+    on_cuda = Projector(g, "cuda", features="none").synthesis_generator  # built without touching CUDA
+    assert on_cuda is not g and not any(m.fused for m in modulated_convs(on_cuda))
 
 
 def test_projector_with_a_user_feature_net(tiny: dict) -> None:
