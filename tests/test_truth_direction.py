@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from latentroom.engine import plugins
+from latentroom.engine import hookimpl, plugins
 from latentroom.engine.cli import cli
 from latentroom.engine.direction import Direction
 from latentroom.engine.errors import LatentroomError
@@ -73,15 +73,22 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
 
 
 class ShiftedEncoder:
-    """A plugin's inverter: the encoder's reading moved by 0.25 in every dimension."""
+    """A plugin's inverter: the encoder's reading moved by ``shift`` in every dimension."""
 
-    def __init__(self, generator: object, device: object) -> None:
+    def __init__(self, generator: object, device: object, shift: float = 0.25) -> None:
         from latentroom.engine.plugins import get_inverter
 
         self.encoder = get_inverter("encoder").value(generator, device)
+        self.shift = shift
 
     def invert(self, images):
-        return self.encoder.invert(images) + 0.25
+        return self.encoder.invert(images) + self.shift
+
+
+class ShiftedPlugin:
+    @hookimpl
+    def register_inverters(self, register):
+        register("encoder-shifted", ShiftedEncoder)
 
 
 def test_a_correction_reads_faces_through_the_inverter_it_is_told_to(tmp_path: Path) -> None:
@@ -93,15 +100,9 @@ def test_a_correction_reads_faces_through_the_inverter_it_is_told_to(tmp_path: P
     # exactly what the plain one predicts from the encoder's.
     import torch
 
-    from latentroom.engine import hookimpl
     from latentroom.plugins.directions.edit import correction_residual
 
-    class Shifted:
-        @hookimpl
-        def register_inverters(self, register):
-            register("encoder-shifted", ShiftedEncoder)
-
-    plugins.register_plugin(Shifted(), name="shifted")
+    plugins.register_plugin(ShiftedPlugin(), name="shifted")
     try:
         plain = found_corrected_glasses(tmp_path / "plain.json", 48, 4)
         shifted = found_corrected_glasses(tmp_path / "shifted.json", 48, 4, "correction_reads=encoder-shifted")
@@ -120,6 +121,44 @@ def test_a_correction_reads_faces_through_the_inverter_it_is_told_to(tmp_path: P
         assert torch.allclose(correction_residual(shifted.correction, w + 0.25, negative), expected, atol=1e-3)
         assert expected.abs().mean() > 0.01
     assert refused.exit_code != 0 and "correction_reads names the inverter" in refused.output
+
+
+def test_inverter_options_reach_the_inverter_that_reads_the_faces(tmp_path: Path) -> None:
+    # inverter_options={"steps": 96} would give the hybrid a closer reading of the true
+    # edits; here a plugin's option moves its reading, and the pairs written beside the
+    # direction are that reading (the offsets, their differences, stay the same).
+    from latentroom.plugins.distill.latent_pairs import load_latent_pairs
+
+    def find(name: str, *params: str) -> tuple[Direction, object]:
+        extra = [arg for param in params for arg in ("--param", param)]
+        result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "all",
+                                          "--samples", "24", "--param", f"pairs={tmp_path / name}.npz", *extra,
+                                          "--device", "cpu", "-o", str(tmp_path / f"{name}.json")])
+        assert result.exit_code == 0, result.output
+        return Direction.load(tmp_path / f"{name}.json"), load_latent_pairs(tmp_path / f"{name}.npz")
+
+    def refusal(*params: str) -> str:
+        extra = [arg for param in params for arg in ("--param", param)]
+        result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "all",
+                                          "--samples", "16", *extra, "--device", "cpu", "-o", str(tmp_path / "x.json")])
+        assert result.exit_code != 0
+        return result.output
+
+    plugins.register_plugin(ShiftedPlugin(), name="shifted")
+    try:
+        plain, plain_pairs = find("plain", "inverter=encoder-shifted")
+        moved, moved_pairs = find("moved", "inverter=encoder-shifted", 'inverter_options={"shift": 1.5}')
+        refusals = [refusal("inverter=encoder-shifted", 'inverter_options={"shift": 1.5}', "correction=4"),
+                    refusal("inverter_options=96"), refusal('inverter_options={"stepz": 3}')]
+    finally:
+        plugins.reset()
+    assert np.allclose(moved_pairs.before, plain_pairs.before + 1.25, atol=1e-5)
+    assert np.allclose(moved_pairs.up - moved_pairs.before, plain_pairs.up - plain_pairs.before, atol=1e-4)
+    assert np.allclose(moved.vector, plain.vector, atol=1e-4)
+    assert moved.provenance.parameters["inverter_options"] == {"shift": 1.5}
+    assert "pass correction_reads=NAME" in refusals[0]
+    assert "inverter_options must be a JSON object" in refusals[1]
+    assert "stepz" in refusals[2]
 
 
 def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_path: Path) -> None:

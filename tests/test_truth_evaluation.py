@@ -308,7 +308,7 @@ def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json",
                                       "--strength", "0", "--strength", "3", "--region", str(region), "--images", "6",
                                       "--inverted-truth", "--device", "cpu", "--sheet", str(tmp_path / "s.png"),
-                                      "--json", str(tmp_path / "f.json")])
+                                      "--json", str(tmp_path / "f.json"), "-O", "batch_size=4"])
     assert result.exit_code == 0, result.output
     measured = json.loads((tmp_path / "f.json").read_text())["figures"]
     figures = measured["teacher"]
@@ -319,6 +319,9 @@ def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
     assert Image.open(tmp_path / "s.png").size == (3 * 128, 6 * 128)  # input | teacher | truth
     missing = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json"])
     assert missing.exit_code != 0 and "--strength" in missing.output
+    unknown = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json",
+                                       "--strength", "3", "--images", "2", "--device", "cpu", "-O", "stepz=3"])
+    assert unknown.exit_code != 0 and "stepz" in unknown.output  # the options reach the inverter
 
 
 def test_region_grows_by_whole_pixels() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from latentroom.engine.cli_options import key_value_option, parse_options
 from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.toyfaces.regions import FEATHER_SIGMA, FOOTPRINT_SHARE
 
@@ -110,15 +111,18 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
               help="Blend the edit into this mask, as author --region does (e.g. from `toyfaces region`).")
 @click.option("--inverter", default="encoder", show_default=True,
               help="Inverter that takes the held-out renders into the generator's latent space.")
+@key_value_option("-O", "--inverter-option", dest="option_pairs",
+                  help="An option for the inverter, e.g. steps=96 for the hybrid (repeatable).")
 @click.option("--amount-samples", type=click.IntRange(min=8), default=256, show_default=True,
               help="Generator samples behind a continuous attribute's truth amount.")
 @click.option("--inverted-truth", is_flag=True,
               help="Also measure the inverted truth (the change between the reconstructions of the truth and "
                    "of the input, added to the input): the truth as the inverter sees it, a reference.")
 @evaluation_options
-def evaluate_direction_command(direction_path: Path, region: Path | None, inverter: str, amount_samples: int,
-                               inverted_truth: bool, strengths: tuple[float, ...], images: int, device: str,
-                               sheet: Path | None, json_path: Path | None) -> None:
+def evaluate_direction_command(direction_path: Path, region: Path | None, inverter: str,
+                               option_pairs: tuple[str, ...], amount_samples: int, inverted_truth: bool,
+                               strengths: tuple[float, ...], images: int, device: str, sheet: Path | None,
+                               json_path: Path | None) -> None:
     """Measure DIRECTION as a teacher against the renderer's true edit: invert held-out
     renders, edit at each --strength (required), generate, blend into --region the way
     author's pairs do. The sheet shows input | teacher | truth."""
@@ -128,7 +132,8 @@ def evaluate_direction_command(direction_path: Path, region: Path | None, invert
     if not strengths:
         raise click.UsageError("give at least one --strength")
     generator, judge, direction, mask = truth_setup(device, direction_path, region)
-    path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device))
+    options = parse_options(option_pairs, "--inverter-option")
+    path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device, **options))
     evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples,
                                     inverted_truth, echo=lambda line: click.echo(line, err=True))
     _report(evaluation, "teacher", sheet, json_path)

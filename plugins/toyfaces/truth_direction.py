@@ -45,7 +45,10 @@ class InvertedTruth(DirectionSourceBase):
     reads the faces the correction predicts from (the offsets still come through
     ``inverter``): a cheap one, e.g. the encoder, lets every edit afford the reading
     (``author`` reads each training sample), while a slow, closer one, e.g. the
-    hybrid, gives the offsets.
+    hybrid, gives the offsets. ``inverter_options`` (a JSON object, ``{}``) go to
+    ``inverter``, e.g. ``{"steps": 96}`` for a closer hybrid reading; a correction read
+    through that same inverter is refused with them, because it records only the
+    inverter's name, which every edit then builds with its default options.
     ``pairs`` (a file path) also writes every face's latents and those of its two true
     edits (:mod:`latentroom.plugins.distill.latent_pairs`), so ``author --latent-pairs``
     can teach each face's own offset rather than what the direction predicts of it;
@@ -67,8 +70,8 @@ class InvertedTruth(DirectionSourceBase):
 
     name = "inverted-truth"
     supports_conditioning = True
-    defaults = {"inverter": "encoder", "amount": 0.35, "inverter_batch": 64, "condition_by": "response",
-                "correction": 0, "correction_reads": "", "pairs": ""}
+    defaults = {"inverter": "encoder", "inverter_options": {}, "amount": 0.35, "inverter_batch": 64,
+                "condition_by": "response", "correction": 0, "correction_reads": "", "pairs": ""}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -81,7 +84,7 @@ class InvertedTruth(DirectionSourceBase):
         components = int(p["correction"])
         layers = parse_layers(p["layers"], generator.n_latent)
         size, batch = int(generator.size), int(p["inverter_batch"])
-        inverter = _inverter(generator, str(p["inverter"]))
+        inverter = _inverter(generator, str(p["inverter"]), dict(p["inverter_options"]))
         reads = str(p["correction_reads"]) or str(p["inverter"])
         if components or p["pairs"]:
             before, up, down, moved = true_edit_sides(ctx.attribute, int(p["samples"]), int(p["seed"]),
@@ -110,7 +113,7 @@ class InvertedTruth(DirectionSourceBase):
         if p["pairs"]:
             ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, (inputs, reached_up, reached_down))
         if components:
-            read = inputs if reads == str(p["inverter"]) else _inverted(generator, _inverter(generator, reads),
+            read = inputs if reads == str(p["inverter"]) else _inverted(generator, _inverter(generator, reads, {}),
                                                                          (before,), batch)[0]
             chosen = list(layers)
             ctx.correction, ctx.details["correction"] = fit_correction(
@@ -134,12 +137,20 @@ def _check_params(attribute: str, p: Mapping[str, Any]) -> None:
     if p["correction_reads"] and not int(p["correction"]):
         raise LatentroomError("inverted-truth: correction_reads names the inverter a correction reads faces "
                               "through; pass correction=K too")
+    if not isinstance(p["inverter_options"], dict):
+        raise LatentroomError(f"inverted-truth: inverter_options must be a JSON object of the inverter's options, "
+                              f'e.g. {{"steps": 96}}; got {p["inverter_options"]!r}')
+    reads_own_inverter = p["correction_reads"] in ("", p["inverter"])
+    if p["inverter_options"] and int(p["correction"]) and reads_own_inverter:
+        raise LatentroomError("inverted-truth: a correction records only the name of the inverter it reads faces "
+                              "through, and edits build that inverter with its default options: with "
+                              "inverter_options, pass correction_reads=NAME (an inverter used as it is)")
 
 
-def _inverter(generator: Any, name: str) -> Any:
+def _inverter(generator: Any, name: str, options: dict[str, Any]) -> Any:
     from latentroom.engine.plugins import get_inverter
 
-    return get_inverter(name).value(generator, generator.device)
+    return get_inverter(name).value(generator, generator.device, **options)
 
 
 def _inverted(generator: Any, inverter: Any, image_sets: tuple[np.ndarray, ...], batch: int) -> list[np.ndarray]:
