@@ -7,7 +7,7 @@ generators. Torch loads when the factory is called, not when the plugin is impor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
