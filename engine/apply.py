@@ -122,9 +122,6 @@ class Job:
     """Decoded bytes, from the file's header (0 if unreadable: decoding reports why)."""
 
 
-"""One decoded input: the picture and its model inputs (the whole frame, or one per face)."""
-
-
 @dataclass
 class Rendered:
     """One input's finished output images, ready to encode."""

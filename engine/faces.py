@@ -301,6 +301,7 @@ class FaceChange:
 
 
 Plan = WholeFrame | AlignedFaces
+"""One decoded input: the picture and its model inputs (the whole frame, or one per face)."""
 
 
 def run_plans(plans: Sequence[Plan], run: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:

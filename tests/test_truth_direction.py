@@ -156,6 +156,7 @@ def test_inverter_options_reach_the_inverter_that_reads_the_faces(tmp_path: Path
     assert np.allclose(moved_pairs.up - moved_pairs.before, plain_pairs.up - plain_pairs.before, atol=1e-4)
     assert np.allclose(moved.vector, plain.vector, atol=1e-4)
     assert moved.provenance.parameters["inverter_options"] == {"shift": 1.5}
+    assert moved_pairs.record["made_by"]["inverter_options"] == {"shift": 1.5}
     assert "pass correction_reads=NAME" in refusals[0]
     assert "inverter_options must be a JSON object" in refusals[1]
     assert "stepz" in refusals[2]

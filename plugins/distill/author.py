@@ -336,7 +336,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "pixel_loss": settings.pixel_loss,
             "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
-            "jitter": opts.jitter.to_json() if opts.jitter.active else None,
+            "jitter": opts.jitter.to_json(),
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
 
@@ -589,7 +589,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
         "presence_gate": _gate_name(setup),
         "latent_pairs": None if setup.pairs is None else setup.pairs.describe(),
-        "jitter": opts.jitter.to_json() if opts.jitter.active else None,
+        "jitter": opts.jitter.to_json(),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},
         "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,

@@ -44,8 +44,9 @@ class Jitter:
     def active(self) -> bool:
         return bool(self.shift or self.scale or self.rotate)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_json(self) -> dict[str, Any] | None:
+        """What a manifest and a resumed run record: the amounts, or None when off."""
+        return asdict(self) if self.active else None
 
     def draw(self, n: int, gen: torch.Generator, resolution: int) -> torch.Tensor:
         """``[n, 2, 3]`` sampling matrices for :func:`torch.nn.functional.affine_grid`

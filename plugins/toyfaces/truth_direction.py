@@ -189,7 +189,8 @@ def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.nda
     p, generator = ctx.params, ctx.generator
     record = {"attribute": ctx.attribute, "generator": str(p.get("generator_spec") or "toyfaces"),
               "generator_weights_sha256": generator.weights_sha256, "truth_strength": ctx.details["truth_strength"],
-              "made_by": {"source": "inverted-truth", "inverter": str(p["inverter"]), "samples": int(p["samples"]),
+              "made_by": {"source": "inverted-truth", "inverter": str(p["inverter"]),
+                          "inverter_options": dict(p["inverter_options"]), "samples": int(p["samples"]),
                           "renderer_seed": TRUTH_DIRECTION_SEED + int(p["seed"]), "amount": float(p["amount"])}}
     digest = write_latent_pairs(path, *latents, record)
     return {"file": path.name, "sha256": digest, "faces": len(latents[0])}
