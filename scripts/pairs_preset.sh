@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A toyfaces preset from each face's own true edit, in one device call: find the
+# direction with latent pairs (`direction find inverted-truth --param pairs=FILE`: every
+# face and its true edits read through the hybrid inverter), measure the pairs' teacher
+# on the held-out renders (the inverted truth, the most a student of these pairs can
+# reach), then author the preset's row of scripts/author_presets.sh from the pairs.
+#
+#   ATTRIBUTE=glasses FACES=4000 OUT=out/glasses bash scripts/pairs_preset.sh
+#   ROW="beard beard-pairs x1.5 x1 --feather=0 --pixel-loss,relative" ATTRIBUTE=beard OUT=out/beard bash scripts/pairs_preset.sh
+#
+# The pairs are large (4,000 faces: 150 MB) and made in about two minutes on an H200,
+# so they stay in PAIRS_DIR and are never shipped; the find is seeded, so this script
+# writes them again. LIMIT is the call's length in seconds: the author run gets what the
+# find leaves, less EXPORT_SECONDS for its export and evaluation. Writes OUT/dirs (the
+# direction), OUT/logs (find, ceiling, author log, sheet), OUT/presets/ATTRIBUTE.
+set -u
+cd "$(dirname "$0")/.."
+T0=$(date +%s)
+ATTRIBUTE=${ATTRIBUTE:?name the attribute}
+OUT=${OUT:?name the output folder}
+FACES=${FACES:-4000}
+LIMIT=${LIMIT:-560}
+EXPORT_SECONDS=${EXPORT_SECONDS:-100}
+CEILING_IMAGES=${CEILING_IMAGES:-500}
+PAIRS_DIR=${PAIRS_DIR:-/tmp/pairs}
+DEVICE=${DEVICE:-cuda}
+logs=$OUT/logs
+direction=$OUT/dirs/$ATTRIBUTE-pairs.json
+mkdir -p "$logs/regions" "$OUT/dirs" "$PAIRS_DIR"
+left() { echo $(( LIMIT - ($(date +%s) - T0) )); }
+stamp() { echo "$(date -u +%FT%TZ) $*"; }
+
+find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all --samples "$FACES"
+          --param inverter=hybrid --param inverter_batch=256 --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz"
+          --device "$DEVICE" -o "$direction")
+stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
+timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }
+echo "find done at $(( $(date +%s) - T0 ))s"
+
+# The ceiling runs beside the author run (it needs the GPU for seconds, not minutes), in
+# the row's region, which author_presets.sh writes before it starts training.
+DEVICE=$DEVICE ONLY=$ATTRIBUTE BUDGET=$(( $(left) - EXPORT_SECONDS )) DIRECTIONS=$OUT/dirs PAIRS_DIR=$PAIRS_DIR LOGS=$logs \
+    PRESETS=$OUT/presets timeout $(( $(left) + 20 )) bash scripts/author_presets.sh &
+author=$!
+region=$logs/regions/$ATTRIBUTE.png
+for _ in $(seq 60); do [[ -s "$region" ]] && break; sleep 1; done
+truth_strength=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['provenance']['details']['truth_strength'])" "$direction")
+ceiling_cmd=(latentroom toyfaces evaluate-direction "$direction" --region "$region" --inverter hybrid
+             --inverted-truth --strength "$truth_strength" --images "$CEILING_IMAGES" --device "$DEVICE"
+             --json "$logs/ceiling-$ATTRIBUTE.json")
+stamp "${ceiling_cmd[*]}" > "$logs/ceiling-$ATTRIBUTE.log"
+"${ceiling_cmd[@]}" >> "$logs/ceiling-$ATTRIBUTE.log" 2>&1
+echo "ceiling rc $? at $(( $(date +%s) - T0 ))s"
+wait "$author"
+echo "author rc $? at $(( $(date +%s) - T0 ))s"
+tail -n 3 "$logs/ceiling-$ATTRIBUTE.log" "$logs/$ATTRIBUTE.log"
