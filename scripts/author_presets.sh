@@ -26,7 +26,8 @@
 # the GPU in minutes, so they are not shipped: the row's comment must give the find
 # that writes them into PAIRS_DIR.
 # A row's range and default may be multiples of the direction's truth strength
-# (x1.5: -1.5 to 1.5 times it), the strength whose edit is the true one. ROW replaces
+# (x1.5: -1.5 to 1.5 times it; x-1.5,x2: -1.5 to 2 times it), the strength whose edit
+# is the true one. ROW replaces
 # the bundled rows with one of its own, e.g. for a candidate found on the device:
 #   ROW="glasses glasses-pairs x1.5 x1 - --pixel-loss,relative" DIRECTIONS=out/dirs bash scripts/author_presets.sh
 #
@@ -54,22 +55,25 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # name, direction file, strength range, default strength, region options and (optional)
 # more author options, comma-separated: inside each
 # direction's measured realistic range, chosen by the teacher's figures against the
-# renderer's truth (docs/measurements/teachers-2026-12-03): glasses and beard from
-# the directions found on inverted true edits (the classifier's boundaries move hair
-# and face shape with them), glasses with a two-sided per-face correction (session
-# 18: cleaner on both sides of zero; docs/distillation.md), smile from offsets read through
-# the hybrid inverter with a correction read through the encoder (session 19: the encoder
-# sees a fifth of the true smile change; the student meets every bar), hair_length and beard on
-# a hard-edged region (a feathered edge lets the entangled change leak outside),
-# hair_length on the pixels a true edit changes on at least 20% of faces (the 1%
-# footprint let the student draw a halo round the head: 5.1 levels outside at 5%, 4.2
-# at 10%, 3.4 at 20%; docs/distillation.md), and with pairs moved as the face template's
-# crops move faces (session 21: through `apply` its judge ratio was 0.799 without).
+# renderer's truth (docs/measurements/teachers-2026-12-03). smile from offsets read
+# through the hybrid inverter with a correction read through the encoder (session 19:
+# the encoder sees a fifth of the true smile change; the student meets every bar).
+# hair_length on a hard-edged region (a feathered edge lets the entangled change leak
+# outside) of the pixels a true edit changes on at least 20% of faces (the 1% footprint
+# let the student draw a halo round the head: 5.1 levels outside at 5%, 4.2 at 10%, 3.4
+# at 20%; docs/distillation.md), and with pairs moved as the face template's crops move
+# faces (session 21: through `apply` its judge ratio was 0.799 without). beard from the
+# true edits read through the encoder, on a hard-edged region. glasses from each face's
+# own true edit read through the hybrid (latent pairs of 4,000 faces, weighted by the
+# size of each edit, jittered as hair_length's; session 22: every direction drew a tinted
+# box round the eyes), up to the truth's strength (beyond it the rings double). Its pairs
+# are written by `ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh`,
+# which then runs its row.
 presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
   "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
-  "glasses glasses-k128-two-sided -3,3 2 -"
+  "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
   "beard beard-from-truth -3,3 3 --feather=0"
 )
 [[ -n "${ROW:-}" ]] && presets=("$ROW")
@@ -96,7 +100,9 @@ for row in "${presets[@]}"; do
     [[ "$region_options" != "-" ]] && IFS=, read -r -a region_args <<<"$region_options"
     latentroom toyfaces region "$attribute" "${region_args[@]}" -o "$region" >/dev/null
     file="$DIRECTIONS/$direction.json"
-    if [[ "$range" == x* ]]; then
+    if [[ "$range" == x*,x* ]]; then
+        range="$(in_truth_units "$file" "${range%%,*}"),$(in_truth_units "$file" "${range#*,}")"
+    elif [[ "$range" == x* ]]; then
         high=$(in_truth_units "$file" "$range")
         range="-$high,$high"
     fi

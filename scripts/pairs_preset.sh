@@ -13,6 +13,7 @@
 # writes them again. LIMIT is the call's length in seconds: the author run gets what the
 # find leaves, less EXPORT_SECONDS for its export and evaluation. Writes OUT/dirs (the
 # direction), OUT/logs (find, ceiling, author log, sheet), OUT/presets/ATTRIBUTE.
+# CEILING_IMAGES=0 skips the ceiling (the find is seeded: it measures the same pairs).
 set -u
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -44,13 +45,15 @@ DEVICE=$DEVICE ONLY=$ATTRIBUTE BUDGET=$(( $(left) - EXPORT_SECONDS )) DIRECTIONS
 author=$!
 region=$logs/regions/$ATTRIBUTE.png
 for _ in $(seq 60); do [[ -s "$region" ]] && break; sleep 1; done
-truth_strength=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['provenance']['details']['truth_strength'])" "$direction")
-ceiling_cmd=(latentroom toyfaces evaluate-direction "$direction" --region "$region" --inverter hybrid
-             --inverted-truth --strength "$truth_strength" --images "$CEILING_IMAGES" --device "$DEVICE"
-             --json "$logs/ceiling-$ATTRIBUTE.json")
-stamp "${ceiling_cmd[*]}" > "$logs/ceiling-$ATTRIBUTE.log"
-"${ceiling_cmd[@]}" >> "$logs/ceiling-$ATTRIBUTE.log" 2>&1
-echo "ceiling rc $? at $(( $(date +%s) - T0 ))s"
+if (( CEILING_IMAGES > 0 )); then
+    truth_strength=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['provenance']['details']['truth_strength'])" "$direction")
+    ceiling_cmd=(latentroom toyfaces evaluate-direction "$direction" --region "$region" --inverter hybrid
+                 --inverted-truth --strength "$truth_strength" --images "$CEILING_IMAGES" --device "$DEVICE"
+                 --json "$logs/ceiling-$ATTRIBUTE.json")
+    stamp "${ceiling_cmd[*]}" > "$logs/ceiling-$ATTRIBUTE.log"
+    "${ceiling_cmd[@]}" >> "$logs/ceiling-$ATTRIBUTE.log" 2>&1
+    echo "ceiling rc $? at $(( $(date +%s) - T0 ))s"
+fi
 wait "$author"
 echo "author rc $? at $(( $(date +%s) - T0 ))s"
 tail -n 3 "$logs/ceiling-$ATTRIBUTE.log" "$logs/$ATTRIBUTE.log"

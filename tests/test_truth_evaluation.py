@@ -175,19 +175,24 @@ def test_a_preset_is_measured_as_apply_runs_it() -> None:
 
     preset = load_preset("glasses", provider="cpu")
     renders = render(sample_params(60_000, 12))
-    applied = applied_edit((preset.path / "model.onnx").read_bytes(), preset.manifest["alignment"])(renders, 2.0)
-    assert np.array_equal(applied, preset.apply(renders, strength=2.0))
-    alone = preset.run(renders, 2.0)
+    strength = preset.manifest["strength"]["default"]
+    applied = applied_edit((preset.path / "model.onnx").read_bytes(), preset.manifest["alignment"])(renders, strength)
+    assert np.array_equal(applied, preset.apply(renders, strength=strength))
+    alone = preset.run(renders, strength)
     assert np.abs(applied.astype(int) - alone).max() > 8  # the aligned path is another edit, not a copy
 
 
 def test_evaluate_command_labels_the_preset_as_applied(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["toyfaces", "evaluate", "glasses", "--direction",
-                                      "plugins/directions/shipped/glasses-k128-two-sided.json", "--strength", "2",
-                                      "--images", "8", "--device", "cpu", "--json", str(tmp_path / "e.json")])
+    from latentroom.engine.presets import load_preset
+
+    manifest = load_preset("glasses", provider="cpu").manifest
+    direction = f"plugins/directions/shipped/{manifest['x-distill']['direction_file']}"
+    strength = f"{manifest['strength']['default']:g}"
+    result = CliRunner().invoke(cli, ["toyfaces", "evaluate", "glasses", "--direction", direction, "--strength",
+                                      strength, "--images", "8", "--device", "cpu", "--json", str(tmp_path / "e.json")])
     assert result.exit_code == 0, result.output
-    applied = re.search(r"applied @ 2: region_error (\S+)", result.output)
-    assert applied and "preset @ 2: region_error" in result.output
+    applied = re.search(rf"applied @ {strength}: region_error (\S+)", result.output)
+    assert applied and f"preset @ {strength}: region_error" in result.output
     assert f"truth_region_error {applied.group(1)}" in result.output.split("label:")[1]
 
 
