@@ -56,4 +56,5 @@ if (( CEILING_IMAGES > 0 )); then
 fi
 wait "$author"
 echo "author rc $? at $(( $(date +%s) - T0 ))s"
-tail -n 3 "$logs/ceiling-$ATTRIBUTE.log" "$logs/$ATTRIBUTE.log"
+(( CEILING_IMAGES > 0 )) && tail -n 3 "$logs/ceiling-$ATTRIBUTE.log"
+tail -n 3 "$logs/$ATTRIBUTE.log"
