@@ -78,7 +78,7 @@ def test_bundle_is_valid_small_measured_and_traceable(name: str) -> None:
     generator_info = json.loads((ROOT / "plugins" / "toyfaces" / "weights" / "generator.json").read_text())
     assert manifest["provenance"]["generator_weights_sha256"] == generator_info["sha256"]
     log = (ROOT / "presets" / "_authoring" / f"{name}.log").read_text()
-    assert f"latentroom author {name} " in log and f"--region" in log and f"wrote preset {name}" in log
+    assert f"latentroom author {name} " in log and "--region" in log and f"wrote preset {name}" in log
 
 
 @pytest.mark.parametrize("name", BUNDLED)
