@@ -27,8 +27,8 @@
 # that writes them into PAIRS_DIR.
 # A row's range and default may be multiples of the direction's truth strength
 # (x1.5: -1.5 to 1.5 times it; x-1.5,x2: -1.5 to 2 times it), the strength whose edit
-# is the true one. ROW replaces
-# the bundled rows with one of its own, e.g. for a candidate found on the device:
+# is the true one. ROW replaces the bundled rows with one of its own, e.g. for a
+# candidate found on the device:
 #   ROW="glasses glasses-pairs x1.5 x1 - --pixel-loss,relative" DIRECTIONS=out/dirs bash scripts/author_presets.sh
 #
 # Each run trains for BUDGET seconds (the learning rate anneals against it), then
