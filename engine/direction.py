@@ -27,6 +27,7 @@ three contiguous, near-equal thirds instead.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -38,9 +39,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from latentroom.engine import limits
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
 from latentroom.engine.direction_correction import READS_PATTERN, Correction, CorrectionError, load_correction
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.regular_files import TooLarge, read_regular
 
 __all__ = [
     "FORMAT",
@@ -353,9 +356,12 @@ class Direction:
         :class:`DirectionError` naming the file."""
         json_path, _ = direction_paths(path)
         try:
-            meta = json.loads(json_path.read_text())
+            meta = json.loads(read_regular(json_path, limits.MAX_DIRECTION_JSON_BYTES).decode("utf-8"))
         except FileNotFoundError:
             raise DirectionError(f"{json_path}: no such direction file") from None
+        except TooLarge:
+            raise DirectionError(f"{json_path}: direction file is larger than {limits.MAX_DIRECTION_JSON_BYTES} "
+                                 "bytes") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise DirectionError(f"{json_path}: cannot read direction file ({exc})") from None
         except json.JSONDecodeError as exc:
@@ -381,8 +387,6 @@ def _vector_digest(vector: np.ndarray) -> str:
 
 
 def _npy_bytes(vector: np.ndarray) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(vector, dtype="<f4"), allow_pickle=False)
     return buffer.getvalue()
@@ -429,9 +433,12 @@ def _from_json(meta: Any, where: Path) -> Direction:
         raise DirectionError(f"{where}: 'vector_file' must be a file name beside the JSON, got {vector_file!r}")
     npy_path = where.with_name(vector_file)
     try:
-        vector = np.load(npy_path, allow_pickle=False)
+        vector = np.load(io.BytesIO(read_regular(npy_path, limits.MAX_DIRECTION_VECTOR_BYTES)), allow_pickle=False)
     except FileNotFoundError:
         raise DirectionError(f"{where}: vector file {npy_path} is missing") from None
+    except TooLarge:
+        raise DirectionError(f"{npy_path}: vector file is larger than {limits.MAX_DIRECTION_VECTOR_BYTES} "
+                             "bytes") from None
     except (OSError, ValueError) as exc:
         raise DirectionError(f"{npy_path}: not a plain .npy array ({exc})") from None
     if not isinstance(vector, np.ndarray) or vector.dtype.kind != "f":

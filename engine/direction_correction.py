@@ -41,13 +41,14 @@ import hashlib
 import io
 import math
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.npz import NpzProblem, read_npz
+from latentroom.engine.regular_files import TooLarge, read_regular
 
 ARRAYS = ("mean", "basis", "weights", "intercept")
 DOWN_ARRAYS = ("weights_down", "intercept_down")  # the optional side for negative strengths
@@ -149,28 +150,19 @@ def load_correction(path: Path, truth_strength: float, digest: str | None, reads
     """Read ``path`` (``np.savez`` of :data:`ARRAYS`); every problem raises
     :class:`CorrectionError` naming the file."""
     try:
-        size = path.stat().st_size
+        data = read_regular(path, MAX_CORRECTION_BYTES)
     except FileNotFoundError:
         raise CorrectionError(f"{path}: correction file is missing") from None
+    except TooLarge:
+        raise CorrectionError(f"{path}: correction file is larger than {MAX_CORRECTION_BYTES} bytes") from None
     except OSError as exc:
         raise CorrectionError(f"{path}: cannot read correction file ({exc})") from None
-    if size > MAX_CORRECTION_BYTES:
-        raise CorrectionError(f"{path}: correction file is {size} bytes, more than {MAX_CORRECTION_BYTES}")
     try:
-        # A compressed member could unpack to far more than the file's size.
-        with zipfile.ZipFile(path) as members:
-            unpacked = sum(info.file_size for info in members.infolist())
-        if unpacked > MAX_CORRECTION_BYTES:
-            raise CorrectionError(f"{path}: correction arrays unpack to {unpacked} bytes, "
-                                  f"more than {MAX_CORRECTION_BYTES}")
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            if names not in (set(ARRAYS), set(ARRAYS + DOWN_ARRAYS)):
-                raise CorrectionError(f"{path}: expected the arrays {', '.join(ARRAYS)} (and for a two-sided "
-                                      f"correction {', '.join(DOWN_ARRAYS)}), found {sorted(names)}")
-            arrays = {name: archive[name] for name in sorted(names)}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise CorrectionError(f"{path}: not a plain .npz archive ({exc})") from None
+        arrays = read_npz(data, MAX_CORRECTION_BYTES, [ARRAYS, ARRAYS + DOWN_ARRAYS],
+                          f"{', '.join(ARRAYS)} (and for a two-sided correction {', '.join(DOWN_ARRAYS)})",
+                          kind="a correction .npz archive")
+    except NpzProblem as exc:
+        raise CorrectionError(f"{path}: {exc}") from None
     bad = [name for name, array in arrays.items() if array.dtype.kind != "f"]
     if bad:
         raise CorrectionError(f"{path}: '{bad[0]}' is {arrays[bad[0]].dtype}, not a float array")

@@ -65,3 +65,9 @@ checked from the header before decoding (a 16-bit RGBA 8000x8000 photo is 512 Mi
 MAX_INFLIGHT_IMAGE_BYTES = 2 * MAX_IMAGE_BYTES
 """Decoded bytes of all images an ``apply`` batch holds at once; a larger image still
 runs, alone (engine/apply.py)."""
+
+MAX_DIRECTION_JSON_BYTES = 4 * MiB
+"""A direction's ``NAME.json`` (shared like presets); real ones are a few kB with their details."""
+
+MAX_DIRECTION_VECTOR_BYTES = 1 * MiB
+"""A direction's ``NAME.npy``: one float vector of the generator's style width (a few kB)."""

@@ -200,6 +200,29 @@ def test_mask_length_mismatch(tmp_path: Path) -> None:
         Direction.load(path)
 
 
+def test_direction_files_are_bounded_and_must_be_regular(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Directions are shared like presets: a FIFO named d.json must not hang the
+    # command, and neither file is read past its bound.
+    from latentroom.engine import limits
+
+    path, _ = _saved(tmp_path)
+    monkeypatch.setattr(limits, "MAX_DIRECTION_VECTOR_BYTES", 64)
+    with pytest.raises(DirectionError, match=r"d\.npy: vector file is larger than 64 bytes"):
+        Direction.load(path)
+    monkeypatch.setattr(limits, "MAX_DIRECTION_JSON_BYTES", 100)
+    with pytest.raises(DirectionError, match=r"d\.json: direction file is larger than 100 bytes"):
+        Direction.load(path)
+    monkeypatch.undo()
+    (tmp_path / "d.npy").unlink()
+    os.mkfifo(tmp_path / "d.npy")
+    with pytest.raises(DirectionError, match=r"d\.npy: not a plain \.npy array \(.*not a regular file"):
+        Direction.load(path)
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(DirectionError, match=r"d\.json: cannot read direction file \(.*not a regular file"):
+        Direction.load(path)
+
+
 def test_pickled_npy_is_refused(tmp_path: Path) -> None:
     path, _ = _saved(tmp_path)
     np.save(tmp_path / "d.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)

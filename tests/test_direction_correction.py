@@ -161,13 +161,30 @@ def test_a_correction_that_unpacks_past_the_limit_is_refused(tmp_path: Path) -> 
     path, _ = _saved(tmp_path)
     _zip_bomb(correction_path(path))
     assert correction_path(path).stat().st_size < 1024 * 1024
-    with pytest.raises(DirectionError, match="correction arrays unpack to 68157440 bytes"):
+    with pytest.raises(DirectionError, match="arrays unpack to 68157440 bytes"):
+        Direction.load(path)
+
+
+def test_a_correction_file_is_bounded_and_must_be_regular(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import latentroom.engine.direction_correction as direction_correction
+
+    path, _ = _saved(tmp_path)
+    size = correction_path(path).stat().st_size
+    monkeypatch.setattr(direction_correction, "MAX_CORRECTION_BYTES", size - 1)
+    with pytest.raises(DirectionError, match=f"correction file is larger than {size - 1} bytes"):
+        Direction.load(path)
+    monkeypatch.undo()
+    correction_path(path).unlink()
+    os.mkfifo(correction_path(path))
+    with pytest.raises(DirectionError, match=r"cannot read correction file \(.*not a regular file"):
         Direction.load(path)
 
 
 @pytest.mark.parametrize("break_it, message", [
     (lambda path, meta: correction_path(path).unlink(), "correction file is missing"),
-    (lambda path, meta: correction_path(path).write_bytes(b"not a zip"), "not a plain .npz archive"),
+    (lambda path, meta: correction_path(path).write_bytes(b"not a zip"), "not a correction .npz archive"),
     (lambda path, meta: np.savez(correction_path(path), mean=np.zeros(D)), "expected the arrays mean, basis"),
     (lambda path, meta: np.savez(correction_path(path), **{**dict(np.load(correction_path(path))),
                                                            "mean": np.ones(D, np.float32)}),

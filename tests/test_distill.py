@@ -539,6 +539,34 @@ def test_author_refuses_a_bad_alignment_before_training(world: dict, tmp_path: P
     assert missing.exit_code != 0 and "cannot read" in missing.output and str(tmp_path / "no") in missing.output
 
 
+def test_a_bad_region_file_is_refused_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import os
+
+    import latentroom.plugins.distill.author as author
+    from latentroom.plugins.distill.author import load_region
+
+    good = tmp_path / "good.png"
+    Image.fromarray(np.full((32, 32), 255, np.uint8)).save(good)
+    mask, digest = load_region(good, 32)
+    assert mask.shape == (32, 32) and float(mask.min()) == 1.0
+    assert digest == hashlib.sha256(good.read_bytes()).hexdigest()
+    small = tmp_path / "small.png"
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(small)
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image")
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    for path, message in ((small, "is 16x16, the generator makes 32x32 images"), (junk, "not a readable image"),
+                          (tmp_path / "missing.png", "cannot read"), (fifo, "not a regular file")):
+        with pytest.raises(DistillError, match=message) as raised:
+            load_region(path, 32)
+        assert f"--region {path}" in str(raised.value)
+    monkeypatch.setattr(author, "MAX_REGION_BYTES", 16)
+    with pytest.raises(DistillError, match="larger than 16 bytes; not a mask image"):
+        load_region(good, 32)
+
+
 def test_toyfaces_generator_offers_its_face_template_per_attribute() -> None:
     from latentroom.engine.plugins import resolve_generator
     from latentroom.plugins.distill.author import resolve_alignment

@@ -4,6 +4,7 @@ face's own recorded edit as the teacher, on the shipped toyfaces generator (CPU)
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +114,10 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
     pairs = load_latent_pairs(found["pairs"])
     other = tmp_path / "other.npz"
     write_latent_pairs(other, pairs.before, pairs.up, pairs.before, dict(pairs.record))
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
     for path, message in ((other, "not the pairs the direction was found with"),
-                          (tmp_path / "missing.npz", "cannot read")):
+                          (tmp_path / "missing.npz", "cannot read"), (fifo, "not a regular file")):
         result = CliRunner().invoke(cli, [
             "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(path),
             "--steps", "1", "--device", "cpu", "-o", str(tmp_path / "out")])
@@ -127,6 +130,7 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
     (lambda a: a.pop("down"), "expected the arrays before, up, down and record"),
     (lambda a: a.update(record=np.array(json.dumps({"format": "other"}))), "not a latentroom-latent-pairs"),
     (lambda a: a.update(before=a["before"].astype(np.int32)), "not a float array"),
+    (lambda a: a.update(record=np.array("{not json")), "its record is not JSON"),
 ])
 def test_a_damaged_pairs_file_is_refused_naming_it(found: dict, tmp_path: Path, damage, message: str) -> None:
     with np.load(found["pairs"], allow_pickle=False) as archive:
@@ -140,3 +144,22 @@ def test_a_damaged_pairs_file_is_refused_naming_it(found: dict, tmp_path: Path, 
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DistillError, match="not a latent-pairs .npz"):
         load_latent_pairs(tmp_path / "junk.npz")
+
+
+def test_a_pairs_file_that_unpacks_past_the_limit_is_refused(found: dict, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compressed, the zeros take a few kB on disk and many times that unpacked: the
+    # bound is on what the arrays unpack to, not only on the file's size.
+    import latentroom.plugins.distill.latent_pairs as latent_pairs
+
+    with np.load(found["pairs"], allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    zeros = {name: np.zeros((64, *arrays[name].shape[1:]), np.float32) for name in ("before", "up", "down")}
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, **zeros, record=arrays["record"])
+    unpacked = sum(a.nbytes for a in zeros.values())
+    assert bomb.stat().st_size * 20 < unpacked
+    monkeypatch.setattr(latent_pairs, "MAX_PAIRS_BYTES", unpacked // 2)
+    with pytest.raises(DistillError, match="arrays unpack to") as raised:
+        load_latent_pairs(bomb)
+    assert str(bomb) in str(raised.value)

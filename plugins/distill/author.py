@@ -43,6 +43,8 @@ from latentroom.plugins.distill.train import TrainSettings, settings_json, train
 STATE_DIR = ".author-state"
 MAX_BUNDLE_MODEL_BYTES = 10_000_000
 """Each preset's model must stay within 10 MB."""
+MAX_REGION_BYTES = 16 * 1024 * 1024
+"""An ``--region`` mask file; a 1024x1024 PNG mask is at most a few MB."""
 IDENTITY_TOLERANCE = 1e-6
 """Strength 0 must return the input; the graph computes ``x + 0 * r``, so anything
 beyond float rounding noise means the export is broken."""
@@ -253,19 +255,21 @@ class Setup:
 def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
     """A grayscale mask image (white = the edit may show) as ``[R, R]`` in 0-1, and its hash."""
     import hashlib
+    import io
 
     from PIL import Image, UnidentifiedImageError
 
+    data = read_option_file("--region", path, MAX_REGION_BYTES, "a mask image")
     try:
-        data = path.read_bytes()
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
+            # The header's size is checked before the pixels are decoded.
+            if img.size != (resolution, resolution):
+                raise DistillError(f"--region {path}: is {img.size[0]}x{img.size[1]}, the generator makes "
+                                   f"{resolution}x{resolution} images")
             img.load()
             mask = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     except (OSError, UnidentifiedImageError) as exc:
         raise DistillError(f"--region {path}: not a readable image ({exc})") from None
-    if mask.shape != (resolution, resolution):
-        raise DistillError(f"--region {path}: is {mask.shape[1]}x{mask.shape[0]}, the generator makes "
-                           f"{resolution}x{resolution} images")
     return torch.from_numpy(mask), hashlib.sha256(data).hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.regular_files import open_regular
 
 
 class DistillError(LatentroomError):
@@ -15,7 +16,7 @@ def read_option_file(flag: str, path: Path, limit: int, what: str = "") -> bytes
     """The bytes of the file an option names, at most ``limit`` of them: errors name the
     option and the file (``what`` says what a larger file is not)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO would block the command
             data = f.read(limit + 1)
     except OSError as exc:
         raise DistillError(f"{flag} {path}: cannot read ({exc.strerror or exc})") from None

@@ -32,7 +32,6 @@ import hashlib
 import io
 import json
 import math
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ import numpy as np
 import torch
 
 from latentroom.engine.atomic import atomic_write
+from latentroom.engine.npz import NpzProblem, read_npz
 from latentroom.plugins.distill.errors import DistillError, read_option_file
 
 FORMAT = "latentroom-latent-pairs"
@@ -132,19 +132,13 @@ def load_latent_pairs(path: Path) -> LatentPairs:
 
 def _unpack(path: Path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as members:
-            unpacked = sum(info.file_size for info in members.infolist())
-        if unpacked > MAX_PAIRS_BYTES:  # a compressed member could unpack to far more
-            raise DistillError(f"--latent-pairs {path}: unpacks to {unpacked} bytes, more than {MAX_PAIRS_BYTES}")
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            names = set(archive.files)
-            if names != set(ARRAYS) | {"record"}:
-                raise DistillError(f"--latent-pairs {path}: expected the arrays {', '.join(ARRAYS)} and record, "
-                                   f"found {sorted(names)}")
-            arrays = {name: archive[name] for name in ARRAYS}
-            record = json.loads(str(archive["record"][()]))
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DistillError(f"--latent-pairs {path}: not a latent-pairs .npz ({exc})") from None
+        arrays = read_npz(data, MAX_PAIRS_BYTES, [set(ARRAYS) | {"record"}], f"{', '.join(ARRAYS)} and record",
+                          kind="a latent-pairs .npz")
+        record = json.loads(str(arrays.pop("record")[()]))
+    except NpzProblem as exc:
+        raise DistillError(f"--latent-pairs {path}: {exc}") from None
+    except ValueError as exc:
+        raise DistillError(f"--latent-pairs {path}: its record is not JSON ({exc})") from None
     if not isinstance(record, dict):
         raise DistillError(f"--latent-pairs {path}: its record is not a JSON object")
     return arrays, record
