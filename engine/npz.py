@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Collection, Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -21,28 +20,25 @@ class NpzProblem(Exception):
     """What is wrong with an archive; the caller names the file."""
 
 
-def read_npz(source: Path | bytes, max_unpacked: int, layouts: Sequence[Collection[str]], expected: str,
-             kind: str = "a plain .npz archive") -> dict[str, np.ndarray]:
-    """The arrays of ``source`` (a path, or the file's bytes), whose names must be one
-    of ``layouts`` (``expected`` describes them in the message) and whose members
-    unpack to at most ``max_unpacked`` bytes. Raises :class:`NpzProblem`, saying the
-    file is not ``kind`` when it is not a readable archive."""
+def read_npz(data: bytes, max_unpacked: int, layouts: Sequence[Collection[str]], expected: str,
+             kind: str) -> dict[str, np.ndarray]:
+    """The arrays of the file ``data`` (its bytes, read with a bound on its size),
+    whose names must be one of ``layouts`` (``expected`` describes them in the message)
+    and whose members unpack to at most ``max_unpacked`` bytes. Raises
+    :class:`NpzProblem`, saying the file is not ``kind`` when it is not a readable
+    archive."""
     try:
-        with zipfile.ZipFile(_stream(source)) as members:
+        with zipfile.ZipFile(io.BytesIO(data)) as members:
             unpacked = sum(info.file_size for info in members.infolist())
         if unpacked > max_unpacked:
             raise NpzProblem(f"arrays unpack to {unpacked} bytes, more than {max_unpacked}")
-        with np.load(_stream(source), allow_pickle=False) as archive:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             names = set(archive.files)
             if not any(names == set(layout) for layout in layouts):
                 raise NpzProblem(f"expected the arrays {expected}, found {sorted(names)}")
             return {name: archive[name] for name in sorted(names)}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise NpzProblem(f"not {kind} ({exc})") from None
-
-
-def _stream(source: Path | bytes) -> Path | io.BytesIO:
-    return io.BytesIO(source) if isinstance(source, bytes) else source
 
 
 __all__ = ["NpzProblem", "read_npz"]
