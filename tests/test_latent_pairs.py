@@ -100,7 +100,10 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     assert result.exit_code == 0, result.output
     assert "latent pairs" in result.output and "(40 faces, 4 held out)" in result.output
     assert "presence gate off" in result.output  # the pairs leave a face that wears glasses as it is
-    distill = json.loads((out / "preset.json").read_text())["x-distill"]
+    manifest = json.loads((out / "preset.json").read_text())
+    truth_strength = load_latent_pairs(found["pairs"]).truth_strength
+    assert manifest["description"].endswith(f"strength {truth_strength:.3g} is each face's true edit.")
+    distill = manifest["x-distill"]
     record = distill["latent_pairs"]
     assert record["sha256"] == load_latent_pairs(found["pairs"]).sha256 and record["faces"] == 40
     # Pairs from a fixed set of faces are moved as apply's face crops move faces.

@@ -540,8 +540,7 @@ def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSe
         name=opts.name,
         title=opts.title or opts.name.replace("_", " ").replace("-", " ").capitalize(),
         description=opts.description if opts.description is not None else
-        f"{attribute} edit distilled from the {opts.generator or 'toyfaces'} generator; "
-        "strength in data standard deviations.",
+        f"{attribute} edit distilled from the {opts.generator or 'toyfaces'} generator; {_strength_unit(setup)}.",
         version=opts.version, author=opts.author, license=opts.license,
         model_sha256=sha256_bytes(exported.model_bytes), opset=_opset(exported.model_bytes, OPSET),
         resolution=int(setup.generator.size),
@@ -555,6 +554,14 @@ def _manifest(opts: AuthorOptions, setup: Setup, student: Any, settings: TrainSe
         alignment=setup.alignment,
         extensions={"x-distill": _distill_record(opts, setup, size, settings, result, exported, details)},
     )
+
+
+def _strength_unit(setup: Setup) -> str:
+    """What a strength of the preset means, for its default description."""
+    if setup.pairs is None:
+        return "strength in data standard deviations"
+    # Each pair moves its face by |s| / truth_strength of its own true offset.
+    return f"strength {setup.pairs.truth_strength:.3g} is each face's true edit"
 
 
 def _metrics(size: StudentSize, result: Any, exported: Exported, quality: dict[str, float]) -> dict[str, float]:
