@@ -10,12 +10,13 @@ between check and read cannot slip through) and read with a size limit.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["NotRegularFile", "TooLarge", "open_regular", "read_regular"]
+__all__ = ["NotRegularFile", "TooLarge", "open_regular", "read_regular", "sha256_regular"]
 
 
 class NotRegularFile(OSError):
@@ -80,3 +81,17 @@ def read_regular(path: str | os.PathLike[str], limit: int, *, follow_symlinks: b
     if len(data) > limit:
         raise TooLarge(f"{Path(path).name} is larger than {limit} bytes")
     return data
+
+
+def sha256_regular(path: str | os.PathLike[str], limit: int) -> str:
+    """The sha256 of regular file ``path``, read in chunks (a checkpoint of hundreds of
+    MB is never held whole for its digest), or :class:`TooLarge` past ``limit`` bytes."""
+    digest = hashlib.sha256()
+    read = 0
+    with open_regular(path) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            read += len(chunk)
+            if read > limit:
+                raise TooLarge(f"{Path(path).name} is larger than {limit} bytes")
+            digest.update(chunk)
+    return digest.hexdigest()

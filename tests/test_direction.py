@@ -204,6 +204,7 @@ def test_direction_files_are_bounded_and_must_be_regular(tmp_path: Path, monkeyp
     # Directions are shared like presets: a FIFO named d.json must not hang the
     # command, and neither file is read past its bound.
     from latentroom.engine import limits
+    from test_untrusted import finishes
 
     path, _ = _saved(tmp_path)
     monkeypatch.setattr(limits, "MAX_DIRECTION_VECTOR_BYTES", 64)
@@ -216,11 +217,11 @@ def test_direction_files_are_bounded_and_must_be_regular(tmp_path: Path, monkeyp
     (tmp_path / "d.npy").unlink()
     os.mkfifo(tmp_path / "d.npy")
     with pytest.raises(DirectionError, match=r"d\.npy: not a plain \.npy array \(.*not a regular file"):
-        Direction.load(path)
+        finishes(lambda: Direction.load(path), fifo=tmp_path / "d.npy")
     path.unlink()
     os.mkfifo(path)
     with pytest.raises(DirectionError, match=r"d\.json: cannot read direction file \(.*not a regular file"):
-        Direction.load(path)
+        finishes(lambda: Direction.load(path), fifo=path)
 
 
 def test_pickled_npy_is_refused(tmp_path: Path) -> None:

@@ -169,6 +169,7 @@ def test_a_correction_file_is_bounded_and_must_be_regular(tmp_path: Path, monkey
     import os
 
     import latentroom.engine.direction_correction as direction_correction
+    from test_untrusted import finishes
 
     path, _ = _saved(tmp_path)
     size = correction_path(path).stat().st_size
@@ -179,7 +180,7 @@ def test_a_correction_file_is_bounded_and_must_be_regular(tmp_path: Path, monkey
     correction_path(path).unlink()
     os.mkfifo(correction_path(path))
     with pytest.raises(DirectionError, match=r"cannot read correction file \(.*not a regular file"):
-        Direction.load(path)
+        finishes(lambda: Direction.load(path), fifo=correction_path(path))
 
 
 @pytest.mark.parametrize("break_it, message", [

@@ -545,6 +545,7 @@ def test_a_bad_region_file_is_refused_naming_it(tmp_path: Path, monkeypatch: pyt
 
     import latentroom.plugins.distill.author as author
     from latentroom.plugins.distill.author import load_region
+    from test_untrusted import finishes
 
     good = tmp_path / "good.png"
     Image.fromarray(np.full((32, 32), 255, np.uint8)).save(good)
@@ -560,7 +561,7 @@ def test_a_bad_region_file_is_refused_naming_it(tmp_path: Path, monkeypatch: pyt
     for path, message in ((small, "is 16x16, the generator makes 32x32 images"), (junk, "not a readable image"),
                           (tmp_path / "missing.png", "cannot read"), (fifo, "not a regular file")):
         with pytest.raises(DistillError, match=message) as raised:
-            load_region(path, 32)
+            finishes(lambda: load_region(path, 32), fifo=fifo)
         assert f"--region {path}" in str(raised.value)
     monkeypatch.setattr(author, "MAX_REGION_BYTES", 16)
     with pytest.raises(DistillError, match="larger than 16 bytes; not a mask image"):

@@ -19,6 +19,7 @@ from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.latent_pairs import load_latent_pairs, write_latent_pairs
 from latentroom.plugins.distill.pairs import HELD_OUT, TRAIN, PairSampler
 from latentroom.plugins.toyfaces.truth_direction import true_edit_sides
+from test_untrusted import finishes
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +122,9 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
     os.mkfifo(fifo)
     for path, message in ((other, "not the pairs the direction was found with"),
                           (tmp_path / "missing.npz", "cannot read"), (fifo, "not a regular file")):
-        result = CliRunner().invoke(cli, [
+        result = finishes(lambda: CliRunner().invoke(cli, [
             "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(path),
-            "--steps", "1", "--device", "cpu", "-o", str(tmp_path / "out")])
+            "--steps", "1", "--device", "cpu", "-o", str(tmp_path / "out")]), fifo=fifo)
         assert result.exit_code != 0 and message in result.output and str(path) in result.output
 
 

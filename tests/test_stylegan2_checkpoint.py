@@ -128,6 +128,18 @@ def test_refuses_non_torch_file(tmp_path: Path) -> None:
         load_generator(tmp_path / "absent.pt")
 
 
+def test_a_checkpoint_past_the_size_bound_is_refused_before_loading(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import latentroom.plugins.stylegan2.checkpoint as checkpoint
+
+    path = tmp_path / "g.pt"
+    torch.save({"g_ema": _gen().state_dict()}, path)
+    assert load_generator(path).weights_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", path.stat().st_size - 1)
+    with pytest.raises(CheckpointError, match=r"g\.pt: \d+ bytes, more than any checkpoint this loader reads"):
+        load_generator(path)
+
+
 class _Exploit:
     marker = ""
 

@@ -297,6 +297,23 @@ def test_fifo_named_like_an_image_does_not_hang_the_batch(bundle: Path, tmp_path
     assert report.count("written") == 1 and "FIFO" in errors["x.png"]
 
 
+def test_a_file_digest_is_streamed_bounded_and_regular_only(tmp_path: Path) -> None:
+    import hashlib
+
+    from latentroom.engine.regular_files import TooLarge, sha256_regular
+
+    data = bytes(range(256)) * 9000  # a little over two 1 MiB chunks
+    path = tmp_path / "weights.pt"
+    path.write_bytes(data)
+    assert sha256_regular(path, len(data)) == hashlib.sha256(data).hexdigest()
+    with pytest.raises(TooLarge, match=f"larger than {len(data) - 1} bytes"):
+        sha256_regular(path, len(data) - 1)
+    fifo = tmp_path / "fifo.pt"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="FIFO"):
+        finishes(lambda: sha256_regular(fifo, 1 << 20), fifo=fifo)
+
+
 # -- image memory budget --------------------------------------------------------------
 
 

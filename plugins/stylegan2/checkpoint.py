@@ -19,7 +19,6 @@ unpickled: ``torch.load(weights_only=True)`` refuses anything else.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import pickle
 from pathlib import Path
@@ -29,6 +28,7 @@ import torch
 
 from latentroom.engine.atomic import atomic_write
 from latentroom.engine.errors import CheckpointError
+from latentroom.engine.regular_files import sha256_regular
 from latentroom.plugins.stylegan2.model import Discriminator, Generator, channel_table
 
 PathLike = str | os.PathLike[str]
@@ -38,12 +38,16 @@ _REQUIRED_G_KEYS = ("style.1.weight", "input.input", "conv1.conv.weight", "to_rg
 _OPTIONAL_SUFFIXES = ("blur.kernel", "upsample.kernel")
 
 
+MAX_CHECKPOINT_BYTES = 4 * 1024**3
+"""A checkpoint file: a 1024x1024 training checkpoint with its optimisers is about 1 GB."""
+
+
 def sha256_file(path: PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """The checkpoint's sha256, read in chunks; errors name the file."""
+    try:
+        return sha256_regular(path, MAX_CHECKPOINT_BYTES)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read checkpoint ({exc})") from None
 
 
 def read_checkpoint(path: PathLike, expected: str = "a StyleGAN2 checkpoint: a dict with 'g_ema'") -> dict[str, Any]:
@@ -52,6 +56,9 @@ def read_checkpoint(path: PathLike, expected: str = "a StyleGAN2 checkpoint: a d
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: {path.stat().st_size} bytes, more than any checkpoint this loader reads "
+                              f"({MAX_CHECKPOINT_BYTES})")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             data = torch.load(path, map_location="cpu", weights_only=True)

@@ -24,7 +24,6 @@ otherwise. Texts need CLIP's BPE vocabulary file: option ``vocab=PATH``
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import zipfile
@@ -36,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.regular_files import sha256_regular
 from latentroom.plugins.textimage.bpe import Tokenizer
 
 # OpenAI's image normalisation (open_clip's OPENAI_DATASET_MEAN/STD).
@@ -164,7 +164,10 @@ def read_state_dict(path: Path) -> tuple[dict[str, torch.Tensor], bool, str]:
         raise LatentroomError(f"{path}: CLIP checkpoint not found") from None
     if size > MAX_CHECKPOINT_BYTES:
         raise LatentroomError(f"{path}: {size} bytes, more than any CLIP checkpoint this loader reads")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        digest = sha256_regular(path, MAX_CHECKPOINT_BYTES)
+    except OSError as exc:
+        raise LatentroomError(f"{path}: cannot read CLIP checkpoint ({exc})") from None
     scripted = _is_torchscript(path)
     try:
         if scripted:
