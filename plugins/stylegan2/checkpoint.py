@@ -39,7 +39,8 @@ _OPTIONAL_SUFFIXES = ("blur.kernel", "upsample.kernel")
 
 
 MAX_CHECKPOINT_BYTES = 4 * 1024**3
-"""A checkpoint file: a 1024x1024 training checkpoint with its optimisers is about 1 GB."""
+"""A checkpoint file: room for any StyleGAN2 or e4e checkpoint, training state included,
+while a path to some huge file is refused before torch reads it."""
 
 
 def sha256_file(path: PathLike) -> str:
