@@ -168,3 +168,25 @@ def test_unknown_words_and_long_texts_are_refused(shipped: TextImageModel) -> No
         shipped.encode_texts(["old " * 41])
     with pytest.raises(LatentroomError, match="toyfaces-clip weights not found"):
         load("/nonexistent/clip.pt")
+
+
+def test_weights_given_by_path_are_bounded_and_regular_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    import latentroom.plugins.textimage.toyclip as toyclip
+    from test_untrusted import finishes
+
+    weights = tmp_path / "clip.pt"
+    shutil.copy(toyclip.WEIGHTS_PATH, weights)
+    shutil.copy(toyclip.INFO_PATH, weights.with_suffix(".json"))
+    assert load(str(weights)).weights_sha256 == load().weights_sha256
+    monkeypatch.setattr(toyclip, "MAX_WEIGHTS_BYTES", 1000)
+    with pytest.raises(LatentroomError, match=r"clip\.pt: unreadable toyfaces-clip weights \(.*larger than 1000"):
+        load(str(weights))
+    monkeypatch.undo()
+    weights.with_suffix(".json").unlink()
+    os.mkfifo(weights.with_suffix(".json"))
+    with pytest.raises(LatentroomError, match=r"clip\.json: unreadable toyfaces-clip metadata \(.*FIFO"):
+        finishes(lambda: load(str(weights)), fifo=weights.with_suffix(".json"))
+

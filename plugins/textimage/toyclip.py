@@ -26,6 +26,7 @@ from torch import nn
 
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.regular_files import read_regular
 from latentroom.plugins.textimage.captions import words
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -33,6 +34,10 @@ WEIGHTS_PATH = WEIGHTS_DIR / "toyfaces-clip.pt"
 INFO_PATH = WEIGHTS_DIR / "toyfaces-clip.json"
 EMBED_DIM = 64
 IMAGE_SIZE = 64
+MAX_WEIGHTS_BYTES = 64 * 1024 * 1024
+"""A toyfaces-clip ``.pt`` given by path; the shipped one is 3 MB."""
+MAX_INFO_BYTES = 1024 * 1024
+"""Its ``.json`` beside it (vocabulary and training record; the shipped one is 2 kB)."""
 MAX_WORDS = 40
 TEXT_WIDTH = 96
 PAD, UNUSED = 0, 1  # token ids; words start at 2
@@ -165,10 +170,15 @@ def load(argument: str | None = None, device: str | torch.device = "cpu") -> Toy
     path = Path(argument) if argument else WEIGHTS_PATH
     info_path = path.with_suffix(".json")
     try:
-        data = path.read_bytes()
-        meta = json.loads(info_path.read_text())
-    except FileNotFoundError as exc:
-        raise LatentroomError(f"{exc.filename}: toyfaces-clip weights not found") from None
+        data = read_regular(path, MAX_WEIGHTS_BYTES)
+    except FileNotFoundError:
+        raise LatentroomError(f"{path}: toyfaces-clip weights not found") from None
+    except OSError as exc:
+        raise LatentroomError(f"{path}: unreadable toyfaces-clip weights ({exc})") from None
+    try:
+        meta = json.loads(read_regular(info_path, MAX_INFO_BYTES).decode("utf-8"))
+    except FileNotFoundError:
+        raise LatentroomError(f"{info_path}: toyfaces-clip weights not found") from None
     except (OSError, ValueError) as exc:
         raise LatentroomError(f"{info_path}: unreadable toyfaces-clip metadata ({exc})") from None
     vocab = meta.get("vocabulary") if isinstance(meta, dict) else None
