@@ -57,8 +57,9 @@ def read_checkpoint(path: PathLike, expected: str = "a StyleGAN2 checkpoint: a d
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path}: {path.stat().st_size} bytes, more than any checkpoint this loader reads "
+    size = path.stat().st_size
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: {size} bytes, more than any checkpoint this loader reads "
                               f"({MAX_CHECKPOINT_BYTES})")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
