@@ -41,6 +41,7 @@ import numpy as np
 
 from latentroom.engine import limits
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
+from latentroom.engine.bounded_json import JsonBeyondBounds, loads_bounded
 from latentroom.engine.direction_correction import READS_PATTERN, Correction, CorrectionError, load_correction
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.regular_files import TooLarge, read_regular
@@ -356,7 +357,7 @@ class Direction:
         :class:`DirectionError` naming the file."""
         json_path, _ = direction_paths(path)
         try:
-            meta = json.loads(read_regular(json_path, limits.MAX_DIRECTION_JSON_BYTES).decode("utf-8"))
+            meta = loads_bounded(read_regular(json_path, limits.MAX_DIRECTION_JSON_BYTES).decode("utf-8"))
         except FileNotFoundError:
             raise DirectionError(f"{json_path}: no such direction file") from None
         except TooLarge:
@@ -366,6 +367,8 @@ class Direction:
             raise DirectionError(f"{json_path}: cannot read direction file ({exc})") from None
         except json.JSONDecodeError as exc:
             raise DirectionError(f"{json_path}: not valid JSON ({exc})") from None
+        except JsonBeyondBounds as exc:
+            raise DirectionError(f"{json_path}: direction file {exc}") from None
         return _from_json(meta, json_path)
 
 

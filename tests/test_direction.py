@@ -159,6 +159,13 @@ def test_bad_json(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with pytest.raises(DirectionError, match=r"d\.json: expected a JSON object"):
         Direction.load(path)
+    # Deep nesting and long numbers are errors that name the file, not a RecursionError.
+    path.write_text('{"x": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(DirectionError, match=r"d\.json: direction file nests arrays and objects deeper than 32"):
+        Direction.load(path)
+    path.write_text('{"version": ' + "9" * 5000 + "}")
+    with pytest.raises(DirectionError, match=r"d\.json: direction file has a number of 5000 characters"):
+        Direction.load(path)
 
 
 def test_unknown_version_and_format(tmp_path: Path) -> None:

@@ -521,6 +521,7 @@ def test_author_writes_the_alignment_it_is_given(world: dict, tmp_path: Path) ->
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "not valid JSON"),
+    ('{"x": ' + "[" * 5000 + "]" * 5000 + "}", "nests arrays and objects deeper than 32 levels"),
     ('{"schema_version": 1, "name": "x"}', "has no alignment section to copy"),
     ("ALIGNMENT128", "expected a position inside the 32x32 frame"),  # a 128² template for a 32² model
     ('{"rule": "similarity"}', "landmarks: required key is missing"),

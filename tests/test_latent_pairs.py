@@ -135,6 +135,7 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
     (lambda a: a.update(record=np.array(json.dumps({"format": "other"}))), "not a latentroom-latent-pairs"),
     (lambda a: a.update(before=a["before"].astype(np.int32)), "not a float array"),
     (lambda a: a.update(record=np.array("{not json")), "its record is not JSON"),
+    (lambda a: a.update(record=np.array("[" * 5000 + "]" * 5000)), "its record is not JSON .*deeper than 32"),
 ])
 def test_a_damaged_pairs_file_is_refused_naming_it(found: dict, tmp_path: Path, damage, message: str) -> None:
     with np.load(found["pairs"], allow_pickle=False) as archive:

@@ -185,6 +185,9 @@ def test_weights_given_by_path_are_bounded_and_regular_only(tmp_path: Path, monk
     with pytest.raises(LatentroomError, match=r"clip\.pt: unreadable toyfaces-clip weights \(.*larger than 1000"):
         load(str(weights))
     monkeypatch.undo()
+    weights.with_suffix(".json").write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(LatentroomError, match=r"clip\.json: unreadable toyfaces-clip metadata \(nests arrays"):
+        load(str(weights))
     weights.with_suffix(".json").unlink()
     os.mkfifo(weights.with_suffix(".json"))
     with pytest.raises(LatentroomError, match=r"clip\.json: unreadable toyfaces-clip metadata \(.*FIFO"):

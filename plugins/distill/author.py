@@ -175,13 +175,16 @@ def read_alignment_file(path: Path) -> Any:
     manifest's (``schema_version`` and ``alignment`` keys). Read bounded, errors name the file."""
     import json
 
+    from latentroom.engine.bounded_json import JsonBeyondBounds, loads_bounded
     from latentroom.engine.limits import MAX_MANIFEST_BYTES
 
     data = read_option_file("--alignment", path, MAX_MANIFEST_BYTES, "an alignment section")
     try:
-        section = json.loads(data)
+        section = loads_bounded(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DistillError(f"--alignment {path}: not valid JSON ({exc})") from None
+    except JsonBeyondBounds as exc:
+        raise DistillError(f"--alignment {path}: {exc}") from None
     if isinstance(section, dict) and "schema_version" in section:
         if "alignment" not in section:
             raise DistillError(f"--alignment {path}: this preset manifest has no alignment section to copy")

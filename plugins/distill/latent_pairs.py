@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from latentroom.engine.atomic import atomic_write
+from latentroom.engine.bounded_json import loads_bounded
 from latentroom.engine.npz import NpzProblem, read_npz
 from latentroom.plugins.distill.errors import DistillError, read_option_file
 
@@ -134,7 +135,7 @@ def _unpack(path: Path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, A
     try:
         arrays = read_npz(data, MAX_PAIRS_BYTES, [set(ARRAYS) | {"record"}], f"{', '.join(ARRAYS)} and record",
                           kind="a latent-pairs .npz")
-        record = json.loads(str(arrays.pop("record")[()]))
+        record = loads_bounded(str(arrays.pop("record")[()]))
     except NpzProblem as exc:
         raise DistillError(f"--latent-pairs {path}: {exc}") from None
     except ValueError as exc:

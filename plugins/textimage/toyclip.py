@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentroom.engine.atomic import atomic_write_bytes, atomic_write_text
+from latentroom.engine.bounded_json import loads_bounded
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.regular_files import read_regular
 from latentroom.plugins.textimage.captions import words
@@ -176,7 +177,7 @@ def load(argument: str | None = None, device: str | torch.device = "cpu") -> Toy
     except OSError as exc:
         raise LatentroomError(f"{path}: unreadable toyfaces-clip weights ({exc})") from None
     try:
-        meta = json.loads(read_regular(info_path, MAX_INFO_BYTES).decode("utf-8"))
+        meta = loads_bounded(read_regular(info_path, MAX_INFO_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise LatentroomError(f"{info_path}: toyfaces-clip weights not found") from None
     except (OSError, ValueError) as exc:
