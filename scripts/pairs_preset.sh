@@ -14,6 +14,10 @@
 # find leaves, less EXPORT_SECONDS for its export and evaluation. Writes OUT/dirs (the
 # direction), OUT/logs (find, ceiling, author log, sheet), OUT/presets/ATTRIBUTE.
 # CEILING_IMAGES=0 skips the ceiling (the find is seeded: it measures the same pairs).
+# INVERTER_OPTIONS, KEY=VALUE pairs split by spaces (e.g. "lr=0.02"), go to the hybrid
+# that reads the pairs and to the one that reads the ceiling's renders, alike.
+# PAIRS_UNREAD=drop leaves out the faces whose true edit the hybrid did not read
+# (inverted-truth's pairs_unread; binary attributes).
 set -u
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -25,6 +29,10 @@ EXPORT_SECONDS=${EXPORT_SECONDS:-100}
 CEILING_IMAGES=${CEILING_IMAGES:-500}
 PAIRS_DIR=${PAIRS_DIR:-/tmp/pairs}
 DEVICE=${DEVICE:-cuda}
+read -r -a inverter_pairs <<<"${INVERTER_OPTIONS:-}"
+inverter_json=$(python3 -c "import json, sys; from latentroom.engine.cli_options import parse_options; print(json.dumps(parse_options(sys.argv[1:], 'INVERTER_OPTIONS')))" "${inverter_pairs[@]}") || exit 1
+ceiling_options=()
+for pair in "${inverter_pairs[@]}"; do ceiling_options+=(-O "$pair"); done
 logs=$OUT/logs
 direction=$OUT/dirs/$ATTRIBUTE-pairs.json
 mkdir -p "$logs/regions" "$OUT/dirs" "$PAIRS_DIR"
@@ -32,7 +40,8 @@ left() { echo $(( LIMIT - ($(date +%s) - T0) )); }
 stamp() { echo "$(date -u +%FT%TZ) $*"; }
 
 find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all --samples "$FACES"
-          --param inverter=hybrid --param inverter_batch=256 --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz"
+          --param inverter=hybrid --param inverter_batch=256 --param "inverter_options=$inverter_json"
+          --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz" --param "pairs_unread=${PAIRS_UNREAD:-keep}"
           --device "$DEVICE" -o "$direction")
 stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
 timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }
@@ -48,7 +57,7 @@ for _ in $(seq 60); do [[ -s "$region" ]] && break; sleep 1; done
 if (( CEILING_IMAGES > 0 )); then
     truth_strength=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['provenance']['details']['truth_strength'])" "$direction")
     ceiling_cmd=(latentroom toyfaces evaluate-direction "$direction" --region "$region" --inverter hybrid
-                 --inverted-truth --strength "$truth_strength" --images "$CEILING_IMAGES" --device "$DEVICE"
+                 "${ceiling_options[@]}" --inverted-truth --strength "$truth_strength" --images "$CEILING_IMAGES" --device "$DEVICE"
                  --json "$logs/ceiling-$ATTRIBUTE.json")
     stamp "${ceiling_cmd[*]}" > "$logs/ceiling-$ATTRIBUTE.log"
     "${ceiling_cmd[@]}" >> "$logs/ceiling-$ATTRIBUTE.log" 2>&1

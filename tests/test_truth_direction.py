@@ -162,6 +162,45 @@ def test_inverter_options_reach_the_inverter_that_reads_the_faces(tmp_path: Path
     assert "stepz" in refusals[2]
 
 
+def test_unread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
+    # The toyfaces generator hardly draws a beard on long hair, so the encoder reads
+    # such a face's true edit as the face unchanged; with pairs_unread=drop those faces
+    # leave the pairs, checked here with the scorer on the kept file's own latents.
+    import torch
+
+    from latentroom.engine.plugins import get_scorer, resolve_generator
+    from latentroom.plugins.directions.sampling import render_and_score
+    from latentroom.plugins.distill.latent_pairs import load_latent_pairs
+
+    def find(name: str, *params: str) -> CliRunner:
+        extra = [arg for param in params for arg in ("--param", param)]
+        return CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "beard", "--layers", "all",
+                                        "--samples", "48", *extra, "--device", "cpu", "-o", str(tmp_path / f"{name}.json")])
+
+    for name, unread in (("kept", "keep"), ("dropped", "drop")):
+        result = find(name, f"pairs={tmp_path / name}.npz", f"pairs_unread={unread}")
+        assert result.exit_code == 0, result.output
+    kept, dropped = load_latent_pairs(tmp_path / "kept.npz"), load_latent_pairs(tmp_path / "dropped.npz")
+    generator, scorer = resolve_generator("toyfaces", "cpu"), get_scorer("toyfaces-classifier").value(None)
+
+    def beard(latents: np.ndarray) -> np.ndarray:
+        return render_and_score(generator, scorer, torch.from_numpy(latents))["beard"] >= 0.5
+
+    put_on = (kept.up != kept.before).any((1, 2))
+    taken_off = (kept.down != kept.before).any((1, 2))
+    unread = (put_on & ~beard(kept.up)) | (taken_off & beard(kept.down))
+    assert 0 < unread.sum() < len(unread) // 2
+    for side in ("before", "up", "down"):
+        assert np.array_equal(getattr(dropped, side), getattr(kept, side)[~unread])
+    assert dropped.record["made_by"]["unread_dropped"] == int(unread.sum())
+    details = json.loads((tmp_path / "dropped.json").read_text())["provenance"]["details"]
+    assert details["pairs_unread_dropped"] == int(unread.sum())
+    assert np.array_equal(Direction.load(tmp_path / "dropped.json").vector, Direction.load(tmp_path / "kept.json").vector)
+
+    assert "'keep' or 'drop'" in find("x", f"pairs={tmp_path}/x.npz", "pairs_unread=some").output
+    assert "pass pairs=FILE and a binary attribute" in find("y", "pairs_unread=drop").output
+
+
 def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_path: Path) -> None:
     # A correction fitted on the encoder's latents predicts each face's residual from
     # the encoder's reading of the sample x = G(w), not from w (a different part of W).

@@ -52,7 +52,14 @@ class InvertedTruth(DirectionSourceBase):
     ``pairs`` (a file path) also writes every face's latents and those of its two true
     edits (:mod:`latentroom.plugins.distill.latent_pairs`), so ``author --latent-pairs``
     can teach each face's own offset rather than what the direction predicts of it;
-    the direction records the file's digest.
+    the direction records the file's digest. ``pairs_unread`` ("keep"; "drop") says
+    what happens to a face of a binary attribute whose true edit the inverter did not
+    read: where the generator cannot draw the edit on a face (a beard on long hair),
+    its reading of the truth is the face unchanged, and that pair would teach a student
+    to leave such faces alone. "drop" leaves out of the pairs every face whose changed
+    side the scorer does not read as changed (put on: p < 0.5; taken off: p >= 0.5);
+    the direction is still the mean offset of all faces, and the pairs' record and the
+    details count what was dropped.
     With a correction or pairs, every face is read with its edits both ways: a
     positive edit's truth on a face that already has a binary attribute is no change,
     and a negative edit takes the attribute off (the direction itself stays the mean
@@ -71,12 +78,13 @@ class InvertedTruth(DirectionSourceBase):
     name = "inverted-truth"
     supports_conditioning = True
     defaults = {"inverter": "encoder", "inverter_options": {}, "amount": 0.35, "inverter_batch": 64,
-                "condition_by": "response", "correction": 0, "correction_reads": "", "pairs": ""}
+                "condition_by": "response", "correction": 0, "correction_reads": "", "pairs": "",
+                "pairs_unread": "keep"}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
-        # conditioning's response directions need scored samples.
-        return bool(merged["condition_on"])
+        # conditioning's response directions and the unread pairs' check score images.
+        return bool(merged["condition_on"]) or merged["pairs_unread"] == "drop"
 
     def vector(self, ctx: FindContext) -> np.ndarray:
         p, generator = ctx.params, ctx.generator
@@ -111,7 +119,12 @@ class InvertedTruth(DirectionSourceBase):
         norm = float(np.linalg.norm(vector))
         ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
         if p["pairs"]:
-            ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, (inputs, reached_up, reached_down))
+            sides = (inputs, reached_up, reached_down)
+            if p["pairs_unread"] == "drop":
+                read = _read_faces(ctx, sides, (before, up, down), batch)
+                sides = tuple(latents[read] for latents in sides)
+                ctx.details["pairs_unread_dropped"] = int((~read).sum())
+            ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, sides)
         if components:
             read = inputs if reads == str(p["inverter"]) else _inverted(generator, _inverter(generator, reads, {}),
                                                                          (before,), batch)[0]
@@ -137,6 +150,11 @@ def _check_params(attribute: str, p: Mapping[str, Any]) -> None:
     if p["correction_reads"] and not int(p["correction"]):
         raise LatentroomError("inverted-truth: correction_reads names the inverter a correction reads faces "
                               "through; pass correction=K too")
+    if p["pairs_unread"] not in ("keep", "drop"):
+        raise LatentroomError(f"inverted-truth: pairs_unread is 'keep' or 'drop', got {p['pairs_unread']!r}")
+    if p["pairs_unread"] == "drop" and (not p["pairs"] or ATTRIBUTE_SPECS[attribute].kind != "binary"):
+        raise LatentroomError("inverted-truth: pairs_unread=drop checks a binary attribute's latent pairs: "
+                              "pass pairs=FILE and a binary attribute")
     if not isinstance(p["inverter_options"], dict):
         raise LatentroomError(f"inverted-truth: inverter_options must be a JSON object of the inverter's options, "
                               f'e.g. {{"steps": 96}}; got {p["inverter_options"]!r}')
@@ -182,6 +200,27 @@ def _inverted_sides(generator: Any, inverter: Any, before: np.ndarray, up: np.nd
     return inputs, sides[0], sides[1]
 
 
+def _read_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
+                renders: tuple[np.ndarray, np.ndarray, np.ndarray], batch: int) -> np.ndarray:
+    """Which faces' true edits the inverter read: for each side the truth changed, the
+    scorer reads the attribute on the generator's image of that side's latents (put
+    on: p >= 0.5; taken off: p < 0.5). ``[N]`` bool."""
+    from latentroom.plugins.directions.sampling import render_and_score
+    from latentroom.plugins.directions.scoring import binary_attributes, scorer_name
+
+    if ctx.attribute not in binary_attributes(ctx.scorer):
+        raise LatentroomError(f"inverted-truth: pairs_unread=drop needs a scorer that reads {ctx.attribute!r} as "
+                              f"a probability; {scorer_name(ctx.scorer)} does not")
+    before = renders[0]
+    read = np.ones(len(before), bool)
+    for latents, after, wears in ((sides[1], renders[1], True), (sides[2], renders[2], False)):
+        changed = (after != before).reshape(len(after), -1).any(1)
+        if changed.any():
+            p = render_and_score(ctx.generator, ctx.scorer, torch.from_numpy(latents[changed]), batch)[ctx.attribute]
+            read[np.flatnonzero(changed)[(p >= 0.5) != wears]] = False
+    return read
+
+
 def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
     """Write the faces' latents and their two edits' (``latent_pairs``); the record for the details."""
     from latentroom.plugins.distill.latent_pairs import write_latent_pairs
@@ -191,7 +230,9 @@ def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.nda
               "generator_weights_sha256": generator.weights_sha256, "truth_strength": ctx.details["truth_strength"],
               "made_by": {"source": "inverted-truth", "inverter": str(p["inverter"]),
                           "inverter_options": dict(p["inverter_options"]), "samples": int(p["samples"]),
-                          "renderer_seed": TRUTH_DIRECTION_SEED + int(p["seed"]), "amount": float(p["amount"])}}
+                          "renderer_seed": TRUTH_DIRECTION_SEED + int(p["seed"]), "amount": float(p["amount"]),
+                          "pairs_unread": str(p["pairs_unread"]),
+                          "unread_dropped": int(ctx.details.get("pairs_unread_dropped", 0))}}
     digest = write_latent_pairs(path, *latents, record)
     return {"file": path.name, "sha256": digest, "faces": len(latents[0])}
 
