@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from latentroom.engine import hookimpl, plugins
 from latentroom.engine.cli import cli
@@ -172,10 +172,11 @@ def test_unread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
     from latentroom.plugins.directions.sampling import render_and_score
     from latentroom.plugins.distill.latent_pairs import load_latent_pairs
 
-    def find(name: str, *params: str) -> CliRunner:
+    def find(name: str, *params: str) -> Result:
         extra = [arg for param in params for arg in ("--param", param)]
         return CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "beard", "--layers", "all",
-                                        "--samples", "48", *extra, "--device", "cpu", "-o", str(tmp_path / f"{name}.json")])
+                                        "--samples", "48", *extra, "--device", "cpu",
+                                        "-o", str(tmp_path / f"{name}.json")])
 
     for name, unread in (("kept", "keep"), ("dropped", "drop")):
         result = find(name, f"pairs={tmp_path / name}.npz", f"pairs_unread={unread}")
@@ -195,7 +196,8 @@ def test_unread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
     assert dropped.record["made_by"]["unread_dropped"] == int(unread.sum())
     details = json.loads((tmp_path / "dropped.json").read_text())["provenance"]["details"]
     assert details["pairs_unread_dropped"] == int(unread.sum())
-    assert np.array_equal(Direction.load(tmp_path / "dropped.json").vector, Direction.load(tmp_path / "kept.json").vector)
+    kept_direction, dropped_direction = (Direction.load(tmp_path / f"{name}.json") for name in ("kept", "dropped"))
+    assert np.array_equal(dropped_direction.vector, kept_direction.vector)
 
     assert "'keep' or 'drop'" in find("x", f"pairs={tmp_path}/x.npz", "pairs_unread=some").output
     assert "pass pairs=FILE and a binary attribute" in find("y", "pairs_unread=drop").output
