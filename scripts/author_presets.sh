@@ -76,8 +76,9 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # half the faces).
 # Their pairs are written by
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
-#   PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
-# which then run their rows.
+#   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \
+#       bash scripts/pairs_preset.sh
+# which then run their rows (beard's were read at the hybrid's default then, lr 0.06).
 presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
