@@ -27,9 +27,12 @@
 # that writes them into PAIRS_DIR.
 # A row's range and default may be multiples of the direction's truth strength
 # (x1.5: -1.5 to 1.5 times it; x-1.5,x2: -1.5 to 2 times it), the strength whose edit
-# is the true one. ROW replaces the bundled rows with one of its own, e.g. for a
-# candidate found on the device:
+# is the true one. ROW replaces the bundled rows with its own, e.g. for a candidate
+# found on the device; several rows are separated by ';', and a row named
+# ATTRIBUTE-LABEL is a variant of that attribute (its own preset and log, the
+# attribute's region), so variants train side by side on the same budget:
 #   ROW="glasses glasses-pairs x1.5 x1 - --pixel-loss,relative" DIRECTIONS=out/dirs bash scripts/author_presets.sh
+#   ROW="glasses glasses-pairs x1 x1 - --pixel-loss,relative;glasses-adv glasses-pairs x1 x1 - --pixel-loss,relative,--adversarial-weight,0.0005" ...
 #
 # Each run trains for BUDGET seconds (the learning rate anneals against it), then
 # exports, evaluates and writes $PRESETS/NAME, its log $LOGS/NAME.log and its
@@ -86,7 +89,7 @@ presets=(
   "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
   "beard beard-pairs x1.75 x1.5 --feather=0 --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
 )
-[[ -n "${ROW:-}" ]] && presets=("$ROW")
+[[ -n "${ROW:-}" ]] && IFS=';' read -r -a presets <<<"$ROW"
 # Times the direction's truth strength for xK, the number itself otherwise.
 in_truth_units() {
     case "$2" in
@@ -103,8 +106,8 @@ print('--latent-pairs', sys.argv[2] + '/' + p['file']) if p else None" "$1" "$PA
 pids=()
 for row in "${presets[@]}"; do
     read -r name direction range default region_options author_options <<<"$row"
-    [[ -n "$ONLY" && " $ONLY " != *" $name "* ]] && continue
-    attribute=${name}
+    attribute=${name%%-*}
+    [[ -n "$ONLY" && " $ONLY " != *" $attribute "* ]] && continue
     region="$LOGS/regions/$attribute.png"
     region_args=()
     [[ "$region_options" != "-" ]] && IFS=, read -r -a region_args <<<"$region_options"

@@ -66,4 +66,6 @@ fi
 wait "$author"
 echo "author rc $? at $(( $(date +%s) - T0 ))s"
 (( CEILING_IMAGES > 0 )) && tail -n 3 "$logs/ceiling-$ATTRIBUTE.log"
-tail -n 3 "$logs/$ATTRIBUTE.log"
+for log in "$logs/$ATTRIBUTE.log" "$logs/$ATTRIBUTE"-*.log; do
+    if [[ -f "$log" ]]; then tail -n 3 "$log"; fi
+done
