@@ -185,6 +185,12 @@ def _inverted(generator: Any, inverter: Any, image_sets: tuple[np.ndarray, ...],
     return [np.concatenate(part) for part in parts]
 
 
+def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Which renders a true edit changed, ``[N]`` bool (a binary attribute put on a face
+    that has it leaves the render as it was)."""
+    return (after != before).reshape(len(after), -1).any(1)
+
+
 def _inverted_sides(generator: Any, inverter: Any, before: np.ndarray, up: np.ndarray, down: np.ndarray,
                     batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The latents of the renders and of their two true edits; an edit that left a
@@ -193,7 +199,7 @@ def _inverted_sides(generator: Any, inverter: Any, before: np.ndarray, up: np.nd
     sides = []
     for after in (up, down):
         latents = inputs.copy()
-        changed = (after != before).reshape(len(after), -1).any(1)
+        changed = _changed(before, after)
         if changed.any():
             (latents[changed],) = _inverted(generator, inverter, (after[changed],), batch)
         sides.append(latents)
@@ -214,7 +220,7 @@ def _read_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
     before = renders[0]
     read = np.ones(len(before), bool)
     for latents, after, wears in ((sides[1], renders[1], True), (sides[2], renders[2], False)):
-        changed = (after != before).reshape(len(after), -1).any(1)
+        changed = _changed(before, after)
         if changed.any():
             p = render_and_score(ctx.generator, ctx.scorer, torch.from_numpy(latents[changed]), batch)[ctx.attribute]
             read[np.flatnonzero(changed)[(p >= 0.5) != wears]] = False
