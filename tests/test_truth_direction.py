@@ -19,6 +19,15 @@ from latentroom.plugins.toyfaces.truth_direction import true_edit_renders
 SHIPPED = Path(__file__).parents[1] / "plugins/directions/shipped"
 
 
+def find_inverted_truth(attribute: str, layers: str, samples: int, out: Path, *params: str,
+                        options: tuple[str, ...] = ()) -> Result:
+    """``direction find inverted-truth`` on the CPU, each of ``params`` a ``--param``
+    setting, ``options`` more command-line options."""
+    extra = [arg for param in params for arg in ("--param", param)]
+    return CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", attribute, "--layers", layers,
+                                    "--samples", str(samples), *extra, *options, "--device", "cpu", "-o", str(out)])
+
+
 def test_true_edit_renders_put_glasses_only_on_faces_without_them() -> None:
     before, after = true_edit_renders("glasses", 40, 0, 0.35, 64)
     assert 0 < len(before) < 40 and before.shape == after.shape == (len(before), 64, 64, 3)
@@ -27,8 +36,7 @@ def test_true_edit_renders_put_glasses_only_on_faces_without_them() -> None:
 
 def test_found_from_the_truth_agrees_with_the_classifier_boundary(tmp_path: Path) -> None:
     out = tmp_path / "glasses-truth.json"
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                      "--samples", "96", "--device", "cpu", "-o", str(out)])
+    result = find_inverted_truth("glasses", "coarse", 96, out)
     assert result.exit_code == 0, result.output
     found, shipped = Direction.load(out), Direction.load(SHIPPED / "glasses.json")
     assert found.layers == (0, 1, 2, 3) and found.provenance.source == "inverted-truth"
@@ -43,10 +51,7 @@ def test_found_from_the_truth_agrees_with_the_classifier_boundary(tmp_path: Path
 def found_corrected_glasses(out: Path, samples: int, components: int, *params: str) -> Direction:
     """``direction find inverted-truth`` for glasses on the coarse layers with a
     correction (and more ``--param`` settings)."""
-    extra = [arg for param in params for arg in ("--param", param)]
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                      "--samples", str(samples), "--param", f"correction={components}", *extra,
-                                      "--device", "cpu", "-o", str(out)])
+    result = find_inverted_truth("glasses", "coarse", samples, out, f"correction={components}", *params)
     assert result.exit_code == 0, result.output
     return Direction.load(out)
 
@@ -66,9 +71,8 @@ def test_inverted_truth_fits_a_per_face_correction_on_request(tmp_path: Path) ->
     shown = CliRunner().invoke(cli, ["direction", "show", str(out)])
     assert "per face, 8 components, a side per sign of the strength" in shown.output
     assert "reads faces through encoder (glasses-corrected.correction.npz)" in shown.output
-    refused = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "coarse",
-                                       "--samples", "16", "--param", "correction=4", "--condition-on", "eye_size",
-                                       "--device", "cpu", "-o", str(tmp_path / "x.json")])
+    refused = find_inverted_truth("glasses", "coarse", 16, tmp_path / "x.json", "correction=4",
+                                  options=("--condition-on", "eye_size"))
     assert refused.exit_code != 0 and "a correction is fitted around the unconditioned mean offset" in refused.output
 
 
@@ -106,9 +110,7 @@ def test_a_correction_reads_faces_through_the_inverter_it_is_told_to(tmp_path: P
     try:
         plain = found_corrected_glasses(tmp_path / "plain.json", 48, 4)
         shifted = found_corrected_glasses(tmp_path / "shifted.json", 48, 4, "correction_reads=encoder-shifted")
-        refused = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers",
-                                           "coarse", "--samples", "16", "--param", "correction_reads=encoder",
-                                           "--device", "cpu", "-o", str(tmp_path / "x.json")])
+        refused = find_inverted_truth("glasses", "coarse", 16, tmp_path / "x.json", "correction_reads=encoder")
     finally:
         plugins.reset()
     assert np.array_equal(plain.vector, shifted.vector)
@@ -130,17 +132,13 @@ def test_inverter_options_reach_the_inverter_that_reads_the_faces(tmp_path: Path
     from latentroom.plugins.distill.latent_pairs import load_latent_pairs
 
     def find(name: str, *params: str) -> tuple[Direction, object]:
-        extra = [arg for param in params for arg in ("--param", param)]
-        result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "all",
-                                          "--samples", "24", "--param", f"pairs={tmp_path / name}.npz", *extra,
-                                          "--device", "cpu", "-o", str(tmp_path / f"{name}.json")])
+        result = find_inverted_truth("glasses", "all", 24, tmp_path / f"{name}.json", f"pairs={tmp_path / name}.npz",
+                                     *params)
         assert result.exit_code == 0, result.output
         return Direction.load(tmp_path / f"{name}.json"), load_latent_pairs(tmp_path / f"{name}.npz")
 
     def refusal(*params: str) -> str:
-        extra = [arg for param in params for arg in ("--param", param)]
-        result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "all",
-                                          "--samples", "16", *extra, "--device", "cpu", "-o", str(tmp_path / "x.json")])
+        result = find_inverted_truth("glasses", "all", 16, tmp_path / "x.json", *params)
         assert result.exit_code != 0
         return result.output
 
@@ -173,10 +171,7 @@ def test_unread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
     from latentroom.plugins.distill.latent_pairs import load_latent_pairs
 
     def find(name: str, *params: str) -> Result:
-        extra = [arg for param in params for arg in ("--param", param)]
-        return CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "beard", "--layers", "all",
-                                        "--samples", "48", *extra, "--device", "cpu",
-                                        "-o", str(tmp_path / f"{name}.json")])
+        return find_inverted_truth("beard", "all", 48, tmp_path / f"{name}.json", *params)
 
     for name, unread in (("kept", "keep"), ("dropped", "drop")):
         result = find(name, f"pairs={tmp_path / name}.npz", f"pairs_unread={unread}")
