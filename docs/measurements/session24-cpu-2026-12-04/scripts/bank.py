@@ -1,0 +1,27 @@
+"""Teacher pairs from the encoder's reading of each render and of its true edit:
+x = G(enc(render)), y = x + region * (G(enc(truth)) - x), for a CPU training bank."""
+import sys, time
+import numpy as np, torch
+from latentroom.engine.plugins import get_inverter, resolve_generator
+from latentroom.plugins.distill.quality import to_model
+from latentroom.plugins.stylegan2.fast import FastSynthesis, FastConfig
+from latentroom.plugins.toyfaces.regions import attribute_region
+from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
+torch.set_num_threads(2)
+attr, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+g = resolve_generator("toyfaces", torch.device("cpu"))
+enc = get_inverter("encoder").value(g, g.device)
+fast = FastSynthesis(g, FastConfig(dtype=None, channels_last=True, modconv="input"))
+region = torch.from_numpy(attribute_region(attr, 128))[None, None]
+xs, ys = [], []
+t = time.time()
+for start in range(0, n, 64):
+    p = sample_params(seed + start, min(64, n - start))
+    before = torch.from_numpy(to_model(render(p, 128)))
+    truth = torch.from_numpy(to_model(render(edit(p, attr, 1.0), 128)))
+    with torch.no_grad():
+        w0, w1 = enc.invert(before), enc.invert(truth)
+        x = fast._eager(w0).clamp(-1, 1); y = fast._eager(w1).clamp(-1, 1)
+    xs.append(x.half()); ys.append((x + region * (y - x)).half())
+    print(start, f"{time.time()-t:.0f}s", flush=True)
+torch.save({"x": torch.cat(xs), "y": torch.cat(ys)}, f"bank-{attr}-enc.pt")
