@@ -474,6 +474,7 @@ def test_author_records_metrics_and_show_prints_them(bundle: dict) -> None:
     assert metrics["onnx_max_abs_diff"] <= PARITY_TOL and metrics["strength0_max_abs_diff"] <= IDENTITY_TOL
     # Where the teacher edits, a six-step student is still near the identity.
     assert abs(metrics["psnr_edited_pixels"] - metrics["psnr_edited_pixels_identity"]) < 3
+    assert "psnr_edited_pixels_trained_faces" not in metrics  # sampled faces: no fixed training set
     assert metrics["n_images"] == 6 and metrics["train_steps"] == 6
     extra = bundle["manifest"]["x-distill"]
     assert extra["variants"]["variant"] in ("fp32", "fp16", "int8") and "rule" in extra["variants"]

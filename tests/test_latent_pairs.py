@@ -4,6 +4,7 @@ face's own recorded edit as the teacher, on the shipped toyfaces generator (CPU)
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from latentroom.engine.cli import cli
 from latentroom.engine.direction import Direction
 from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.latent_pairs import load_latent_pairs, write_latent_pairs
-from latentroom.plugins.distill.pairs import HELD_OUT, TRAIN, PairSampler
+from latentroom.plugins.distill.pairs import FIT, HELD_OUT, TRAIN, PairSampler
 from latentroom.plugins.toyfaces.truth_direction import true_edit_sides
 from test_untrusted import finishes
 
@@ -77,7 +78,8 @@ def test_the_teacher_is_each_faces_own_edit_and_held_out_faces_stay_out(found: d
         return distance.argmin(1).tolist()
 
     held = set(range(36, 40))
-    for stream, allowed in ((TRAIN, set(range(36))), (HELD_OUT, held)):
+    # The fit stream measures the student on the faces it trained on: only those.
+    for stream, allowed in ((TRAIN, set(range(36))), (FIT, set(range(36))), (HELD_OUT, held)):
         x, y, _ = sampler.batch(12, 0, stream, strength=ts)
         picked = which(x)
         assert set(picked) <= allowed
@@ -107,6 +109,9 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     distill = manifest["x-distill"]
     record = distill["latent_pairs"]
     assert record["sha256"] == load_latent_pairs(found["pairs"]).sha256 and record["faces"] == 40
+    # Beside the held-out faces, the fit on the faces it trained on (underfit or overfit).
+    assert math.isfinite(manifest["metrics"]["psnr_edited_pixels_trained_faces"])
+    assert "on faces it trained on" in result.output
     # Pairs from a fixed set of faces are moved as apply's face crops move faces.
     assert distill["jitter"] == {"shift": 13.0, "scale": 0.12, "rotate": 3.0}
     # Measured as apply runs it: the label is of the aligned path.

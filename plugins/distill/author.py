@@ -36,7 +36,7 @@ from latentroom.plugins.directions.scoring import ScorerSpec
 from latentroom.plugins.distill.errors import DistillError, read_option_file
 from latentroom.plugins.distill.gate import resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
-from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, HELD_OUT, PairPool, PairSampler
+from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, FIT, HELD_OUT, PairPool, PairSampler
 from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
 from latentroom.plugins.distill.train import TrainSettings, settings_json, train_student
 
@@ -411,7 +411,9 @@ def author(opts: AuthorOptions, echo: Callable[[str], None] = print) -> Path | N
     _write(opts, out, manifest, exported.model_bytes, preview)
     echo(f"wrote {out} ({exported.report.chosen}, {len(exported.model_bytes) / 1e6:.2f} MB, "
          f"psnr {exported.psnr:.2f} dB vs teacher, {exported.psnr_edited:.2f} dB on the pixels it edits at the "
-         f"default strength (identity {exported.identity_psnr_edited:.2f}), label {_label(quality)}) "
+         f"default strength (identity {exported.identity_psnr_edited:.2f}"
+         + ("" if exported.psnr_edited_trained is None else f"; {exported.psnr_edited_trained:.2f} on faces it trained on")
+         + f"), label {_label(quality)}) "
          f"in {time.time() - t0:.0f} s")
     return out
 
@@ -427,6 +429,9 @@ class Exported:
     held_out: int
     psnr_edited: float
     identity_psnr_edited: float
+    psnr_edited_trained: float | None
+    """On the faces the student trained on (latent pairs only): close to ``psnr_edited``
+    when it underfits its teacher, far above it when it overfits."""
 
 
 def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSampler,
@@ -458,15 +463,21 @@ def _export(opts: AuthorOptions, setup: Setup, student: Any, sampler: PairSample
 
 
 def _edited_fidelity(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
-                     sampler: PairSampler) -> tuple[float, float]:
+                     sampler: PairSampler) -> tuple[float, float, float | None]:
     """Student vs teacher over the pixels the teacher edits, at the default strength,
-    on held-out pairs; and the same for the identity (the student that does nothing)."""
+    on held-out pairs; the same for the identity (the student that does nothing); and,
+    with latent pairs (a fixed set of faces), the student's on the faces it trained on."""
     from latentroom.plugins.distill.export import psnr_where_edited, run_onnx, session
 
-    x, y, s = (t.numpy() for t in sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), HELD_OUT,
-                                                   strength=setup.default))
-    out = run_onnx(session(model_bytes), x, s)
-    return psnr_where_edited(x, y, out), psnr_where_edited(x, y, x)
+    sess = session(model_bytes)
+
+    def fidelity(stream: int) -> tuple[float, float]:
+        x, y, s = (t.numpy() for t in sampler.held_out(opts.held_out_pairs, min(opts.batch_size, 64), stream,
+                                                       strength=setup.default))
+        return psnr_where_edited(x, y, run_onnx(sess, x, s)), psnr_where_edited(x, y, x)
+
+    held_out, identity = fidelity(HELD_OUT)
+    return held_out, identity, None if setup.pairs is None else fidelity(FIT)[0]
 
 
 def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: PairSampler,
@@ -574,6 +585,8 @@ def _metrics(size: StudentSize, result: Any, exported: Exported, quality: dict[s
         "psnr_identity_baseline": round(exported.identity_psnr, 3),
         "psnr_edited_pixels": round(exported.psnr_edited, 3),
         "psnr_edited_pixels_identity": round(exported.identity_psnr_edited, 3),
+        **({} if exported.psnr_edited_trained is None
+           else {"psnr_edited_pixels_trained_faces": round(exported.psnr_edited_trained, 3)}),
         "n_pairs_held_out": float(exported.held_out),
         "onnx_max_abs_diff": float(f"{exported.parity:.3g}"),
         "strength0_max_abs_diff": float(exported.identity),

@@ -28,9 +28,11 @@ direction's layers)``, generated on the fly.
   is a StyleGAN2 of this project: authoring throughput is bounded by the teacher.
 * With ``pairs`` (:mod:`latentroom.plugins.distill.latent_pairs`, ``author
   --latent-pairs``) the latents are not sampled: each pair is one of the file's faces
-  and its own recorded edit (the training stream draws from all but the held-out
-  faces, the held-out and calibration streams from those), so the teacher is each
-  face's own offset instead of what the direction predicts of it.
+  and its own recorded edit (the training and fit streams draw from all but the
+  held-out faces, the held-out and calibration streams from those), so the teacher is
+  each face's own offset instead of what the direction predicts of it. The fit stream
+  measures how well the student fits the faces it trained on, beside the held-out
+  ones: a student no closer on the first underfits its teacher rather than overfits.
 * Strengths are uniform over the preset's range, one per image.
 * With a ``jitter`` (:mod:`latentroom.plugins.distill.jitter`) each finished pair is
   moved, scaled and turned by one random similarity transform, the same for ``x`` and
@@ -58,8 +60,8 @@ from latentroom.plugins.distill.latent_pairs import LatentPairs, PairLatents
 
 DEFAULT_TRUNCATION = 0.9
 # Streams of one seed: training batches, the held-out pairs, the calibration inputs,
-# the pool's draws.
-TRAIN, HELD_OUT, CALIBRATION, POOL_DRAWS = 0, 1, 2, 3
+# the pool's draws, and pairs of the training faces for measuring the fit.
+TRAIN, HELD_OUT, CALIBRATION, POOL_DRAWS, FIT = 0, 1, 2, 3, 4
 
 
 class PairSampler:
@@ -203,4 +205,5 @@ class PairPool:
         return from_bytes(self.x[picks]), from_bytes(self.y[picks]), self.s[picks]
 
 
-__all__ = ["DEFAULT_TRUNCATION", "PairSampler", "PairPool", "TRAIN", "HELD_OUT", "CALIBRATION", "POOL_DRAWS"]
+__all__ = ["DEFAULT_TRUNCATION", "PairSampler", "PairPool", "TRAIN", "HELD_OUT", "CALIBRATION", "POOL_DRAWS",
+           "FIT"]
