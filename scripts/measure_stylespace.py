@@ -118,7 +118,7 @@ def parse_attribute_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/stylespace"),
               show_default=True)
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("docs/images/stylespace-toyfaces.png"), show_default=True)
+              default=Path("docs/images/stylespace-toyfaces.jpg"), show_default=True)
 @click.option("--samples", default=300, show_default=True, help="Labelled samples (one bank for all).")
 @click.option("--channels", default=1, show_default=True)
 @click.option("--channel-sd", type=float, multiple=True, default=(5.0, 10.0, 20.0), show_default=True)
