@@ -17,7 +17,7 @@ params = sample_params(EVAL_SEED, n)
 inputs = render(params, 128)
 truth = render(edit(params, attr, 1.0), 128)
 t = time.time()
-inv = get_inverter("hybrid").value(g, g.device, lr=0.02)
+inv = get_inverter("hybrid").value(g, g.device, lr=float(sys.argv[2]) if len(sys.argv) > 2 else 0.02)
 w = inv.invert(torch.from_numpy(to_model(np.concatenate([inputs, truth]))))
 with torch.no_grad():
     img = to_pixels(g.synthesis(w, noise_mode="const").clamp(-1, 1).numpy())
