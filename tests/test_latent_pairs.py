@@ -91,6 +91,32 @@ def test_the_teacher_is_each_faces_own_edit_and_held_out_faces_stay_out(found: d
     assert torch.equal(x, y)
 
 
+def test_below_the_truth_strength_each_faces_whole_edit_is_faded_in(found: dict) -> None:
+    """The generator draws a yes/no attribute part of the way as something else (a dark
+    box, outsized frames): by default a partial strength is the face's one drawing at
+    lower opacity; ``latent`` keeps the share of the offset."""
+    from latentroom.engine.plugins import resolve_generator
+
+    generator = resolve_generator("toyfaces", "cpu")
+    direction, pairs = Direction.load(found["direction"]), load_latent_pairs(found["pairs"])
+    ts = pairs.truth_strength
+    faded = PairSampler(generator, direction, (-2 * ts, 2 * ts), pairs=pairs)
+    shared = PairSampler(generator, direction, (-2 * ts, 2 * ts), pairs=pairs, partial_edit="latent")
+    x, whole, _ = faded.batch(12, 0, TRAIN, strength=ts)
+    x_half, half, _ = faded.batch(12, 0, TRAIN, strength=ts / 4)
+    assert torch.equal(x, x_half)
+    assert torch.allclose(half - x, (whole - x) / 4, atol=1e-5)
+    _, share, _ = shared.batch(12, 0, TRAIN, strength=ts / 4)
+    picked = (x[:, None] - _renders(generator, pairs.before)[None]).abs().flatten(2).amax(2).argmin(1)
+    quarter = pairs.before + (pairs.up - pairs.before) / 4
+    assert torch.allclose(share, _renders(generator, quarter[picked.numpy()]), atol=1e-4)
+    moved = (whole - x).abs().flatten(1).amax(1) > 0.1  # faces put on glasses
+    assert moved.any() and not torch.allclose(share[moved], half[moved], atol=0.05)
+    # Beyond the truth strength both draw the extrapolated latent.
+    for beyond in (1.5 * ts, -1.5 * ts):
+        assert torch.equal(faded.batch(12, 0, TRAIN, strength=beyond)[1], shared.batch(12, 0, TRAIN, strength=beyond)[1])
+
+
 def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_path: Path) -> None:
     torch.set_num_threads(1)
     out = tmp_path / "glasses"
@@ -109,6 +135,7 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     distill = manifest["x-distill"]
     record = distill["latent_pairs"]
     assert record["sha256"] == load_latent_pairs(found["pairs"]).sha256 and record["faces"] == 40
+    assert record["partial_edit"] == "fade" and "partial edits fade" in result.output
     # Beside the held-out faces, the fit on the faces it trained on (underfit or overfit).
     assert math.isfinite(manifest["metrics"]["psnr_edited_pixels_trained_faces"])
     assert "on faces it trained on" in result.output
@@ -131,6 +158,14 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
             "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(path),
             "--steps", "1", "--device", "cpu", "-o", str(tmp_path / "out")]), fifo=fifo)
         assert result.exit_code != 0 and message in result.output and str(path) in result.output
+
+
+def test_a_partial_edit_without_latent_pairs_is_refused(found: dict, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["author", "glasses", "--direction", str(found["direction"]),
+                                      "--partial-edit", "latent", "--steps", "1", "--device", "cpu",
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code != 0 and "--partial-edit applies to --latent-pairs only" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("damage, message", [

@@ -74,6 +74,7 @@ class AuthorOptions:
     pixel_loss: str = "mse"
     region: Path | None = None
     latent_pairs: Path | None = None
+    partial_edit: str = "fade"
     jitter: Jitter = field(default_factory=Jitter)
     presence_gate: str = "auto"
     sheet: Path | None = None
@@ -343,6 +344,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "pixel_loss": settings.pixel_loss,
             "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
+            "partial_edit": None if setup.pairs is None else opts.partial_edit,
             "jitter": opts.jitter.to_json(),
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
@@ -363,7 +365,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
                           amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs,
-                          jitter=opts.jitter)
+                          partial_edit=opts.partial_edit, jitter=opts.jitter)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -377,8 +379,8 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          f"pixel loss {opts.pixel_loss}; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
          + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
-         + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out)"
-            if setup.pairs is not None else "")
+         + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "
+            f"partial edits {opts.partial_edit}" if setup.pairs is not None else "")
          + f"; device {setup.device}")
     pairs = sampler
     if opts.pool_size:
@@ -615,7 +617,8 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "direction_scale": direction.scale,
         "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
         "presence_gate": _gate_name(setup),
-        "latent_pairs": None if setup.pairs is None else setup.pairs.describe(),
+        "latent_pairs": None if setup.pairs is None else {**setup.pairs.describe(),
+                                                          "partial_edit": opts.partial_edit},
         "jitter": opts.jitter.to_json(),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},

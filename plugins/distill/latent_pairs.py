@@ -15,6 +15,17 @@ the unit a corrected direction uses too (:mod:`latentroom.engine.direction_corre
 A face whose side did not change (glasses put on a face that wears them) has a zero
 offset, so its pair says "leave it".
 
+Below the truth strength the edit is drawn one of two ways (``author --partial-edit``).
+``fade`` (the default): the face's whole edit, faded in on the image,
+``y = x + |s| / truth_strength * (G(side) - x)``, so each face has one drawing of its
+edit and the strength is its opacity. ``latent``: the generator at that share of the
+offset, as above. The generator does not draw a yes/no attribute part of the way: on
+the toyfaces glasses the latent path goes from a dark box round the eyes to frames
+twice the size that shrink as the amount nears one, differently for every face, and a
+student that sees those amounts beside the truth strength draws their average, doubled
+rings (docs/distillation.md, session 25). Beyond the truth strength both extrapolate
+the latent.
+
 The faces are fixed, so the last ``held_out`` of them are kept out of training: the
 held-out pairs that measure the student against its teacher come from those.
 
@@ -47,6 +58,7 @@ from latentroom.plugins.distill.errors import DistillError, read_option_file
 FORMAT = "latentroom-latent-pairs"
 VERSION = 1
 ARRAYS = ("before", "up", "down")
+PARTIAL_EDITS = ("fade", "latent")
 MAX_PAIRS_BYTES = 2 * 1024**3
 """Four thousand faces of a 1024-px StyleGAN2 (18 x 512 latents, float32) are about
 0.4 GB; a larger file is not one we would write."""
@@ -176,8 +188,12 @@ def _check_record(path: Path, record: dict[str, Any], faces: int) -> None:
 class PairLatents:
     """The pairs on a device, drawn as ``(before, edited)`` W+ latents for a sampler."""
 
-    def __init__(self, pairs: LatentPairs, layers: tuple[int, ...], device: torch.device) -> None:
+    def __init__(self, pairs: LatentPairs, layers: tuple[int, ...], device: torch.device,
+                 partial: str = "fade") -> None:
+        if partial not in PARTIAL_EDITS:
+            raise ValueError(f"partial edit {partial!r}: expected one of {', '.join(PARTIAL_EDITS)}")
         self.pairs = pairs
+        self.fade = partial == "fade"
         self.layers = torch.tensor(layers, device=device)
         self.before = torch.from_numpy(pairs.before).to(device)
         self.offset_up = torch.from_numpy(pairs.up).to(device) - self.before
@@ -189,16 +205,19 @@ class PairLatents:
         start, count = (self.training, self.pairs.held_out) if held_out else (0, self.training)
         return start + torch.randint(count, (n,), generator=gen)
 
-    def latents(self, faces: torch.Tensor, strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(before, edited)`` ``[B, L, D]`` for face indices and strengths ``[B]`` on the device."""
+    def latents(self, faces: torch.Tensor, strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(before, edited, opacity)`` for face indices and strengths ``[B]`` on the device:
+        latents ``[B, L, D]`` and how much of ``G(edited) - G(before)`` the target keeps ``[B]``."""
         faces = faces.to(self.before.device)
         before = self.before[faces]
-        amount = (strength.abs() / self.pairs.truth_strength).reshape(-1, 1, 1)
+        amount = strength.abs() / self.pairs.truth_strength
+        opacity = amount.clamp(max=1.0) if self.fade else torch.ones_like(amount)
+        drawn = amount.clamp(min=1.0) if self.fade else amount
         offset = torch.where((strength >= 0).reshape(-1, 1, 1), self.offset_up[faces], self.offset_down[faces])
         edited = before.clone()
-        edited[:, self.layers] += amount * offset[:, self.layers]
-        return before, edited
+        edited[:, self.layers] += drawn.reshape(-1, 1, 1) * offset[:, self.layers]
+        return before, edited, opacity
 
 
-__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PairLatents", "held_out_count", "load_latent_pairs",
+__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PARTIAL_EDITS", "PairLatents", "held_out_count", "load_latent_pairs",
            "write_latent_pairs"]

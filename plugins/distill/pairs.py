@@ -30,7 +30,9 @@ direction's layers)``, generated on the fly.
   --latent-pairs``) the latents are not sampled: each pair is one of the file's faces
   and its own recorded edit (the training and fit streams draw from all but the
   held-out faces, the held-out and calibration streams from those), so the teacher is
-  each face's own offset instead of what the direction predicts of it. The fit stream
+  each face's own offset instead of what the direction predicts of it; below the truth
+  strength that edit is faded in on the image or drawn from a share of the offset
+  (``partial_edit``). The fit stream
   measures how well the student fits the faces it trained on, beside the held-out
   ones: a student no closer on the first underfits its teacher rather than overfits.
 * Strengths are uniform over the preset's range, one per image.
@@ -70,7 +72,8 @@ class PairSampler:
     def __init__(self, generator: Any, direction: Direction, strength_range: tuple[float, float],
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
                  region: torch.Tensor | None = None, fast: bool = False, gate: Any = None,
-                 pairs: LatentPairs | None = None, jitter: Jitter | None = None) -> None:
+                 pairs: LatentPairs | None = None, partial_edit: str = "fade",
+                 jitter: Jitter | None = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -83,7 +86,8 @@ class PairSampler:
         self.region = None if region is None else region.to(self.device, torch.float32)[None, None]
         self.gate = gate
         self.read = CorrectionReader(generator, direction)
-        self.pairs = None if pairs is None else PairLatents(pairs, direction.layers, self.device)
+        self.pairs = (None if pairs is None
+                      else PairLatents(pairs, direction.layers, self.device, partial_edit))
         self.jitter = jitter if jitter is not None and jitter.active else None
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
@@ -123,7 +127,9 @@ class PairSampler:
             w = self.generator.mapping(z.to(self.device, non_blocking=True), truncation=self.truncation).float()
             x, y = self._pair(to_wplus(w, self.direction.n_latent), s)
         else:
-            x, y = self._both(*self.pairs.latents(faces, s))
+            before, edited, opacity = self.pairs.latents(faces, s)
+            x, y = self._both(before, edited)
+            y = x + opacity.reshape(-1, 1, 1, 1) * (y - x)
         if self.region is not None:
             y = x + self.region * (y - x)
         if self.gate is not None:

@@ -63,6 +63,11 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Train on these faces' own recorded edits instead of the direction's prediction of them "
                    "(a file written beside DIRECTION, e.g. by `direction find inverted-truth --param "
                    "pairs=FILE`; docs/distillation.md).")
+@click.option("--partial-edit", type=click.Choice(["fade", "latent"]), default=None,
+              help="With --latent-pairs, how a strength below the truth's is drawn: fade (each face's whole "
+                   "edit faded in on the image: one drawing per face, the strength its opacity) or latent "
+                   "(the generator at that share of the face's offset, which for a yes/no attribute draws "
+                   "something else at each amount)  [default: fade].")
 @click.option("--jitter-shift", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="PIXELS",
               help="Move each teacher pair by up to this many pixels on each axis (both images alike), so the "
                    "student sees the edit wherever apply's face crop puts the face.")
@@ -126,7 +131,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    truncation: float | None,
                    widths: str | None, lr: float, features: str, feature_weight: float,
                    pixel_loss: str, adversarial_weight: float, adversarial_start: float, region: Path | None,
-                   latent_pairs: Path | None, jitter_shift: float, jitter_scale: float,
+                   latent_pairs: Path | None, partial_edit: str | None, jitter_shift: float, jitter_scale: float,
                    jitter_rotate: float, presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
@@ -163,6 +168,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     for flag, value in (("--version", preset_version), ("--license", preset_license)):
         if not value.strip():  # the manifest needs them: fail now, not after training
             raise DistillError(f"{flag} must not be empty")
+    if partial_edit is not None and latent_pairs is None:
+        raise DistillError("--partial-edit applies to --latent-pairs only: a direction's edit has no truth strength")
     if steps is None:
         steps = -(-pairs // batch_size) if pairs is not None else 20_000
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip() and v.strip() != "none")
@@ -174,7 +181,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
         feature_weight=feature_weight, pixel_loss=pixel_loss, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
-        jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate), presence_gate=presence_gate, sheet=sheet,
+        partial_edit=partial_edit or "fade", jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate),
+        presence_gate=presence_gate, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,
