@@ -114,7 +114,8 @@ def test_below_the_truth_strength_each_faces_whole_edit_is_faded_in(found: dict)
     assert moved.any() and not torch.allclose(share[moved], half[moved], atol=0.05)
     # Beyond the truth strength both draw the extrapolated latent.
     for beyond in (1.5 * ts, -1.5 * ts):
-        assert torch.equal(faded.batch(12, 0, TRAIN, strength=beyond)[1], shared.batch(12, 0, TRAIN, strength=beyond)[1])
+        assert torch.equal(faded.batch(12, 0, TRAIN, strength=beyond)[1],
+                           shared.batch(12, 0, TRAIN, strength=beyond)[1])
 
 
 def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_path: Path) -> None:

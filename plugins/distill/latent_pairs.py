@@ -186,7 +186,8 @@ def _check_record(path: Path, record: dict[str, Any], faces: int) -> None:
 
 
 class PairLatents:
-    """The pairs on a device, drawn as ``(before, edited)`` W+ latents for a sampler."""
+    """The pairs on a device, drawn as ``(before, edited)`` W+ latents for a sampler, with
+    how much of the edited image the target keeps (``partial``: see the module's notes)."""
 
     def __init__(self, pairs: LatentPairs, layers: tuple[int, ...], device: torch.device,
                  partial: str = "fade") -> None:
@@ -205,7 +206,8 @@ class PairLatents:
         start, count = (self.training, self.pairs.held_out) if held_out else (0, self.training)
         return start + torch.randint(count, (n,), generator=gen)
 
-    def latents(self, faces: torch.Tensor, strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def latents(self, faces: torch.Tensor,
+                strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(before, edited, opacity)`` for face indices and strengths ``[B]`` on the device:
         latents ``[B, L, D]`` and how much of ``G(edited) - G(before)`` the target keeps ``[B]``."""
         faces = faces.to(self.before.device)
@@ -219,5 +221,5 @@ class PairLatents:
         return before, edited, opacity
 
 
-__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PARTIAL_EDITS", "PairLatents", "held_out_count", "load_latent_pairs",
-           "write_latent_pairs"]
+__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PARTIAL_EDITS", "PairLatents", "held_out_count",
+           "load_latent_pairs", "write_latent_pairs"]
