@@ -62,6 +62,13 @@ def _renders(generator, latents: np.ndarray) -> torch.Tensor:
         return generator.synthesis(torch.from_numpy(latents), noise_mode="const").float().clamp(-1, 1)
 
 
+def _which(images: torch.Tensor, faces: torch.Tensor) -> list[int]:
+    """The index among ``faces`` of each image, each of which must be one of them."""
+    distance = (images[:, None] - faces[None]).abs().flatten(2).amax(2)
+    assert (distance.min(1).values < 1e-4).all()  # every input is one of the file's faces
+    return distance.argmin(1).tolist()
+
+
 def test_the_teacher_is_each_faces_own_edit_and_held_out_faces_stay_out(found: dict) -> None:
     from latentroom.engine.plugins import resolve_generator
 
@@ -72,21 +79,16 @@ def test_the_teacher_is_each_faces_own_edit_and_held_out_faces_stay_out(found: d
     faces = _renders(generator, pairs.before)
     ups, downs = _renders(generator, pairs.up), _renders(generator, pairs.down)
 
-    def which(images: torch.Tensor) -> list[int]:
-        distance = (images[:, None] - faces[None]).abs().flatten(2).amax(2)
-        assert (distance.min(1).values < 1e-4).all()  # every input is one of the file's faces
-        return distance.argmin(1).tolist()
-
     held = set(range(36, 40))
     # The fit stream measures the student on the faces it trained on: only those.
     for stream, allowed in ((TRAIN, set(range(36))), (FIT, set(range(36))), (HELD_OUT, held)):
         x, y, _ = sampler.batch(12, 0, stream, strength=ts)
-        picked = which(x)
+        picked = _which(x, faces)
         assert set(picked) <= allowed
         # At the truth strength the edit is the face's whole recorded offset.
         assert torch.allclose(y, ups[picked], atol=1e-4)
     x, y, _ = sampler.batch(12, 1, TRAIN, strength=-ts)
-    assert torch.allclose(y, downs[which(x)], atol=1e-4)
+    assert torch.allclose(y, downs[_which(x, faces)], atol=1e-4)
     x, y, _ = sampler.batch(12, 2, TRAIN, strength=0.0)
     assert torch.equal(x, y)
 
@@ -107,9 +109,9 @@ def test_below_the_truth_strength_each_faces_whole_edit_is_faded_in(found: dict)
     assert torch.equal(x, x_half)
     assert torch.allclose(half - x, (whole - x) / 4, atol=1e-5)
     _, share, _ = shared.batch(12, 0, TRAIN, strength=ts / 4)
-    picked = (x[:, None] - _renders(generator, pairs.before)[None]).abs().flatten(2).amax(2).argmin(1)
+    picked = _which(x, _renders(generator, pairs.before))
     quarter = pairs.before + (pairs.up - pairs.before) / 4
-    assert torch.allclose(share, _renders(generator, quarter[picked.numpy()]), atol=1e-4)
+    assert torch.allclose(share, _renders(generator, quarter[picked]), atol=1e-4)
     moved = (whole - x).abs().flatten(1).amax(1) > 0.1  # faces put on glasses
     assert moved.any() and not torch.allclose(share[moved], half[moved], atol=0.05)
     # Beyond the truth strength both draw the extrapolated latent.

@@ -32,9 +32,9 @@ direction's layers)``, generated on the fly.
   held-out faces, the held-out and calibration streams from those), so the teacher is
   each face's own offset instead of what the direction predicts of it; below the truth
   strength that edit is faded in on the image or drawn from a share of the offset
-  (``partial_edit``). The fit stream
-  measures how well the student fits the faces it trained on, beside the held-out
-  ones: a student no closer on the first underfits its teacher rather than overfits.
+  (``partial_edit``). The fit stream measures how well the student fits the faces it
+  trained on, beside the held-out ones: a student no closer on the first underfits its
+  teacher rather than overfits.
 * Strengths are uniform over the preset's range, one per image.
 * With a ``jitter`` (:mod:`latentroom.plugins.distill.jitter`) each finished pair is
   moved, scaled and turned by one random similarity transform, the same for ``x`` and
