@@ -196,6 +196,44 @@ def test_evaluate_command_labels_the_preset_as_applied(tmp_path: Path) -> None:
     assert f"truth_region_error {applied.group(1)}" in result.output.split("label:")[1]
 
 
+def test_a_preset_of_latent_pairs_is_measured_at_the_pairs_amount() -> None:
+    from latentroom.engine.errors import LatentroomError
+    from latentroom.plugins.toyfaces.evaluate_preset import pairs_amounts
+
+    record = {"truth_strength": 0.5, "made_by": {"source": "inverted-truth", "amount": 0.35}}
+    amount_at = pairs_amounts(record, "preset p")
+    assert amount_at(0.5) == pytest.approx(0.35) and amount_at(-0.25) == pytest.approx(-0.175)
+    assert pairs_amounts(None, "preset p") is None and pairs_amounts({"made_by": {}}, "preset p") is None
+    assert pairs_amounts([1, 2], "preset p") is None  # an x-distill section is untrusted
+    for bad in ({"truth_strength": 0, "made_by": {"amount": 0.35}}, {"truth_strength": 0.5, "made_by": {"amount": "x"}},
+                {"made_by": {"amount": 0.35}}):
+        with pytest.raises(LatentroomError, match="preset p: latent pairs' amount"):
+            pairs_amounts(bad, "preset p")
+
+
+def test_evaluate_command_takes_the_truth_amount_from_the_presets_pairs(tmp_path: Path) -> None:
+    # A student of each face's own true edit is graded against that edit (here 0.35 of
+    # the hair scale at a truth strength of 16, so 0.175 at 8), not against what the
+    # direction's edit makes of the generator's samples (0.255 at 8 for the bundled
+    # hair_length direction).
+    import json
+    import shutil
+
+    from latentroom.engine.presets import load_preset
+
+    bundle = tmp_path / "hair"
+    shutil.copytree(load_preset("hair_length", provider="cpu").path, bundle)
+    manifest = json.loads((bundle / "preset.json").read_text())
+    manifest["x-distill"]["latent_pairs"] = {"truth_strength": 16.0, "made_by": {"amount": 0.35}}
+    (bundle / "preset.json").write_text(json.dumps(manifest))
+    out = tmp_path / "e.json"
+    result = CliRunner().invoke(cli, ["toyfaces", "evaluate", str(bundle), "--direction",
+                                      "plugins/directions/shipped/hair_length.json", "--strength", "8", "--images",
+                                      "8", "--device", "cpu", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["truth_amounts"] == {"8": pytest.approx(0.175)}
+
+
 def test_region_command_writes_a_mask(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["toyfaces", "region", "smile", "--size", "64", "-o", str(tmp_path / "m.png")])
     assert result.exit_code == 0, result.output

@@ -499,7 +499,7 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
     from latentroom.engine.plugins import get_inverter
     from latentroom.plugins.toyfaces.classifier import load as load_network
     from latentroom.plugins.toyfaces.evaluate_preset import (applied_edit, evaluate_preset, evaluation_strengths,
-                                                             preset_edit)
+                                                             pairs_amounts, preset_edit)
 
     judge = load_network(setup.device, arch="judge")
     inverter = None
@@ -507,8 +507,9 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
         inverter = get_inverter(opts.inverter).value(setup.generator, setup.device, **opts.inverter_options)
     strengths = evaluation_strengths(setup.default, setup.low, setup.high)
     applied = None if setup.alignment is None else applied_edit(model_bytes, setup.alignment)
+    amounts = None if setup.pairs is None else pairs_amounts(setup.pairs.describe(), f"--latent-pairs {setup.pairs.path}")
     evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, strengths, setup.generator, judge,
-                                 setup.region, inverter, opts.eval_images, echo, applied)
+                                 setup.region, inverter, opts.eval_images, echo, applied, amounts)
     if opts.sheet is not None:
         from PIL import Image
 

@@ -75,7 +75,8 @@ def region_command(attribute: str, size: int, share: float, grow: int, sigma: fl
 @toyfaces_group.command("evaluate")
 @click.argument("preset")
 @click.option("--direction", "direction_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The direction the preset was distilled from (the truth's amount comes from its edit).")
+              help="The direction the preset was distilled from (the truth's amount comes from its edit, "
+                   "or from the preset's latent pairs).")
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The region the preset was authored with (author --region), if any.")
 @click.option("--inverter", default="none", show_default=True,
@@ -91,7 +92,8 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     The sheet shows input | generator path | preset (as applied) | truth."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.engine.presets import load_preset
-    from latentroom.plugins.toyfaces.evaluate_preset import evaluate_preset, evaluation_strengths, truth_setup
+    from latentroom.plugins.toyfaces.evaluate_preset import (evaluate_preset, evaluation_strengths, pairs_amounts,
+                                                             truth_setup)
 
     generator, judge, direction, mask = truth_setup(device, direction_path, region)
     loaded = load_preset(preset)
@@ -99,9 +101,11 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     chosen = list(strengths) or evaluation_strengths(strength["default"], strength["min"], strength["max"])
     inverting = None if inverter == "none" else get_inverter(inverter).value(generator, generator.device)
     applied = None if loaded.template is None else (lambda pixels, s: loaded.apply(pixels, strength=s))
+    distilled = loaded.manifest.get("x-distill")
+    amounts = pairs_amounts(distilled.get("latent_pairs") if isinstance(distilled, dict) else None, f"preset {preset}")
     evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator, judge,
                                  mask, inverting, images, echo=lambda line: click.echo(line, err=True),
-                                 applied_fn=applied)
+                                 applied_fn=applied, amount_of=amounts)
     _report(evaluation, None, sheet, json_path)
 
 

@@ -36,13 +36,15 @@ as author's pairs are, the best a preset distilled from that direction can do.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
+from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.distill.quality import to_model, to_pixels
 from latentroom.plugins.toyfaces.regions import changed_region
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
@@ -339,28 +341,56 @@ def _check_attribute(direction: Any, strengths: Sequence[float]) -> str:
     return direction.attribute
 
 
+AmountFn = Callable[[float], float]
+"""A strength -> the amount of a continuous attribute the distilled edit truly makes."""
+
+
+def pairs_amounts(latent_pairs: Mapping[str, Any] | None, source: str) -> AmountFn | None:
+    """The true amount at each strength of a preset distilled from latent pairs (their
+    record, as a manifest's ``x-distill.latent_pairs`` keeps it): at ``truth_strength``
+    every face's own true edit moves it by the pairs' ``made_by.amount``, in proportion
+    at other strengths. What the direction's mean offset makes of the generator's
+    samples (:func:`teacher_amount`) is another, smaller edit (hair_length's pairs: a
+    sixth of theirs), and the truth drawn at it would grade a student of the pairs
+    against an edit it was not taught. None without pairs or an amount."""
+    made_by = latent_pairs.get("made_by") if isinstance(latent_pairs, Mapping) else None
+    amount = made_by.get("amount") if isinstance(made_by, Mapping) else None
+    if amount is None:
+        return None
+    truth = latent_pairs.get("truth_strength")
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (amount, truth))
+    if not numbers or truth <= 0:
+        raise LatentroomError(f"{source}: latent pairs' amount {amount!r} and truth_strength {truth!r} must be "
+                              "finite numbers, the strength above zero")
+    return lambda strength: float(amount) * strength / float(truth)
+
+
 def _truth_amount(generator: Any, direction: Any, strength: float, judge: Any, region: torch.Tensor | None,
-                  samples: int) -> float | None:
-    """The continuous truth's amount (:func:`teacher_amount`); None for a binary
-    attribute, whose truth is a switch that needs no amount."""
+                  samples: int, amount_of: AmountFn | None) -> float | None:
+    """The continuous truth's amount (``amount_of`` where the edit knows it, else
+    :func:`teacher_amount`); None for a binary attribute, whose truth is a switch that
+    needs no amount."""
     if ATTRIBUTE_SPECS[direction.attribute].kind == "binary":
         return None
+    if amount_of is not None:
+        return amount_of(strength)
     return teacher_amount(generator, direction, strength, judge, region, samples)
 
 
 def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Sequence[float], generator: Any,
                     judge: Any, region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
-                    echo: Callable[[str], None] = lambda _: None
+                    echo: Callable[[str], None] = lambda _: None, amount_of: AmountFn | None = None
                     ) -> tuple[dict[str, dict[str, Figures]], dict[str, float], TruthSet, dict[str, np.ndarray]]:
     """Figures per method and strength against the truth of ``direction``'s edit
-    (the truth drawn once per strength and shared by the methods); also the amounts,
-    and the first strength's truth and outputs (for a contact sheet)."""
+    (the truth drawn once per strength and shared by the methods; a continuous
+    attribute's at ``amount_of(strength)`` when given, :func:`pairs_amounts`); also the
+    amounts, and the first strength's truth and outputs (for a contact sheet)."""
     attribute = _check_attribute(direction, strengths)
     figures: dict[str, dict[str, Figures]] = {m: {} for m in methods}
     amounts: dict[str, float] = {}
     first: tuple[TruthSet, dict[str, np.ndarray]] | None = None
     for strength in strengths:
-        amount = _truth_amount(generator, direction, strength, judge, region, amount_samples)
+        amount = _truth_amount(generator, direction, strength, judge, region, amount_samples, amount_of)
         if amount is not None:
             amounts[f"{strength:g}"] = amount
         truth = TruthSet.draw(attribute, strength, amount or 0.0, judge, images, int(generator.size))
@@ -403,19 +433,21 @@ def evaluation_strengths(default: float, low: float, high: float) -> list[float]
 
 def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float], generator: Any, judge: Any,
                     region: torch.Tensor | None = None, inverter: Any = None, images: int = 500,
-                    echo: Callable[[str], None] = lambda _: None, applied_fn: EditFn | None = None) -> Evaluation:
+                    echo: Callable[[str], None] = lambda _: None, applied_fn: EditFn | None = None,
+                    amount_of: AmountFn | None = None) -> Evaluation:
     """Figures for the preset (``preset_fn``, e.g. :func:`preset_edit` or a loaded
     preset's ``run``), as applied (``applied_fn``, e.g. :func:`applied_edit`, for a
     preset with a face template) and the generator path (with ``inverter``) at each
-    strength; the contact sheet shows input | generator path | preset (as applied, when
-    measured) | truth at the first."""
+    strength, against the truth at ``amount_of`` (a preset of latent pairs,
+    :func:`pairs_amounts`) or at the direction's own amount; the contact sheet shows
+    input | generator path | preset (as applied, when measured) | truth at the first."""
     methods: dict[str, EditFn] = {"preset": preset_fn}
     if applied_fn is not None:
         methods["applied"] = applied_fn
     if inverter is not None:
         methods["generator_path"] = generator_path_edit(generator, inverter, direction)
     figures, amounts, truth, outputs = measure_methods(methods, direction, strengths, generator, judge, region,
-                                                       images, echo=echo)
+                                                       images, echo=echo, amount_of=amount_of)
     columns = [truth.inputs] + ([outputs["generator_path"]] if inverter is not None else [])
     sheet = contact_sheet(columns + [outputs["applied" if applied_fn is not None else "preset"], truth.truths])
     return Evaluation(direction.attribute, figures, amounts, sheet)
@@ -449,4 +481,4 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "contact_sheet", "evaluate_direction",
            "evaluation_strengths", "evaluate_edit", "evaluate_preset", "applied_edit", "generator_path_edit", "measure_methods", "preset_edit",
-           "judge_figures", "region_figures", "teacher_amount", "truth_params", "truth_setup"]
+           "judge_figures", "pairs_amounts", "region_figures", "teacher_amount", "truth_params", "truth_setup"]
