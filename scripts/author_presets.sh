@@ -77,10 +77,12 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # kept, they taught the student to leave such faces bare), to 1.75 times the truth's
 # strength both ways (at twice it removal fails on the bundled test's faces) and a
 # default of 1.5 times (at three quarters of the truth's strength it puts a beard on
-# half the faces). Both were trained with each face's offset drawn part of the way below
-# the truth's strength (--partial-edit latent), before the fade became the default
-# (session 25: that path draws glasses as a dark box, then outsized frames, and the
-# student averaged them into doubled rings); their next authoring drops the option.
+# half the faces). Below the truth's strength glasses fades each face's whole edit in
+# (the default since session 25: the generator's path part of the way draws glasses as a
+# dark box, then outsized frames, and a student of it averaged them into doubled rings;
+# session 26's glasses draws single rings). beard keeps that path (--partial-edit
+# latent): faded in, its beard came out no cleaner at its default and took beards off
+# fewer faces (docs/distillation.md, "Faded partial strengths").
 # Their pairs are written by
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \
@@ -90,7 +92,7 @@ presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
   "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
-  "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent"
+  "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
   "beard beard-pairs x1.75 x1.5 --feather=0 --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent"
 )
 [[ -n "${ROW:-}" ]] && IFS=';' read -r -a presets <<<"$ROW"
