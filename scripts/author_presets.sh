@@ -82,7 +82,7 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # dark box, then outsized frames, and a student of it averaged them into doubled rings;
 # session 26's glasses draws single rings). beard keeps that path (--partial-edit
 # latent): faded in, its beard came out no cleaner at its default and took beards off
-# fewer faces (docs/distillation.md, "Faded partial strengths").
+# fewer faces (docs/distillation.md, "Faded partial strengths on the device").
 # Their pairs are written by
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \

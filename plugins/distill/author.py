@@ -507,9 +507,11 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
         inverter = get_inverter(opts.inverter).value(setup.generator, setup.device, **opts.inverter_options)
     strengths = evaluation_strengths(setup.default, setup.low, setup.high)
     applied = None if setup.alignment is None else applied_edit(model_bytes, setup.alignment)
-    amounts = None if setup.pairs is None else pairs_amounts(setup.pairs.describe(), f"--latent-pairs {setup.pairs.path}")
+    amount_of = None
+    if setup.pairs is not None:
+        amount_of = pairs_amounts(setup.pairs.describe(), f"--latent-pairs {setup.pairs.path}")
     evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, strengths, setup.generator, judge,
-                                 setup.region, inverter, opts.eval_images, echo, applied, amounts)
+                                 setup.region, inverter, opts.eval_images, echo, applied, amount_of)
     if opts.sheet is not None:
         from PIL import Image
 

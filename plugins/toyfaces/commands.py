@@ -102,10 +102,11 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     inverting = None if inverter == "none" else get_inverter(inverter).value(generator, generator.device)
     applied = None if loaded.template is None else (lambda pixels, s: loaded.apply(pixels, strength=s))
     distilled = loaded.manifest.get("x-distill")
-    amounts = pairs_amounts(distilled.get("latent_pairs") if isinstance(distilled, dict) else None, f"preset {preset}")
+    pairs = distilled.get("latent_pairs") if isinstance(distilled, dict) else None
+    amount_of = pairs_amounts(pairs, f"preset {preset}")
     evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator, judge,
                                  mask, inverting, images, echo=lambda line: click.echo(line, err=True),
-                                 applied_fn=applied, amount_of=amounts)
+                                 applied_fn=applied, amount_of=amount_of)
     _report(evaluation, None, sheet, json_path)
 
 
