@@ -33,6 +33,7 @@ from latentroom.engine.atomic import atomic_write_bytes
 from latentroom.engine.devices import pick_torch_device
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.scoring import ScorerSpec
+from latentroom.plugins.distill.discriminator import RESIDUAL_GAIN
 from latentroom.plugins.distill.errors import DistillError, read_option_file
 from latentroom.plugins.distill.gate import resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
@@ -341,6 +342,8 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "batch_size": opts.batch_size, "lr": opts.lr, "features": setup.features,
             "feature_weight": settings.feature_weight, "adversarial_weight": settings.adversarial_weight,
             "adversarial_start": settings.adversarial_start if settings.adversarial_weight else None,
+            # A discriminator saved before it saw the residual amplified judges other inputs.
+            "discriminator_residual_gain": RESIDUAL_GAIN if settings.adversarial_weight else None,
             "pixel_loss": settings.pixel_loss,
             "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
