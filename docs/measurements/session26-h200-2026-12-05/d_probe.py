@@ -26,7 +26,10 @@ class Plain(nn.Module):
     def forward(self, a, b):
         return self.net(torch.cat([a, b], 1))
 
-variants = {"repo (spectral norm)": (PatchDiscriminator(), 1.0), "spectral norm, residual x10": (PatchDiscriminator(), 10.0),
+# residual_gain=1.0: the discriminator as it was when this ran (it takes the residual
+# times 10 itself since db626d4); the scaling is done here.
+variants = {"repo (spectral norm)": (PatchDiscriminator(residual_gain=1.0), 1.0),
+            "spectral norm, residual x10": (PatchDiscriminator(residual_gain=1.0), 10.0),
             "no spectral norm": (Plain(), 1.0)}
 for name, (d, k) in variants.items():
     opt = torch.optim.Adam(d.parameters(), 2e-3 / 4, betas=(0.5, 0.99))
