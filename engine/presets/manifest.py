@@ -58,7 +58,8 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _is_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
+    """A JSON number that is a real, finite value (not a bool, NaN or infinity)."""
     return (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
@@ -154,7 +155,7 @@ MIN_EYE_DISTANCE = 2.0
 
 def _point(v: _Validator, value: Any, path: str, limit: float | None) -> list[float] | None:
     """An ``[x, y]`` pixel position inside ``[0, limit]`` (when the resolution is known)."""
-    if not isinstance(value, list) or len(value) != 2 or not all(_is_number(c) for c in value):
+    if not isinstance(value, list) or len(value) != 2 or not all(is_finite_number(c) for c in value):
         v.fail(path, "an array of two numbers [x, y]", value)
         return None
     if limit is not None and not all(0 <= c <= limit for c in value):
@@ -186,12 +187,12 @@ def _check_landmarks(v: _Validator, value: Any, path: str, limit: float | None) 
 def _check_mask(v: _Validator, value: Any, path: str, limit: float | None) -> None:
     def radii(x: Any, p: str) -> None:
         top = 2 * limit if limit is not None else math.inf
-        if not isinstance(x, list) or len(x) != 2 or not all(_is_number(c) and 0 < c <= top for c in x):
+        if not isinstance(x, list) or len(x) != 2 or not all(is_finite_number(c) and 0 < c <= top for c in x):
             v.fail(p, "an array of two numbers [rx, ry], each > 0" + (f" and <= {top:g}" if limit else ""), x)
 
     def feather(x: Any, p: str) -> None:
         top = limit if limit is not None else math.inf
-        if not _is_number(x) or not 0 <= x <= top:
+        if not is_finite_number(x) or not 0 <= x <= top:
             v.fail(p, "a number of pixels >= 0" + (f" and <= {top:g}" if limit else ""), x)
 
     v.obj(value, path, {"center": lambda x, p: _point(v, x, p, limit), "radii": radii, "feather": feather})
@@ -272,7 +273,7 @@ class _ManifestValidator(_Validator):
         return check
 
     def number(self, value: Any, path: str) -> None:
-        if not _is_number(value) or abs(value) > limits.MAX_MODEL_VALUE:
+        if not is_finite_number(value) or abs(value) > limits.MAX_MODEL_VALUE:
             self.fail(path, f"a number within ±{limits.MAX_MODEL_VALUE:g}", value)
 
     def model(self, value: Any, path: str) -> None:
@@ -283,7 +284,7 @@ class _ManifestValidator(_Validator):
         if (
             not isinstance(value, list)
             or len(value) != 2
-            or not all(_is_number(x) and abs(x) <= limits.MAX_MODEL_VALUE for x in value)
+            or not all(is_finite_number(x) and abs(x) <= limits.MAX_MODEL_VALUE for x in value)
         ):
             self.fail(path, f"an array of two numbers [low, high] within ±{limits.MAX_MODEL_VALUE:g}", value)
         elif not value[0] < value[1]:
@@ -299,7 +300,7 @@ class _ManifestValidator(_Validator):
             return
         self.obj(value, path, {"input": self.nonempty, "min": self.number, "max": self.number,
                                "default": self.number})
-        if isinstance(value, dict) and all(_is_number(value.get(k)) for k in ("min", "max", "default")):
+        if isinstance(value, dict) and all(is_finite_number(value.get(k)) for k in ("min", "max", "default")):
             if not value["min"] <= value["default"] <= value["max"]:
                 self.problems.append(
                     f"{path}: expected min <= default <= max, got "
@@ -328,7 +329,7 @@ class _ManifestValidator(_Validator):
             self.fail(path, "an object of measured numbers", value)
             return
         for key, item in value.items():
-            if not _is_number(item):
+            if not is_finite_number(item):
                 self.fail(f"{path}.{key}", "a finite number", item)
 
     def requires(self, value: Any, path: str) -> None:

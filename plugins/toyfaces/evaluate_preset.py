@@ -36,7 +36,6 @@ as author's pairs are, the best a preset distilled from that direction can do.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -45,6 +44,7 @@ import numpy as np
 import torch
 
 from latentroom.engine.errors import LatentroomError
+from latentroom.engine.presets.manifest import is_finite_number
 from latentroom.plugins.distill.quality import to_model, to_pixels
 from latentroom.plugins.toyfaces.regions import changed_region
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
@@ -358,8 +358,7 @@ def pairs_amounts(latent_pairs: Mapping[str, Any] | None, source: str) -> Amount
     if amount is None:
         return None
     truth = latent_pairs.get("truth_strength")
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (amount, truth))
-    if not numbers or truth <= 0:
+    if not (is_finite_number(amount) and is_finite_number(truth)) or truth <= 0:
         raise LatentroomError(f"{source}: latent pairs' amount {amount!r} and truth_strength {truth!r} must be "
                               "finite numbers, the strength above zero")
     return lambda strength: float(amount) * strength / float(truth)
