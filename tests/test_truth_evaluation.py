@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from PIL import Image
 
 from latentroom.engine.cli import cli
@@ -398,6 +398,44 @@ def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
     unknown = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses.json",
                                        "--strength", "3", "--images", "2", "--device", "cpu", "-O", "stepz=3"])
     assert unknown.exit_code != 0 and "stepz" in unknown.output  # the options reach the inverter
+
+
+def test_the_inverted_truth_of_a_pairs_direction_is_drawn_at_the_pairs_amount(tmp_path: Path) -> None:
+    # The inverted truth is the ceiling of a student of the direction's pairs, which hold
+    # each face's edit at the find's amount (0.35 at a truth strength of 8 here); the
+    # teacher's own figure stays against what its mean offset makes of the generator's
+    # samples.
+    import json
+    import shutil
+
+    shutil.copy("plugins/directions/shipped/hair_length.npy", tmp_path)
+    data = json.loads(Path("plugins/directions/shipped/hair_length.json").read_text())
+    data["provenance"].update(source="inverted-truth")
+    data["provenance"]["parameters"]["amount"] = 0.35
+    data["provenance"]["details"].update(truth_strength=8.0, pairs={"file": "p.npz", "sha256": "0" * 64, "faces": 9})
+    direction = tmp_path / "hair_length.json"
+    direction.write_text(json.dumps(data))
+
+    def evaluate(*extra: str) -> Result:
+        return CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", str(direction), "--strength", "8",
+                                        "--images", "4", "--amount-samples", "8", "--device", "cpu",
+                                        "-O", "batch_size=4", *extra])
+
+    result = evaluate("--inverted-truth", "--json", str(tmp_path / "f.json"))
+    assert result.exit_code == 0, result.output
+    measured = json.loads((tmp_path / "f.json").read_text())
+    assert measured["method_truth_amounts"] == {"inverted_truth": {"8": pytest.approx(0.35)}}
+    assert measured["truth_amounts"]["8"] < 0.3  # the teacher's: its mean offset's edit
+    figures = measured["figures"]
+    assert (figures["inverted_truth"]["8"]["judge_truth_target_change"]
+            > figures["teacher"]["8"]["judge_truth_target_change"] + 0.03)
+    without = evaluate("--json", str(tmp_path / "g.json"))
+    assert without.exit_code == 0, without.output
+    assert "method_truth_amounts" not in json.loads((tmp_path / "g.json").read_text())
+    data["provenance"]["parameters"]["amount"] = "lots"
+    direction.write_text(json.dumps(data))
+    bad = evaluate("--inverted-truth")
+    assert bad.exit_code != 0 and f"direction {direction}: latent pairs' amount 'lots'" in bad.output
 
 
 def test_region_grows_by_whole_pixels() -> None:

@@ -122,7 +122,8 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
               help="Generator samples behind a continuous attribute's truth amount.")
 @click.option("--inverted-truth", is_flag=True,
               help="Also measure the inverted truth (the change between the reconstructions of the truth and "
-                   "of the input, added to the input): the truth as the inverter sees it, a reference.")
+                   "of the input, added to the input): the truth as the inverter sees it, a reference; for a "
+                   "direction found with latent pairs, at the pairs' amount.")
 @evaluation_options
 def evaluate_direction_command(direction_path: Path, region: Path | None, inverter: str,
                                option_pairs: tuple[str, ...], amount_samples: int, inverted_truth: bool,
@@ -132,15 +133,18 @@ def evaluate_direction_command(direction_path: Path, region: Path | None, invert
     renders, edit at each --strength (required), generate, blend into --region the way
     author's pairs do. The sheet shows input | teacher | truth."""
     from latentroom.engine.plugins import get_inverter
-    from latentroom.plugins.toyfaces.evaluate_preset import GeneratorPath, evaluate_direction, truth_setup
+    from latentroom.plugins.toyfaces.evaluate_preset import (GeneratorPath, direction_pairs_amounts,
+                                                             evaluate_direction, truth_setup)
 
     if not strengths:
         raise click.UsageError("give at least one --strength")
     generator, judge, direction, mask = truth_setup(device, direction_path, region)
     options = parse_options(option_pairs, "--inverter-option")
     path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device, **options))
+    pairs_amount = direction_pairs_amounts(direction, f"direction {direction_path}") if inverted_truth else None
     evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples,
-                                    inverted_truth, echo=lambda line: click.echo(line, err=True))
+                                    inverted_truth, echo=lambda line: click.echo(line, err=True),
+                                    inverted_amount_of=pairs_amount)
     _report(evaluation, "teacher", sheet, json_path)
 
 

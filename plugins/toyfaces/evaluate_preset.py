@@ -36,7 +36,7 @@ as author's pairs are, the best a preset distilled from that direction can do.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -313,12 +313,14 @@ def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_siz
 @dataclass
 class Evaluation:
     """Figures per method (``preset``, ``applied``, ``generator_path``, ``teacher``) and strength, and a
-    contact sheet."""
+    contact sheet. A continuous attribute's truth is drawn at ``amounts`` per strength, or
+    for a method in ``method_amounts`` at its own."""
 
     attribute: str
     figures: dict[str, dict[str, Figures]]
     amounts: dict[str, float]
     sheet: np.ndarray
+    method_amounts: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def headline(self, method: str | None = None) -> dict[str, float]:
         """The figures at the first (default) strength, as manifest metric names: of
@@ -328,7 +330,8 @@ class Evaluation:
         return {("truth_" + k if not k.startswith("judge") else k): v for k, v in first.items()}
 
     def to_json(self) -> dict[str, Any]:
-        return {"attribute": self.attribute, "eval_seed": EVAL_SEED, "truth_amounts": self.amounts,
+        own = {"method_truth_amounts": self.method_amounts} if self.method_amounts else {}
+        return {"attribute": self.attribute, "eval_seed": EVAL_SEED, "truth_amounts": self.amounts, **own,
                 "figures": {m: {s: f.to_json() for s, f in per.items()} for m, per in self.figures.items()}}
 
 
@@ -357,7 +360,23 @@ def pairs_amounts(latent_pairs: Mapping[str, Any] | None, source: str) -> Amount
     amount = made_by.get("amount") if isinstance(made_by, Mapping) else None
     if amount is None:
         return None
-    truth = latent_pairs.get("truth_strength")
+    return _proportional_amounts(amount, latent_pairs.get("truth_strength"), source)
+
+
+def direction_pairs_amounts(direction: Any, source: str) -> AmountFn | None:
+    """:func:`pairs_amounts` of a direction found with latent pairs (``inverted-truth``
+    with ``pairs=FILE``): the find's ``amount`` at its ``truth_strength``. The inverted
+    truth (:meth:`GeneratorPath.transfer`) of such a direction is the most a student of
+    its pairs can reach, and those pairs hold each face's edit at that amount. None for
+    any other direction."""
+    provenance = direction.provenance
+    if provenance.source != "inverted-truth" or not provenance.details.get("pairs"):
+        return None
+    return _proportional_amounts(provenance.parameters.get("amount"), provenance.details.get("truth_strength"),
+                                 source)
+
+
+def _proportional_amounts(amount: Any, truth: Any, source: str) -> AmountFn:
     if not (is_finite_number(amount) and is_finite_number(truth)) or truth <= 0:
         raise LatentroomError(f"{source}: latent pairs' amount {amount!r} and truth_strength {truth!r} must be "
                               "finite numbers, the strength above zero")
@@ -454,21 +473,31 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
 
 def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[float], judge: Any,
                        region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
-                       inverted_truth: bool = False, echo: Callable[[str], None] = lambda _: None) -> Evaluation:
+                       inverted_truth: bool = False, echo: Callable[[str], None] = lambda _: None,
+                       inverted_amount_of: AmountFn | None = None) -> Evaluation:
     """Figures of a *teacher*: ``direction``'s generator path (:class:`GeneratorPath`),
     blended into ``region`` as author's pairs are, at each strength. With
     ``inverted_truth`` also that method at the first strength
-    (:meth:`GeneratorPath.transfer`): the truth as the inverter sees it. The contact
-    sheet shows input | teacher | truth."""
+    (:meth:`GeneratorPath.transfer`): the truth as the inverter sees it, of a continuous
+    attribute at ``inverted_amount_of(strength)`` when given
+    (:func:`direction_pairs_amounts`: the ceiling of a student of the direction's pairs).
+    The contact sheet shows input | teacher | truth."""
     figures, amounts, truth, outputs = measure_methods({"teacher": path.edit(direction, region)}, direction,
                                                        strengths, path.generator, judge, region, images,
                                                        amount_samples, echo)
+    own: dict[str, dict[str, float]] = {}
     if inverted_truth:
-        echo(f"evaluate: the inverted truth at strength {strengths[0]:g}")
-        figures["inverted_truth"] = {f"{strengths[0]:g}": truth.measure(path.transfer(truth.inputs, truth.truths,
-                                                                                       region), judge)}
+        key = f"{strengths[0]:g}"
+        reference = truth
+        if inverted_amount_of is not None and ATTRIBUTE_SPECS[direction.attribute].kind != "binary":
+            own["inverted_truth"] = {key: inverted_amount_of(strengths[0])}
+            reference = TruthSet.draw(direction.attribute, strengths[0], own["inverted_truth"][key], judge, images,
+                                      int(path.generator.size))
+        echo(f"evaluate: the inverted truth at strength {key}")
+        figures["inverted_truth"] = {key: reference.measure(path.transfer(reference.inputs, reference.truths, region),
+                                                            judge)}
     return Evaluation(direction.attribute, figures, amounts,
-                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]))
+                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]), own)
 
 
 def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
@@ -478,6 +507,7 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
     return tiles.transpose(0, 2, 1, 3, 4).reshape(n * h, k * w, 3)
 
 
-__all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "contact_sheet", "evaluate_direction",
-           "evaluation_strengths", "evaluate_edit", "evaluate_preset", "applied_edit", "generator_path_edit", "measure_methods", "preset_edit",
-           "judge_figures", "pairs_amounts", "region_figures", "teacher_amount", "truth_params", "truth_setup"]
+__all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "applied_edit", "contact_sheet",
+           "direction_pairs_amounts", "evaluate_direction", "evaluate_edit", "evaluate_preset", "evaluation_strengths",
+           "generator_path_edit", "judge_figures", "measure_methods", "pairs_amounts", "preset_edit", "region_figures",
+           "teacher_amount", "truth_params", "truth_setup"]
