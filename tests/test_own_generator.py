@@ -226,7 +226,11 @@ def test_onnx_scorer_files_are_untrusted(world: dict, tmp_path: Path) -> None:
     for sidecar, problem in [("[", "not valid JSON"), ('{"attributes": []}', '"attributes" must be a list'),
                              ('{"attributes": ["a", "a"]}', '"attributes" must be a list'),
                              ('{"attributes": ["a"], "binary": ["b"]}', '"binary" must list some'),
-                             ('{"attributes": ["a"], "ranges": {"a": [1, 0]}}', '"ranges" must map')]:
+                             ('{"attributes": ["a"], "ranges": {"a": [1, 0]}}', '"ranges" must map'),
+                             ('{"attributes": ["a"], "ranges": {"a": [NaN, 1]}}', '"ranges" must map'),
+                             ('{"attributes": ["a"], "ranges": {"a": [0, 1%s]}}' % ("0" * 5000),
+                              "has a number of 5001 characters"),
+                             ("[" * 100 + "]" * 100, "nests arrays and objects deeper")]:
         copy.with_suffix(".json").write_text(sidecar)
         with pytest.raises(ScorerError, match=re.escape(f"copy.json: {problem}")):
             build_scorer(f"onnx:{copy}", "cpu")

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latentroom.engine import limits
+from latentroom.engine.bounded_json import JsonBeyondBounds, loads_bounded
+from latentroom.engine.presets.manifest import is_finite_number
 from latentroom.engine.regular_files import read_regular
 from latentroom.plugins.directions.scoring import ScorerError
 
@@ -99,8 +101,10 @@ def read_sidecar(path: Path, model_path: Path) -> dict[str, Any]:
     """``MODEL.json``, checked field by field (errors name the file)."""
     raw = _read(path, limits.MAX_MANIFEST_BYTES, f"attribute names for {model_path.name}")
     try:
-        meta = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        meta = loads_bounded(raw.decode("utf-8"))
+    except JsonBeyondBounds as exc:
+        raise ScorerError(f"{path}: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ScorerError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise ScorerError(f"{path}: expected a JSON object with \"attributes\"")
@@ -113,20 +117,16 @@ def read_sidecar(path: Path, model_path: Path) -> dict[str, Any]:
         raise ScorerError(f"{path}: \"binary\" must list some of the attributes")
     ranges = meta.get("ranges", {})
     if not isinstance(ranges, dict) or not all(
-            k in names and isinstance(v, list) and len(v) == 2 and all(_finite(x) for x in v) and v[0] < v[1]
+            k in names and isinstance(v, list) and len(v) == 2 and all(is_finite_number(x) for x in v) and v[0] < v[1]
             for k, v in ranges.items()):
         raise ScorerError(f"{path}: \"ranges\" must map attributes to [low, high] with low < high")
     input_range = meta.get("input_range", [-1, 1])
-    if not (isinstance(input_range, list) and len(input_range) == 2 and all(_finite(x) for x in input_range)
+    if not (isinstance(input_range, list) and len(input_range) == 2 and all(is_finite_number(x) for x in input_range)
             and input_range[0] < input_range[1]):
         raise ScorerError(f"{path}: \"input_range\" must be [low, high], e.g. [0, 1] or [-1, 1]")
     if meta.get("domain") is not None and not isinstance(meta["domain"], str):
         raise ScorerError(f"{path}: \"domain\" must be a string or null")
     return meta
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def _read(path: Path, limit: int, what: str) -> bytes:
