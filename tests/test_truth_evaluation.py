@@ -432,6 +432,12 @@ def test_the_inverted_truth_of_a_pairs_direction_is_drawn_at_the_pairs_amount(tm
     without = evaluate("--json", str(tmp_path / "g.json"))
     assert without.exit_code == 0, without.output
     assert "method_truth_amounts" not in json.loads((tmp_path / "g.json").read_text())
+    # A binary attribute's truth is a switch: its pairs' inverted truth shares the teacher's.
+    binary = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses-pairs.json",
+                                      "--strength", "0.83", "--images", "4", "--inverted-truth", "--device", "cpu",
+                                      "-O", "batch_size=4", "--json", str(tmp_path / "b.json")])
+    assert binary.exit_code == 0, binary.output
+    assert "method_truth_amounts" not in json.loads((tmp_path / "b.json").read_text())
     data["provenance"]["parameters"]["amount"] = "lots"
     direction.write_text(json.dumps(data))
     bad = evaluate("--inverted-truth")
