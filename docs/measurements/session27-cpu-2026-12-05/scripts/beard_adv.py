@@ -1,15 +1,16 @@
 """The default student on an encoder-read beard bank (bank.py beard): fade shares k/8
-of t, squared error; from scratch (init '-') or continuing a saved state, with the
-amplified adversarial term at `weight` (0: squared error alone). Then at t on the 64
+of t, a pixel loss; from scratch (init '-') or continuing a saved state, with the
+amplified adversarial term at `weight` (0: the pixel loss alone). Then at t on the 64
 held-out faces: edited-pixel PSNR to the teacher; saves the state and outputs.
-argv: init, steps, weight, lr, tag; THREADS (1) and WIDTHS (the default student's) from
-the environment."""
+argv: init, steps, weight, lr, tag; THREADS (1), WIDTHS (the default student's) and
+LOSS (author's --pixel-loss: mse, the default here, or relative) from the environment."""
 import os, sys, time
 import numpy as np, torch
 from latentroom.plugins.distill.discriminator import PatchDiscriminator, adversarial_loss, discriminator_loss
 from latentroom.plugins.distill.export import psnr_where_edited
 from latentroom.plugins.distill.quality import to_pixels
 from latentroom.plugins.distill.student import Student, StudentConfig
+from latentroom.plugins.distill.train import pixel_distance
 torch.set_num_threads(int(os.environ.get("THREADS", "1"))); torch.manual_seed(0)
 init, steps, weight, lr, tag = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 bank = torch.load("bank-beard-enc.pt"); X, Y = bank["x"], bank["y"]
@@ -26,7 +27,7 @@ gen = torch.Generator().manual_seed(5); start = time.time()
 for step in range(1, steps + 1):
     b = torch.randint(n, (32,), generator=gen); k = torch.randint(9, (32,), generator=gen)
     x = X[b].float(); y = x + (k / 8).reshape(-1, 1, 1, 1) * (Y[b].float() - x)
-    out = model(x, k / 8 * t_truth); pixel = (out - y).pow(2).mean(); loss = pixel
+    out = model(x, k / 8 * t_truth); pixel = pixel_distance(out, y, os.environ.get("LOSS", "mse"), x); loss = pixel
     if disc:
         adv = adversarial_loss(disc(x, out)); loss = loss + weight * adv
     opt.zero_grad(); loss.backward(); opt.step()
