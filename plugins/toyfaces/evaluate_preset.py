@@ -489,9 +489,11 @@ def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[
     if inverted_truth:
         key = f"{strengths[0]:g}"
         reference = truth
-        if inverted_amount_of is not None and ATTRIBUTE_SPECS[direction.attribute].kind != "binary":
-            own["inverted_truth"] = {key: inverted_amount_of(strengths[0])}
-            reference = TruthSet.draw(direction.attribute, strengths[0], own["inverted_truth"][key], judge, images,
+        amount = None if inverted_amount_of is None else _truth_amount(
+            path.generator, direction, strengths[0], judge, region, amount_samples, inverted_amount_of)
+        if amount is not None:
+            own["inverted_truth"] = {key: amount}
+            reference = TruthSet.draw(direction.attribute, strengths[0], amount, judge, images,
                                       int(path.generator.size))
         echo(f"evaluate: the inverted truth at strength {key}")
         figures["inverted_truth"] = {key: reference.measure(path.transfer(reference.inputs, reference.truths, region),
