@@ -11,6 +11,7 @@ bundle), not the quality a real run reaches.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -28,8 +29,9 @@ from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.export import psnr_where_edited, check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
 from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
+from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
-from latentroom.plugins.distill.student import MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
+from latentroom.plugins.distill.student import HEADS, MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
 from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, pixel_distance, train_student
 from preset_fixtures import rebuilt_manifest
@@ -38,6 +40,7 @@ from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread fo
 
 SCORER = "latentroom.plugins.directions.testing:image_stats_scorer"
 TINY = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
+TINY_FULL_HEAD = replace(TINY, head="full")
 IDENTITY_TOL = 1e-6  # strength 0 is x + 0 * r: only float noise is allowed
 PARITY_TOL = 1e-3
 
@@ -99,8 +102,33 @@ def test_old_layout_states_are_refused_clearly() -> None:
         Student(config)
 
 
-def test_strength_zero_is_the_identity_in_torch() -> None:
-    model = random_student()
+def test_the_full_resolution_head_costs_half_again_and_is_recorded() -> None:
+    full = Student(StudentConfig(head="full"))
+    assert 0.12e9 < conv_macs(full, 128) < 0.14e9  # the transposed head's student: 0.087
+    assert StudentConfig.from_json(full.config.to_json()) == full.config
+    # States and manifests written before the choice existed had the transposed head.
+    before = {k: v for k, v in StudentConfig().to_json().items() if k != "head"}
+    assert StudentConfig.from_json(before) == StudentConfig(head="transposed")
+    with pytest.raises(ValueError, match="student head 'wide': expected one of transposed, full"):
+        Student(StudentConfig(head="wide"))
+
+
+def test_only_the_transposed_head_writes_each_pixel_of_a_2x2_block_with_its_own_weights() -> None:
+    """The adversarial term's 2-pixel dot grid (docs/distillation.md): from features that
+    are the same everywhere, the transposed head's residual still repeats a 2x2 pattern;
+    the full-resolution head's is flat away from the border."""
+    flat = torch.ones(1, 8, 16, 16)
+    for head in HEADS:
+        model = random_student(replace(TINY, head=head))
+        with torch.no_grad():
+            residual = model.head(flat)[0, :, 2:-2, 2:-2]
+        spread = (residual[:, 0::2, 0::2] - residual[:, 1::2, 1::2]).abs().max().item()
+        assert (spread > 0.01) if head == "transposed" else (spread < 1e-5), (head, spread)
+
+
+@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+def test_strength_zero_is_the_identity_in_torch(config: StudentConfig) -> None:
+    model = random_student(config)
     x = images()
     with torch.no_grad():
         out = model(x, torch.zeros(3))
@@ -112,10 +140,11 @@ def test_strength_zero_is_the_identity_in_torch() -> None:
 # ---------------------------------------------------------------------------- export
 
 
-def test_onnx_export_matches_torch_and_keeps_identity() -> None:
+@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+def test_onnx_export_matches_torch_and_keeps_identity(config: StudentConfig) -> None:
     import onnx
 
-    model = random_student()
+    model = random_student(config)
     data = export_onnx(model, 32)
     proto = onnx.load_from_string(data)
     assert [i.name for i in proto.graph.input] == ["image", "strength"]
@@ -135,8 +164,9 @@ def test_parity_check_fails_loudly_on_a_wrong_graph() -> None:
         check_parity(random_student(seed=0), other, images(2), [1.0])
 
 
-def test_variants_keep_the_identity_and_stay_close() -> None:
-    model = random_student()
+@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+def test_variants_keep_the_identity_and_stay_close(config: StudentConfig) -> None:
+    model = random_student(config)
     fp32 = export_onnx(model, 32)
     x = images(4, seed=2).numpy()
     s = np.array([-2, -1, 1, 2], np.float32)
@@ -435,6 +465,20 @@ def bundle(world: dict) -> dict:
     return {"dir": out, "output": second, "manifest": json.loads((out / "preset.json").read_text())}
 
 
+def test_author_trains_the_head_it_is_given_and_resumes_only_with_it(world: dict, tmp_path: Path) -> None:
+    out = tmp_path / "full"
+    torch.set_num_threads(1)
+    invoke(*author_args(world, out), "--head", "full", "--time-limit", "0")
+    result = CliRunner().invoke(cli, [*map(str, author_args(world, out)), "--resume"])
+    assert result.exit_code == 1 and "cannot resume" in result.output and "'head': 'full'" in result.output
+    invoke(*author_args(world, out), "--head", "full", "--resume")
+    student = json.loads((out / "preset.json").read_text())["x-distill"]["student"]
+    assert student["head"] == "full"
+    # The command lists its choices without importing torch; they must be the student's.
+    head_option = next(p for p in author_command.params if p.name == "head")
+    assert tuple(head_option.type.choices) == HEADS
+
+
 def test_author_refuses_an_empty_license_before_training(world: dict, tmp_path: Path) -> None:
     args = [str(a) for a in author_args(world, tmp_path / "p")] + ["--license", " "]
     result = CliRunner().invoke(cli, args)
@@ -632,9 +676,10 @@ def test_author_bad_direction_file(world: dict, tmp_path: Path) -> None:
     assert not (tmp_path / "o2").exists()
 
 
-def test_benchmark_counts_the_same_macs_from_onnx() -> None:
+@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+def test_benchmark_counts_the_same_macs_from_onnx(config: StudentConfig) -> None:
     module = load_script("preset_vs_generator", "benchmarks")
-    model = random_student()
+    model = random_student(config)
     assert module.onnx_macs(export_onnx(model, 32)) == conv_macs(model, 32)
 
 

@@ -67,6 +67,7 @@ class AuthorOptions:
     force: bool = False
     truncation: float = DEFAULT_TRUNCATION
     widths: tuple[int, ...] = DEFAULT_WIDTHS
+    head: str = "transposed"
     lr: float = 2e-3
     features: str = "auto"
     feature_weight: float = 0.5
@@ -305,7 +306,7 @@ def _setup(opts: AuthorOptions) -> Setup:
     if not low <= default <= high:
         raise DistillError(f"--default-strength {default:g} is outside the range {low:g},{high:g}")
     region, region_sha = (None, None) if opts.region is None else load_region(Path(opts.region), int(generator.size))
-    config = StudentConfig(widths=tuple(opts.widths), strength_scale=max(abs(low), abs(high)))
+    config = StudentConfig(widths=tuple(opts.widths), strength_scale=max(abs(low), abs(high)), head=opts.head)
     eval_source = resolve_eval_source(opts, generator, spec)
     # Default: the scorer the direction was found with, else the generator's own.
     scorer_spec = opts.scorer or direction.provenance.parameters.get("scorer")

@@ -41,6 +41,9 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
 @click.option("--truncation", type=float, default=None, help="Truncation of training latents  [default: 0.9].")
 @click.option("--widths", default=None, metavar="W0,W1,...",
               help="Student channel widths per level  [default: 16,32,64,128,160].")
+@click.option("--head", type=click.Choice(["transposed", "full"]), default="transposed", show_default=True,
+              help="Student output head: a 2x2 transposed conv from half resolution, or two 3x3 convs at full "
+                   "resolution (~1.5x the student's cost; no 2-pixel dot grid under --adversarial-weight).")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--features", default="auto", show_default=True,
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "
@@ -129,7 +132,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    default_strength: float | None, pairs: int | None, steps: int | None, batch_size: int,
                    seed: int, device: str, resume: bool, time_limit: float | None, time_budget: float | None,
                    truncation: float | None,
-                   widths: str | None, lr: float, features: str, feature_weight: float,
+                   widths: str | None, head: str, lr: float, features: str, feature_weight: float,
                    pixel_loss: str, adversarial_weight: float, adversarial_start: float, region: Path | None,
                    latent_pairs: Path | None, partial_edit: str | None, jitter_shift: float, jitter_scale: float,
                    jitter_rotate: float, presence_gate: str, sheet: Path | None, fast_teacher: bool,
@@ -178,7 +181,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         strength_range=parse_range(strength_range) if strength_range else None,
         default_strength=default_strength, steps=steps, batch_size=batch_size, seed=seed, device=device,
         resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
-        widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, lr=lr, features=features,
+        widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, head=head, lr=lr, features=features,
         feature_weight=feature_weight, pixel_loss=pixel_loss, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
         partial_edit=partial_edit or "fade", jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate),
