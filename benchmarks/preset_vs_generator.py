@@ -145,8 +145,9 @@ def timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
     return time.perf_counter() - t
 
 
-def build_demo(root: Path, widths: Sequence[int] | None = None) -> tuple[Path, str, Path, Path]:
-    """A random-weight student (the bundled widths unless ``widths``) exported as a
+def build_demo(root: Path, widths: Sequence[int] | None = None,
+               head: str = "transposed") -> tuple[Path, str, Path, Path]:
+    """A random-weight student (the bundled widths and head unless given) exported as a
     preset, a random StyleGAN2 of the toyfaces shape, an untrained encoder for it and
     a direction: timings only."""
     import torch
@@ -163,9 +164,10 @@ def build_demo(root: Path, widths: Sequence[int] | None = None) -> tuple[Path, s
     from latentroom.plugins.stylegan2.model import Generator
 
     torch.manual_seed(0)
-    student = Student(StudentConfig(widths=tuple(widths or DEFAULT_WIDTHS)))
+    student = Student(StudentConfig(widths=tuple(widths or DEFAULT_WIDTHS), head=head))
     with torch.no_grad():
-        student.head.weight.normal_(0, 0.01)  # a real residual, not the zero-init identity
+        for weight in student.head.parameters():
+            weight.normal_(0, 0.01)  # a real residual, not the zero-init identity
     preset = write_bundle(root / "demo-preset", make_manifest(
         "demo", 128, model={"file": "model.onnx", "inputs": ["image", "strength"], "outputs": ["edited"],
                             "opset": 18}, strength={"input": "strength", "min": -3.0, "max": 3.0, "default": 1.0}),
@@ -363,6 +365,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--demo", action="store_true", help="Random-weight preset, generator and encoder.")
     ap.add_argument("--widths", type=parse_widths, default=None, metavar="W0,W1,...",
                     help="With --demo: the student's widths (default: the bundled student's).")
+    ap.add_argument("--head", choices=["transposed", "full"], default="transposed",
+                    help="With --demo: the student's output head (author --head).")
     ap.add_argument("--quick", action="store_true",
                     help="Batch 2, one round, no CPU peak: seconds, to check the script runs.")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="Device of the generator path.")
@@ -385,7 +389,7 @@ def prepare(args: argparse.Namespace, options: dict[str, list[str]],
 
     encoder_options: dict[str, Any] = {}
     if args.demo:
-        demo_preset, spec, encoder_weights, direction_file = build_demo(root, args.widths)
+        demo_preset, spec, encoder_weights, direction_file = build_demo(root, args.widths, args.head)
         preset_paths: list[Any] = [demo_preset]
         encoder_options = {"weights": str(encoder_weights), "allow_mismatch": True}
         for name in options:  # the untrained encoder belongs to the random generator

@@ -683,6 +683,12 @@ def test_benchmark_counts_the_same_macs_from_onnx(config: StudentConfig) -> None
     assert module.onnx_macs(export_onnx(model, 32)) == conv_macs(model, 32)
 
 
+def test_the_benchmarks_demo_preset_has_the_head_it_is_asked_for(tmp_path: Path) -> None:
+    module = load_script("preset_vs_generator", "benchmarks")
+    preset_dir = module.build_demo(tmp_path, head="full")[0]
+    assert module.onnx_macs((preset_dir / "model.onnx").read_bytes()) == conv_macs(Student(StudentConfig(head="full")), 128)
+
+
 def test_preset_vs_generator_benchmark_runs_every_bundled_preset(tmp_path: Path) -> None:
     """--quick keeps benchmarks/preset_vs_generator.py (BENCHMARKS.md's >= 30x figure)
     running against the presets and inverters as they change."""
