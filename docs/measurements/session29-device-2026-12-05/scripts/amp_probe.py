@@ -1,6 +1,5 @@
 """Does a student learn under the device's bf16 autocast, per head? 150 Adam steps (lr 2e-3,
 batch 16, 64² images) on a fixed local edit: a darker lower half; loss printed every 50."""
-import sys
 import torch
 from latentroom.plugins.distill.student import Student, StudentConfig
 torch.set_num_threads(2)
