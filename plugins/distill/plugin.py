@@ -43,7 +43,8 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Student channel widths per level  [default: 16,32,64,128,160].")
 @click.option("--head", type=click.Choice(["transposed", "full"]), default="transposed", show_default=True,
               help="Student output head: a 2x2 transposed conv from half resolution, or two 3x3 convs at full "
-                   "resolution (~1.5x the student's cost; no 2-pixel dot grid under --adversarial-weight).")
+                   "resolution (1.5x the student's MACs, half its CPU speed at batch 16; no 2-pixel dot grid "
+                   "under --adversarial-weight).")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--features", default="auto", show_default=True,
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "

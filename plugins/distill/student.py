@@ -25,9 +25,10 @@
 * **Or a full-resolution head** (``head="full"``): nearest x2, then two 3x3 convs at R
   (to ``widths[0]`` channels, then to the residual). Each 2x2 block's pixels then come
   from overlapping neighbourhoods instead of four separate weight sets, so the
-  adversarial term cannot push them apart into a 2-pixel dot grid, which it does
-  with the transposed head (docs/distillation.md). It costs ~0.045 GMAC more per
-  128² image (0.13 against 0.087).
+  adversarial term does not push them apart into the 2-pixel dot grid it draws with
+  the transposed head (docs/distillation.md, session 28). It costs ~0.045 GMAC more
+  per 128² image (0.13 against 0.087) and half the CPU speed at batch 16
+  (BENCHMARKS.md).
 * **One conv per level** below the top (the strided conv of the encoder, one conv after
   each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
   the bottleneck keep two convs.
