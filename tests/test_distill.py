@@ -467,7 +467,6 @@ def bundle(world: dict) -> dict:
 
 def test_author_trains_the_head_it_is_given_and_resumes_only_with_it(world: dict, tmp_path: Path) -> None:
     out = tmp_path / "full"
-    torch.set_num_threads(1)
     invoke(*author_args(world, out), "--head", "full", "--time-limit", "0")
     result = CliRunner().invoke(cli, [*map(str, author_args(world, out)), "--resume"])
     assert result.exit_code == 1 and "cannot resume" in result.output and "'head': 'full'" in result.output
