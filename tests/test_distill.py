@@ -33,7 +33,8 @@ from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import HEADS, MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
 from latentroom.plugins.directions.testing import ImageStatsScorer
-from latentroom.plugins.distill.train import STATE_FILE, TrainSettings, load_state, pixel_distance, train_student
+from latentroom.plugins.distill.train import (STATE_FILE, TrainSettings, absolute_pixels_at, load_state, pixel_distance,
+                                             train_student)
 from preset_fixtures import rebuilt_manifest
 from script_loader import load_script
 from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread for tiny convolutions)
@@ -375,6 +376,68 @@ def test_the_relative_pixel_loss_weighs_each_pair_by_its_edit() -> None:
         pixel_distance(faint_missed, y, "relative")
 
 
+def two_drawings(n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """Smooth random images on which the teacher fills one patch with a flat colour, on
+    three of four images in one place and on the rest a patch lower, which the image does
+    not tell (a mouth the teacher redraws where it will); also the two places."""
+    g = torch.Generator().manual_seed(seed)
+    x = F.interpolate(torch.rand(n, 3, 8, 8, generator=g) * 1.2 - 0.6, size=32, mode="bilinear")
+    here, lower = torch.zeros(1, 1, 32, 32), torch.zeros(1, 1, 32, 32)
+    here[..., 18:24, 10:22] = 1
+    lower[..., 24:30, 10:22] = 1
+    placed = torch.where((torch.rand(n, generator=g) < 0.75)[:, None, None, None], here, lower)
+    return x, x + placed * (0.9 - x), torch.ones(n), here, lower
+
+
+class TwoDrawingPairs:
+    """A pair sampler for :func:`train_student` drawing fresh :func:`two_drawings` pairs."""
+
+    device = torch.device("cpu")
+
+    def batch(self, size: int, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return two_drawings(size, 1000 + step)[:3]
+
+
+def _drawn_in_each_place(l1_start: float | None, tmp_path: Path) -> tuple[float, float]:
+    """Share of the fill a student draws in each place after 400 steps."""
+    torch.manual_seed(0)
+    student = Student(StudentConfig(widths=(8, 16, 32), strength_scale=1.0))
+    settings = TrainSettings(steps=400, batch_size=16, feature_weight=0.0, l1_start=l1_start)
+    train_student(TwoDrawingPairs(), student, settings, tmp_path, {}, echo=lambda _: None)
+    x, _, s, here, lower = two_drawings(64, seed=7)
+    with torch.no_grad():
+        drawn = (student(x, s) - x) / (0.9 - x)
+    return tuple(float((drawn * place).sum() / (place.sum() * drawn.shape[0] * 3)) for place in (here, lower))
+
+
+def test_the_absolute_error_late_draws_one_of_two_drawings_where_the_squared_error_draws_both(tmp_path: Path) -> None:
+    """Why ``--l1-start`` exists: the squared error learns the mean of targets the input
+    does not decide between, a three-quarter fill in one place over a quarter fill in the
+    other (the beard's stacked mouths); switched to the absolute error once the edit is
+    there, the student learns their median, the likelier drawing alone."""
+    squared = _drawn_in_each_place(None, tmp_path / "squared")
+    switched = _drawn_in_each_place(0.5, tmp_path / "switched")
+    assert squared[0] == pytest.approx(0.75, abs=0.1) and squared[1] == pytest.approx(0.25, abs=0.1)
+    assert switched[0] > 0.9 and switched[1] < 0.05, f"after the switch: {switched}"
+
+
+def test_the_absolute_pixel_term_still_counts_every_edit_alike_when_relative() -> None:
+    x = torch.zeros(2, 3, 4, 4)
+    y = torch.stack([torch.full((3, 4, 4), 0.5), torch.full((3, 4, 4), 0.15)])  # a strong and a faint edit
+    strong_missed, faint_missed = y.clone(), y.clone()
+    strong_missed[0], faint_missed[1] = y[0] / 2, y[1] / 2  # one pair gets half of its edit
+    assert pixel_distance(strong_missed, y, "mse", absolute=True) == pixel_distance(strong_missed, y, "l1")
+    # Absolute, the faint pair's miss counts 0.3 times the strong one's; relative, alike
+    # (up to the floor), as the squared relative loss counts them.
+    assert pixel_distance(faint_missed, y, "l1") == pytest.approx(0.3 * pixel_distance(strong_missed, y, "l1"))
+    ratio = (pixel_distance(faint_missed, y, "relative", x, absolute=True)
+             / pixel_distance(strong_missed, y, "relative", x, absolute=True))
+    assert 0.85 < float(ratio) <= 1.0
+    assert absolute_pixels_at(TrainSettings(steps=10, l1_start=0.6), 0.59) is False
+    assert absolute_pixels_at(TrainSettings(steps=10, l1_start=0.6), 0.6) is True
+    assert absolute_pixels_at(TrainSettings(steps=10), 1.0) is False
+
+
 def test_an_unknown_pixel_loss_is_refused() -> None:
     with pytest.raises(DistillError, match="unknown pixel loss 'l3'"):
         pixel_distance(torch.zeros(1), torch.zeros(1), "l3")
@@ -476,6 +539,22 @@ def test_author_trains_the_head_it_is_given_and_resumes_only_with_it(world: dict
     # The command lists its choices without importing torch; they must be the student's.
     head_option = next(p for p in author_command.params if p.name == "head")
     assert tuple(head_option.type.choices) == HEADS
+
+
+def test_author_switches_to_the_absolute_error_it_is_told_and_resumes_only_with_it(world: dict, tmp_path: Path) -> None:
+    refused = CliRunner().invoke(cli, [*map(str, author_args(world, tmp_path / "p")), "--pixel-loss", "l1",
+                                       "--l1-start", "0.5"])
+    assert refused.exit_code == 1 and "already" in refused.output and not (tmp_path / "p").exists()
+    out = tmp_path / "late-l1"
+    first = invoke(*author_args(world, out), "--l1-start", "0.5", "--time-limit", "0")
+    assert "pixel loss mse, absolute from 50% of training" in first
+    result = CliRunner().invoke(cli, [*map(str, author_args(world, out)), "--resume"])
+    assert result.exit_code == 1 and "cannot resume" in result.output and "l1_start: saved 0.5" in result.output
+    second = invoke(*author_args(world, out), "--l1-start", "0.5", "--resume")
+    logged = {line.split()[1]: line for line in second.splitlines() if line.startswith("step ")}
+    assert " mse " in logged["3/6"] and "mse-absolute" not in logged["3/6"]  # steps 1-3 squared
+    assert "mse-absolute" in logged["6/6"] and " mse " not in logged["6/6"]  # steps 4-6 absolute
+    assert json.loads((out / "preset.json").read_text())["x-distill"]["training"]["l1_start"] == 0.5
 
 
 def test_author_refuses_an_empty_license_before_training(world: dict, tmp_path: Path) -> None:

@@ -74,6 +74,7 @@ class AuthorOptions:
     adversarial_weight: float = 0.0
     adversarial_start: float = 0.5
     pixel_loss: str = "mse"
+    l1_start: float | None = None
     region: Path | None = None
     latent_pairs: Path | None = None
     partial_edit: str = "fade"
@@ -287,6 +288,8 @@ def _setup(opts: AuthorOptions) -> Setup:
 
     if opts.steps < 1 or opts.batch_size < 1:
         raise DistillError("--steps and --batch-size must be at least 1")
+    if opts.l1_start is not None and opts.pixel_loss == "l1":
+        raise DistillError("--l1-start: the pixel loss is l1 from the start already")
     spec = Direction.load(Path(opts.direction)).generator_spec(opts.generator, opts.direction)
     device = pick_torch_device(opts.device)
     if device == "cuda":
@@ -345,7 +348,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "adversarial_start": settings.adversarial_start if settings.adversarial_weight else None,
             # A discriminator saved before it saw the residual amplified judges other inputs.
             "discriminator_residual_gain": RESIDUAL_GAIN if settings.adversarial_weight else None,
-            "pixel_loss": settings.pixel_loss,
+            "pixel_loss": settings.pixel_loss, "l1_start": settings.l1_start,
             "region_sha256": setup.region_sha256, "presence_gate": _gate_name(setup),
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
             "partial_edit": None if setup.pairs is None else opts.partial_edit,
@@ -374,13 +377,16 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
                              adversarial_start=opts.adversarial_start, pixel_loss=opts.pixel_loss,
+                             l1_start=opts.l1_start,
                              save_every=opts.save_every,
                              log_every=opts.log_every, time_limit=opts.time_limit, time_budget=opts.time_budget)
     echo(f"author {opts.name}: {setup.direction.attribute} on {opts.generator or 'toyfaces'} ({resolution}px), "
          f"strength {setup.low:g}..{setup.high:g} (default {setup.default:g}), layers {setup.direction.layer_spec}; "
          f"student {count_parameters(student) / 1e6:.2f} M parameters, "
          f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
-         f"pixel loss {opts.pixel_loss}; adversarial weight {opts.adversarial_weight:g}"
+         f"pixel loss {opts.pixel_loss}"
+         + (f", absolute from {opts.l1_start:.0%} of training" if opts.l1_start is not None else "")
+         + f"; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
          + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
          + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "

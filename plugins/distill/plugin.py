@@ -55,6 +55,11 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
                    "leave most pixels unchanged); or each pair's squared error relative to the size of its "
                    "edit, so a faint edit (dark glasses on dark skin) counts as much as a strong one "
                    "(docs/distillation.md).")
+@click.option("--l1-start", type=click.FloatRange(0.0, 1.0), default=None, metavar="SHARE",
+              help="Share of training after which the pixel term takes each pixel's absolute error instead of "
+                   "its square (relative to the edit's size under --pixel-loss relative): where the teacher's "
+                   "drawings of one face disagree, one of them (their median) instead of a double exposure "
+                   "(their mean)  [default: never].")
 @click.option("--adversarial-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Weight of the conditional patch-discriminator term (0: pixel and feature terms only).")
 @click.option("--adversarial-start", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
@@ -134,7 +139,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    seed: int, device: str, resume: bool, time_limit: float | None, time_budget: float | None,
                    truncation: float | None,
                    widths: str | None, head: str, lr: float, features: str, feature_weight: float,
-                   pixel_loss: str, adversarial_weight: float, adversarial_start: float, region: Path | None,
+                   pixel_loss: str, l1_start: float | None, adversarial_weight: float, adversarial_start: float,
+                   region: Path | None,
                    latent_pairs: Path | None, partial_edit: str | None, jitter_shift: float, jitter_scale: float,
                    jitter_rotate: float, presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
@@ -183,7 +189,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         default_strength=default_strength, steps=steps, batch_size=batch_size, seed=seed, device=device,
         resume=resume, force=force, truncation=DEFAULT_TRUNCATION if truncation is None else truncation,
         widths=parse_widths(widths) if widths else DEFAULT_WIDTHS, head=head, lr=lr, features=features,
-        feature_weight=feature_weight, pixel_loss=pixel_loss, adversarial_weight=adversarial_weight,
+        feature_weight=feature_weight, pixel_loss=pixel_loss, l1_start=l1_start, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
         partial_edit=partial_edit or "fade", jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate),
         presence_gate=presence_gate, sheet=sheet,

@@ -18,6 +18,14 @@ adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``.
   student trained on it drew them only on the light faces (docs/distillation.md).
   Relative to its size, every face's edit counts alike, as the truth's region error
   counts it.
+* ``l1_start`` switches the pixel term to each pixel's absolute error (``"relative"``
+  then divides it by the edit's root mean square) once that share of training is done
+  (:func:`absolute_pixels_at`). Where the teacher's targets for one input disagree (a
+  mouth drawn here on some faces and a few pixels lower on others, a beard that covers
+  a pixel on most faces but not all) the squared error learns their mean, a double
+  exposure; the absolute error learns their median, one of them. From the identity the
+  absolute error holds the student there (above), so it waits for the squared error to
+  find the edit (docs/distillation.md, session 30).
 * The perceptual term is :func:`latentroom.plugins.inverters.features.perceptual_distance`
   through a feature net chosen like the inverters' (``--features``): by default the
   toyfaces attribute classifier when the generator is toyfaces (it knows what an
@@ -74,6 +82,9 @@ class TrainSettings:
     adversarial term switches on; it then ramps to full weight over ADVERSARIAL_RAMP."""
     pixel_loss: str = "mse"
     """``"mse"``, ``"l1"`` or ``"relative"`` (see the module docstring)."""
+    l1_start: float | None = None
+    """Share of training after which the pixel term takes each pixel's absolute error
+    instead of its square (see the module docstring); None: never."""
     save_every: int = 500
     log_every: int = 100
     time_limit: float | None = None
@@ -114,6 +125,11 @@ def adversarial_weight_at(settings: TrainSettings, progress: float) -> float:
     (measured on glasses: docs/distillation.md)."""
     ramp = (progress - settings.adversarial_start) / ADVERSARIAL_RAMP
     return settings.adversarial_weight * min(1.0, max(0.0, ramp))
+
+
+def absolute_pixels_at(settings: TrainSettings, progress: float) -> bool:
+    """Whether the pixel term takes absolute errors once ``progress`` (0-1) of training is done."""
+    return settings.l1_start is not None and progress >= settings.l1_start
 
 
 def save_state(state_dir: Path, trainee: "Trainee", step: int, elapsed: float, fingerprint: dict[str, Any]) -> Path:
@@ -218,27 +234,31 @@ unchanged pair weighs at most as much as an edit of that size (not infinitely)."
 
 
 def pixel_distance(out: torch.Tensor, target: torch.Tensor, kind: str,
-                   inputs: torch.Tensor | None = None) -> torch.Tensor:
+                   inputs: torch.Tensor | None = None, absolute: bool = False) -> torch.Tensor:
     """Mean pixel error of one batch, squared (``"mse"``), absolute (``"l1"``) or squared
-    relative to each pair's edit (``"relative"``, which needs the ``inputs``)."""
-    if kind == "mse":
-        return (out - target).pow(2).mean()
-    if kind == "l1":
-        return (out - target).abs().mean()
-    if kind == "relative":
-        if inputs is None:
-            raise DistillError("the relative pixel loss needs the pairs' inputs")
-        weights = 1.0 / ((target - inputs).pow(2).flatten(1).mean(1) + RELATIVE_FLOOR)
-        errors = (out - target).pow(2).flatten(1).mean(1)
-        return (weights * errors).sum() / weights.sum()
-    raise DistillError(f"unknown pixel loss {kind!r} (choose from {', '.join(PIXEL_LOSSES)})")
+    relative to each pair's edit (``"relative"``, which needs the ``inputs``). With
+    ``absolute`` every kind takes absolute errors; relative ones are then divided by the
+    edit's root mean square, so every face's edit still counts alike."""
+    if kind not in PIXEL_LOSSES:
+        raise DistillError(f"unknown pixel loss {kind!r} (choose from {', '.join(PIXEL_LOSSES)})")
+    error = (out - target).abs() if absolute or kind == "l1" else (out - target).pow(2)
+    if kind != "relative":
+        return error.mean()
+    if inputs is None:
+        raise DistillError("the relative pixel loss needs the pairs' inputs")
+    weights = 1.0 / ((target - inputs).pow(2).flatten(1).mean(1) + RELATIVE_FLOOR)
+    if absolute:
+        weights = weights.sqrt()
+    return (weights * error.flatten(1).mean(1)).sum() / weights.sum()
 
 
 def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], settings: TrainSettings,
-                feature_net: Any, amp: bool, adversarial_weight: float | None = None) -> dict[str, torch.Tensor]:
+                feature_net: Any, amp: bool, adversarial_weight: float | None = None,
+                absolute: bool = False) -> dict[str, torch.Tensor]:
     """One optimiser step of the student (and of the discriminator, when there is one);
     returns the loss terms as device tensors (reading them would sync the GPU).
-    ``adversarial_weight`` defaults to the settings' full weight."""
+    ``adversarial_weight`` defaults to the settings' full weight; ``absolute`` takes the
+    pixel term's absolute errors (logged under its own name)."""
     from latentroom.plugins.distill.discriminator import adversarial_loss, discriminator_loss
     from latentroom.plugins.inverters.features import perceptual_distance
 
@@ -246,8 +266,8 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
     device_type = x.device.type
     with torch.autocast(device_type, torch.bfloat16, enabled=amp):
         out = trainee.student(x, s).float()
-        pixel = pixel_distance(out, y, settings.pixel_loss, x)
-        terms = {settings.pixel_loss: pixel}
+        pixel = pixel_distance(out, y, settings.pixel_loss, x, absolute)
+        terms = {f"{settings.pixel_loss}-absolute" if absolute else settings.pixel_loss: pixel}
         loss = pixel
         if feature_net is not None and settings.feature_weight > 0:
             terms["feature"] = perceptual_distance(feature_net, out, y).mean()
@@ -271,27 +291,30 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
 
 class _Progress:
     """Loss sums kept on the device and read only every ``log_every`` steps: a float()
-    per step would make the CPU wait for the GPU every step."""
+    per step would make the CPU wait for the GPU every step. Each term is averaged over
+    the steps that had it (the pixel term changes its name when it turns absolute)."""
 
     def __init__(self, step: int, settings: TrainSettings, batch_size: int, echo: Callable[[str], None]) -> None:
         self.settings, self.batch_size, self.echo = settings, batch_size, echo
         self.sums: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
         self.last: dict[str, float] = {}
         self.since_step, self.since = step, time.time()
 
     def add(self, step: int, terms: dict[str, torch.Tensor]) -> None:
         for key, value in terms.items():
             self.sums[key] = self.sums.get(key, 0.0) + value.detach().float()
+            self.counts[key] = self.counts.get(key, 0) + 1
         if step % self.settings.log_every and step != self.settings.steps:
             return
         n = max(step - self.since_step, 1)
-        self.last = {k: float(v) / n for k, v in self.sums.items()}
+        self.last = {k: float(v) / self.counts[k] for k, v in self.sums.items()}
         now = time.time()
         rate = n / max(now - self.since, 1e-9)
         eta = (self.settings.steps - step) / max(rate, 1e-9)
         self.echo(f"step {step}/{self.settings.steps}  " + "  ".join(f"{k} {v:.4f}" for k, v in self.last.items())
                   + f"  {rate:.1f} steps/s  {rate * self.batch_size:.0f} pairs/s  eta {eta / 60:.1f} min")
-        self.sums, self.since_step, self.since = {}, step, now
+        self.sums, self.counts, self.since_step, self.since = {}, {}, step, now
 
 
 def train_student(sampler: PairSampler | PairPool, student: Student, settings: TrainSettings, state_dir: Path,
@@ -330,7 +353,7 @@ def train_student(sampler: PairSampler | PairPool, student: Student, settings: T
             group["lr"] = lr_at(step, settings.steps, settings.lr, spent)
         done = max(step / settings.steps, spent)
         terms = _train_step(trainee, sampler.batch(settings.batch_size, step), settings, feature_net, amp,
-                            adversarial_weight_at(settings, done))
+                            adversarial_weight_at(settings, done), absolute_pixels_at(settings, done))
         step += 1
         progress.add(step, terms)
         if step - last_save_step >= settings.save_every and step < settings.steps:
@@ -346,5 +369,5 @@ def settings_json(settings: TrainSettings) -> dict[str, Any]:
 
 
 __all__ = ["PIXEL_LOSSES", "RELATIVE_FLOOR", "pixel_distance", "TrainSettings", "TrainResult", "Trainee", "train_student", "save_state", "load_state", "lr_at",
-           "adversarial_weight_at",
+           "adversarial_weight_at", "absolute_pixels_at",
            "check_fingerprint", "settings_json", "STATE_FILE"]
