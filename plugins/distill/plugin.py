@@ -59,7 +59,8 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Share of training after which the pixel term takes each pixel's absolute error instead of "
                    "its square (relative to the edit's size under --pixel-loss relative): where the teacher's "
                    "drawings of one face disagree, one of them (their median) instead of a double exposure "
-                   "(their mean)  [default: never].")
+                   "(their mean), but also none of what the teacher does to fewer than half of similar faces  "
+                   "[default: never].")
 @click.option("--adversarial-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Weight of the conditional patch-discriminator term (0: pixel and feature terms only).")
 @click.option("--adversarial-start", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
