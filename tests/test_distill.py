@@ -29,7 +29,6 @@ from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.export import psnr_where_edited, check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
 from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
-from latentroom.plugins.distill.matte import Matte
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import HEADS, MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
@@ -223,18 +222,6 @@ def test_jitter_moves_both_images_of_a_pair_by_one_transform(world: dict) -> Non
     ex, ey = jitter.warp(jitter.draw(4, gen, x.shape[-1]), x, y)
     assert torch.allclose(xj, ex, atol=1e-6) and torch.allclose(yj, ey, atol=1e-6)
     assert not Jitter().active and PairSampler(world["g"], world["direction"], (-2.0, 2.0), jitter=Jitter()).jitter is None
-
-
-def test_the_matte_recasts_each_pair_after_the_region(world: dict) -> None:
-    region = torch.zeros(world["g"].size, world["g"].size)
-    region[4:12, 2:14] = 1
-    plain = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3, region=region)
-    matted = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3, region=region, matte=Matte())
-    x, y, s = plain.batch(4, 7)
-    xm, ym, sm = matted.batch(4, 7)
-    assert torch.equal(x, xm) and torch.equal(s, sm) and not torch.equal(y, ym)
-    assert torch.allclose(ym, Matte().target(x, y), atol=1e-6)
-    assert torch.equal(ym[..., region == 0], x[..., region == 0])
 
 
 def ring_round_dot_pairs(n: int, seed: int, spread: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -568,16 +555,6 @@ def test_author_switches_to_the_absolute_error_it_is_told_and_resumes_only_with_
     assert " mse " in logged["3/6"] and "mse-absolute" not in logged["3/6"]  # steps 1-3 squared
     assert "mse-absolute" in logged["6/6"] and " mse " not in logged["6/6"]  # steps 4-6 absolute
     assert json.loads((out / "preset.json").read_text())["x-distill"]["training"]["l1_start"] == 0.5
-
-
-def test_author_trains_on_matte_targets_when_told_and_resumes_only_with_them(world: dict, tmp_path: Path) -> None:
-    out = tmp_path / "matte"
-    first = invoke(*author_args(world, out), "--matte", "--time-limit", "0")
-    assert "; matte targets;" in first
-    result = CliRunner().invoke(cli, [*map(str, author_args(world, out)), "--resume"])
-    assert result.exit_code == 1 and "cannot resume" in result.output and "matte" in result.output
-    invoke(*author_args(world, out), "--matte", "--resume")
-    assert json.loads((out / "preset.json").read_text())["x-distill"]["matte"] == Matte().describe()
 
 
 def test_author_refuses_an_empty_license_before_training(world: dict, tmp_path: Path) -> None:

@@ -37,7 +37,6 @@ from latentroom.plugins.distill.discriminator import RESIDUAL_GAIN
 from latentroom.plugins.distill.errors import DistillError, read_option_file
 from latentroom.plugins.distill.gate import resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
-from latentroom.plugins.distill.matte import Matte
 from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, FIT, HELD_OUT, PairPool, PairSampler
 from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
 from latentroom.plugins.distill.train import TrainSettings, settings_json, train_student
@@ -81,7 +80,6 @@ class AuthorOptions:
     partial_edit: str = "fade"
     jitter: Jitter = field(default_factory=Jitter)
     presence_gate: str = "auto"
-    matte: Matte | None = None
     sheet: Path | None = None
     fast_teacher: bool = True
     pool_size: int = 0
@@ -355,7 +353,6 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
             "partial_edit": None if setup.pairs is None else opts.partial_edit,
             "jitter": opts.jitter.to_json(),
-            "matte": None if opts.matte is None else opts.matte.describe(),
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
 
@@ -375,7 +372,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
                           amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs,
-                          partial_edit=opts.partial_edit, jitter=opts.jitter, matte=opts.matte)
+                          partial_edit=opts.partial_edit, jitter=opts.jitter)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -392,7 +389,6 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          + f"; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
          + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
-         + ("; matte targets" if opts.matte is not None else "")
          + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "
             f"partial edits {opts.partial_edit}" if setup.pairs is not None else "")
          + f"; device {setup.device}")
@@ -637,7 +633,6 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "latent_pairs": None if setup.pairs is None else {**setup.pairs.describe(),
                                                           "partial_edit": opts.partial_edit},
         "jitter": opts.jitter.to_json(),
-        "matte": None if opts.matte is None else opts.matte.describe(),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},
         "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,

@@ -36,9 +36,6 @@ direction's layers)``, generated on the fly.
   trained on, beside the held-out ones: a student no closer on the first underfits its
   teacher rather than overfits.
 * Strengths are uniform over the preset's range, one per image.
-* With a ``matte`` (:class:`latentroom.plugins.distill.matte.Matte`, ``author --matte``)
-  each pair's change is then recast as a colour laid over the input: what the teacher
-  drew there, low-passed, without its redrawn lines and with the input's own kept.
 * With a ``jitter`` (:mod:`latentroom.plugins.distill.jitter`) each finished pair is
   moved, scaled and turned by one random similarity transform, the same for ``x`` and
   ``y``: the student then sees the edit wherever ``apply``'s face crop puts the face.
@@ -62,7 +59,6 @@ from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.latent_pairs import LatentPairs, PairLatents
-from latentroom.plugins.distill.matte import Matte
 
 DEFAULT_TRUNCATION = 0.9
 # Streams of one seed: training batches, the held-out pairs, the calibration inputs,
@@ -77,7 +73,7 @@ class PairSampler:
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
                  region: torch.Tensor | None = None, fast: bool = False, gate: Any = None,
                  pairs: LatentPairs | None = None, partial_edit: str = "fade",
-                 jitter: Jitter | None = None, matte: Matte | None = None) -> None:
+                 jitter: Jitter | None = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -89,7 +85,6 @@ class PairSampler:
         self.amp = amp and self.device.type == "cuda"
         self.region = None if region is None else region.to(self.device, torch.float32)[None, None]
         self.gate = gate
-        self.matte = matte
         self.read = CorrectionReader(generator, direction)
         self.pairs = (None if pairs is None
                       else PairLatents(pairs, direction.layers, self.device, partial_edit))
@@ -139,8 +134,6 @@ class PairSampler:
             y = x + self.region * (y - x)
         if self.gate is not None:
             y = self.gate.target(x, y, s)
-        if self.matte is not None:
-            y = self.matte.target(x, y)
         if self.jitter is not None:
             x, y = self.jitter.warp(self.jitter.draw(batch_size, gen, x.shape[-1]), x, y)
         return x, y, s

@@ -91,12 +91,6 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
                    "glasses draws no second pair. auto: where the scorer (--scorer, the direction's, else the "
                    "generator's own) reads the attribute as yes/no, and not with --latent-pairs (the pairs "
                    "already leave such a face as it is).")
-@click.option("--matte", is_flag=True, default=False,
-              help="Recast each teacher pair as a colour laid over the input: where the teacher changed the "
-                   "image, what it drew there low-passed, its redrawn lines left out, the input's own thin "
-                   "lines kept over it at positive strengths (a mouth over a beard). For edits that fill a "
-                   "region (a beard), whose students otherwise draw the teacher's redraw see-through; not for "
-                   "edits made of lines (glasses frames).")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the evaluation's contact sheet (input | generator path | preset | truth) here "
                    "(toyfaces only).")
@@ -149,7 +143,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    pixel_loss: str, l1_start: float | None, adversarial_weight: float, adversarial_start: float,
                    region: Path | None,
                    latent_pairs: Path | None, partial_edit: str | None, jitter_shift: float, jitter_scale: float,
-                   jitter_rotate: float, presence_gate: str, matte: bool, sheet: Path | None, fast_teacher: bool,
+                   jitter_rotate: float, presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
                    held_out_pairs: int, scorer_specs: tuple[str, ...], alignment: str | None,
@@ -177,7 +171,6 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     from latentroom.plugins.distill.author import AuthorOptions, author, parse_range
     from latentroom.plugins.distill.errors import DistillError
     from latentroom.plugins.distill.jitter import Jitter
-    from latentroom.plugins.distill.matte import Matte
     from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION
     from latentroom.plugins.distill.student import DEFAULT_WIDTHS
 
@@ -200,7 +193,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         feature_weight=feature_weight, pixel_loss=pixel_loss, l1_start=l1_start, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
         partial_edit=partial_edit or "fade", jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate),
-        presence_gate=presence_gate, matte=Matte() if matte else None, sheet=sheet,
+        presence_gate=presence_gate, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,
