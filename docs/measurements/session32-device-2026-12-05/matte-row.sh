@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Session 32: one bundled row with matte targets (author --matte), alone on the GPU for
-# the whole call. It ran twice as WHICH=beard, at commit 519ed7e (call 2) and at its
-# parent's matte thresholds (call 1; session32 README); --matte was removed after. WHICH
-# picks the row:
+# the whole call. It ran twice as WHICH=beard: call 2 at commit 519ed7e, call 1 with that
+# code and the thresholds its manifest records (README); --matte was removed after
+# (83e888d). WHICH picks the row:
 #   beard        the bundled beard row (pairs found again as session 30's
 #                next-beard-l1.sh finds them: 4,000 faces, hybrid lr 0.06, the unread
 #                dropped), with --matte
