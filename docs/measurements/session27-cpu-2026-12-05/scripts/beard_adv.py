@@ -3,7 +3,8 @@ of t, a pixel loss; from scratch (init '-') or continuing a saved state, with th
 amplified adversarial term at `weight` (0: the pixel loss alone). Then at t on the 64
 held-out faces: edited-pixel PSNR to the teacher; saves the state and outputs.
 argv: init, steps, weight, lr, tag; THREADS (1), WIDTHS (the default student's) and
-LOSS (author's --pixel-loss: mse, the default here, or relative) from the environment."""
+LOSS (author's --pixel-loss: mse, the default here, or relative) from the environment;
+FULL=1 (added in session 32) trains at t only instead of the fade shares."""
 import os, sys, time
 import numpy as np, torch
 from latentroom.plugins.distill.discriminator import PatchDiscriminator, adversarial_loss, discriminator_loss
@@ -26,6 +27,8 @@ dopt = torch.optim.Adam(disc.parameters(), 5e-4, betas=(0.5, 0.99)) if disc else
 gen = torch.Generator().manual_seed(5); start = time.time()
 for step in range(1, steps + 1):
     b = torch.randint(n, (32,), generator=gen); k = torch.randint(9, (32,), generator=gen)
+    if os.environ.get("FULL"):
+        k = torch.full((32,), 8)
     x = X[b].float(); y = x + (k / 8).reshape(-1, 1, 1, 1) * (Y[b].float() - x)
     out = model(x, k / 8 * t_truth); pixel = pixel_distance(out, y, os.environ.get("LOSS", "mse"), x); loss = pixel
     if disc:
