@@ -27,7 +27,7 @@ dopt = torch.optim.Adam(disc.parameters(), 5e-4, betas=(0.5, 0.99)) if disc else
 gen = torch.Generator().manual_seed(5); start = time.time()
 for step in range(1, steps + 1):
     b = torch.randint(n, (32,), generator=gen); k = torch.randint(9, (32,), generator=gen)
-    if os.environ.get("FULL"):
+    if os.environ.get("FULL"):  # k is still drawn above, so the faces match the fade run's
         k = torch.full((32,), 8)
     x = X[b].float(); y = x + (k / 8).reshape(-1, 1, 1, 1) * (Y[b].float() - x)
     out = model(x, k / 8 * t_truth); pixel = pixel_distance(out, y, os.environ.get("LOSS", "mse"), x); loss = pixel

@@ -9,8 +9,10 @@ torch.set_num_threads(2)
 bank = torch.load(sys.argv[1]); X, Y = bank["x"], bank["y"]
 g = resolve_generator("toyfaces", torch.device("cpu"))
 scorer = resolve_scorer(None, "cpu", g, "toyfaces", ["beard"])
-p = torch.cat([torch.as_tensor(score_images(scorer, Y[i:i + 128].float())["beard"]) for i in range(0, len(Y), 128)])
-px = torch.cat([torch.as_tensor(score_images(scorer, X[i:i + 128].float())["beard"]) for i in range(0, len(X), 128)])
+def beard(images):
+    return torch.cat([torch.as_tensor(score_images(scorer, images[i:i + 128].float())["beard"])
+                      for i in range(0, len(images), 128)])
+p, px = beard(Y), beard(X)
 held = 64
 train = torch.arange(len(X) - held)
 keep = train[p[train] >= float(sys.argv[2])]
