@@ -31,7 +31,8 @@ from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
-from latentroom.plugins.distill.student import HEADS, MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters
+from latentroom.plugins.distill.student import (FLATTEN_START_LOGIT, HEADS, MAX_PARAMETERS, Student, StudentConfig,
+                                               conv_macs, count_parameters)
 from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import (STATE_FILE, TrainSettings, absolute_pixels_at, load_state, pixel_distance,
                                              train_student)
@@ -42,6 +43,8 @@ from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread fo
 SCORER = "latentroom.plugins.directions.testing:image_stats_scorer"
 TINY = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
 TINY_FULL_HEAD = replace(TINY, head="full")
+TINY_FLATTEN_HEAD = replace(TINY, head="flatten")
+EVERY_HEAD = [TINY, TINY_FULL_HEAD, TINY_FLATTEN_HEAD]
 IDENTITY_TOL = 1e-6  # strength 0 is x + 0 * r: only float noise is allowed
 PARITY_TOL = 1e-3
 
@@ -114,9 +117,29 @@ def test_the_full_resolution_head_costs_half_again_and_is_recorded() -> None:
         Student(StudentConfig(head="wide"))
 
 
-def test_only_the_transposed_head_writes_each_pixel_of_a_2x2_block_with_its_own_weights() -> None:
+def test_the_flattening_head_takes_the_inputs_texture_away_by_strength() -> None:
+    """With its flattening full and no residual, the head turns a fine checkerboard (the
+    generator's texture, which a residual from half resolution cannot cancel) into its flat
+    mean inside the image, half of it at half strength of either sign; a fresh head starts
+    near the identity."""
+    model = Student(TINY_FLATTEN_HEAD)
+    checks = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2
+    x = (0.3 * checks - 0.2).float().expand(2, 3, 32, 32)
+    scale = TINY.strength_scale
+    with torch.no_grad():
+        fresh = model(x, torch.full((2,), scale))
+        model.head.bias.copy_(torch.tensor([30.0, 0.0, 0.0, 0.0]))  # the weights stay zero
+        full = model(x, torch.full((2,), scale))
+        half = model(x, torch.full((2,), -scale / 2))
+    assert 0 < (fresh - x).abs().max() < 0.3 * torch.sigmoid(torch.tensor(FLATTEN_START_LOGIT)) + 1e-6
+    inside = (slice(None), slice(None), slice(4, -4), slice(4, -4))
+    assert torch.allclose(full[inside], torch.full_like(full[inside], -0.05), atol=0.01)
+    assert torch.allclose(half, (x + full) / 2, atol=1e-6)
+
+
+def test_only_the_transposed_heads_write_each_pixel_of_a_2x2_block_with_its_own_weights() -> None:
     """The adversarial term's 2-pixel dot grid (docs/distillation.md): from features that
-    are the same everywhere, the transposed head's residual still repeats a 2x2 pattern;
+    are the same everywhere, the transposed heads' output still repeats a 2x2 pattern;
     the full-resolution head's is flat away from the border."""
     flat = torch.ones(1, 8, 16, 16)
     for head in HEADS:
@@ -124,10 +147,10 @@ def test_only_the_transposed_head_writes_each_pixel_of_a_2x2_block_with_its_own_
         with torch.no_grad():
             residual = model.head(flat)[0, :, 2:-2, 2:-2]
         spread = (residual[:, 0::2, 0::2] - residual[:, 1::2, 1::2]).abs().max().item()
-        assert (spread > 0.01) if head == "transposed" else (spread < 1e-5), (head, spread)
+        assert (spread < 1e-5) if head == "full" else (spread > 0.01), (head, spread)
 
 
-@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+@pytest.mark.parametrize("config", EVERY_HEAD, ids=HEADS)
 def test_strength_zero_is_the_identity_in_torch(config: StudentConfig) -> None:
     model = random_student(config)
     x = images()
@@ -141,7 +164,7 @@ def test_strength_zero_is_the_identity_in_torch(config: StudentConfig) -> None:
 # ---------------------------------------------------------------------------- export
 
 
-@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+@pytest.mark.parametrize("config", EVERY_HEAD, ids=HEADS)
 def test_onnx_export_matches_torch_and_keeps_identity(config: StudentConfig) -> None:
     import onnx
 
@@ -165,7 +188,7 @@ def test_parity_check_fails_loudly_on_a_wrong_graph() -> None:
         check_parity(random_student(seed=0), other, images(2), [1.0])
 
 
-@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+@pytest.mark.parametrize("config", EVERY_HEAD, ids=HEADS)
 def test_variants_keep_the_identity_and_stay_close(config: StudentConfig) -> None:
     model = random_student(config)
     fp32 = export_onnx(model, 32)
@@ -754,7 +777,7 @@ def test_author_bad_direction_file(world: dict, tmp_path: Path) -> None:
     assert not (tmp_path / "o2").exists()
 
 
-@pytest.mark.parametrize("config", [TINY, TINY_FULL_HEAD], ids=HEADS)
+@pytest.mark.parametrize("config", EVERY_HEAD, ids=HEADS)
 def test_benchmark_counts_the_same_macs_from_onnx(config: StudentConfig) -> None:
     module = load_script("preset_vs_generator", "benchmarks")
     model = random_student(config)

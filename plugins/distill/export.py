@@ -50,8 +50,8 @@ BLOCK_S = 0.1
 
 class _Half(nn.Module):
     """fp32 in, fp16 residual network, fp32 out: the engine feeds and expects float32,
-    and the residual is added to the float32 input, so strength 0 stays the exact
-    identity (adding to a half-precision copy would round every pixel)."""
+    and the head's output is combined with the float32 input, so strength 0 stays the
+    exact identity (combining with a half-precision copy would round every pixel)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -59,8 +59,8 @@ class _Half(nn.Module):
 
     def forward(self, image: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         s_n = strength.reshape(-1) / self.model.config.strength_scale
-        r = self.model.residual(image.half(), s_n.half()).float()
-        return torch.clamp(image + s_n[:, None, None, None] * r, -1.0, 1.0)
+        head_out = self.model.residual(image.half(), s_n.half()).float()
+        return self.model.combine(image, s_n, head_out)
 
 
 def export_onnx(model: nn.Module, resolution: int, *, half: bool = False) -> bytes:

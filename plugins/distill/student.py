@@ -29,6 +29,15 @@
   the transposed head (docs/distillation.md, session 28). It costs ~0.045 GMAC more
   per 128² image (0.13 against 0.087) and half the CPU speed at batch 16
   (BENCHMARKS.md).
+* **Or a flattening head** (``head="flatten"``): the 2x2 transposed conv writes a fourth
+  channel, a flattening logit ``f``, and ``out = x - |s_n| sigmoid(f) (x - low(x)) + s_n r``
+  with ``low`` a fixed 9x9 blur. Where the edit paints a flat fill (a beard, longer hair)
+  over the generator's fine texture, the head takes that texture away instead of
+  cancelling it pixel by pixel: from half resolution a residual head learns only the
+  smooth part of ``-x``, which leaves the fill see-through (docs/distillation.md, session
+  33). The flattening starts near zero (``sigmoid(FLATTEN_START_LOGIT)``) and is scaled by
+  ``|s_n|``, so strength 0 is still the exact identity. (A matte, ``x + m (c - x)``, does
+  not train: its coverage falls to zero everywhere before its colour is learnt.)
 * **One conv per level** below the top (the strided conv of the encoder, one conv after
   each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
   the bottleneck keep two convs.
@@ -58,7 +67,11 @@ from torch.nn import functional as F
 MAX_PARAMETERS = 5_000_000
 DEFAULT_WIDTHS: tuple[int, ...] = (16, 32, 64, 128, 160)
 LAYOUT = 2
-HEADS = ("transposed", "full")
+HEADS = ("transposed", "full", "flatten")
+# The flattening head starts nearly off (sigmoid(-4) ~ 0.018): close to the identity.
+FLATTEN_START_LOGIT = -4.0
+# Box size of the flattening head's low-pass, applied twice (a 9x9 tent-shaped blur).
+FLATTEN_BOX = 5
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,8 @@ class StudentConfig:
     full-resolution U-Net, in training states written before layout 2) is no longer
     built, so resuming such a state fails with a clear message."""
     head: str = "transposed"
-    """Output head (one of :data:`HEADS`): the 2x2 transposed conv, or the full-resolution one."""
+    """Output head (one of :data:`HEADS`): the 2x2 transposed conv, the full-resolution one, or
+    the 2x2 transposed conv writing a flattening logit beside the residual."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -157,9 +171,10 @@ class FullResolutionHead(nn.Module):
 def _head(kind: str, channels: int) -> nn.Module:
     """The R/2 -> R output head, its last layer zero-initialised: the untrained student is
     the identity, and training grows the edit from there instead of first unlearning a
-    random residual."""
-    if kind == "transposed":
-        head = nn.ConvTranspose2d(channels, 3, 2, 2)
+    random residual. The flattening logit starts at :data:`FLATTEN_START_LOGIT` instead, as
+    near the identity as a sigmoid allows."""
+    if kind in ("transposed", "flatten"):
+        head = nn.ConvTranspose2d(channels, 4 if kind == "flatten" else 3, 2, 2)
         last = head
     elif kind == "full":
         head = FullResolutionHead(channels)
@@ -168,6 +183,9 @@ def _head(kind: str, channels: int) -> nn.Module:
         raise ValueError(f"student head {kind!r}: expected one of {', '.join(HEADS)}")
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
+    if kind == "flatten":
+        with torch.no_grad():
+            last.bias[0] = FLATTEN_START_LOGIT
     return head
 
 
@@ -200,6 +218,7 @@ class Student(nn.Module):
         self.head = _head(self.config.head, widths[0])
 
     def residual(self, image: torch.Tensor, s_n: torch.Tensor) -> torch.Tensor:
+        """The head's output: a residual, after a flattening logit for the flattening head."""
         e = self.embed(s_n[:, None])
         skips = []
         h = self.act(self.stem(image))
@@ -213,8 +232,24 @@ class Student(nn.Module):
 
     def forward(self, image: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         s_n = strength.reshape(-1).to(image.dtype) / self.config.strength_scale
-        r = self.residual(image, s_n)
-        return torch.clamp(image + s_n[:, None, None, None] * r, -1.0, 1.0)
+        return self.combine(image, s_n, self.residual(image, s_n))
+
+    def combine(self, image: torch.Tensor, s_n: torch.Tensor, head_out: torch.Tensor) -> torch.Tensor:
+        """The edited image from the input and the head's output (:meth:`residual`)."""
+        s = s_n[:, None, None, None]
+        if self.config.head == "flatten":
+            flattening = s.abs() * torch.sigmoid(head_out[:, :1])
+            image = image - flattening * (image - low_pass(image))
+            head_out = head_out[:, 1:]
+        return torch.clamp(image + s * head_out, -1.0, 1.0)
+
+
+def low_pass(image: torch.Tensor) -> torch.Tensor:
+    """The flattening head's blur: a :data:`FLATTEN_BOX` box twice, the border averaged over
+    the pixels inside the image only."""
+    for _ in range(2):
+        image = F.avg_pool2d(image, FLATTEN_BOX, 1, FLATTEN_BOX // 2, count_include_pad=False)
+    return image
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -267,5 +302,5 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
     return model
 
 
-__all__ = ["DEFAULT_WIDTHS", "HEADS", "MAX_PARAMETERS", "Student", "StudentConfig", "build_student", "conv_macs",
-           "count_parameters"]
+__all__ = ["DEFAULT_WIDTHS", "FLATTEN_START_LOGIT", "HEADS", "MAX_PARAMETERS", "Student", "StudentConfig",
+           "build_student", "conv_macs", "count_parameters"]
