@@ -4,7 +4,8 @@ amplified adversarial term at `weight` (0: the pixel loss alone). Then at t on t
 held-out faces: edited-pixel PSNR to the teacher; saves the state and outputs.
 argv: init, steps, weight, lr, tag; THREADS (1), WIDTHS (the default student's) and
 LOSS (author's --pixel-loss: mse, the default here, or relative) from the environment;
-FULL=1 (added in session 32) trains at t only instead of the fade shares."""
+FULL=1 (added in session 32) trains at t only instead of the fade shares; HEAD (added in
+session 33) picks the student's head, transposed by default as it ran."""
 import os, sys, time
 import numpy as np, torch
 from latentroom.plugins.distill.discriminator import PatchDiscriminator, adversarial_loss, discriminator_loss
@@ -18,7 +19,7 @@ bank = torch.load("bank-beard-enc.pt"); X, Y = bank["x"], bank["y"]
 held, t_truth = 64, 1.0
 n = len(X) - held
 widths = tuple(int(v) for v in os.environ.get("WIDTHS", "16,32,64,128,160").split(","))
-model = Student(StudentConfig(widths=widths, strength_scale=t_truth))
+model = Student(StudentConfig(widths=widths, strength_scale=t_truth, head=os.environ.get("HEAD", "transposed")))
 if init != "-":
     model.load_state_dict(torch.load(init))
 opt = torch.optim.Adam(model.parameters(), lr, betas=(0.9, 0.99))
