@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Session 33, with too little device time left for flatten-rows.sh: the bundled
+# hair_length row with the flattening head (author --head flatten) alone on the GPU,
+# BUDGET seconds of training (250: the bundled one trained 330 s beside a find and
+# another row, 4,885 steps). Compare with the bundled preset: figures through apply
+# (500 renders) and the sheet. Run from the repository root:
+#   BUDGET=250 bash docs/measurements/session33-device-2026-12-05/hair-row.sh
+set -u
+source presets/_authoring/device-setup.sh
+set +e
+RESULTS=${RESULTS:-/tmp/o}
+ROW="hair_length-flatten hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--head,flatten" \
+    ONLY=hair_length BUDGET=${BUDGET:-250} LOGS=$RESULTS/logs PRESETS=$RESULTS/presets bash scripts/author_presets.sh
+echo "author rc $?"
+tail -n 3 "$RESULTS/logs/hair_length-flatten.log"
