@@ -42,9 +42,7 @@ from test_invert import _one_thread  # noqa: F401  (autouse: one torch thread fo
 
 SCORER = "latentroom.plugins.directions.testing:image_stats_scorer"
 TINY = StudentConfig(widths=(8, 16, 16), embed_dim=16, strength_scale=2.0)
-TINY_FULL_HEAD = replace(TINY, head="full")
-TINY_FLATTEN_HEAD = replace(TINY, head="flatten")
-EVERY_HEAD = [TINY, TINY_FULL_HEAD, TINY_FLATTEN_HEAD]
+EVERY_HEAD = [replace(TINY, head=head) for head in HEADS]  # in HEADS' order: the parametrize ids
 IDENTITY_TOL = 1e-6  # strength 0 is x + 0 * r: only float noise is allowed
 PARITY_TOL = 1e-3
 
@@ -122,7 +120,7 @@ def test_the_flattening_head_takes_the_inputs_texture_away_by_strength() -> None
     generator's texture, which a residual from half resolution cannot cancel) into its flat
     mean inside the image, half of it at half strength of either sign; a fresh head starts
     near the identity."""
-    model = Student(TINY_FLATTEN_HEAD)
+    model = Student(replace(TINY, head="flatten"))
     checks = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2
     x = (0.3 * checks - 0.2).float().expand(2, 3, 32, 32)
     scale = TINY.strength_scale
