@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Session 33, with too little device time left for flatten-rows.sh: the bundled
-# hair_length row with the flattening head (author --head flatten) alone on the GPU,
-# BUDGET seconds of training (250: the bundled one trained 330 s beside a find and
-# another row, 4,885 steps). Compare with the bundled preset: figures through apply
-# (500 renders) and the sheet. Run from the repository root:
+# Session 33: the bundled hair_length row with the flattening head (author --head
+# flatten), BUDGET seconds of training. Alone on the GPU with too little device time for
+# flatten-rows.sh, 250 s; flatten-rows.sh runs it with 330 s beside beard's row, as the
+# bundled one trained (330 s beside a find and another row, 4,885 steps). Compare with the
+# bundled preset: figures through apply (500 renders) and the sheet. From the repository root:
 #   BUDGET=250 bash docs/measurements/session33-device-2026-12-05/hair-row.sh
 set -u
 source presets/_authoring/device-setup.sh
