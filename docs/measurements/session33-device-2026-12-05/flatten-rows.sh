@@ -17,7 +17,7 @@ RESULTS=${RESULTS:-/tmp/o}
 mkdir -p "$RESULTS/hair"
 BUDGET=${HAIR_BUDGET:-330} RESULTS=$RESULTS/hair timeout 540 bash "$HERE/hair-row.sh" > "$RESULTS/hair/row.out" 2>&1 &
 hair=$!
-NAME=beard-flatten EXTRA=--head,flatten LIMIT=${LIMIT:-560} RESULTS=$RESULTS \
+NAME=beard-flatten ROW_TAIL=--head,flatten LIMIT=${LIMIT:-560} RESULTS=$RESULTS \
     bash "$HERE/../session30-device-2026-12-05/next-beard-l1.sh"
 wait $hair
 echo "hair_length row rc $? at $(( $(date +%s) - T0 ))s"
