@@ -66,7 +66,9 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # outside) of the pixels a true edit changes on at least 20% of faces (the 1% footprint
 # let the student draw a halo round the head: 5.1 levels outside at 5%, 4.2 at 10%, 3.4
 # at 20%; docs/distillation.md), and with pairs moved as the face template's crops move
-# faces (session 21: through `apply` its judge ratio was 0.799 without). glasses from
+# faces (session 21: through `apply` its judge ratio was 0.799 without), with the
+# flattening head (session 34: its hair less see-through, judge ratio 0.92 -> 1.01
+# through `apply`). glasses from
 # each face's own true edit read through the hybrid (latent pairs of 4,000 faces,
 # weighted by the size of each edit, jittered as hair_length's; session 22: every
 # direction drew a tinted box round the eyes), up to the truth's strength (beyond it the
@@ -91,7 +93,7 @@ mkdir -p "$LOGS" "$LOGS/regions"
 presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
-  "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
+  "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--head,flatten"
   "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
   "beard beard-pairs x1.75 x1.5 --feather=0 --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent"
 )
