@@ -1,16 +1,11 @@
-"""Session 32's matte (author --matte as at commit 519ed7e) applied to a bank's targets, so a
-bank student can be trained on them after the option was removed. matte519.py beside this
-script is that commit's module: git show 519ed7e:plugins/distill/matte.py > matte519.py
-argv: bank out"""
-import sys, time
-import torch
-from matte519 import Matte
-torch.set_num_threads(2)
-bank = torch.load(sys.argv[1]); X, Y = bank["x"], bank["y"]
-m, out, t = Matte(), [], time.time()
-with torch.no_grad():
-    for i in range(0, len(X), 64):
-        x, y = X[i:i + 64].float(), Y[i:i + 64].float()
-        out.append(m.target(x, y).half())
-torch.save({"x": X, "y": torch.cat(out)}, sys.argv[2])
-print(f"{len(X)} targets in {time.time() - t:.0f}s; matte {m.describe()}")
+"""Session 32's scripts/matte_bank.py run with the matte as at commit 519ed7e, after the
+option was removed (83e888d): matte519.py, beside this script or on PYTHONPATH, is that
+commit's module,
+    git show 519ed7e:plugins/distill/matte.py > matte519.py
+and stands in for latentroom.plugins.distill.matte. argv: bank out"""
+import runpy, sys
+from pathlib import Path
+import matte519
+sys.modules["latentroom.plugins.distill.matte"] = matte519
+runpy.run_path(str(Path(__file__).parents[2] / "session32-device-2026-12-05" / "scripts" / "matte_bank.py"),
+               run_name="__main__")
