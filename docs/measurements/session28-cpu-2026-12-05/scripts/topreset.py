@@ -6,9 +6,9 @@ import hashlib, json, os, shutil, sys
 from pathlib import Path
 import torch
 from latentroom.plugins.distill.export import export_onnx
-from latentroom.plugins.distill.student import Student, StudentConfig
+from latentroom.plugins.distill.student import DEFAULT_WIDTHS, Student, StudentConfig
 tag, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-widths = tuple(int(v) for v in os.environ.get("WIDTHS", "16,32,64,128,160").split(","))
+widths = tuple(int(v) for v in os.environ["WIDTHS"].split(",")) if "WIDTHS" in os.environ else DEFAULT_WIDTHS
 model = Student(StudentConfig(widths=widths, strength_scale=1.0, head=os.environ.get("HEAD", "transposed")))
 model.load_state_dict(torch.load(f"{tag}.pt")); model.eval()
 data = export_onnx(model, 128)
