@@ -1,4 +1,5 @@
-"""A matte head on the pasted-truth bank (session 32's bank_truth_pasted.py), at full
+"""A matte head on the pasted-truth bank (session 32's bank_truth_pasted.py output,
+bank-beard-enc.pt in the working folder, as for session 27's beard_adv.py), at full
 strength: out = x + |s| sigmoid(a) (c - x), a and c the 4-channel transposed head's output
 (the flattening head's layout, its combine replaced here), optionally c = tanh(c) and/or
 c plus a SMOOTH-box blur of the input. Prints the loss, the identity's loss and the mean
@@ -10,7 +11,7 @@ import sys, time, torch
 from torch.nn import functional as F
 from latentroom.plugins.distill.student import Student, StudentConfig
 torch.set_num_threads(2); torch.manual_seed(0)
-bank = torch.load("/work/s32/pasted/bank-beard-enc.pt"); X, Y = bank["x"][:1400], bank["y"][:1400]
+bank = torch.load("bank-beard-enc.pt"); X, Y = bank["x"][:1400], bank["y"][:1400]
 start, smooth, tanh, steps = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 model = Student(StudentConfig(strength_scale=1.0, head="flatten"))
 with torch.no_grad():
