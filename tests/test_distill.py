@@ -31,8 +31,8 @@ from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
-from latentroom.plugins.distill.student import (FLATTEN_START_LOGIT, HEADS, MAX_PARAMETERS, Student, StudentConfig,
-                                               conv_macs, count_parameters)
+from latentroom.plugins.distill.student import (FLATTEN_FULL_AT, FLATTEN_START_LOGIT, HEADS, MAX_PARAMETERS, Student,
+                                               StudentConfig, conv_macs, count_parameters)
 from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import (STATE_FILE, TrainSettings, absolute_pixels_at, load_state, pixel_distance,
                                              train_student)
@@ -118,21 +118,22 @@ def test_the_full_resolution_head_costs_half_again_and_is_recorded() -> None:
 def test_the_flattening_head_takes_the_inputs_texture_away_by_strength() -> None:
     """With its flattening full and no residual, the head turns a fine checkerboard (the
     generator's texture, which a residual from half resolution cannot cancel) into its flat
-    mean inside the image, half of it at half strength of either sign; a fresh head starts
-    near the identity."""
+    mean inside the image from FLATTEN_FULL_AT of the strength range on, half of it at half
+    that strength, of either sign; a fresh head starts near the identity."""
     model = Student(replace(TINY, head="flatten"))
     checks = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2
     x = (0.3 * checks - 0.2).float().expand(2, 3, 32, 32)
-    scale = TINY.strength_scale
+    full_at = FLATTEN_FULL_AT * TINY.strength_scale
     with torch.no_grad():
-        fresh = model(x, torch.full((2,), scale))
+        fresh = model(x, torch.full((2,), full_at))
         model.head.bias.copy_(torch.tensor([30.0, 0.0, 0.0, 0.0]))  # the weights stay zero
-        full = model(x, torch.full((2,), scale))
-        half = model(x, torch.full((2,), -scale / 2))
+        full = {s: model(x, torch.full((2,), s)) for s in (full_at, -TINY.strength_scale)}
+        half = model(x, torch.full((2,), -full_at / 2))
     assert 0 < (fresh - x).abs().max() < 0.3 * torch.sigmoid(torch.tensor(FLATTEN_START_LOGIT)) + 1e-6
     inside = (slice(None), slice(None), slice(4, -4), slice(4, -4))
-    assert torch.allclose(full[inside], torch.full_like(full[inside], -0.05), atol=0.01)
-    assert torch.allclose(half, (x + full) / 2, atol=1e-6)
+    for out in full.values():
+        assert torch.allclose(out[inside], torch.full_like(out[inside], -0.05), atol=0.01)
+    assert torch.allclose(half, (x + full[full_at]) / 2, atol=1e-6)
 
 
 def test_only_the_transposed_heads_write_each_pixel_of_a_2x2_block_with_its_own_weights() -> None:

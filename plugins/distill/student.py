@@ -30,14 +30,19 @@
   per 128² image (0.13 against 0.087) and half the CPU speed at batch 16
   (BENCHMARKS.md).
 * **Or a flattening head** (``head="flatten"``): the 2x2 transposed conv writes a fourth
-  channel, a flattening logit ``f``, and ``out = x - |s_n| sigmoid(f) (x - low(x)) + s_n r``
-  with ``low`` a fixed 9x9 blur. Where the edit paints a flat fill (a beard, longer hair)
-  over the generator's fine texture, the head takes that texture away instead of
-  cancelling it pixel by pixel: from half resolution a residual head learns only the
-  smooth part of ``-x``, which leaves the fill see-through (docs/distillation.md, session
-  33). The flattening starts near zero (``sigmoid(FLATTEN_START_LOGIT)``) and is scaled by
-  ``|s_n|``, so strength 0 is still the exact identity. (A matte, ``x + m (c - x)``, does
-  not train: its coverage falls to zero everywhere before its colour is learnt.)
+  channel, a flattening logit ``f``, and ``out = x - g sigmoid(f) (x - low(x)) + s_n r``
+  with ``low`` a fixed 9x9 blur and ``g = min(1, |s_n| / FLATTEN_FULL_AT)``. Where the
+  edit paints a flat fill (a beard, longer hair) over the generator's fine texture, the
+  head takes that texture away instead of cancelling it pixel by pixel: from half
+  resolution a residual head learns only the smooth part of ``-x``, which leaves the
+  fill see-through (docs/distillation.md, session 33). The flattening starts near zero
+  (``sigmoid(FLATTEN_START_LOGIT)``). ``g`` makes strength 0 still the exact identity
+  and lets the head take the texture away entirely from half the strength range on:
+  capped at ``|s_n|`` (as until session 35), the shipped hair_length flattened at most
+  0.67 of it at its default 8 of 12, though its logit saturated over a fifth of the hair
+  region, so a third of the input's texture stayed in the new hair. (A matte,
+  ``x + m (c - x)``, does not train: its coverage falls to zero everywhere before its
+  colour is learnt.)
 * **One conv per level** below the top (the strided conv of the encoder, one conv after
   each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
   the bottleneck keep two convs.
@@ -72,6 +77,8 @@ HEADS = ("transposed", "full", "flatten")
 FLATTEN_START_LOGIT = -4.0
 # Box size of the flattening head's low-pass, applied twice (a 9x9 tent-shaped blur).
 FLATTEN_BOX = 5
+# Share of the strength range from which the flattening may reach all of the texture.
+FLATTEN_FULL_AT = 0.5
 
 
 @dataclass(frozen=True)
@@ -238,7 +245,7 @@ class Student(nn.Module):
         """The edited image from the input and the head's output (:meth:`residual`)."""
         s = s_n[:, None, None, None]
         if self.config.head == "flatten":
-            flattening = s.abs() * torch.sigmoid(head_out[:, :1])
+            flattening = torch.clamp(s.abs() / FLATTEN_FULL_AT, max=1.0) * torch.sigmoid(head_out[:, :1])
             image = image - flattening * (image - low_pass(image))
             head_out = head_out[:, 1:]
         return torch.clamp(image + s * head_out, -1.0, 1.0)
@@ -302,5 +309,5 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
     return model
 
 
-__all__ = ["DEFAULT_WIDTHS", "FLATTEN_START_LOGIT", "HEADS", "MAX_PARAMETERS", "Student", "StudentConfig",
+__all__ = ["DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "HEADS", "MAX_PARAMETERS", "Student", "StudentConfig",
            "build_student", "conv_macs", "count_parameters"]
