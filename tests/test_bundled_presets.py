@@ -5,7 +5,6 @@ loss saw)."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +78,7 @@ def test_bundle_is_valid_small_measured_and_traceable(name: str) -> None:
     generator_info = json.loads((ROOT / "plugins" / "toyfaces" / "weights" / "generator.json").read_text())
     assert manifest["provenance"]["generator_weights_sha256"] == generator_info["sha256"]
     log = (ROOT / "presets" / "_authoring" / f"{name}.log").read_text()
-    # A trial row that proved better is shipped under the bundled name; its log says so.
-    renamed = re.search(r"^# authored as (\S+)$", log, re.MULTILINE)
-    authored = renamed.group(1) if renamed else name
-    assert f"latentroom author {authored} " in log and "--region" in log and f"wrote preset {authored}" in log
+    assert f"latentroom author {name} " in log and "--region" in log and f"wrote preset {name}" in log
     assert manifest["name"] == name
 
 
