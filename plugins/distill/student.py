@@ -309,5 +309,5 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
     return model
 
 
-__all__ = ["DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "HEADS", "MAX_PARAMETERS", "Student", "StudentConfig",
-           "build_student", "conv_macs", "count_parameters"]
+__all__ = ["DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "HEADS", "MAX_PARAMETERS", "Student",
+           "StudentConfig", "build_student", "conv_macs", "count_parameters"]
