@@ -1,6 +1,6 @@
 """How far a preset's flattening head flattens: the sigmoid of its flattening logit
-and the flattening (its cap times that sigmoid) inside an attribute's region, on held-out renders at
-the preset's default strength. argv: preset-dir attribute [n]"""
+and the flattening (its cap times that sigmoid) inside an attribute's region, on held-out
+renders at the preset's default strength. argv: preset-dir attribute [n]"""
 import json, sys
 import numpy as np, onnx, onnxruntime as ort
 from latentroom.plugins.distill.quality import to_model
@@ -10,8 +10,9 @@ preset, attr = sys.argv[1], sys.argv[2]; n = int(sys.argv[3]) if len(sys.argv) >
 model = onnx.load(f"{preset}/model.onnx")
 # The head's flattening logit is the one sigmoid of a slice; the flattening is the product
 # that takes that sigmoid (node names differ between exports).
-sigmoid = next(n.output[0] for n in model.graph.node if n.op_type == "Sigmoid" and n.input[0].startswith("slice"))
-flattening = next(n.output[0] for n in model.graph.node if n.op_type == "Mul" and sigmoid in n.input)
+nodes = model.graph.node
+sigmoid = next(node.output[0] for node in nodes if node.op_type == "Sigmoid" and node.input[0].startswith("slice"))
+flattening = next(node.output[0] for node in nodes if node.op_type == "Mul" and sigmoid in node.input)
 model.graph.output.extend([onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
                            for name in (sigmoid, flattening)])
 sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])

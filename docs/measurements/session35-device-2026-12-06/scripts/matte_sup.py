@@ -33,13 +33,17 @@ class MatteStudent(Student):
         return s_n[:, None, None, None], h[:, :1], low_pass(image) + h[:, 1:4], h[:, 4:]
 
     def forward(self, image, strength):
-        s, a, c, r = self.parts(image, strength)
-        return torch.clamp(image + s.abs() * torch.sigmoid(a) * (c - image) + s * r, -1.0, 1.0)
+        return combine(image, *self.parts(image, strength))
 
 
-def coverage(X, Y):
+def combine(image, s, a, c, r):
+    return torch.clamp(image + s.abs() * torch.sigmoid(a) * (c - image) + s * r, -1.0, 1.0)
+
+
+def coverage(X, Y, low=0.06, high=0.2):
+    """The teacher's change |Y - X| (channel max, 5x5 box-blurred) ramped from low to high."""
     change = F.avg_pool2d((Y - X).abs().amax(1, keepdim=True), 5, 1, 2, count_include_pad=False)
-    return ((change - 0.06) / 0.14).clamp(0, 1)
+    return ((change - low) / (high - low)).clamp(0, 1)
 
 
 if __name__ == "__main__":
@@ -58,7 +62,7 @@ if __name__ == "__main__":
         x, yt, m = X[b].float(), Y[b].float(), M[b].float()
         s = k / 8; y = x + s.reshape(-1, 1, 1, 1) * (yt - x)
         sv, a, c, r = model.parts(x, s)
-        out = torch.clamp(x + sv.abs() * torch.sigmoid(a) * (c - x) + sv * r, -1.0, 1.0)
+        out = combine(x, sv, a, c, r)
         pixel = (out - y).pow(2).mean()
         on = (k > 0).float().reshape(-1, 1, 1, 1)
         matte = (on * F.binary_cross_entropy_with_logits(a, m, reduction="none")).mean()

@@ -2,19 +2,18 @@
 each face, x = the render itself (session 24's bank.py draws the same faces: seed
 7000 + start, 64 at a time), y = the render with the teacher's drawing pasted where the
 teacher changed its own image, y = render + m (G(enc(truth)) - render), m the teacher's
-change |Y - X| (channel max, 5x5 box-blurred) ramped from LOW to HIGH.
+change |Y - X| (matte_sup.py's coverage) ramped from LOW to HIGH.
 argv: bank out [LOW HIGH] (defaults 0.06 0.2, in [-1, 1] units)."""
 import sys
 import torch
-from torch.nn import functional as F
+from matte_sup import coverage
 from latentroom.plugins.distill.quality import to_model
 from latentroom.plugins.toyfaces.renderer import render, sample_params
 bank = torch.load(sys.argv[1]); X, Y = bank["x"].float(), bank["y"].float()
 low, high = (float(v) for v in sys.argv[3:5]) if len(sys.argv) > 4 else (0.06, 0.2)
 renders = torch.cat([torch.from_numpy(to_model(render(sample_params(7000 + s, min(64, len(X) - s)), 128)))
                      for s in range(0, len(X), 64)])
-change = F.avg_pool2d((Y - X).abs().amax(1, keepdim=True), 5, 1, 2, count_include_pad=False)
-m = ((change - low) / (high - low)).clamp(0, 1)
+m = coverage(X, Y, low, high)
 y = renders + m * (Y - renders)
 print(f"faces {len(X)}; mean coverage {m.mean():.4f}; render vs encoder reading: mean |diff| "
       f"{(renders - X).abs().mean() * 127.5:.2f} levels")
