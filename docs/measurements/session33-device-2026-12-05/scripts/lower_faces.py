@@ -1,11 +1,14 @@
 """Lower faces of `toyfaces evaluate` sheets of the same renders, side by side at 2x:
 input | each sheet's student | truth (input and truth from the first sheet). The sheet's
 columns are input | preset | truth, one 128-pixel row per render.
-argv: out.jpg rows (comma-separated, e.g. 0,2,4,5) sheet.png..."""
-import sys
+argv: out.jpg rows (comma-separated, e.g. 0,2,4,5) sheet.png...; TOP and HEIGHT (added in
+session 35; TOP=0 HEIGHT=128 for whole faces) from the environment, the crop as it ran
+by default."""
+import os, sys
 from PIL import Image
 out, rows, sheets = sys.argv[1], [int(r) for r in sys.argv[2].split(",")], [Image.open(p) for p in sys.argv[3:]]
-TOP, HEIGHT = 60, 68  # from just under the eyes to the shoulders
+# By default from just under the eyes to the shoulders.
+TOP, HEIGHT = int(os.environ.get("TOP", "60")), int(os.environ.get("HEIGHT", "68"))
 
 
 def tile(sheet: Image.Image, row: int, column: int) -> Image.Image:
