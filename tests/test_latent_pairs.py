@@ -163,6 +163,39 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
         assert result.exit_code != 0 and message in result.output and str(path) in result.output
 
 
+def test_the_sampler_keeps_each_inputs_mouth_in_its_target(found: dict) -> None:
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.distill.mouth import MouthFinder, keep_mouth
+    from latentroom.plugins.toyfaces.aligner import ToyfacesAligner
+
+    generator = resolve_generator("toyfaces", "cpu")
+    direction, pairs = Direction.load(found["direction"]), load_latent_pairs(found["pairs"])
+    finder = MouthFinder(ToyfacesAligner(), "toyfaces", threads=2)
+    for faces in (pairs, None):  # each face of a pairs file; sampled latents
+        plain = PairSampler(generator, direction, (0.5, 1.0), pairs=faces)
+        kept = PairSampler(generator, direction, (0.5, 1.0), pairs=faces, mouth=finder)
+        x, y, _ = plain.batch(6, 0, TRAIN)
+        x_kept, y_kept, _ = kept.batch(6, 0, TRAIN)
+        assert torch.equal(x, x_kept) and not torch.equal(y, y_kept)
+        assert torch.equal(y_kept, keep_mouth(x, y, finder.corners(x)))
+
+
+def test_author_keeps_the_mouth_with_the_templates_aligner_and_records_it(found: dict, tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    base = ["author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(found["pairs"]),
+            "--keep-mouth", "--steps", "2", "--batch-size", "2", "--widths", "4,8", "--eval-images", "4",
+            "--held-out-pairs", "4", "--inverter", "none", "--variants", "none", "--device", "cpu"]
+    refused = CliRunner().invoke(cli, base + ["--alignment", "none", "-o", str(tmp_path / "bare")])
+    assert refused.exit_code != 0 and "--keep-mouth finds the input's mouth" in refused.output
+    assert not (tmp_path / "bare").exists()
+    out = tmp_path / "kept"
+    result = CliRunner().invoke(cli, base + ["-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "the input's mouth kept (aligner toyfaces)" in result.output
+    assert "the toyfaces aligner found no face on 0 of the" in result.output
+    assert json.loads((out / "preset.json").read_text())["x-distill"]["keep_mouth"] == {"aligner": "toyfaces"}
+
+
 def test_a_partial_edit_without_latent_pairs_is_refused(found: dict, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["author", "glasses", "--direction", str(found["direction"]),
                                       "--partial-edit", "latent", "--steps", "1", "--device", "cpu",

@@ -79,6 +79,7 @@ class AuthorOptions:
     latent_pairs: Path | None = None
     partial_edit: str = "fade"
     jitter: Jitter = field(default_factory=Jitter)
+    keep_mouth: bool = False
     presence_gate: str = "auto"
     sheet: Path | None = None
     fast_teacher: bool = True
@@ -257,6 +258,7 @@ class Setup:
     scorer: Any  # None where the renderer's truth and the judge measure quality
     alignment: dict[str, Any] | None
     alignment_origin: str
+    mouth: Any = None  # a MouthFinder (--keep-mouth), or None
 
 
 def load_region(path: Path, resolution: int) -> tuple[torch.Tensor, str]:
@@ -323,9 +325,23 @@ def _setup(opts: AuthorOptions) -> Setup:
     gate, gate_note = resolve_gate(gate_mode, scorer_spec, generator, spec, direction.attribute, device, scorer)
     pairs = None if opts.latent_pairs is None else _load_pairs(Path(opts.latent_pairs), generator, direction)
     alignment, alignment_origin = resolve_alignment(opts.alignment, generator, direction.attribute, spec)
+    mouth = resolve_mouth_finder(alignment) if opts.keep_mouth else None
     return Setup(generator, spec, direction, low, high, default, device, config,
                  resolve_features(opts.features, generator), region, region_sha, gate, gate_note, pairs, eval_source,
-                 scorer, alignment, alignment_origin)
+                 scorer, alignment, alignment_origin, mouth)
+
+
+def resolve_mouth_finder(alignment: dict[str, Any] | None) -> Any:
+    """``--keep-mouth``: the mouth is found with the face template's aligner, the one
+    ``apply`` finds faces with, so it must name one."""
+    from latentroom.engine.aligners import build_aligner
+    from latentroom.plugins.distill.mouth import MouthFinder
+
+    name = (alignment or {}).get("aligner")
+    if not name:
+        raise DistillError("--keep-mouth finds the input's mouth with the face template's aligner, and this "
+                           f"preset's template names none: pass {ALIGNMENT_HELP}, its section naming an aligner")
+    return MouthFinder(build_aligner(name), name=name)
 
 
 def _load_pairs(path: Path, generator: Any, direction: Direction) -> Any:
@@ -353,8 +369,14 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
             "partial_edit": None if setup.pairs is None else opts.partial_edit,
             "jitter": opts.jitter.to_json(),
+            "keep_mouth": _mouth_record(setup),
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
+
+
+def _mouth_record(setup: Setup) -> dict[str, str] | None:
+    """How the input's mouth was kept in the targets (recorded and fingerprinted), if it was."""
+    return None if setup.mouth is None else {"aligner": setup.mouth.name}
 
 
 def _gate_name(setup: Setup) -> str | None:
@@ -372,7 +394,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
                           amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs,
-                          partial_edit=opts.partial_edit, jitter=opts.jitter)
+                          partial_edit=opts.partial_edit, jitter=opts.jitter, mouth=setup.mouth)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -389,6 +411,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          + f"; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
          + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
+         + (f"; the input's mouth kept (aligner {setup.mouth.name})" if setup.mouth is not None else "")
          + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "
             f"partial edits {opts.partial_edit}" if setup.pairs is not None else "")
          + f"; device {setup.device}")
@@ -399,6 +422,8 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
              f"(each drawn ~{opts.batch_size / pairs.chunk:g} times)")
     result = train_student(pairs, student, settings, Path(opts.output) / STATE_DIR,
                            _fingerprint(opts, setup, settings), feature_net, opts.resume, echo)
+    if setup.mouth is not None:
+        echo(setup.mouth.report())
     return student, sampler, settings, result
 
 
@@ -633,6 +658,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "latent_pairs": None if setup.pairs is None else {**setup.pairs.describe(),
                                                           "partial_edit": opts.partial_edit},
         "jitter": opts.jitter.to_json(),
+        "keep_mouth": _mouth_record(setup),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},
         "training": {**settings_json(settings), "features": setup.features, "truncation": opts.truncation,

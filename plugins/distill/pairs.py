@@ -36,6 +36,9 @@ direction's layers)``, generated on the fly.
   trained on, beside the held-out ones: a student no closer on the first underfits its
   teacher rather than overfits.
 * Strengths are uniform over the preset's range, one per image.
+* With a ``mouth`` finder (:mod:`latentroom.plugins.distill.mouth`, ``author
+  --keep-mouth``) each target keeps the input's own lips, where the teacher redrew
+  them with the edit (a beard): its redrawn lips filled in, the input's laid over.
 * With a ``jitter`` (:mod:`latentroom.plugins.distill.jitter`) each finished pair is
   moved, scaled and turned by one random similarity transform, the same for ``x`` and
   ``y``: the student then sees the edit wherever ``apply``'s face crop puts the face.
@@ -59,6 +62,7 @@ from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.latent_pairs import LatentPairs, PairLatents
+from latentroom.plugins.distill.mouth import MouthFinder, keep_mouth
 
 DEFAULT_TRUNCATION = 0.9
 # Streams of one seed: training batches, the held-out pairs, the calibration inputs,
@@ -73,7 +77,7 @@ class PairSampler:
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
                  region: torch.Tensor | None = None, fast: bool = False, gate: Any = None,
                  pairs: LatentPairs | None = None, partial_edit: str = "fade",
-                 jitter: Jitter | None = None) -> None:
+                 jitter: Jitter | None = None, mouth: MouthFinder | None = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -89,6 +93,7 @@ class PairSampler:
         self.pairs = (None if pairs is None
                       else PairLatents(pairs, direction.layers, self.device, partial_edit))
         self.jitter = jitter if jitter is not None and jitter.active else None
+        self.mouth = mouth
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
     def _synthesis(self, ws: torch.Tensor) -> torch.Tensor:
@@ -134,6 +139,8 @@ class PairSampler:
             y = x + self.region * (y - x)
         if self.gate is not None:
             y = self.gate.target(x, y, s)
+        if self.mouth is not None:
+            y = keep_mouth(x, y, self.mouth.corners(x, None if self.pairs is None else faces))
         if self.jitter is not None:
             x, y = self.jitter.warp(self.jitter.draw(batch_size, gen, x.shape[-1]), x, y)
         return x, y, s

@@ -87,6 +87,11 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Scale each pair by a factor between 1/(1+S) and 1+S.")
 @click.option("--jitter-rotate", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="DEGREES",
               help="Turn each pair by up to this many degrees.")
+@click.option("--keep-mouth", is_flag=True,
+              help="Keep the input's own lips in each teacher target, where the edit redraws the mouth with it "
+                   "(a beard): the teacher's lips filled in, the input's laid over, found round the mouth corners "
+                   "that the face template's aligner finds on the input. Without it the student under an opaque "
+                   "fill keeps a faint or doubled mouth.")
 @click.option("--presence-gate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Yes/no attributes: the teacher leaves a face as it is where it already has the attribute "
                    "(positive strengths) or lacks it (negative), as the scorer reads the input, so adding "
@@ -145,7 +150,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    pixel_loss: str, l1_start: float | None, adversarial_weight: float, adversarial_start: float,
                    region: Path | None,
                    latent_pairs: Path | None, partial_edit: str | None, jitter_shift: float, jitter_scale: float,
-                   jitter_rotate: float, presence_gate: str, sheet: Path | None, fast_teacher: bool,
+                   jitter_rotate: float, keep_mouth: bool, presence_gate: str, sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
                    held_out_pairs: int, scorer_specs: tuple[str, ...], alignment: str | None,
@@ -195,7 +200,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         feature_weight=feature_weight, pixel_loss=pixel_loss, l1_start=l1_start, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
         partial_edit=partial_edit or "fade", jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate),
-        presence_gate=presence_gate, sheet=sheet,
+        keep_mouth=keep_mouth, presence_gate=presence_gate, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
         held_out_pairs=held_out_pairs, eval_images=eval_images, eval_source=eval_source, eval_folder=eval_folder,

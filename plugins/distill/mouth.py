@@ -1,0 +1,200 @@
+"""The input's own mouth kept in the teacher's targets (``author --keep-mouth``).
+
+A teacher that draws a beard redraws the mouth with it, somewhere that varies from
+face to face, and a student trained on such targets keeps neither that mouth nor the
+input's: under an opaque fill the mouth comes out faint, blurred or doubled
+(docs/distillation.md, session 35). The renderer's truth draws the face's own mouth
+over the beard. So each target gets the same:
+
+1. the mouth's corners are found on the input with the face template's aligner
+   (:class:`MouthFinder`; once per face of a latent-pairs file, whose inputs repeat);
+2. the lips are the pixels redder (``R - (G + B) / 2``) than the median of a box
+   round those corners by :data:`LIP_MARGIN`, grown by a pixel (:func:`lip_mask`);
+   the box is sized by the mouth's width, so it scales with the face;
+3. the teacher's redrawn lips, found the same way in its image, are filled in from the
+   teacher's own pixels round them (a normalised box average);
+4. the input's lips are laid over (:func:`keep_mouth`).
+
+A face where the aligner finds no face keeps the teacher's target as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from latentroom.engine.alignment import LANDMARK_NAMES
+
+LIP_MARGIN = 0.08
+"""How much redder (``R - (G + B) / 2``, 0-1 units) than its box's median an input's lip
+pixel is: on session 27's beard bank this took the lips and no skin."""
+MAX_LIP_SHARE = 0.3
+"""Lips fill about a tenth of their box; more is a red beard or shadow, and the face's
+target is left as the teacher drew it."""
+LIP_COLOUR_SHARE = 0.5
+MIN_COLOUR_APART = 0.1
+"""A pixel of the teacher's is its redrawn lips when its colour is nearer the input's mean
+lip colour than half the distance (RGB, 0-1 units) from there to the beard round them:
+skin, however red, lies farther. Lips and beard less than 0.1 apart are not told apart."""
+BOX_SIDES = 0.25
+BOX_ABOVE_BELOW = 0.6
+"""The lips' box reaches this many mouth widths beyond the corners sideways and up and
+down: the upper lip's bow and the lower lip lie well off the corners' line."""
+REFERENCE_RESOLUTION = 128
+FILL_KERNEL = 9
+GROW = 1
+"""At 128 px: the fill's box (pixels) and how far the lips are grown (a dark rim sits
+round drawn lips); both scale with the resolution."""
+MOUTH = [LANDMARK_NAMES.index("mouth_left"), LANDMARK_NAMES.index("mouth_right")]
+
+
+def _scaled(pixels: int, resolution: int) -> int:
+    return max(1, round(pixels * resolution / REFERENCE_RESOLUTION))
+
+
+def to_rgb_bytes(images: torch.Tensor) -> np.ndarray:
+    """``[B, 3, R, R]`` in ``[-1, 1]`` to ``uint8`` ``[B, R, R, 3]`` on the CPU, as an aligner reads them."""
+    pixels = ((images.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).numpy()
+
+
+class MouthFinder:
+    """Mouth corners ``[B, 2, 2]`` (left, right; ``x, y``; NaN where no face was found) of
+    images, by an aligner (``detect(rgb) -> faces`` with five landmarks), its best face
+    each; faces of a latent-pairs file are looked up once and kept."""
+
+    def __init__(self, aligner: Any, name: str, threads: int | None = None) -> None:
+        self.aligner, self.name = aligner, name
+        self.threads = threads or min(16, os.cpu_count() or 1)
+        self.known: dict[int, np.ndarray] = {}
+        self.looked = self.missed = 0
+
+    def _detect(self, rgb: np.ndarray) -> np.ndarray:
+        faces = self.aligner.detect(rgb)
+        if not faces:
+            return np.full((2, 2), np.nan)
+        return np.asarray(faces[0].landmarks, float)[MOUTH]
+
+    def _detect_all(self, images: torch.Tensor) -> list[np.ndarray]:
+        rgb = to_rgb_bytes(images)
+        with ThreadPoolExecutor(self.threads) as pool:
+            found = list(pool.map(self._detect, rgb))
+        self.looked += len(found)
+        self.missed += sum(bool(np.isnan(c).any()) for c in found)
+        return found
+
+    def corners(self, images: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
+        """The corners of ``images`` on their device; ``faces`` (their indices in a pairs
+        file) to look each face up once."""
+        if faces is None:
+            found = self._detect_all(images)
+        else:
+            keys = [int(f) for f in faces]
+            new = sorted({k for k in keys if k not in self.known})
+            if new:
+                first = {k: keys.index(k) for k in new}
+                self.known.update(zip(new, self._detect_all(images[[first[k] for k in new]])))
+            found = [self.known[k] for k in keys]
+        return torch.from_numpy(np.stack(found)).to(images.device, torch.float32)
+
+    def report(self) -> str:
+        return (f"keep-mouth: the {self.name} aligner found no face on {self.missed} of the {self.looked} inputs "
+                "it looked at (their targets kept as the teacher drew them)")
+
+
+def mouth_boxes(corners: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Boolean ``[B, R, R]``: the box round each face's mouth corners (empty without corners)."""
+    left, right = corners[:, 0], corners[:, 1]
+    width = (right[:, 0] - left[:, 0]).abs().clamp(min=1.0)
+    x0 = torch.minimum(left[:, 0], right[:, 0]) - BOX_SIDES * width
+    x1 = torch.maximum(left[:, 0], right[:, 0]) + BOX_SIDES * width
+    y0 = torch.minimum(left[:, 1], right[:, 1]) - BOX_ABOVE_BELOW * width
+    y1 = torch.maximum(left[:, 1], right[:, 1]) + BOX_ABOVE_BELOW * width
+    grid = torch.arange(resolution, device=corners.device, dtype=torch.float32) + 0.5  # pixel centres
+    inside_x = (grid[None] >= x0[:, None]) & (grid[None] <= x1[:, None])
+    inside_y = (grid[None] >= y0[:, None]) & (grid[None] <= y1[:, None])
+    return inside_y[:, :, None] & inside_x[:, None, :]  # NaN corners compare False: an empty box
+
+
+def _redness(images: torch.Tensor) -> torch.Tensor:
+    return (images[:, 0] - (images[:, 1] + images[:, 2]) / 2) / 2  # R - (G + B) / 2 in 0-1 units
+
+
+def _grown(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+    grow = _scaled(pixels, mask.shape[-1])
+    return F.max_pool2d(mask, 2 * grow + 1, 1, grow)
+
+
+@dataclass
+class InputLips:
+    """The input's lips: ``core`` ``[B, 1, R, R]`` in {0, 1}, the pixels redder than their
+    box's median by :data:`LIP_MARGIN` (none where that takes more than
+    :data:`MAX_LIP_SHARE` of the box: a red beard or shadow rather than lips); ``cover``
+    in ``[0, 1]``, how much of each pixel the lips cover (its redness from the box's
+    median to the core's mean, on the core grown by :data:`GROW`: a drawn edge is part
+    lips, part skin); ``colour`` ``[B, 3, 1, 1]``, the core's mean colour."""
+
+    core: torch.Tensor
+    cover: torch.Tensor
+    colour: torch.Tensor
+
+    @property
+    def found(self) -> torch.Tensor:
+        return self.core.flatten(1).amax(1) > 0
+
+
+def input_lips(x: torch.Tensor, boxes: torch.Tensor) -> InputLips:
+    redness = _redness(x)
+    inside = torch.where(boxes, redness, torch.full_like(redness, float("nan")))
+    median = inside.flatten(1).nanmedian(dim=1).values.nan_to_num().reshape(-1, 1, 1)  # NaN: an empty box
+    core = boxes & (redness > median + LIP_MARGIN)
+    share = core.flatten(1).sum(1) / boxes.flatten(1).sum(1).clamp(min=1)
+    core = (core & (share <= MAX_LIP_SHARE).reshape(-1, 1, 1)).float()[:, None]
+    count = core.sum((2, 3), keepdim=True).clamp(min=1)
+    peak = (redness[:, None] * core).sum((2, 3), keepdim=True) / count
+    cover = ((redness[:, None] - median[:, None]) / (peak - median[:, None]).clamp(min=LIP_MARGIN)).clamp(0, 1)
+    return InputLips(core, cover * _grown(core, GROW), (x * core).sum((2, 3), keepdim=True) / count)
+
+
+def _box_median(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """``[B, C, 1, 1]``: each channel's median inside each face's box."""
+    inside = torch.where(boxes[:, None], images, torch.full_like(images, float("nan")))
+    return inside.flatten(2).nanmedian(dim=2).values[..., None, None]
+
+
+def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips) -> torch.Tensor:
+    """``[B, 1, R, R]`` in {0, 1}: the teacher's lips in ``y``, its pixels in the box nearer
+    the input's lip colour than :data:`LIP_COLOUR_SHARE` of the way to the colour round
+    them (the box's median: the beard), grown by :data:`GROW`; none where the two colours
+    are too alike to tell apart or the lips would fill more than :data:`MAX_LIP_SHARE` of
+    the box."""
+    around = _box_median(y, boxes)
+    apart = ((around - lips.colour) / 2).square().sum(1).sqrt()  # RGB distance, 0-1 units
+    distance = ((y - lips.colour) / 2).square().sum(1).sqrt()
+    near = boxes & (distance < LIP_COLOUR_SHARE * apart)
+    share = near.flatten(1).sum(1) / boxes.flatten(1).sum(1).clamp(min=1)
+    usable = lips.found & (apart.flatten(1)[:, 0] >= MIN_COLOUR_APART) & (share <= MAX_LIP_SHARE)
+    return _grown((near & usable.reshape(-1, 1, 1)).float()[:, None], GROW)
+
+
+def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch.Tensor:
+    """The target ``y`` with its redrawn lips filled in from the pixels round them and the
+    input's lips drawn over in their colour, as much of each pixel as they cover in the
+    input; as it is where the input's lips were not found."""
+    boxes = mouth_boxes(corners, x.shape[-1])
+    lips = input_lips(x, boxes)
+    redrawn = redrawn_lips(y, boxes, lips)
+    kernel = _scaled(FILL_KERNEL, x.shape[-1]) | 1
+    keep = 1 - redrawn
+    filled = F.avg_pool2d(y * keep, kernel, 1, kernel // 2) / F.avg_pool2d(keep, kernel, 1, kernel // 2).clamp(min=1e-3)
+    y = y + redrawn * (filled - y)
+    return y + lips.cover * (lips.colour - y)
+
+
+__all__ = ["InputLips", "LIP_MARGIN", "MouthFinder", "input_lips", "keep_mouth", "mouth_boxes", "redrawn_lips", "to_rgb_bytes"]
