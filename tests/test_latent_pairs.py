@@ -178,6 +178,14 @@ def test_the_sampler_keeps_each_inputs_mouth_in_its_target(found: dict) -> None:
         x_kept, y_kept, _ = kept.batch(6, 0, TRAIN)
         assert torch.equal(x, x_kept) and not torch.equal(y, y_kept)
         assert torch.equal(y_kept, keep_mouth(x, y, finder.corners(x)))
+    # A pairs file's faces are all looked up before training: batches then look up none.
+    finder = MouthFinder(ToyfacesAligner(), "toyfaces", threads=2)
+    kept = PairSampler(generator, direction, (0.5, 1.0), pairs=pairs, mouth=finder)
+    kept.find_mouths(batch_size=16)
+    assert finder.looked == pairs.faces == 40
+    kept.batch(6, 1, TRAIN)
+    kept.batch(6, 0, HELD_OUT)
+    assert finder.looked == 40
 
 
 def test_author_keeps_the_mouth_with_the_templates_aligner_and_records_it(found: dict, tmp_path: Path) -> None:
@@ -192,7 +200,8 @@ def test_author_keeps_the_mouth_with_the_templates_aligner_and_records_it(found:
     result = CliRunner().invoke(cli, base + ["-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "the input's mouth kept (aligner toyfaces)" in result.output
-    assert "the toyfaces aligner found no face on 0 of the" in result.output
+    assert "keep-mouth: found the mouths of the 40 faces in" in result.output
+    assert "the toyfaces aligner found no face on 0 of the 40 inputs" in result.output
     assert json.loads((out / "preset.json").read_text())["x-distill"]["keep_mouth"] == {"aligner": "toyfaces"}
 
 

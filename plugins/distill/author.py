@@ -415,6 +415,10 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "
             f"partial edits {opts.partial_edit}" if setup.pairs is not None else "")
          + f"; device {setup.device}")
+    if setup.mouth is not None and setup.pairs is not None:
+        started = time.time()
+        sampler.find_mouths()
+        echo(f"keep-mouth: found the mouths of the {setup.pairs.faces} faces in {time.time() - started:.0f} s")
     pairs = sampler
     if opts.pool_size:
         pairs = PairPool(sampler, max(opts.pool_size, opts.batch_size), max(1, opts.batch_size // opts.reuse))

