@@ -8,6 +8,8 @@
 # mouths. NAME (beard-l1) names the row's preset, L1_START (0.6) the share of the budget
 # after which the error is absolute. ROW_TAIL replaces the row's last author options
 # (--l1-start,L1_START): session 32's matte-row.sh runs the row with --matte instead.
+# EXPORT_SECONDS (120) is what the row leaves of LIMIT for all but training (session 36:
+# more with --keep-mouth, whose aligner runs before the budget starts).
 # Run from the repository root: LIMIT=560 bash docs/measurements/session30-device-2026-12-05/next-beard-l1.sh
 set -u
 source presets/_authoring/device-setup.sh
@@ -15,4 +17,4 @@ set +e
 R=--pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3
 ROW="${NAME:-beard-l1} beard-pairs x1.75 x1.5 --feather=0 $R,--partial-edit,latent,${ROW_TAIL:---l1-start,${L1_START:-0.6}}" \
     INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 \
-    LIMIT=${LIMIT:-560} EXPORT_SECONDS=120 OUT=${RESULTS:-/tmp/o} bash scripts/pairs_preset.sh
+    LIMIT=${LIMIT:-560} EXPORT_SECONDS=${EXPORT_SECONDS:-120} OUT=${RESULTS:-/tmp/o} bash scripts/pairs_preset.sh
