@@ -95,3 +95,11 @@ def test_faces_of_a_pairs_file_are_looked_up_once(faces: dict) -> None:
     assert counting.calls == 3 and finder.looked == 3
     assert torch.equal(first, faces["corners"][picks])
     assert torch.equal(again, faces["corners"][picks[[1, 0]]])
+
+
+def test_a_faces_target_does_not_depend_on_its_batch(faces: dict) -> None:
+    """keep_mouth works on a window round the batch's boxes: each face alone has a smaller one."""
+    together = keep_mouth(faces["x"], faces["teacher"], faces["corners"])
+    for i in range(16):
+        alone = keep_mouth(faces["x"][i:i + 1], faces["teacher"][i:i + 1], faces["corners"][i:i + 1])
+        assert torch.allclose(alone[0], together[i], atol=1e-6)  # float sums in another order

@@ -127,8 +127,7 @@ def _redness(images: torch.Tensor) -> torch.Tensor:
 
 
 def _grown(mask: torch.Tensor, pixels: int) -> torch.Tensor:
-    grow = _scaled(pixels, mask.shape[-1])
-    return F.max_pool2d(mask, 2 * grow + 1, 1, grow)
+    return F.max_pool2d(mask, 2 * pixels + 1, 1, pixels)
 
 
 @dataclass
@@ -149,7 +148,8 @@ class InputLips:
         return self.core.flatten(1).amax(1) > 0
 
 
-def input_lips(x: torch.Tensor, boxes: torch.Tensor) -> InputLips:
+def input_lips(x: torch.Tensor, boxes: torch.Tensor, resolution: int | None = None) -> InputLips:
+    """``resolution``: of the whole image, where ``x`` is a window of it."""
     redness = _redness(x)
     inside = torch.where(boxes, redness, torch.full_like(redness, float("nan")))
     median = inside.flatten(1).nanmedian(dim=1).values.nan_to_num().reshape(-1, 1, 1)  # NaN: an empty box
@@ -159,7 +159,8 @@ def input_lips(x: torch.Tensor, boxes: torch.Tensor) -> InputLips:
     count = core.sum((2, 3), keepdim=True).clamp(min=1)
     peak = (redness[:, None] * core).sum((2, 3), keepdim=True) / count
     cover = ((redness[:, None] - median[:, None]) / (peak - median[:, None]).clamp(min=LIP_MARGIN)).clamp(0, 1)
-    return InputLips(core, cover * _grown(core, GROW), (x * core).sum((2, 3), keepdim=True) / count)
+    grow = _scaled(GROW, resolution or x.shape[-1])
+    return InputLips(core, cover * _grown(core, grow), (x * core).sum((2, 3), keepdim=True) / count)
 
 
 def _box_median(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
@@ -168,7 +169,8 @@ def _box_median(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     return inside.flatten(2).nanmedian(dim=2).values[..., None, None]
 
 
-def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips) -> torch.Tensor:
+def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips,
+                 resolution: int | None = None) -> torch.Tensor:
     """``[B, 1, R, R]`` in {0, 1}: the teacher's lips in ``y``, its pixels in the box nearer
     the input's lip colour than :data:`LIP_COLOUR_SHARE` of the way to the colour round
     them (the box's median: the beard), grown by :data:`GROW`; none where the two colours
@@ -180,21 +182,42 @@ def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips) -> torch
     near = boxes & (distance < LIP_COLOUR_SHARE * apart)
     share = near.flatten(1).sum(1) / boxes.flatten(1).sum(1).clamp(min=1)
     usable = lips.found & (apart.flatten(1)[:, 0] >= MIN_COLOUR_APART) & (share <= MAX_LIP_SHARE)
-    return _grown((near & usable.reshape(-1, 1, 1)).float()[:, None], GROW)
+    return _grown((near & usable.reshape(-1, 1, 1)).float()[:, None], _scaled(GROW, resolution or y.shape[-1]))
+
+
+def _window(boxes: torch.Tensor, margin: int) -> tuple[slice, slice] | None:
+    """The rows and columns of every face's box, ``margin`` pixels wider (``None``: no box)."""
+    rows, cols = boxes.any(2).any(0).nonzero()[:, 0], boxes.any(1).any(0).nonzero()[:, 0]
+    if len(rows) == 0:
+        return None
+    size = boxes.shape[-1]
+    return (slice(max(0, int(rows[0]) - margin), min(size, int(rows[-1]) + 1 + margin)),
+            slice(max(0, int(cols[0]) - margin), min(size, int(cols[-1]) + 1 + margin)))
 
 
 def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch.Tensor:
     """The target ``y`` with its redrawn lips filled in from the pixels round them and the
     input's lips drawn over in their colour, as much of each pixel as they cover in the
-    input; as it is where the input's lips were not found."""
-    boxes = mouth_boxes(corners, x.shape[-1])
-    lips = input_lips(x, boxes)
-    redrawn = redrawn_lips(y, boxes, lips)
-    kernel = _scaled(FILL_KERNEL, x.shape[-1]) | 1
+    input; as it is where the input's lips were not found. Worked on a window round the
+    boxes wide enough for the fill, so a face's result does not depend on its batch."""
+    resolution = x.shape[-1]
+    boxes = mouth_boxes(corners, resolution)
+    kernel = _scaled(FILL_KERNEL, resolution) | 1
+    window = _window(boxes, kernel // 2 + _scaled(GROW, resolution) + 1)
+    if window is None:
+        return y
+    rows, cols = window
+    x_in, y_in, boxes = x[..., rows, cols], y[..., rows, cols], boxes[:, rows, cols]
+    lips = input_lips(x_in, boxes, resolution)
+    redrawn = redrawn_lips(y_in, boxes, lips, resolution)
     keep = 1 - redrawn
-    filled = F.avg_pool2d(y * keep, kernel, 1, kernel // 2) / F.avg_pool2d(keep, kernel, 1, kernel // 2).clamp(min=1e-3)
-    y = y + redrawn * (filled - y)
-    return y + lips.cover * (lips.colour - y)
+    filled = (F.avg_pool2d(y_in * keep, kernel, 1, kernel // 2)
+              / F.avg_pool2d(keep, kernel, 1, kernel // 2).clamp(min=1e-3))
+    y_in = y_in + redrawn * (filled - y_in)
+    kept = y.clone()
+    kept[..., rows, cols] = y_in + lips.cover * (lips.colour - y_in)
+    return kept
 
 
-__all__ = ["InputLips", "LIP_MARGIN", "MouthFinder", "input_lips", "keep_mouth", "mouth_boxes", "redrawn_lips", "to_rgb_bytes"]
+__all__ = ["InputLips", "LIP_MARGIN", "MouthFinder", "input_lips", "keep_mouth", "mouth_boxes", "redrawn_lips",
+           "to_rgb_bytes"]
