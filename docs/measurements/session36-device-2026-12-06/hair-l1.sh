@@ -4,11 +4,5 @@
 # hatching (session 31/35): does it take the streaks out of the longer hair? Authored
 # under the bundled name into its own folder. From the repository root:
 #   RESULTS=/tmp/o BUDGET=300 bash docs/measurements/session36-device-2026-12-06/hair-l1.sh
-set -u
-source presets/_authoring/device-setup.sh
-set +e
-RESULTS=${RESULTS:-/tmp/o}
-ROW="hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--head,flatten,--l1-start,0.6" \
-    ONLY=hair_length BUDGET=${BUDGET:-300} LOGS=$RESULTS/logs PRESETS=$RESULTS/presets bash scripts/author_presets.sh
-echo "author rc $?"
-tail -n 3 "$RESULTS/logs/hair_length.log"
+NAME=hair_length ROW_TAIL=--head,flatten,--l1-start,0.6 BUDGET=${BUDGET:-300} \
+    bash docs/measurements/session33-device-2026-12-05/hair-row.sh
