@@ -8,12 +8,15 @@ over the beard. So each target gets the same:
 
 1. the mouth's corners are found on the input with the face template's aligner
    (:class:`MouthFinder`; once per face of a latent-pairs file, whose inputs repeat);
-2. the lips are the pixels redder (``R - (G + B) / 2``) than the median of a box
-   round those corners by :data:`LIP_MARGIN`, grown by a pixel (:func:`lip_mask`);
-   the box is sized by the mouth's width, so it scales with the face;
-3. the teacher's redrawn lips, found the same way in its image, are filled in from the
+2. in a box round them, sized by the mouth's width so that it scales with the face,
+   the input's lips are its pixels redder (``R - (G + B) / 2``) than the box's median
+   by :data:`LIP_MARGIN` (:func:`input_lips`);
+3. the teacher's redrawn lips are its pixels in the box nearer the input's lip colour
+   than to the beard round them (:func:`redrawn_lips`); they are filled in from the
    teacher's own pixels round them (a normalised box average);
-4. the input's lips are laid over (:func:`keep_mouth`).
+4. the input's lip colour is drawn over, as much of each pixel as the lips cover in
+   the input (:func:`keep_mouth`). Laying the input's pixels over instead (session 35's
+   CPU run) drew a rim of the input's skin round the mouth on the beard.
 
 A face where the aligner finds no face keeps the teacher's target as it is.
 """
@@ -49,8 +52,8 @@ down: the upper lip's bow and the lower lip lie well off the corners' line."""
 REFERENCE_RESOLUTION = 128
 FILL_KERNEL = 9
 GROW = 1
-"""At 128 px: the fill's box (pixels) and how far the lips are grown (a dark rim sits
-round drawn lips); both scale with the resolution."""
+"""At 128 px: the fill's box (pixels), and how far the lips are grown so that the fill
+and the cover take their drawn edge too; both scale with the resolution."""
 MOUTH = [LANDMARK_NAMES.index("mouth_left"), LANDMARK_NAMES.index("mouth_right")]
 
 
@@ -149,7 +152,8 @@ class InputLips:
 
 
 def input_lips(x: torch.Tensor, boxes: torch.Tensor, resolution: int | None = None) -> InputLips:
-    """``resolution``: of the whole image, where ``x`` is a window of it."""
+    """The input's lips inside ``boxes``; ``resolution`` is the whole image's where ``x`` is
+    a window of it."""
     redness = _redness(x)
     inside = torch.where(boxes, redness, torch.full_like(redness, float("nan")))
     median = inside.flatten(1).nanmedian(dim=1).values.nan_to_num().reshape(-1, 1, 1)  # NaN: an empty box
