@@ -38,7 +38,7 @@ direction's layers)``, generated on the fly.
 * Strengths are uniform over the preset's range, one per image.
 * With a ``mouth`` finder (:mod:`latentroom.plugins.distill.mouth`, ``author
   --keep-mouth``) each target keeps the input's own lips, where the teacher redrew
-  them with the edit (a beard): its redrawn lips filled in, the input's laid over.
+  them with the edit (a beard): its redrawn lips filled in, the input's drawn over.
 * With a ``jitter`` (:mod:`latentroom.plugins.distill.jitter`) each finished pair is
   moved, scaled and turned by one random similarity transform, the same for ``x`` and
   ``y``: the student then sees the edit wherever ``apply``'s face crop puts the face.
