@@ -197,10 +197,16 @@ def test_author_keeps_the_mouth_with_the_templates_aligner_and_records_it(found:
     assert refused.exit_code != 0 and "--keep-mouth finds the input's mouth" in refused.output
     assert not (tmp_path / "bare").exists()
     out = tmp_path / "kept"
-    result = CliRunner().invoke(cli, base + ["-o", str(out)], catch_exceptions=False)
+    paused = CliRunner().invoke(cli, base + ["--time-limit", "0", "-o", str(out)], catch_exceptions=False)
+    assert paused.exit_code == 0 and "paused" in paused.output, paused.output
+    assert "the input's mouth kept (aligner toyfaces)" in paused.output
+    assert "keep-mouth: found the mouths of the 40 faces in" in paused.output
+    # A run saved with the mouth kept resumes only with it.
+    plain = [arg for arg in base if arg != "--keep-mouth"]
+    refused = CliRunner().invoke(cli, plain + ["--resume", "-o", str(out)])
+    assert refused.exit_code == 1 and "keep_mouth: saved {'aligner': 'toyfaces'}, now None" in refused.output
+    result = CliRunner().invoke(cli, base + ["--resume", "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "the input's mouth kept (aligner toyfaces)" in result.output
-    assert "keep-mouth: found the mouths of the 40 faces in" in result.output
     assert "the toyfaces aligner found no face on 0 of the 40 inputs" in result.output
     assert json.loads((out / "preset.json").read_text())["x-distill"]["keep_mouth"] == {"aligner": "toyfaces"}
 
