@@ -90,8 +90,9 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
 @click.option("--keep-mouth", is_flag=True,
               help="Keep the input's own lips in each teacher target, where the edit redraws the mouth with it "
                    "(a beard): the teacher's lips filled in and the input's drawn over, found round the mouth "
-                   "corners that the face template's aligner finds on the input. Without it the student under an "
-                   "opaque fill keeps a faint or doubled mouth.")
+                   "corners that the face template's aligner finds on the input (once per face before training "
+                   "with --latent-pairs; otherwise on every new pair, at the aligner's speed). Without it the "
+                   "student under an opaque fill keeps a faint or doubled mouth.")
 @click.option("--presence-gate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Yes/no attributes: the teacher leaves a face as it is where it already has the attribute "
                    "(positive strengths) or lacks it (negative), as the scorer reads the input, so adding "
