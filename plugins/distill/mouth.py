@@ -33,6 +33,7 @@ import torch
 from torch.nn import functional as F
 
 from latentroom.engine.alignment import LANDMARK_NAMES
+from latentroom.engine.image_output import to_pixels
 
 LIP_MARGIN = 0.08
 """How much redder (``R - (G + B) / 2``, 0-1 units) than its box's median an input's lip
@@ -61,12 +62,6 @@ def _scaled(pixels: int, resolution: int) -> int:
     return max(1, round(pixels * resolution / REFERENCE_RESOLUTION))
 
 
-def to_rgb_bytes(images: torch.Tensor) -> np.ndarray:
-    """``[B, 3, R, R]`` in ``[-1, 1]`` to ``uint8`` ``[B, R, R, 3]`` on the CPU, as an aligner reads them."""
-    pixels = ((images.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).numpy()
-
-
 class MouthFinder:
     """Mouth corners ``[B, 2, 2]`` (left, right; ``x, y``; NaN where no face was found) of
     images, by an aligner (``detect(rgb) -> faces`` with five landmarks), its best face
@@ -85,7 +80,7 @@ class MouthFinder:
         return np.asarray(faces[0].landmarks, float)[MOUTH]
 
     def _detect_all(self, images: torch.Tensor) -> list[np.ndarray]:
-        rgb = to_rgb_bytes(images)
+        rgb = to_pixels(images)  # uint8 [B, R, R, 3], as an aligner reads pictures
         with ThreadPoolExecutor(self.threads) as pool:
             found = list(pool.map(self._detect, rgb))
         self.looked += len(found)
@@ -129,6 +124,17 @@ def _redness(images: torch.Tensor) -> torch.Tensor:
     return (images[:, 0] - (images[:, 1] + images[:, 2]) / 2) / 2  # R - (G + B) / 2 in 0-1 units
 
 
+def _box_median(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """``[B, C, 1, 1]``: each channel's median inside each face's box (NaN for an empty box)."""
+    inside = torch.where(boxes[:, None], images, torch.full_like(images, float("nan")))
+    return inside.flatten(2).nanmedian(dim=2).values[..., None, None]
+
+
+def _share_of_box(mask: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """``[B]``: how much of each face's box ``mask`` (``[B, R, R]``) takes."""
+    return mask.flatten(1).sum(1) / boxes.flatten(1).sum(1).clamp(min=1)
+
+
 def _grown(mask: torch.Tensor, pixels: int) -> torch.Tensor:
     return F.max_pool2d(mask, 2 * pixels + 1, 1, pixels)
 
@@ -154,23 +160,15 @@ class InputLips:
 def input_lips(x: torch.Tensor, boxes: torch.Tensor, resolution: int | None = None) -> InputLips:
     """The input's lips inside ``boxes``; ``resolution`` is the whole image's where ``x`` is
     a window of it."""
-    redness = _redness(x)
-    inside = torch.where(boxes, redness, torch.full_like(redness, float("nan")))
-    median = inside.flatten(1).nanmedian(dim=1).values.nan_to_num().reshape(-1, 1, 1)  # NaN: an empty box
-    core = boxes & (redness > median + LIP_MARGIN)
-    share = core.flatten(1).sum(1) / boxes.flatten(1).sum(1).clamp(min=1)
-    core = (core & (share <= MAX_LIP_SHARE).reshape(-1, 1, 1)).float()[:, None]
+    redness = _redness(x)[:, None]
+    median = _box_median(redness, boxes).nan_to_num()  # an empty box finds no lips
+    core = boxes & (redness > median + LIP_MARGIN)[:, 0]
+    core = (core & (_share_of_box(core, boxes) <= MAX_LIP_SHARE).reshape(-1, 1, 1)).float()[:, None]
     count = core.sum((2, 3), keepdim=True).clamp(min=1)
-    peak = (redness[:, None] * core).sum((2, 3), keepdim=True) / count
-    cover = ((redness[:, None] - median[:, None]) / (peak - median[:, None]).clamp(min=LIP_MARGIN)).clamp(0, 1)
+    peak = (redness * core).sum((2, 3), keepdim=True) / count
+    cover = ((redness - median) / (peak - median).clamp(min=LIP_MARGIN)).clamp(0, 1)
     grow = _scaled(GROW, resolution or x.shape[-1])
     return InputLips(core, cover * _grown(core, grow), (x * core).sum((2, 3), keepdim=True) / count)
-
-
-def _box_median(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-    """``[B, C, 1, 1]``: each channel's median inside each face's box."""
-    inside = torch.where(boxes[:, None], images, torch.full_like(images, float("nan")))
-    return inside.flatten(2).nanmedian(dim=2).values[..., None, None]
 
 
 def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips,
@@ -184,8 +182,7 @@ def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips,
     apart = ((around - lips.colour) / 2).square().sum(1).sqrt()  # RGB distance, 0-1 units
     distance = ((y - lips.colour) / 2).square().sum(1).sqrt()
     near = boxes & (distance < LIP_COLOUR_SHARE * apart)
-    share = near.flatten(1).sum(1) / boxes.flatten(1).sum(1).clamp(min=1)
-    usable = lips.found & (apart.flatten(1)[:, 0] >= MIN_COLOUR_APART) & (share <= MAX_LIP_SHARE)
+    usable = lips.found & (apart.flatten(1)[:, 0] >= MIN_COLOUR_APART) & (_share_of_box(near, boxes) <= MAX_LIP_SHARE)
     return _grown((near & usable.reshape(-1, 1, 1)).float()[:, None], _scaled(GROW, resolution or y.shape[-1]))
 
 
@@ -223,5 +220,4 @@ def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch
     return kept
 
 
-__all__ = ["InputLips", "LIP_MARGIN", "MouthFinder", "input_lips", "keep_mouth", "mouth_boxes", "redrawn_lips",
-           "to_rgb_bytes"]
+__all__ = ["InputLips", "LIP_MARGIN", "MouthFinder", "input_lips", "keep_mouth", "mouth_boxes", "redrawn_lips"]
