@@ -4,18 +4,15 @@ renders at the default strength (truth amount 0.2305, the manifest's): per pixel
 alpha = <out - x, truth - x> / |truth - x|^2, and what is off that direction; split at
 row 110 (the shirt) and by hair colour. argv: [preset-dir] (presets/hair_length)."""
 import sys
-import numpy as np, onnxruntime as ort
-from latentroom.plugins.distill.quality import to_model, to_pixels
+import numpy as np
+from latentroom.plugins.toyfaces.evaluate_preset import preset_edit
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
 
 params = sample_params(60000, 400)
 x = render(params, 128).astype(float)
 truth = render(edit(params, "hair_length", 0.2305), 128).astype(float)
 preset = sys.argv[1] if len(sys.argv) > 1 else "presets/hair_length"
-session = ort.InferenceSession(f"{preset}/model.onnx", providers=["CPUExecutionProvider"])
-out = np.concatenate([to_pixels(session.run(None, {"image": to_model(x[i:i + 50].astype(np.uint8)).astype(np.float32),
-                                                   "strength": np.full(50, 8, np.float32)})[0])
-                      for i in range(0, len(x), 50)]).astype(float)
+out = preset_edit(open(f"{preset}/model.onnx", "rb").read())(x.astype(np.uint8), 8).astype(float)
 change = truth - x
 size2 = (change ** 2).sum(-1)
 alpha = ((out - x) * change).sum(-1) / np.maximum(size2, 1)

@@ -3,10 +3,10 @@ lack a beard, each preset at its default strength; the mean absolute error (leve
 255) inside the mouth's box (keep-mouth's box round the renderer's own mouth corners)
 and in the rest of the beard region, for each preset. argv: region.png count preset-dir..."""
 import json, sys
-import numpy as np, onnxruntime as ort, torch
+import numpy as np, torch
 from PIL import Image
 from latentroom.plugins.distill.mouth import mouth_boxes
-from latentroom.plugins.distill.quality import to_model, to_pixels
+from latentroom.plugins.toyfaces.evaluate_preset import preset_edit
 from latentroom.plugins.toyfaces.renderer import edit, landmarks, render, sample_params
 
 region_path, count, presets = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -19,11 +19,8 @@ region = (np.asarray(Image.open(region_path).convert("L"), float) / 255 > 0.5)[N
 rest = region & ~boxes
 print(f"{len(lacking)} renders without a beard; levels of 255, mean absolute error to the truth")
 for preset in presets:
-    session = ort.InferenceSession(f"{preset}/model.onnx", providers=["CPUExecutionProvider"])
     default = json.load(open(f"{preset}/preset.json"))["strength"]["default"]
-    out = np.concatenate([to_pixels(session.run(None, {"image": to_model(before[i:i + 50]).astype(np.float32),
-                                                       "strength": np.full(len(before[i:i + 50]), default, np.float32)})[0])
-                          for i in range(0, len(before), 50)]).astype(float)
+    out = preset_edit(open(f"{preset}/model.onnx", "rb").read())(before, default).astype(float)
     error = np.abs(out - truth)
     in_box = (error * boxes).sum((1, 2, 3)) / (boxes.sum((1, 2, 3)) * 3)
     in_rest = (error * rest).sum((1, 2, 3)) / (rest.sum((1, 2, 3)) * 3)

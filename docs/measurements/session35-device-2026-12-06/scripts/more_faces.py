@@ -3,21 +3,19 @@ input | each preset at its default strength | the renderer's true edit (amount 1
 lower faces at 2x, for faces whose params lack the attribute (for positive strengths).
 argv: out.png attribute seed count preset-dir..."""
 import json, sys
-import numpy as np, onnxruntime as ort
+import numpy as np
 from PIL import Image
-from latentroom.plugins.distill.quality import to_model, to_pixels
+from latentroom.plugins.toyfaces.evaluate_preset import preset_edit
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
 out, attr, seed, count, presets = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 params = sample_params(seed, 4 * count)
 before = render(params, 128)
 truth = render(edit(params, attr, 1.0), 128)
 lacking = [i for i in range(len(before)) if np.abs(before[i].astype(int) - truth[i].astype(int)).mean() > 2][:count]
-x = to_model(before[lacking]).astype(np.float32)
 columns = [before[lacking]]
 for preset in presets:
-    session = ort.InferenceSession(f"{preset}/model.onnx", providers=["CPUExecutionProvider"])
     default = json.load(open(f"{preset}/preset.json"))["strength"]["default"]
-    columns.append(to_pixels(session.run(None, {"image": x, "strength": np.full(len(x), default, np.float32)})[0]))
+    columns.append(preset_edit(open(f"{preset}/model.onnx", "rb").read())(before[lacking], default))
 columns.append(truth[lacking])
 top, height = (60, 68) if attr == "beard" else (0, 128)
 rows = [np.concatenate([c[i][top:top + height] for c in columns], 1) for i in range(len(lacking))]
