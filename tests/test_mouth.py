@@ -97,6 +97,18 @@ def test_faces_of_a_pairs_file_are_looked_up_once(faces: dict) -> None:
     assert torch.equal(again, faces["corners"][picks[[1, 0]]])
 
 
+def test_worker_processes_find_the_same_corners_as_threads(faces: dict) -> None:
+    """A pairs file's faces are looked up in processes, each building the aligner again by
+    its name: the corners must be the threads' own, missed faces (NaN) included."""
+    finder = MouthFinder(ToyfacesAligner(), "toyfaces", threads=2)
+    blank = torch.zeros_like(faces["x"][:2])  # no face: NaN corners
+    with finder.in_processes():
+        found = finder.corners(torch.cat([faces["x"], blank]), torch.arange(18))
+    assert torch.equal(found[:16], faces["corners"])
+    assert found[16:].isnan().all() and finder.looked == 18 and finder.missed == 2
+    assert finder._processes is None  # the pool is shut when the block ends
+
+
 def test_a_faces_target_does_not_depend_on_its_batch(faces: dict) -> None:
     """keep_mouth works on a window round the batch's boxes: each face alone has a smaller one."""
     together = keep_mouth(faces["x"], faces["teacher"], faces["corners"])

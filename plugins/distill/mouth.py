@@ -23,8 +23,11 @@ A face where the aligner finds no face keeps the teacher's target as it is.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +65,28 @@ def _scaled(pixels: int, resolution: int) -> int:
     return max(1, round(pixels * resolution / REFERENCE_RESOLUTION))
 
 
+def _mouth_corners(aligner: Any, rgb: np.ndarray) -> np.ndarray:
+    """``[2, 2]``: the mouth corners of the aligner's best face in ``rgb`` (NaN: none)."""
+    faces = aligner.detect(rgb)
+    if not faces:
+        return np.full((2, 2), np.nan)
+    return np.asarray(faces[0].landmarks, float)[MOUTH]
+
+
+_worker_aligner: Any = None
+
+
+def _start_worker(name: str) -> None:
+    from latentroom.engine.aligners import build_aligner
+
+    global _worker_aligner
+    _worker_aligner = build_aligner(name)
+
+
+def _worker_corners(rgb: np.ndarray) -> np.ndarray:
+    return _mouth_corners(_worker_aligner, rgb)
+
+
 class MouthFinder:
     """Mouth corners ``[B, 2, 2]`` (left, right; ``x, y``; NaN where no face was found) of
     images, by an aligner (``detect(rgb) -> faces`` with five landmarks), its best face
@@ -72,17 +97,31 @@ class MouthFinder:
         self.threads = threads or min(16, os.cpu_count() or 1)
         self.known: dict[int, np.ndarray] = {}
         self.looked = self.missed = 0
+        self._processes: Executor | None = None
 
-    def _detect(self, rgb: np.ndarray) -> np.ndarray:
-        faces = self.aligner.detect(rgb)
-        if not faces:
-            return np.full((2, 2), np.nan)
-        return np.asarray(faces[0].landmarks, float)[MOUTH]
+    @contextmanager
+    def in_processes(self, workers: int | None = None) -> Iterator[None]:
+        """Look faces up in ``workers`` processes (default: the finder's threads) while
+        inside, each with the aligner built again by its name. An aligner's own Python
+        (cutting pictures, reading peaks) holds the GIL, so threads stop scaling long
+        before a 16-core machine's cores do; starting the processes takes a few seconds,
+        which pays for itself over a pairs file's thousands of faces."""
+        spawn = multiprocessing.get_context("spawn")  # the parent may hold CUDA: never fork it
+        with ProcessPoolExecutor(workers or self.threads, mp_context=spawn,
+                                 initializer=_start_worker, initargs=(self.name,)) as pool:
+            self._processes = pool
+            try:
+                yield
+            finally:
+                self._processes = None
 
     def _detect_all(self, images: torch.Tensor) -> list[np.ndarray]:
-        rgb = to_pixels(images)  # uint8 [B, R, R, 3], as an aligner reads pictures
-        with ThreadPoolExecutor(self.threads) as pool:
-            found = list(pool.map(self._detect, rgb))
+        rgb = list(to_pixels(images))  # uint8 [R, R, 3] each, as an aligner reads pictures
+        if self._processes is not None:
+            found = list(self._processes.map(_worker_corners, rgb, chunksize=8))
+        else:
+            with ThreadPoolExecutor(self.threads) as pool:
+                found = list(pool.map(lambda picture: _mouth_corners(self.aligner, picture), rgb))
         self.looked += len(found)
         self.missed += sum(bool(np.isnan(c).any()) for c in found)
         return found

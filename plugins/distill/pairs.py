@@ -149,10 +149,12 @@ class PairSampler:
     def find_mouths(self, batch_size: int = 256) -> None:
         """Find the mouth of every face of the pairs file now, so that training's clock
         (``--time-budget``) does not pay for the aligner. The faces are drawn by the plain
-        synthesis: the compiled teacher would compile again for each new batch size."""
-        for start in range(0, self.pairs.pairs.faces, batch_size):
-            faces = torch.arange(start, min(start + batch_size, self.pairs.pairs.faces))
-            self.mouth.corners(self._synthesis(self.pairs.before[faces.to(self.device)]).clamp(-1, 1), faces)
+        synthesis: the compiled teacher would compile again for each new batch size. The
+        aligner runs in worker processes (``MouthFinder.in_processes``)."""
+        with self.mouth.in_processes():
+            for start in range(0, self.pairs.pairs.faces, batch_size):
+                faces = torch.arange(start, min(start + batch_size, self.pairs.pairs.faces))
+                self.mouth.corners(self._synthesis(self.pairs.before[faces.to(self.device)]).clamp(-1, 1), faces)
 
     def _pair(self, ws: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.read.active:
