@@ -43,12 +43,25 @@ def test_the_kept_mouth_is_the_truths_and_the_rest_is_the_teachers(faces: dict) 
     boxes = mouth_boxes(faces["corners"], 128)
     before = _error_in_boxes(faces["teacher"], faces["truth"], boxes)
     after = _error_in_boxes(kept, faces["truth"], boxes)
-    # The redrawn mouth is gone and the face's own is drawn over the beard, as the truth draws it.
-    assert after.mean() < 0.5 * before.mean()
-    assert (after < before).sum() >= 14
+    # The redrawn mouth is gone and the face's own is drawn over the beard, as the truth
+    # draws it: its edge mixed with the beard as it was with the skin (4.8 -> 1.1 levels;
+    # drawn in the lips' mean colour by their redness, 1.8).
+    assert after.mean() < 0.3 * before.mean()
+    assert (after < before).sum() >= 15
     # Nothing changes beyond the reach of the boxes and the fill round the teacher's lips.
     reach = F.max_pool2d(boxes[:, None].float(), 2 * FILL_KERNEL + 1, 1, FILL_KERNEL)
     assert torch.equal(kept * (1 - reach), faces["teacher"] * (1 - reach))
+
+
+def test_a_target_the_teacher_left_as_the_input_is_kept_exactly(faces: dict) -> None:
+    # A pair at a small strength, or one the gate turned into an identity: the lips found
+    # and filled in must not redraw a mouth the teacher did not touch.
+    assert torch.equal(keep_mouth(faces["x"], faces["x"], faces["corners"]), faces["x"])
+    lips_only = faces["x"].clone()
+    lips_only[..., 96:, :] = faces["truth"][..., 96:, :]  # the beard below the mouth only
+    kept = keep_mouth(faces["x"], lips_only, faces["corners"])
+    untouched = (lips_only == faces["x"]).all(1, keepdim=True).expand_as(kept)
+    assert torch.equal(kept[untouched], faces["x"][untouched])
 
 
 def test_the_inputs_lips_are_found_round_the_aligners_mouth_corners(faces: dict) -> None:

@@ -9,14 +9,19 @@ over the beard. So each target gets the same:
 1. the mouth's corners are found on the input with the face template's aligner
    (:class:`MouthFinder`; once per face of a latent-pairs file, whose inputs repeat);
 2. in a box round them, sized by the mouth's width so that it scales with the face,
-   the input's lips are its pixels redder (``R - (G + B) / 2``) than the box's median
-   by :data:`LIP_MARGIN` (:func:`input_lips`);
+   the lips' colour is the mean of the input's pixels redder (``R - (G + B) / 2``)
+   than the box's median by :data:`LIP_MARGIN`; every pixel is read as a mix of the
+   skin (the box's median) and the lips, its cover its share of the way between the
+   two colours, and the lips are the pixels at least half lips (:func:`input_lips`);
 3. the teacher's redrawn lips are its pixels in the box nearer the input's lip colour
    than to the beard round them (:func:`redrawn_lips`); they are filled in from the
    teacher's own pixels round them (a normalised box average);
-4. the input's lip colour is drawn over, as much of each pixel as the lips cover in
-   the input (:func:`keep_mouth`). Laying the input's pixels over instead (session 35's
-   CPU run) drew a rim of the input's skin round the mouth on the beard.
+4. the lips' own colours (the skin taken out of each pixel) are drawn over the fill,
+   as much of each pixel as they cover in the input, so that the mouth's edge meets
+   the beard as it met the skin (:func:`keep_mouth`). Laying the input's pixels over
+   instead (session 35's CPU run) drew a rim of the input's skin round the mouth on
+   the beard;
+5. only where the teacher changed the input: a pair it left alone keeps its target.
 
 A face where the aligner finds no face keeps the teacher's target as it is.
 """
@@ -49,6 +54,10 @@ MIN_COLOUR_APART = 0.1
 """A pixel of the teacher's is its redrawn lips when its colour is nearer the input's mean
 lip colour than half the distance (RGB, 0-1 units) from there to the beard round them:
 skin, however red, lies farther. Lips and beard less than 0.1 apart are not told apart."""
+TEACHER_CHANGED = 0.1
+"""A teacher's pixel this far from the input's (in any channel, -1..1 units: 13 levels of
+255) or farther is its own drawing and is worked on in full; nearer, in proportion, so
+that a pair the teacher leaves alone keeps its target exactly."""
 BOX_SIDES = 0.25
 BOX_ABOVE_BELOW = 0.6
 """The lips' box reaches this many mouth widths beyond the corners sideways and up and
@@ -180,15 +189,16 @@ def _grown(mask: torch.Tensor, pixels: int) -> torch.Tensor:
 
 @dataclass
 class InputLips:
-    """The input's lips: ``core`` ``[B, 1, R, R]`` in {0, 1}, the pixels redder than their
-    box's median by :data:`LIP_MARGIN` (none where that takes more than
-    :data:`MAX_LIP_SHARE` of the box: a red beard or shadow rather than lips); ``cover``
-    in ``[0, 1]``, how much of each pixel the lips cover (its redness from the box's
-    median to the core's mean, on the core grown by :data:`GROW`: a drawn edge is part
-    lips, part skin); ``colour`` ``[B, 3, 1, 1]``, the core's mean colour."""
+    """The input's lips: ``core`` ``[B, 1, R, R]`` in {0, 1}, the pixels at least half lips
+    (none where the lips would take more than :data:`MAX_LIP_SHARE` of the box: a red
+    beard or shadow rather than lips); ``cover`` in ``[0, 1]``, how much of each pixel
+    the lips cover, on the core grown by :data:`GROW` (a drawn edge is part lips, part
+    skin); ``own`` ``[B, 3, R, R]``, the lips' own colour at each pixel, the skin taken
+    out of it (shading and all); ``colour`` ``[B, 3, 1, 1]``, the lips' mean colour."""
 
     core: torch.Tensor
     cover: torch.Tensor
+    own: torch.Tensor
     colour: torch.Tensor
 
     @property
@@ -198,16 +208,24 @@ class InputLips:
 
 def input_lips(x: torch.Tensor, boxes: torch.Tensor, resolution: int | None = None) -> InputLips:
     """The input's lips inside ``boxes``; ``resolution`` is the whole image's where ``x`` is
-    a window of it."""
+    a window of it. The lips' colour is the mean of the pixels redder than the box's
+    median by :data:`LIP_MARGIN`; each pixel is then read as a mix of the skin (the box's
+    median colour) and the lips, its cover its share of the way from one colour to the
+    other, so that the edge of a drawn mouth is told apart from its inside."""
     redness = _redness(x)[:, None]
     median = _box_median(redness, boxes).nan_to_num()  # an empty box finds no lips
-    core = boxes & (redness > median + LIP_MARGIN)[:, 0]
-    core = (core & (_share_of_box(core, boxes) <= MAX_LIP_SHARE).reshape(-1, 1, 1)).float()[:, None]
-    count = core.sum((2, 3), keepdim=True).clamp(min=1)
-    peak = (redness * core).sum((2, 3), keepdim=True) / count
-    cover = ((redness - median) / (peak - median).clamp(min=LIP_MARGIN)).clamp(0, 1)
-    grow = _scaled(GROW, resolution or x.shape[-1])
-    return InputLips(core, cover * _grown(core, grow), (x * core).sum((2, 3), keepdim=True) / count)
+    seeds = boxes & (redness > median + LIP_MARGIN)[:, 0]
+    seeds = (seeds & (_share_of_box(seeds, boxes) <= MAX_LIP_SHARE).reshape(-1, 1, 1)).float()[:, None]
+    colour = (x * seeds).sum((2, 3), keepdim=True) / seeds.sum((2, 3), keepdim=True).clamp(min=1)
+    skin = _box_median(x, boxes).nan_to_num()
+    towards = colour - skin
+    share = (((x - skin) * towards).sum(1, keepdim=True)
+             / towards.square().sum(1, keepdim=True).clamp(min=1e-6)).clamp(0, 1)
+    core = torch.maximum(seeds, (share >= 0.5).float() * boxes[:, None] * seeds.amax((2, 3), keepdim=True))
+    core = core * (_share_of_box(core[:, 0], boxes) <= MAX_LIP_SHARE).reshape(-1, 1, 1, 1)
+    own = torch.where(share >= 0.5, skin + (x - skin) / share.clamp(min=0.5), colour)
+    cover = share * _grown(core, _scaled(GROW, resolution or x.shape[-1]))
+    return InputLips(core, cover, own, colour)
 
 
 def redrawn_lips(y: torch.Tensor, boxes: torch.Tensor, lips: InputLips,
@@ -235,11 +253,20 @@ def _window(boxes: torch.Tensor, margin: int) -> tuple[slice, slice] | None:
             slice(max(0, int(cols[0]) - margin), min(size, int(cols[-1]) + 1 + margin)))
 
 
+def _filled(y: torch.Tensor, redrawn: torch.Tensor, kernel: int) -> torch.Tensor:
+    """``y`` with the ``redrawn`` pixels replaced by the average of the others round them."""
+    keep = 1 - redrawn
+    around = (F.avg_pool2d(y * keep, kernel, 1, kernel // 2)
+              / F.avg_pool2d(keep, kernel, 1, kernel // 2).clamp(min=1e-3))
+    return y + redrawn * (around - y)
+
+
 def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch.Tensor:
     """The target ``y`` with its redrawn lips filled in from the pixels round them and the
-    input's lips drawn over in their colour, as much of each pixel as they cover in the
-    input; as it is where the input's lips were not found. Worked on a window round the
-    boxes wide enough for the fill, so a face's result does not depend on its batch."""
+    input's lips drawn over, as much of each pixel as they cover in the input, wherever
+    the teacher changed the input; as it is where the input's lips were not found.
+    Worked on a window round the boxes wide enough for the fill, so a face's result does
+    not depend on its batch."""
     resolution = x.shape[-1]
     boxes = mouth_boxes(corners, resolution)
     kernel = _scaled(FILL_KERNEL, resolution) | 1
@@ -249,13 +276,14 @@ def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch
     rows, cols = window
     x_in, y_in, boxes = x[..., rows, cols], y[..., rows, cols], boxes[:, rows, cols]
     lips = input_lips(x_in, boxes, resolution)
-    redrawn = redrawn_lips(y_in, boxes, lips, resolution)
-    keep = 1 - redrawn
-    filled = (F.avg_pool2d(y_in * keep, kernel, 1, kernel // 2)
-              / F.avg_pool2d(keep, kernel, 1, kernel // 2).clamp(min=1e-3))
-    y_in = y_in + redrawn * (filled - y_in)
+    filled = _filled(y_in, redrawn_lips(y_in, boxes, lips, resolution), kernel)
+    # The lips' own colours over the fill, each pixel as much as the lips cover it: the
+    # input's own pixels at the mouth's edge would bring a rim of its skin onto a beard.
+    drawn = filled + lips.cover * (lips.own - filled)
+    # A pixel the teacher left as the input had it is the input's mouth or skin already.
+    changed = ((y_in - x_in).abs().amax(1, keepdim=True) / TEACHER_CHANGED).clamp(max=1)
     kept = y.clone()
-    kept[..., rows, cols] = y_in + lips.cover * (lips.colour - y_in)
+    kept[..., rows, cols] = y_in + changed * (drawn - y_in)
     return kept
 
 
