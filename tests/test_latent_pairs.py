@@ -209,6 +209,11 @@ def test_author_keeps_the_mouth_with_the_templates_aligner_and_records_it(found:
     assert result.exit_code == 0, result.output
     assert "the toyfaces aligner found no face on 0 of the 40 inputs" in result.output
     assert json.loads((out / "preset.json").read_text())["x-distill"]["keep_mouth"] == {"aligner": "toyfaces"}
+    # The time budget counts the mouths found before training (worker processes take
+    # more than half a second to start): a caller's time box holds with them.
+    budgeted = CliRunner().invoke(cli, base + ["--time-budget", "0.5", "-o", str(tmp_path / "budgeted")],
+                                  catch_exceptions=False)
+    assert budgeted.exit_code == 0 and "time budget spent: finishing at step 0/2" in budgeted.output, budgeted.output
 
 
 def test_a_partial_edit_without_latent_pairs_is_refused(found: dict, tmp_path: Path) -> None:

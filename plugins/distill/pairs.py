@@ -147,10 +147,10 @@ class PairSampler:
 
     @torch.no_grad()
     def find_mouths(self, batch_size: int = 256) -> None:
-        """Find the mouth of every face of the pairs file now, so that training's clock
-        (``--time-budget``) does not pay for the aligner. The faces are drawn by the plain
-        synthesis: the compiled teacher would compile again for each new batch size. The
-        aligner runs in worker processes (``MouthFinder.in_processes``)."""
+        """Find the mouth of every face of the pairs file now, all at once in worker
+        processes (``MouthFinder.in_processes``), where training would look each face up
+        as a chunk first draws it, a chunk at a time. The faces are drawn by the plain
+        synthesis: the compiled teacher would compile again for each new batch size."""
         with self.mouth.in_processes():
             for start in range(0, self.pairs.pairs.faces, batch_size):
                 faces = torch.arange(start, min(start + batch_size, self.pairs.pairs.faces))

@@ -36,8 +36,8 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
 @click.option("--time-limit", type=float, default=None, metavar="SECONDS",
               help="Train at most this long in this run, then save the state and stop (resume later).")
 @click.option("--time-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Train this long in all (over resumed runs), annealing the learning rate against it, "
-                   "then finish the preset.")
+              help="Train this long in all (over resumed runs; finding a pairs file's mouths for "
+                   "--keep-mouth counts), annealing the learning rate against it, then finish the preset.")
 @click.option("--truncation", type=float, default=None, help="Truncation of training latents  [default: 0.9].")
 @click.option("--widths", default=None, metavar="W0,W1,...",
               help="Student channel widths per level  [default: 16,32,64,128,160].")

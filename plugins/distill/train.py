@@ -91,7 +91,8 @@ class TrainSettings:
     """Seconds this run may train before it saves and stops (for time-boxed calls)."""
     time_budget: float | None = None
     """Seconds of training, over all resumed runs, before the run finishes early (the
-    learning rate anneals against the budget, and the bundle is written). With
+    learning rate anneals against the budget, and the bundle is written); what a run
+    prepares before training (``train_student``'s ``started``) counts. With
     ``time_limit`` one long budget spans several time-boxed calls."""
     stop_at: int | None = None
     """Save and stop at this step although ``steps`` is further (the schedule still
@@ -319,17 +320,19 @@ class _Progress:
 
 def train_student(sampler: PairSampler | PairPool, student: Student, settings: TrainSettings, state_dir: Path,
                   fingerprint: dict[str, Any], feature_net: Any = None, resume: bool = False,
-                  echo: Callable[[str], None] = print) -> TrainResult:
+                  echo: Callable[[str], None] = print, started: float | None = None) -> TrainResult:
     """Train ``student`` (in place) to ``settings.steps``; returns where it stopped.
 
     With ``resume`` the state in ``state_dir`` (if any) is loaded first and must have
     the same ``fingerprint``; without it an existing state is an error (so a typo in
-    ``-o`` cannot silently restart a long run).
+    ``-o`` cannot silently restart a long run). ``started`` (a ``time.time()``, default
+    now) is when this run's clock for the time limit and budget began: the caller's
+    own preparation before training (finding a pairs file's mouths) counts.
     """
+    start = time.time() if started is None else started
     trainee = Trainee.build(student, settings, sampler.device)
     step, elapsed_before = _resume(trainee, state_dir, fingerprint, resume, echo)
     amp = sampler.device.type == "cuda"
-    start = time.time()
     last_save_step = step
     progress = _Progress(step, settings, settings.batch_size, echo)
 

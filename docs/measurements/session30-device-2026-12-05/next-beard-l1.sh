@@ -9,7 +9,8 @@
 # after which the error is absolute. ROW_TAIL replaces the row's last author options
 # (--l1-start,L1_START): session 32's matte-row.sh runs the row with --matte instead.
 # EXPORT_SECONDS (120) is what the row leaves of LIMIT for all but training (session 36:
-# more with --keep-mouth, whose aligner runs before the budget starts).
+# more with --keep-mouth, whose aligner then ran before the budget started; since session
+# 37 the budget counts it).
 # Run from the repository root: LIMIT=560 bash docs/measurements/session30-device-2026-12-05/next-beard-l1.sh
 set -u
 source presets/_authoring/device-setup.sh
