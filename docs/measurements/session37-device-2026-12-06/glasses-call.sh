@@ -3,7 +3,7 @@
 # (seeded: the shipped glasses-pairs direction), then the bundled glasses row exactly as
 # shipped, alone on the GPU. The shipped glasses trained 166 s beside two other students
 # (session 26: 1,457 steps); its rings are single but softer than the truth's. Does the
-# same row with about twice the steps draw them crisper? LIMIT leaves ~120 s of training.
+# same row with about twice the steps draw them crisper? LIMIT leaves ~130 s of training.
 # From the repository root: RESULTS=/tmp/o bash docs/measurements/session37-device-2026-12-06/glasses-call.sh
 set -u
 source presets/_authoring/device-setup.sh
