@@ -109,14 +109,14 @@ class MouthFinder:
         self._processes: Executor | None = None
 
     @contextmanager
-    def in_processes(self, workers: int | None = None) -> Iterator[None]:
-        """Look faces up in ``workers`` processes (default: the finder's threads) while
-        inside, each with the aligner built again by its name. An aligner's own Python
+    def in_processes(self) -> Iterator[None]:
+        """Look faces up in as many processes as the finder has threads while inside,
+        each with the aligner built again by its name. An aligner's own Python
         (cutting pictures, reading peaks) holds the GIL, so threads stop scaling long
         before a 16-core machine's cores do; starting the processes takes a few seconds,
         which pays for itself over a pairs file's thousands of faces."""
         spawn = multiprocessing.get_context("spawn")  # the parent may hold CUDA: never fork it
-        with ProcessPoolExecutor(workers or self.threads, mp_context=spawn,
+        with ProcessPoolExecutor(self.threads, mp_context=spawn,
                                  initializer=_start_worker, initargs=(self.name,)) as pool:
             self._processes = pool
             try:
@@ -214,16 +214,17 @@ def input_lips(x: torch.Tensor, boxes: torch.Tensor, resolution: int | None = No
     other, so that the edge of a drawn mouth is told apart from its inside."""
     redness = _redness(x)[:, None]
     median = _box_median(redness, boxes).nan_to_num()  # an empty box finds no lips
-    seeds = boxes & (redness > median + LIP_MARGIN)[:, 0]
-    seeds = (seeds & (_share_of_box(seeds, boxes) <= MAX_LIP_SHARE).reshape(-1, 1, 1)).float()[:, None]
+    seeds = (boxes & (redness > median + LIP_MARGIN)[:, 0]).float()[:, None]
     colour = (x * seeds).sum((2, 3), keepdim=True) / seeds.sum((2, 3), keepdim=True).clamp(min=1)
     skin = _box_median(x, boxes).nan_to_num()
     towards = colour - skin
     share = (((x - skin) * towards).sum(1, keepdim=True)
              / towards.square().sum(1, keepdim=True).clamp(min=1e-6)).clamp(0, 1)
-    core = torch.maximum(seeds, (share >= 0.5).float() * boxes[:, None] * seeds.amax((2, 3), keepdim=True))
+    half_lips = share >= 0.5
+    core = torch.maximum(seeds, half_lips.float() * boxes[:, None] * seeds.amax((2, 3), keepdim=True))
+    # The core holds the seeds, so a box too full of them is caught here too.
     core = core * (_share_of_box(core[:, 0], boxes) <= MAX_LIP_SHARE).reshape(-1, 1, 1, 1)
-    own = torch.where(share >= 0.5, skin + (x - skin) / share.clamp(min=0.5), colour)
+    own = torch.where(half_lips, skin + (x - skin) / share.clamp(min=0.5), colour)
     cover = share * _grown(core, _scaled(GROW, resolution or x.shape[-1]))
     return InputLips(core, cover, own, colour)
 
