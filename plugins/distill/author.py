@@ -418,8 +418,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     started = time.time()  # the time limit and budget count the mouths found below
     if setup.mouth is not None and setup.pairs is not None:
         sampler.find_mouths()
-        echo(f"keep-mouth: found the mouths of the {setup.pairs.faces} faces in {time.time() - started:.0f} s "
-             "(of the time budget)")
+        echo(f"keep-mouth: found the mouths of the {setup.pairs.faces} faces in {time.time() - started:.0f} s")
     pairs = sampler
     if opts.pool_size:
         pairs = PairPool(sampler, max(opts.pool_size, opts.batch_size), max(1, opts.batch_size // opts.reuse))
