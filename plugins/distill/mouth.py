@@ -136,8 +136,9 @@ class MouthFinder:
         return found
 
     def corners(self, images: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
-        """The corners of ``images`` on their device; ``faces`` (their indices in a pairs
-        file) to look each face up once."""
+        """The corners of ``images``, on the host (where :func:`keep_mouth` finds its
+        window without waiting for the GPU); ``faces`` (their indices in a pairs file)
+        to look each face up once."""
         if faces is None:
             found = self._detect_all(images)
         else:
@@ -147,7 +148,7 @@ class MouthFinder:
                 first = {k: keys.index(k) for k in new}
                 self.known.update(zip(new, self._detect_all(images[[first[k] for k in new]])))
             found = [self.known[k] for k in keys]
-        return torch.from_numpy(np.stack(found)).to(images.device, torch.float32)
+        return torch.from_numpy(np.stack(found)).float()
 
     def report(self) -> str:
         return (f"keep-mouth: the {self.name} aligner found no face on {self.missed} of the {self.looked} inputs "
@@ -267,15 +268,17 @@ def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch
     input's lips drawn over, as much of each pixel as they cover in the input, wherever
     the teacher changed the input; as it is where the input's lips were not found.
     Worked on a window round the boxes wide enough for the fill, so a face's result does
-    not depend on its batch."""
+    not depend on its batch. The window is found from ``corners`` where they are: on the
+    host (as :meth:`MouthFinder.corners` gives them) that needs no wait for the GPU,
+    which reading it back from the device would cost every batch."""
     resolution = x.shape[-1]
-    boxes = mouth_boxes(corners, resolution)
     kernel = _scaled(FILL_KERNEL, resolution) | 1
-    window = _window(boxes, kernel // 2 + _scaled(GROW, resolution) + 1)
+    window = _window(mouth_boxes(corners, resolution), kernel // 2 + _scaled(GROW, resolution) + 1)
     if window is None:
         return y
     rows, cols = window
-    x_in, y_in, boxes = x[..., rows, cols], y[..., rows, cols], boxes[:, rows, cols]
+    boxes = mouth_boxes(corners.to(x.device, torch.float32, non_blocking=True), resolution)[:, rows, cols]
+    x_in, y_in = x[..., rows, cols], y[..., rows, cols]
     lips = input_lips(x_in, boxes, resolution)
     filled = _filled(y_in, redrawn_lips(y_in, boxes, lips, resolution), kernel)
     # The lips' own colours over the fill, each pixel as much as the lips cover it: the
