@@ -365,7 +365,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--demo", action="store_true", help="Random-weight preset, generator and encoder.")
     ap.add_argument("--widths", type=parse_widths, default=None, metavar="W0,W1,...",
                     help="With --demo: the student's widths (default: the bundled student's).")
-    ap.add_argument("--head", choices=["transposed", "full", "flatten"], default="transposed",
+    ap.add_argument("--head", choices=["transposed", "full", "flatten", "smooth-flatten"], default="transposed",
                     help="With --demo: the student's output head (author --head).")
     ap.add_argument("--quick", action="store_true",
                     help="Batch 2, one round, no CPU peak: seconds, to check the script runs.")

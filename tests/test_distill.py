@@ -31,8 +31,8 @@ from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
-from latentroom.plugins.distill.student import (FLATTEN_FULL_AT, FLATTEN_START_LOGIT, HEADS, MAX_PARAMETERS, Student,
-                                               StudentConfig, conv_macs, count_parameters)
+from latentroom.plugins.distill.student import (FLATTEN_FULL_AT, FLATTEN_START_LOGIT, FLATTENING_HEADS, HEADS,
+                                               MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters)
 from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import (STATE_FILE, TrainSettings, absolute_pixels_at, load_state, pixel_distance,
                                              train_student)
@@ -115,18 +115,20 @@ def test_the_full_resolution_head_costs_half_again_and_is_recorded() -> None:
         Student(StudentConfig(head="wide"))
 
 
-def test_the_flattening_head_takes_the_inputs_texture_away_by_strength() -> None:
+@pytest.mark.parametrize("head", FLATTENING_HEADS)
+def test_the_flattening_head_takes_the_inputs_texture_away_by_strength(head: str) -> None:
     """With its flattening full and no residual, the head turns a fine checkerboard (the
     generator's texture, which a residual from half resolution cannot cancel) into its flat
     mean inside the image from FLATTEN_FULL_AT of the strength range on, half of it at half
     that strength, of either sign; a fresh head starts near the identity."""
-    model = Student(replace(TINY, head="flatten"))
+    model = Student(replace(TINY, head=head))
+    transposed = model.head if head == "flatten" else model.head.transposed
     checks = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2
     x = (0.3 * checks - 0.2).float().expand(2, 3, 32, 32)
     full_at = FLATTEN_FULL_AT * TINY.strength_scale
     with torch.no_grad():
         fresh = model(x, torch.full((2,), full_at))
-        model.head.bias.copy_(torch.tensor([30.0, 0.0, 0.0, 0.0]))  # the weights stay zero
+        transposed.bias.copy_(torch.tensor([30.0, 0.0, 0.0, 0.0]))  # the weights stay zero
         full = {s: model(x, torch.full((2,), s)) for s in (full_at, -TINY.strength_scale)}
         half = model(x, torch.full((2,), -full_at / 2))
     assert 0 < (fresh - x).abs().max() < 0.3 * torch.sigmoid(torch.tensor(FLATTEN_START_LOGIT)) + 1e-6
@@ -136,17 +138,18 @@ def test_the_flattening_head_takes_the_inputs_texture_away_by_strength() -> None
     assert torch.allclose(half, (x + full[full_at]) / 2, atol=1e-6)
 
 
-def test_only_the_transposed_heads_write_each_pixel_of_a_2x2_block_with_its_own_weights() -> None:
-    """The adversarial term's 2-pixel dot grid (docs/distillation.md): from features that
-    are the same everywhere, the transposed heads' output still repeats a 2x2 pattern;
-    the full-resolution head's is flat away from the border."""
+def test_only_the_unsmoothed_transposed_heads_can_draw_a_2_pixel_dot_grid() -> None:
+    """The adversarial term's and the beard student's 2-pixel dot grid (docs/distillation.md):
+    from features that are the same everywhere, the plain transposed heads' output still
+    repeats a 2x2 pattern; the full-resolution head's and the smoothed head's are flat away
+    from the border."""
     flat = torch.ones(1, 8, 16, 16)
     for head in HEADS:
         model = random_student(replace(TINY, head=head))
         with torch.no_grad():
             residual = model.head(flat)[0, :, 2:-2, 2:-2]
         spread = (residual[:, 0::2, 0::2] - residual[:, 1::2, 1::2]).abs().max().item()
-        assert (spread < 1e-5) if head == "full" else (spread > 0.01), (head, spread)
+        assert (spread < 1e-5) if head in ("full", "smooth-flatten") else (spread > 0.01), (head, spread)
 
 
 @pytest.mark.parametrize("config", EVERY_HEAD, ids=HEADS)

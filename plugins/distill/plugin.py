@@ -41,12 +41,14 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
 @click.option("--truncation", type=float, default=None, help="Truncation of training latents  [default: 0.9].")
 @click.option("--widths", default=None, metavar="W0,W1,...",
               help="Student channel widths per level  [default: 16,32,64,128,160].")
-@click.option("--head", type=click.Choice(["transposed", "full", "flatten"]), default="transposed", show_default=True,
+@click.option("--head", type=click.Choice(["transposed", "full", "flatten", "smooth-flatten"]), default="transposed",
+              show_default=True,
               help="Student output head: a 2x2 transposed conv from half resolution; two 3x3 convs at full "
                    "resolution (1.5x the student's MACs, half its CPU speed at batch 16; no 2-pixel dot grid "
-                   "under --adversarial-weight); or the transposed conv with a learnt flattening, which takes the "
+                   "under --adversarial-weight); the transposed conv with a learnt flattening, which takes the "
                    "input's fine texture away where the edit paints a flat fill (a beard, longer hair) that a "
-                   "residual alone leaves see-through.")
+                   "residual alone leaves see-through; or that one through a fixed 3x3 binomial blur, which cannot draw "
+                   "the transposed conv's 2-pixel dot hatching.")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--features", default="auto", show_default=True,
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "

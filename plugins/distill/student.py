@@ -43,6 +43,13 @@
   region, so a third of the input's texture stayed in the new hair. (A matte,
   ``x + m (c - x)``, does not train: its coverage falls to zero everywhere before its
   colour is learnt.)
+* **Or a smoothed flattening head** (``head="smooth-flatten"``): the flattening head's
+  outputs, logit and residual alike, through a fixed 3x3 binomial blur (``[1, 2, 1] / 4``
+  each way, the edge repeated) at full resolution. The transposed conv writes each pixel
+  of a 2x2 block with its own weights, and a beard student drew that as a 2-pixel dot
+  hatching over its fill and along its edges (docs/distillation.md, session 38); the
+  blur has no response at the 2-pixel period, so no pattern of it can come out, for
+  ~0.0006 GMAC more at 128².
 * **One conv per level** below the top (the strided conv of the encoder, one conv after
   each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
   the bottleneck keep two convs.
@@ -72,7 +79,8 @@ from torch.nn import functional as F
 MAX_PARAMETERS = 5_000_000
 DEFAULT_WIDTHS: tuple[int, ...] = (16, 32, 64, 128, 160)
 LAYOUT = 2
-HEADS = ("transposed", "full", "flatten")
+HEADS = ("transposed", "full", "flatten", "smooth-flatten")
+FLATTENING_HEADS = ("flatten", "smooth-flatten")
 # The flattening head starts nearly off (sigmoid(-4) ~ 0.018): close to the identity.
 FLATTEN_START_LOGIT = -4.0
 # Box size of the flattening head's low-pass, applied twice (a 9x9 tent-shaped blur).
@@ -94,8 +102,9 @@ class StudentConfig:
     full-resolution U-Net, in training states written before layout 2) is no longer
     built, so resuming such a state fails with a clear message."""
     head: str = "transposed"
-    """Output head (one of :data:`HEADS`): the 2x2 transposed conv, the full-resolution one, or
-    the 2x2 transposed conv writing a flattening logit beside the residual."""
+    """Output head (one of :data:`HEADS`): the 2x2 transposed conv, the full-resolution one,
+    the 2x2 transposed conv writing a flattening logit beside the residual, or that one
+    through a fixed binomial blur."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -175,14 +184,42 @@ class FullResolutionHead(nn.Module):
         return self.out(self.act(self.conv(F.interpolate(h, scale_factor=2, mode="nearest"))))
 
 
+class BinomialBlur(nn.Conv2d):
+    """A fixed 3x3 binomial blur of each of ``channels`` (``[1, 2, 1] / 4`` each way, the
+    image's edge repeated, so a constant stays that constant): a depthwise conv whose
+    kernel is a buffer, not a parameter, so training cannot move it and it is counted
+    and exported as the conv it is."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels, channels, 3, padding=1, padding_mode="replicate", groups=channels, bias=False)
+        taps = torch.tensor([1.0, 2.0, 1.0]) / 4
+        del self.weight
+        self.register_buffer("weight", (taps[:, None] * taps[None, :]).expand(channels, 1, 3, 3).contiguous())
+
+
+class SmoothedTransposedHead(nn.Module):
+    """The 2x2 stride-2 transposed conv to ``outputs`` channels, then :class:`BinomialBlur`."""
+
+    def __init__(self, channels: int, outputs: int) -> None:
+        super().__init__()
+        self.transposed = nn.ConvTranspose2d(channels, outputs, 2, 2)
+        self.blur = BinomialBlur(outputs)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.blur(self.transposed(h))
+
+
 def _head(kind: str, channels: int) -> nn.Module:
     """The R/2 -> R output head, its last layer zero-initialised: the untrained student is
     the identity, and training grows the edit from there instead of first unlearning a
     random residual. The flattening logit starts at :data:`FLATTEN_START_LOGIT` instead, as
     near the identity as a sigmoid allows."""
+    outputs = 4 if kind in FLATTENING_HEADS else 3
     if kind in ("transposed", "flatten"):
-        head = nn.ConvTranspose2d(channels, 4 if kind == "flatten" else 3, 2, 2)
-        last = head
+        head = last = nn.ConvTranspose2d(channels, outputs, 2, 2)
+    elif kind == "smooth-flatten":
+        head = SmoothedTransposedHead(channels, outputs)
+        last = head.transposed
     elif kind == "full":
         head = FullResolutionHead(channels)
         last = head.out
@@ -190,7 +227,7 @@ def _head(kind: str, channels: int) -> nn.Module:
         raise ValueError(f"student head {kind!r}: expected one of {', '.join(HEADS)}")
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
-    if kind == "flatten":
+    if kind in FLATTENING_HEADS:
         with torch.no_grad():
             last.bias[0] = FLATTEN_START_LOGIT
     return head
@@ -244,7 +281,7 @@ class Student(nn.Module):
     def combine(self, image: torch.Tensor, s_n: torch.Tensor, head_out: torch.Tensor) -> torch.Tensor:
         """The edited image from the input and the head's output (:meth:`residual`)."""
         s = s_n[:, None, None, None]
-        if self.config.head == "flatten":
+        if self.config.head in FLATTENING_HEADS:
             flattening = torch.clamp(s.abs() / FLATTEN_FULL_AT, max=1.0) * torch.sigmoid(head_out[:, :1])
             image = image - flattening * (image - low_pass(image))
             head_out = head_out[:, 1:]
@@ -309,5 +346,5 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
     return model
 
 
-__all__ = ["DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "HEADS", "MAX_PARAMETERS", "Student",
+__all__ = ["DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS", "HEADS", "MAX_PARAMETERS", "Student",
            "StudentConfig", "build_student", "conv_macs", "count_parameters"]
