@@ -5,7 +5,10 @@ where the true edit moves a pixel by more than 40 levels, beside the face: rows 
 through an inverter (the shipped direction at the default 8, its change blended into
 the bundled row's region, as `toyfaces evaluate` measures it) and for the preset.
 Needs the region: `latentroom toyfaces region hair_length --share=0.2 --feather=0 -o
-/tmp/hair-region.png`. argv: preset-dir region.png inverter (encoder)."""
+/tmp/hair-region.png`. argv: preset-dir region.png inverter (encoder). DEVICE (added in
+session 38 to run the hybrid on the device; cpu as it ran here) is where the generator
+and the inverter run; RENDERS (also session 38's) how many of the 400 renders to take."""
+import os
 import sys
 from pathlib import Path
 import numpy as np
@@ -14,8 +17,8 @@ from latentroom.plugins.toyfaces.evaluate_preset import generator_path_edit, pre
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
 
 preset, region_path, inverter = sys.argv[1], Path(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "encoder"
-generator, _, direction, region = truth_setup("cpu", Path("plugins/directions/shipped/hair_length.json"), region_path)
-params = sample_params(60000, 400)
+generator, _, direction, region = truth_setup(os.environ.get("DEVICE", "cpu"), Path("plugins/directions/shipped/hair_length.json"), region_path)
+params = sample_params(60000, int(os.environ.get("RENDERS", "400")))
 x = render(params, 128)
 truth = render(edit(params, "hair_length", 0.2305), 128).astype(float)
 edits = {"generator path (" + inverter + ")": generator_path_edit(generator, get_inverter(inverter).value(generator, generator.device),
