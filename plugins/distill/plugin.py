@@ -47,8 +47,8 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
                    "resolution (1.5x the student's MACs, half its CPU speed at batch 16; no 2-pixel dot grid "
                    "under --adversarial-weight); the transposed conv with a learnt flattening, which takes the "
                    "input's fine texture away where the edit paints a flat fill (a beard, longer hair) that a "
-                   "residual alone leaves see-through; or that one through a fixed 3x3 binomial blur, which cannot draw "
-                   "the transposed conv's 2-pixel dot hatching.")
+                   "residual alone leaves see-through; or that one through a fixed 3x3 binomial blur, which "
+                   "cannot draw the transposed conv's 2-pixel dot hatching.")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--features", default="auto", show_default=True,
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "

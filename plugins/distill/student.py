@@ -346,5 +346,6 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
     return model
 
 
-__all__ = ["DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS", "HEADS", "MAX_PARAMETERS", "Student",
-           "StudentConfig", "build_student", "conv_macs", "count_parameters"]
+__all__ = ["BinomialBlur", "DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS", "HEADS",
+           "MAX_PARAMETERS", "SmoothedTransposedHead", "Student", "StudentConfig", "build_student", "conv_macs",
+           "count_parameters"]
