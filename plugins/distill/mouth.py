@@ -273,12 +273,12 @@ def keep_mouth(x: torch.Tensor, y: torch.Tensor, corners: torch.Tensor) -> torch
     which reading it back from the device would cost every batch."""
     resolution = x.shape[-1]
     kernel = _scaled(FILL_KERNEL, resolution) | 1
-    window = _window(mouth_boxes(corners, resolution), kernel // 2 + _scaled(GROW, resolution) + 1)
+    boxes = mouth_boxes(corners, resolution)
+    window = _window(boxes, kernel // 2 + _scaled(GROW, resolution) + 1)
     if window is None:
         return y
     rows, cols = window
-    boxes = mouth_boxes(corners.to(x.device, torch.float32, non_blocking=True), resolution)[:, rows, cols]
-    x_in, y_in = x[..., rows, cols], y[..., rows, cols]
+    x_in, y_in, boxes = x[..., rows, cols], y[..., rows, cols], boxes[:, rows, cols].to(x.device)
     lips = input_lips(x_in, boxes, resolution)
     filled = _filled(y_in, redrawn_lips(y_in, boxes, lips, resolution), kernel)
     # The lips' own colours over the fill, each pixel as much as the lips cover it: the
