@@ -69,7 +69,8 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # faces (session 21: through `apply` its judge ratio was 0.799 without), with the
 # flattening head (session 34: its hair less see-through, judge ratio 0.92 -> 1.01
 # through `apply`; session 35, its cap raised: 1.05; session 37, alone on the GPU for 460 s:
-# 1.11, its new hair more opaque). glasses from
+# 1.11, its new hair more opaque), smoothed (session 39: the plain head's 2-pixel grid
+# gone from the new hair, every truth figure a little closer). glasses from
 # each face's own true edit read through the hybrid (latent pairs of 4,000 faces,
 # weighted by the size of each edit, jittered as hair_length's; session 22: every
 # direction drew a tinted box round the eyes), up to the truth's strength (beyond it the
@@ -90,7 +91,9 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # budget (session 35: an opaque beard without the jaw line or hatching, kept to the jaw;
 # better on every truth figure but the judge's others, 0.021 -> 0.028). With the input's own
 # mouth kept in its targets (--keep-mouth; session 37: the mouth back on most faces, the
-# error in its box 14.8 -> 13.6 levels and in the rest of the beard 12.5 -> 11.9).
+# error in its box 14.8 -> 13.6 levels and in the rest of the beard 12.5 -> 11.9). Both
+# flattening rows smooth the head's outputs (--head smooth-flatten; session 39: the plain
+# head's 2-pixel dot hatching gone from the beard, which is as opaque).
 # Their pairs are written by
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \
@@ -99,9 +102,9 @@ mkdir -p "$LOGS" "$LOGS/regions"
 presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
-  "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--head,flatten"
+  "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--head,smooth-flatten"
   "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
-  "beard beard-pairs x1.75 x1.5 --feather=0 --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent,--head,flatten,--l1-start,0.6,--keep-mouth"
+  "beard beard-pairs x1.75 x1.5 --feather=0 --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent,--head,smooth-flatten,--l1-start,0.6,--keep-mouth"
 )
 [[ -n "${ROW:-}" ]] && IFS=';' read -r -a presets <<<"$ROW"
 # Times the direction's truth strength for xK, the number itself otherwise.
