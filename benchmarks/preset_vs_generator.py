@@ -352,6 +352,8 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from latentroom.plugins.distill.student import HEADS
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", action="append", default=[],
                     help="Preset bundle (directory or .lrpreset), repeatable (default: every bundled preset).")
@@ -365,7 +367,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--demo", action="store_true", help="Random-weight preset, generator and encoder.")
     ap.add_argument("--widths", type=parse_widths, default=None, metavar="W0,W1,...",
                     help="With --demo: the student's widths (default: the bundled student's).")
-    ap.add_argument("--head", choices=["transposed", "full", "flatten", "smooth-flatten"], default="transposed",
+    ap.add_argument("--head", choices=HEADS, default="transposed",
                     help="With --demo: the student's output head (author --head).")
     ap.add_argument("--quick", action="store_true",
                     help="Batch 2, one round, no CPU peak: seconds, to check the script runs.")
