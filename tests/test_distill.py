@@ -32,7 +32,8 @@ from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
 from latentroom.plugins.distill.student import (FLATTEN_FULL_AT, FLATTEN_START_LOGIT, FLATTENING_HEADS, HEADS,
-                                               MAX_PARAMETERS, Student, StudentConfig, conv_macs, count_parameters)
+                                               MAX_PARAMETERS, BinomialBlur, Student, StudentConfig, conv_macs,
+                                               count_parameters)
 from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import (STATE_FILE, TrainSettings, absolute_pixels_at, load_state, pixel_distance,
                                              train_student)
@@ -150,6 +151,19 @@ def test_only_the_unsmoothed_transposed_heads_can_draw_a_2_pixel_dot_grid() -> N
             residual = model.head(flat)[0, :, 2:-2, 2:-2]
         spread = (residual[:, 0::2, 0::2] - residual[:, 1::2, 1::2]).abs().max().item()
         assert (spread < 1e-5) if head in ("full", "smooth-flatten") else (spread > 0.01), (head, spread)
+
+def test_the_smoothed_heads_blur_is_the_3x3_binomial_with_the_edge_repeated() -> None:
+    """BinomialBlur's two 2x2 averages are the [1, 2, 1] / 4 blur each way of the
+    edge-padded image, at the border too, and have nothing to train."""
+    image = images(2, 16)
+    taps = torch.tensor([1.0, 2.0, 1.0]) / 4
+    kernel = (taps[:, None] * taps[None, :]).expand(3, 1, 3, 3)
+    expected = torch.nn.functional.conv2d(torch.nn.functional.pad(image, (1, 1, 1, 1), mode="replicate"), kernel,
+                                          groups=3)
+    blur = BinomialBlur()
+    assert torch.allclose(blur(image), expected, atol=1e-6)
+    assert not list(blur.parameters()) and not list(blur.buffers())
+
 
 
 @pytest.mark.parametrize("config", EVERY_HEAD, ids=HEADS)
