@@ -28,6 +28,7 @@ from latentroom.engine.direction import Direction, Provenance
 from latentroom.plugins.distill.errors import DistillError
 from latentroom.plugins.distill.export import psnr_where_edited, check_parity, export_onnx, fp16_variant, int8_variant, run_onnx, session
 from latentroom.plugins.distill.gate import PresenceGate, resolve_gate
+from latentroom.plugins.distill.grain import GrainJitter
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
@@ -261,6 +262,30 @@ def test_jitter_moves_both_images_of_a_pair_by_one_transform(world: dict) -> Non
     ex, ey = jitter.warp(jitter.draw(4, gen, x.shape[-1]), x, y)
     assert torch.allclose(xj, ex, atol=1e-6) and torch.allclose(yj, ey, atol=1e-6)
     assert not Jitter().active and PairSampler(world["g"], world["direction"], (-2.0, 2.0), jitter=Jitter()).jitter is None
+
+
+def test_grain_jitter_takes_a_share_of_the_inputs_grain_off_both_images(world: dict) -> None:
+    """Each pair loses its own drawn share of the input's grain (the input less its
+    binomial blur), from input and target alike: the teacher's change is kept."""
+    grain = GrainJitter(0.8)
+    plain = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3)
+    cleaned = PairSampler(world["g"], world["direction"], (-2.0, 2.0), seed=3, grain=grain)
+    x, y, s = plain.batch(4, 7)
+    xg, yg, sg = cleaned.batch(4, 7)
+    assert torch.equal(s, sg) and torch.allclose(yg - xg, y - x, atol=1e-6)
+    # The shares come after the batch's own draws from its seeded stream.
+    gen = plain._rng(0, 7)
+    torch.randn(4, world["g"].style_dim, generator=gen)
+    torch.rand(4, generator=gen)
+    shares = torch.rand(4, generator=gen) * 0.8
+    expected = x - shares.reshape(-1, 1, 1, 1) * (x - BinomialBlur()(x))
+    assert torch.allclose(xg, expected, atol=1e-6)
+    taken = (x - xg).flatten(1).norm(dim=1) / (x - BinomialBlur()(x)).flatten(1).norm(dim=1)
+    assert torch.allclose(taken, shares, atol=1e-4) and len(set(taken.round(decimals=3).tolist())) == 4
+    assert not GrainJitter().active
+    assert PairSampler(world["g"], world["direction"], (-2.0, 2.0), grain=GrainJitter()).grain is None
+    with pytest.raises(ValueError, match=r"share in \[0, 1\]"):
+        GrainJitter(1.5)
 
 
 def ring_round_dot_pairs(n: int, seed: int, spread: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

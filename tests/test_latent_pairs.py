@@ -126,7 +126,7 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     result = CliRunner().invoke(cli, [
         "author", "glasses", "--direction", str(found["direction"]), "--latent-pairs", str(found["pairs"]),
         "--steps", "2", "--batch-size", "2", "--widths", "4,8", "--eval-images", "4", "--held-out-pairs", "4",
-        "--jitter-shift", "13", "--jitter-scale", "0.12", "--jitter-rotate", "3",
+        "--jitter-shift", "13", "--jitter-scale", "0.12", "--jitter-rotate", "3", "--grain-jitter", "0.5",
         "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", str(out)],
         catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -144,6 +144,7 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     assert "on faces it trained on" in result.output
     # Pairs from a fixed set of faces are moved as apply's face crops move faces.
     assert distill["jitter"] == {"shift": 13.0, "scale": 0.12, "rotate": 3.0}
+    assert distill["grain_jitter"] == {"share": 0.5} and "up to 0.5 of the input's grain taken off" in result.output
     # Measured as apply runs it: the label is of the aligned path.
     figures = distill["quality"]["truth"]["figures"]
     assert set(figures) == {"preset", "applied"} and list(figures["applied"]) == list(figures["preset"])

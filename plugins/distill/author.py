@@ -36,6 +36,7 @@ from latentroom.plugins.directions.scoring import ScorerSpec
 from latentroom.plugins.distill.discriminator import RESIDUAL_GAIN
 from latentroom.plugins.distill.errors import DistillError, read_option_file
 from latentroom.plugins.distill.gate import resolve_gate
+from latentroom.plugins.distill.grain import GrainJitter
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.pairs import CALIBRATION, DEFAULT_TRUNCATION, FIT, HELD_OUT, PairPool, PairSampler
 from latentroom.plugins.distill.student import DEFAULT_WIDTHS, StudentConfig, build_student, conv_macs, count_parameters
@@ -79,6 +80,7 @@ class AuthorOptions:
     latent_pairs: Path | None = None
     partial_edit: str = "fade"
     jitter: Jitter = field(default_factory=Jitter)
+    grain: GrainJitter = field(default_factory=GrainJitter)
     keep_mouth: bool = False
     presence_gate: str = "auto"
     sheet: Path | None = None
@@ -369,6 +371,7 @@ def _fingerprint(opts: AuthorOptions, setup: Setup, settings: TrainSettings) -> 
             "latent_pairs_sha256": None if setup.pairs is None else setup.pairs.sha256,
             "partial_edit": None if setup.pairs is None else opts.partial_edit,
             "jitter": opts.jitter.to_json(),
+            "grain_jitter": opts.grain.to_json(),
             "keep_mouth": _mouth_record(setup),
             "student": setup.config.to_json(),
             "pool": [opts.pool_size, opts.reuse] if opts.pool_size else None}
@@ -394,7 +397,8 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     feature_net = load_feature_net(setup.features, setup.device, setup.generator) if use_features else None
     sampler = PairSampler(setup.generator, setup.direction, (setup.low, setup.high), opts.truncation, opts.seed,
                           amp=True, region=setup.region, fast=opts.fast_teacher, gate=setup.gate, pairs=setup.pairs,
-                          partial_edit=opts.partial_edit, jitter=opts.jitter, mouth=setup.mouth)
+                          partial_edit=opts.partial_edit, jitter=opts.jitter, mouth=setup.mouth,
+                          grain=opts.grain)
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
@@ -412,6 +416,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")
          + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
          + (f"; the input's mouth kept (aligner {setup.mouth.name})" if setup.mouth is not None else "")
+         + (f"; up to {opts.grain.share:g} of the input's grain taken off" if opts.grain.active else "")
          + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "
             f"partial edits {opts.partial_edit}" if setup.pairs is not None else "")
          + f"; device {setup.device}")
@@ -662,6 +667,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "latent_pairs": None if setup.pairs is None else {**setup.pairs.describe(),
                                                           "partial_edit": opts.partial_edit},
         "jitter": opts.jitter.to_json(),
+        "grain_jitter": opts.grain.to_json(),
         "keep_mouth": _mouth_record(setup),
         "student": {**setup.config.to_json(), "parameters": size.parameters, "macs_per_image": size.macs_per_image,
                     "resolution": int(setup.generator.size)},

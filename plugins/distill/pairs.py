@@ -60,6 +60,7 @@ import torch
 
 from latentroom.engine.direction import Direction
 from latentroom.plugins.directions.edit import CorrectionReader, edit_latents, to_wplus
+from latentroom.plugins.distill.grain import GrainJitter
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.latent_pairs import LatentPairs, PairLatents
 from latentroom.plugins.distill.mouth import MouthFinder, keep_mouth
@@ -77,7 +78,8 @@ class PairSampler:
                  truncation: float = DEFAULT_TRUNCATION, seed: int = 0, amp: bool = False,
                  region: torch.Tensor | None = None, fast: bool = False, gate: Any = None,
                  pairs: LatentPairs | None = None, partial_edit: str = "fade",
-                 jitter: Jitter | None = None, mouth: MouthFinder | None = None) -> None:
+                 jitter: Jitter | None = None, mouth: MouthFinder | None = None,
+                 grain: GrainJitter | None = None) -> None:
         self.generator = generator
         self.direction = direction
         self.low, self.high = (float(v) for v in strength_range)
@@ -93,6 +95,7 @@ class PairSampler:
         self.pairs = (None if pairs is None
                       else PairLatents(pairs, direction.layers, self.device, partial_edit))
         self.jitter = jitter if jitter is not None and jitter.active else None
+        self.grain = grain if grain is not None and grain.active else None
         self.mouth = mouth
         self.synthesize = self._fast_synthesis() if fast and self.device.type == "cuda" else self._synthesis
 
@@ -143,6 +146,8 @@ class PairSampler:
             y = keep_mouth(x, y, self.mouth.corners(x, None if self.pairs is None else faces))
         if self.jitter is not None:
             x, y = self.jitter.warp(self.jitter.draw(batch_size, gen, x.shape[-1]), x, y)
+        if self.grain is not None:
+            x, y = self.grain.apply(gen, x, y)
         return x, y, s
 
     @torch.no_grad()

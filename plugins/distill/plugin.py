@@ -89,6 +89,10 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
               help="Scale each pair by a factor between 1/(1+S) and 1+S.")
 @click.option("--jitter-rotate", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="DEGREES",
               help="Turn each pair by up to this many degrees.")
+@click.option("--grain-jitter", type=click.FloatRange(0, 1), default=0.0, show_default=True, metavar="SHARE",
+              help="Take a random share, 0 to SHARE for each pair, of the input's finest grain (the input less "
+                   "its 3x3 binomial blur) off both images of the pair: the generator draws a grain that "
+                   "renders lack, and a student of its images alone draws less of its edit on them.")
 @click.option("--keep-mouth", is_flag=True,
               help="Keep the input's own lips in each teacher target, where the edit redraws the mouth with it "
                    "(a beard): the teacher's lips filled in and the input's drawn over, found round the mouth "
@@ -153,7 +157,8 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
                    pixel_loss: str, l1_start: float | None, adversarial_weight: float, adversarial_start: float,
                    region: Path | None,
                    latent_pairs: Path | None, partial_edit: str | None, jitter_shift: float, jitter_scale: float,
-                   jitter_rotate: float, keep_mouth: bool, presence_gate: str, sheet: Path | None, fast_teacher: bool,
+                   jitter_rotate: float, grain_jitter: float, keep_mouth: bool, presence_gate: str,
+                   sheet: Path | None, fast_teacher: bool,
                    pool_size: int, reuse: int, save_every: int,
                    log_every: int, eval_images: int, eval_source: str, eval_folder: Path | None,
                    held_out_pairs: int, scorer_specs: tuple[str, ...], alignment: str | None,
@@ -180,6 +185,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
     from latentroom.engine.presets.manifest import NAME_RE
     from latentroom.plugins.distill.author import AuthorOptions, author, parse_range
     from latentroom.plugins.distill.errors import DistillError
+    from latentroom.plugins.distill.grain import GrainJitter
     from latentroom.plugins.distill.jitter import Jitter
     from latentroom.plugins.distill.pairs import DEFAULT_TRUNCATION
     from latentroom.plugins.distill.student import DEFAULT_WIDTHS
@@ -203,6 +209,7 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
         feature_weight=feature_weight, pixel_loss=pixel_loss, l1_start=l1_start, adversarial_weight=adversarial_weight,
         adversarial_start=adversarial_start, region=region, latent_pairs=latent_pairs,
         partial_edit=partial_edit or "fade", jitter=Jitter(jitter_shift, jitter_scale, jitter_rotate),
+        grain=GrainJitter(grain_jitter),
         keep_mouth=keep_mouth, presence_gate=presence_gate, sheet=sheet,
         fast_teacher=fast_teacher, pool_size=pool_size, reuse=reuse, save_every=save_every, log_every=log_every, time_limit=time_limit,
         time_budget=time_budget,
