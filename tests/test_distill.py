@@ -32,9 +32,10 @@ from latentroom.plugins.distill.grain import GrainJitter
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.plugin import author_command
 from latentroom.plugins.distill.pairs import PairPool, PairSampler, from_bytes, to_bytes
+from latentroom.plugins.distill.paint import COVERAGE_HIGH, COVERAGE_LOW, paint_terms, teacher_coverage
 from latentroom.plugins.distill.student import (FLATTEN_FULL_AT, FLATTEN_START_LOGIT, FLATTENING_HEADS, HEADS,
-                                               MAX_PARAMETERS, BinomialBlur, Student, StudentConfig, conv_macs,
-                                               count_parameters)
+                                               MAX_PARAMETERS, PAINT_FULL_AT, PAINT_HARDNESS, BinomialBlur, Student,
+                                               StudentConfig, conv_macs, count_parameters)
 from latentroom.plugins.directions.testing import ImageStatsScorer
 from latentroom.plugins.distill.train import (STATE_FILE, TrainSettings, absolute_pixels_at, load_state, pixel_distance,
                                              train_student)
@@ -143,15 +144,91 @@ def test_the_flattening_head_takes_the_inputs_texture_away_by_strength(head: str
 def test_only_the_unsmoothed_transposed_heads_can_draw_a_2_pixel_dot_grid() -> None:
     """The adversarial term's and the beard student's 2-pixel dot grid (docs/distillation.md):
     from features that are the same everywhere, the plain transposed heads' output still
-    repeats a 2x2 pattern; the full-resolution head's and the smoothed head's are flat away
-    from the border."""
+    repeats a 2x2 pattern; the full-resolution head's and the smoothed heads' (flattening and
+    painting) are flat away from the border."""
     flat = torch.ones(1, 8, 16, 16)
     for head in HEADS:
         model = random_student(replace(TINY, head=head))
         with torch.no_grad():
             residual = model.head(flat)[0, :, 2:-2, 2:-2]
         spread = (residual[:, 0::2, 0::2] - residual[:, 1::2, 1::2]).abs().max().item()
-        assert (spread < 1e-5) if head in ("full", "smooth-flatten") else (spread > 0.01), (head, spread)
+        assert (spread < 1e-5) if head in ("full", "smooth-flatten", "paint") else (spread > 0.01), (head, spread)
+
+
+def test_the_painting_head_lays_its_colour_over_the_input_by_its_hardened_coverage() -> None:
+    """out = x + m (c - x): m is sigmoid(PAINT_HARDNESS a), faded in up to PAINT_FULL_AT of
+    the strength range; c is the input's low-pass plus the colour offset, so on a flat
+    input the paint is the input plus the offset."""
+    model = Student(replace(TINY, head="paint"))
+    x = torch.full((1, 3, 32, 32), -0.2)
+    full_at = PAINT_FULL_AT * TINY.strength_scale
+    offset = torch.tensor([0.5, -0.3, 0.1])
+
+    def painted(logit: float, strength: float) -> torch.Tensor:
+        with torch.no_grad():
+            model.head.transposed.bias.copy_(torch.cat([torch.tensor([logit]), offset]))  # the weights stay zero
+            return model(x, torch.tensor([strength]))[0, :, 16, 16]
+
+    colour = -0.2 + offset
+    assert torch.allclose(painted(2.0, full_at), colour, atol=1e-5)  # sigmoid(16)
+    assert torch.allclose(painted(2.0, -TINY.strength_scale), colour, atol=1e-5)
+    assert torch.allclose(painted(-2.0, full_at), x[0, :, 0, 0], atol=1e-5)
+    hardened = torch.sigmoid(torch.tensor(PAINT_HARDNESS * 0.25))  # 0.88, where sigmoid(0.25) is 0.56
+    assert torch.allclose(painted(0.25, full_at), -0.2 + hardened * offset, atol=1e-5)
+    assert torch.allclose(painted(2.0, full_at / 2), -0.2 + offset / 2, atol=1e-5)
+    assert torch.equal(painted(2.0, 0.0), x[0, :, 16, 16])
+
+
+def test_the_teachers_coverage_ramps_with_the_size_of_its_change() -> None:
+    x = torch.zeros(1, 3, 1, 4)
+    distance = torch.tensor([COVERAGE_LOW - 0.01, (COVERAGE_LOW + COVERAGE_HIGH) / 2, COVERAGE_HIGH, 0.9])
+    y = x.clone()
+    y[0, 0, 0] = 2 * distance  # an RGB distance in 0-1 units of images in [-1, 1]
+    assert torch.allclose(teacher_coverage(x, y)[0, 0, 0], torch.tensor([0.0, 0.5, 1.0, 1.0]))
+
+
+def test_the_painting_terms_teach_the_colour_only_where_the_teacher_paints() -> None:
+    """The colour term weighs each pixel by the teacher's coverage: changing the student's
+    colour where the teacher left the input alone does not change it; the coverage term
+    is the cross-entropy of the coverage logit against that coverage."""
+    model = random_student(replace(TINY, head="paint"))
+    x = images(2)
+    y = x.clone()
+    y[:, :, 8:16, 8:16] = torch.tensor([0.9, -0.9, 0.9])[:, None, None]
+    s = torch.ones(2)
+    out, terms = paint_terms(model, x, y, s)
+    assert torch.allclose(out, model(x, s), atol=1e-6)
+    with torch.no_grad():
+        head_out = model.residual(x, s / TINY.strength_scale)
+    target = teacher_coverage(x, y)
+    assert target[:, :, 8:16, 8:16].min() > 0 and target.sum() == target[:, :, 8:16, 8:16].sum()
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(head_out[:, :1], target)
+    assert torch.allclose(terms["coverage"], expected)
+    elsewhere = torch.ones_like(head_out)
+    elsewhere[:, :, 8:16, 8:16] = 0
+    model.residual = lambda image, s_n: head_out + 0.5 * elsewhere  # another colour outside the square only
+    assert torch.allclose(paint_terms(model, x, y, s)[1]["colour"], terms["colour"])
+
+
+def test_a_painting_student_learns_a_solid_fill_where_its_teacher_paints_one() -> None:
+    """Trained on one input whose teacher paints a square red, a tiny painting student
+    paints it red over the square and leaves the rest as it was."""
+    torch.manual_seed(0)
+    model = Student(replace(TINY, head="paint"))
+    x = images(1) * 0.2
+    y = x.clone()
+    y[:, :, 8:24, 8:24] = torch.tensor([0.8, -0.6, -0.6])[:, None, None]
+    s = torch.full((1,), TINY.strength_scale)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-2)
+    for _ in range(150):
+        _, terms = paint_terms(model, x, y, s)
+        optimizer.zero_grad()
+        (terms["coverage"] + terms["colour"]).backward()
+        optimizer.step()
+    with torch.no_grad():
+        out = model(x, s)
+    assert (out - y)[:, :, 10:22, 10:22].abs().mean() < 0.05
+    assert (out - x)[:, :, :4].abs().mean() < 0.02 and (out - x)[:, :, 28:].abs().mean() < 0.02
 
 
 def test_the_smoothed_heads_blur_is_the_3x3_binomial_with_the_edge_repeated() -> None:
@@ -603,6 +680,18 @@ def test_author_trains_the_head_it_is_given_and_resumes_only_with_it(world: dict
     # The command lists its choices without importing torch; they must be the student's.
     head_option = next(p for p in author_command.params if p.name == "head")
     assert tuple(head_option.type.choices) == HEADS
+
+
+def test_author_trains_a_painting_student_on_its_own_terms_and_refuses_the_pixel_options(world: dict,
+                                                                                          tmp_path: Path) -> None:
+    for extra in (("--pixel-loss", "relative"), ("--l1-start", "0.5")):
+        refused = CliRunner().invoke(cli, [*map(str, author_args(world, tmp_path / "p")), "--head", "paint", *extra])
+        assert refused.exit_code == 1 and "--head paint trains its coverage and colour" in refused.output
+        assert not (tmp_path / "p").exists()
+    out = tmp_path / "paint"
+    log = invoke(*author_args(world, out), "--head", "paint")
+    assert "painting head: coverage and colour terms" in log and "pixel loss" not in log
+    assert json.loads((out / "preset.json").read_text())["x-distill"]["student"]["head"] == "paint"
 
 
 def test_author_switches_to_the_absolute_error_it_is_told_and_resumes_only_with_it(world: dict, tmp_path: Path) -> None:

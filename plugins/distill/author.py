@@ -410,7 +410,7 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          f"strength {setup.low:g}..{setup.high:g} (default {setup.default:g}), layers {setup.direction.layer_spec}; "
          f"student {count_parameters(student) / 1e6:.2f} M parameters, "
          f"{conv_macs(student, resolution) / 1e9:.2f} GMAC/image; features {describe(setup.features, feature_net)}; "
-         f"pixel loss {opts.pixel_loss}"
+         + ("painting head: coverage and colour terms" if opts.head == "paint" else f"pixel loss {opts.pixel_loss}")
          + (f", absolute from {opts.l1_start:.0%} of training" if opts.l1_start is not None else "")
          + f"; adversarial weight {opts.adversarial_weight:g}"
          + (f" from {opts.adversarial_start:.0%} of training" if opts.adversarial_weight else "")

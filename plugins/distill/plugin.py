@@ -41,14 +41,17 @@ from latentroom.engine.cli_options import (FROM_DIRECTION, device_option, genera
 @click.option("--truncation", type=float, default=None, help="Truncation of training latents  [default: 0.9].")
 @click.option("--widths", default=None, metavar="W0,W1,...",
               help="Student channel widths per level  [default: 16,32,64,128,160].")
-@click.option("--head", type=click.Choice(["transposed", "full", "flatten", "smooth-flatten"]), default="transposed",
+@click.option("--head", type=click.Choice(["transposed", "full", "flatten", "smooth-flatten", "paint"]),
+              default="transposed",
               show_default=True,
               help="Student output head: a 2x2 transposed conv from half resolution; two 3x3 convs at full "
                    "resolution (1.5x the student's MACs, half its CPU speed at batch 16; no 2-pixel dot grid "
                    "under --adversarial-weight); the transposed conv with a learnt flattening, which takes the "
                    "input's fine texture away where the edit paints a flat fill (a beard, longer hair) that a "
-                   "residual alone leaves see-through; or that one through a fixed 3x3 binomial blur, which "
-                   "cannot draw the transposed conv's 2-pixel dot hatching.")
+                   "residual alone leaves see-through; that one through a fixed 3x3 binomial blur, which "
+                   "cannot draw the transposed conv's 2-pixel dot hatching; or a painting head (a hardened "
+                   "coverage and a colour, each taught on its own in place of the pixel term), which paints "
+                   "all or nothing where the teacher's drawings differ instead of their see-through average.")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--features", default="auto", show_default=True,
               help="Feature network of the perceptual loss: auto (the generator's own, e.g. toyfaces-classifier "
@@ -197,6 +200,9 @@ def author_command(name: str, direction_path: Path, spec: str | None, strength_r
             raise DistillError(f"{flag} must not be empty")
     if partial_edit is not None and latent_pairs is None:
         raise DistillError("--partial-edit applies to --latent-pairs only: a direction's edit has no truth strength")
+    if head == "paint" and (pixel_loss != "mse" or l1_start is not None):
+        raise DistillError("--head paint trains its coverage and colour terms in place of the pixel term: "
+                           "drop --pixel-loss and --l1-start")
     if steps is None:
         steps = -(-pairs // batch_size) if pairs is not None else 20_000
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip() and v.strip() != "none")

@@ -41,8 +41,8 @@
   capped at ``|s_n|`` (as until session 35), the shipped hair_length flattened at most
   0.67 of it at its default 8 of 12, though its logit saturated over a fifth of the hair
   region, so a third of the input's texture stayed in the new hair. (A matte,
-  ``x + m (c - x)``, does not train: its coverage falls to zero everywhere before its
-  colour is learnt.)
+  ``x + m (c - x)``, learnt from the image alone does not train: its coverage falls to
+  zero everywhere before its colour is learnt; the painting head below teaches each.)
 * **Or a smoothed flattening head** (``head="smooth-flatten"``): the flattening head's
   outputs, logit and residual alike, through a fixed 3x3 binomial blur (``[1, 2, 1] / 4``
   each way, the edge repeated) at full resolution. The transposed conv writes each pixel
@@ -50,6 +50,15 @@
   hatching over its fill and along its edges (docs/distillation.md, session 38); the
   blur has no response at the 2-pixel period, so no pattern of it can come out, for
   ~0.6 M additions more at 128² (two 2x2 average pools).
+* **Or a painting head** (``head="paint"``): the smoothed head's four outputs read as a
+  coverage logit ``a`` and a colour offset ``o``, and ``out = x + m (c - x)`` with
+  ``m = g sigmoid(PAINT_HARDNESS a)``, ``c = low(x) + o`` and ``g = min(1, |s_n| /
+  PAINT_FULL_AT)``. Its training teaches the coverage and the colour each on its own
+  (:mod:`latentroom.plugins.distill.paint`), so the logit learns how often the teacher
+  paints a pixel; hardened, the coverage paints all or nothing where the teacher's
+  drawings differ from face to face (the ends of longer hair), where a residual or the
+  flattening head draws their see-through average (docs/distillation.md, session 40).
+  It suits edits that paint a region (hair, a beard, frames), not ones that reshade it.
 * **One conv per level** below the top (the strided conv of the encoder, one conv after
   each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
   the bottleneck keep two convs.
@@ -79,14 +88,23 @@ from torch.nn import functional as F
 MAX_PARAMETERS = 5_000_000
 DEFAULT_WIDTHS: tuple[int, ...] = (16, 32, 64, 128, 160)
 LAYOUT = 2
-HEADS = ("transposed", "full", "flatten", "smooth-flatten")
+HEADS = ("transposed", "full", "flatten", "smooth-flatten", "paint")
 FLATTENING_HEADS = ("flatten", "smooth-flatten")
+FOUR_CHANNEL_HEADS = FLATTENING_HEADS + ("paint",)
 # The flattening head starts nearly off (sigmoid(-4) ~ 0.018): close to the identity.
 FLATTEN_START_LOGIT = -4.0
 # Box size of the flattening head's low-pass, applied twice (a 9x9 tent-shaped blur).
 FLATTEN_BOX = 5
 # Share of the strength range from which the flattening may reach all of the texture.
 FLATTEN_FULL_AT = 0.5
+# The same for the painting head's coverage: soon, since a faded coverage would paint a
+# see-through fill where the teacher draws a solid one.
+PAINT_FULL_AT = 0.1
+# The painting head's coverage is sigmoid(PAINT_HARDNESS a) of the logit a its training
+# fits to the teacher's coverage: where the teacher's drawings differ from face to face,
+# a is near 0 over a band, and the hardened coverage paints all or nothing there instead
+# of their average (docs/distillation.md, session 40).
+PAINT_HARDNESS = 8.0
 
 
 @dataclass(frozen=True)
@@ -103,8 +121,8 @@ class StudentConfig:
     built, so resuming such a state fails with a clear message."""
     head: str = "transposed"
     """Output head (one of :data:`HEADS`): the 2x2 transposed conv, the full-resolution one,
-    the 2x2 transposed conv writing a flattening logit beside the residual, or that one
-    through a fixed binomial blur."""
+    the 2x2 transposed conv writing a flattening logit beside the residual, that one
+    through a fixed binomial blur, or a coverage and a colour through that blur."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -213,10 +231,10 @@ def _head(kind: str, channels: int) -> nn.Module:
     the identity, and training grows the edit from there instead of first unlearning a
     random residual. The flattening logit starts at :data:`FLATTEN_START_LOGIT` instead, as
     near the identity as a sigmoid allows."""
-    outputs = 4 if kind in FLATTENING_HEADS else 3
+    outputs = 4 if kind in FOUR_CHANNEL_HEADS else 3
     if kind in ("transposed", "flatten"):
         head = last = nn.ConvTranspose2d(channels, outputs, 2, 2)
-    elif kind == "smooth-flatten":
+    elif kind in ("smooth-flatten", "paint"):
         head = SmoothedTransposedHead(channels, outputs)
         last = head.transposed
     elif kind == "full":
@@ -226,7 +244,7 @@ def _head(kind: str, channels: int) -> nn.Module:
         raise ValueError(f"student head {kind!r}: expected one of {', '.join(HEADS)}")
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
-    if kind in FLATTENING_HEADS:
+    if kind in FOUR_CHANNEL_HEADS:
         with torch.no_grad():
             last.bias[0] = FLATTEN_START_LOGIT
     return head
@@ -261,7 +279,8 @@ class Student(nn.Module):
         self.head = _head(self.config.head, widths[0])
 
     def residual(self, image: torch.Tensor, s_n: torch.Tensor) -> torch.Tensor:
-        """The head's output: a residual, after a flattening logit for the flattening head."""
+        """The head's output: a residual, after a flattening logit for the flattening head;
+        a coverage logit and a colour offset for the painting head."""
         e = self.embed(s_n[:, None])
         skips = []
         h = self.act(self.stem(image))
@@ -280,11 +299,27 @@ class Student(nn.Module):
     def combine(self, image: torch.Tensor, s_n: torch.Tensor, head_out: torch.Tensor) -> torch.Tensor:
         """The edited image from the input and the head's output (:meth:`residual`)."""
         s = s_n[:, None, None, None]
+        if self.config.head == "paint":
+            coverage = strength_fade(s, PAINT_FULL_AT) * torch.sigmoid(PAINT_HARDNESS * head_out[:, :1])
+            return torch.clamp(image + coverage * (paint_colour(image, head_out) - image), -1.0, 1.0)
         if self.config.head in FLATTENING_HEADS:
-            flattening = torch.clamp(s.abs() / FLATTEN_FULL_AT, max=1.0) * torch.sigmoid(head_out[:, :1])
+            flattening = strength_fade(s, FLATTEN_FULL_AT) * torch.sigmoid(head_out[:, :1])
             image = image - flattening * (image - low_pass(image))
             head_out = head_out[:, 1:]
         return torch.clamp(image + s * head_out, -1.0, 1.0)
+
+
+def strength_fade(s_n: torch.Tensor, full_at: float) -> torch.Tensor:
+    """How much of the flattening or the painting a strength allows: none at strength 0
+    (the exact identity), all of it from ``full_at`` of the strength range on."""
+    return torch.clamp(s_n.abs() / full_at, max=1.0)
+
+
+def paint_colour(image: torch.Tensor, head_out: torch.Tensor) -> torch.Tensor:
+    """The painting head's colour: its offset on the input's low-pass, so the colour is
+    flat where the input is and never carries the input's fine texture into the paint.
+    Not clamped (a clamp would stop the colour's gradient); the output is."""
+    return low_pass(image) + head_out[:, 1:]
 
 
 def low_pass(image: torch.Tensor) -> torch.Tensor:
@@ -345,6 +380,6 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
     return model
 
 
-__all__ = ["BinomialBlur", "DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS", "HEADS",
-           "MAX_PARAMETERS", "SmoothedTransposedHead", "Student", "StudentConfig", "build_student", "conv_macs",
-           "count_parameters"]
+__all__ = ["BinomialBlur", "DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS",
+           "FOUR_CHANNEL_HEADS", "HEADS", "MAX_PARAMETERS", "PAINT_FULL_AT", "PAINT_HARDNESS", "SmoothedTransposedHead", "Student",
+           "StudentConfig", "build_student", "conv_macs", "count_parameters", "paint_colour", "strength_fade"]

@@ -1,7 +1,9 @@
 """Training the student on teacher pairs, with periodic, resumable state.
 
 Loss per batch: ``pixel(out, y) + feature_weight * perceptual(out, y) +
-adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``.
+adversarial_weight * adversarial(x, out)`` with ``out = student(x, s)``; for the
+painting head (``head="paint"``) its coverage and colour terms
+(:mod:`latentroom.plugins.distill.paint`) take the pixel term's place.
 
 * The pixel term is the mean squared error by default (``pixel_loss="mse"``), not
   L1. A local edit leaves most target pixels equal to the input; L1 pulls every one
@@ -60,6 +62,7 @@ import torch
 
 from latentroom.engine.atomic import atomic_write
 from latentroom.plugins.distill.errors import DistillError
+from latentroom.plugins.distill.paint import paint_terms
 from latentroom.plugins.distill.pairs import PairPool, PairSampler
 from latentroom.plugins.distill.student import Student, StudentConfig
 
@@ -266,10 +269,15 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
     x, y, s = batch
     device_type = x.device.type
     with torch.autocast(device_type, torch.bfloat16, enabled=amp):
-        out = trainee.student(x, s).float()
-        pixel = pixel_distance(out, y, settings.pixel_loss, x, absolute)
-        terms = {f"{settings.pixel_loss}-absolute" if absolute else settings.pixel_loss: pixel}
-        loss = pixel
+        if trainee.student.config.head == "paint":
+            out, terms = paint_terms(trainee.student, x, y, s)
+            out = out.float()
+            loss = terms["coverage"] + terms["colour"]
+        else:
+            out = trainee.student(x, s).float()
+            pixel = pixel_distance(out, y, settings.pixel_loss, x, absolute)
+            terms = {f"{settings.pixel_loss}-absolute" if absolute else settings.pixel_loss: pixel}
+            loss = pixel
         if feature_net is not None and settings.feature_weight > 0:
             terms["feature"] = perceptual_distance(feature_net, out, y).mean()
             loss = loss + settings.feature_weight * terms["feature"]
