@@ -1,0 +1,56 @@
+"""Session 40's CPU bank for the painting head (author --head paint) on session 39's
+hair_length bank (scripts/hair_bank.py there, bank-hair.pt): a painting student at strength 8: the smooth-flatten backbone's
+four outputs read as a coverage logit a and a colour offset o; out = x + m (c - x), with
+m = sigmoid(a) and c = low(x) + o. The coverage is taught directly (binary cross-entropy
+against the teacher's change ramped from LOW to HIGH of its RGB norm, in 0-1 units), the
+colour where the teacher changes the image, and the whole output by the squared error.
+At inference the coverage can be hardened (sigmoid(K a)), so that where the teacher's
+drawings differ the student paints all or nothing instead of their average.
+Unlike the head as built afterwards, the colour here is clamped to [-1, 1] (harmless at
+this learning rate; the head leaves it unclamped so its gradient never stops).
+Run in the folder of bank-hair.pt, writes TAG.pt.
+argv: tag steps; THREADS (2), SEED (0), LOSS (image), LOW (0.06), HIGH (0.2) from the environment.
+Ran: `matte 3000` (THREADS 2); `LOSS=split THREADS=1 ... split 3000` beside
+`LOSS=split LOW=0.1 HIGH=0.3 THREADS=1 ... split-high 3000` (about 25 min)."""
+import os, sys, time
+import torch
+from torch.nn import functional as F
+from latentroom.plugins.distill.pairs import from_bytes
+from latentroom.plugins.distill.student import Student, StudentConfig, low_pass
+torch.set_num_threads(int(os.environ.get("THREADS", "2"))); seed = int(os.environ.get("SEED", "0")); torch.manual_seed(seed)
+LOSS = os.environ.get("LOSS", "image")
+LOW, HIGH = float(os.environ.get("LOW", "0.06")), float(os.environ.get("HIGH", "0.2"))
+
+
+def paint(model, x, s, hardness=1.0):
+    out = model.residual(x, s / 12.0)
+    m = torch.sigmoid(hardness * out[:, :1])
+    c = torch.clamp(low_pass(x) + out[:, 1:], -1, 1)
+    return x + m * (c - x), out[:, :1], c
+
+
+def coverage_target(x, y):
+    change = ((y - x) / 2).norm(dim=1, keepdim=True)
+    return ((change - LOW) / (HIGH - LOW)).clamp(0, 1)
+
+
+if __name__ == "__main__":
+    tag, steps = sys.argv[1], int(sys.argv[2])
+    bank = torch.load("bank-hair.pt"); X, Y = bank["x"], bank["y"]
+    model = Student(StudentConfig(strength_scale=12.0, head="smooth-flatten"))
+    opt = torch.optim.Adam(model.parameters(), 2e-3, betas=(0.9, 0.99))
+    gen = torch.Generator().manual_seed(5 + seed); start = time.time()
+    s = torch.full((32,), 8.0)
+    for step in range(1, steps + 1):
+        b = torch.randint(len(X), (32,), generator=gen)
+        x, y = from_bytes(X[b]), from_bytes(Y[b])
+        target = coverage_target(x, y)
+        out, logit, c = paint(model, x, s)
+        image = F.mse_loss(out, y)
+        cover = F.binary_cross_entropy_with_logits(logit, target)
+        colour = (target * (c - y) ** 2).sum() / (3 * target.sum()).clamp(min=1)
+        loss = image + 0.01 * cover + colour if LOSS == "image" else cover + colour
+        opt.zero_grad(); loss.backward(); opt.step()
+        if step % 200 == 0:
+            print(step, f"image {image.item():.5f} cover {cover.item():.4f} colour {colour.item():.5f} {time.time() - start:.0f}s", flush=True)
+    torch.save(model.state_dict(), f"{tag}.pt")
