@@ -691,6 +691,8 @@ def test_author_trains_a_painting_student_on_its_own_terms_and_refuses_the_pixel
     out = tmp_path / "paint"
     log = invoke(*author_args(world, out), "--head", "paint")
     assert "painting head: coverage and colour terms" in log and "pixel loss" not in log
+    steps = [line for line in log.splitlines() if line.startswith("step ")]
+    assert steps and all(" coverage " in line and " colour " in line and " mse " not in line for line in steps)
     assert json.loads((out / "preset.json").read_text())["x-distill"]["student"]["head"] == "paint"
 
 

@@ -229,8 +229,8 @@ class SmoothedTransposedHead(nn.Module):
 def _head(kind: str, channels: int) -> nn.Module:
     """The R/2 -> R output head, its last layer zero-initialised: the untrained student is
     the identity, and training grows the edit from there instead of first unlearning a
-    random residual. The flattening logit starts at :data:`FLATTEN_START_LOGIT` instead, as
-    near the identity as a sigmoid allows."""
+    random residual. The flattening logit, and the painting head's coverage logit, start at
+    :data:`FLATTEN_START_LOGIT` instead, as near the identity as a sigmoid allows."""
     outputs = 4 if kind in FOUR_CHANNEL_HEADS else 3
     if kind in ("transposed", "flatten"):
         head = last = nn.ConvTranspose2d(channels, outputs, 2, 2)
@@ -381,5 +381,6 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
 
 
 __all__ = ["BinomialBlur", "DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS",
-           "FOUR_CHANNEL_HEADS", "HEADS", "MAX_PARAMETERS", "PAINT_FULL_AT", "PAINT_HARDNESS", "SmoothedTransposedHead", "Student",
-           "StudentConfig", "build_student", "conv_macs", "count_parameters", "paint_colour", "strength_fade"]
+           "FOUR_CHANNEL_HEADS", "HEADS", "MAX_PARAMETERS", "PAINT_FULL_AT", "PAINT_HARDNESS",
+           "SmoothedTransposedHead", "Student", "StudentConfig", "build_student", "conv_macs", "count_parameters",
+           "paint_colour", "strength_fade"]

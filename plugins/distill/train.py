@@ -256,6 +256,19 @@ def pixel_distance(out: torch.Tensor, target: torch.Tensor, kind: str,
     return (weights * error.flatten(1).mean(1)).sum() / weights.sum()
 
 
+def _image_terms(student: Student, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], settings: TrainSettings,
+                 absolute: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The student's output and the terms that fit it to its targets: the pixel term (named
+    by its kind), or the painting head's coverage and colour terms."""
+    x, y, s = batch
+    if student.config.head == "paint":
+        out, terms = paint_terms(student, x, y, s)
+        return out.float(), terms
+    out = student(x, s).float()
+    pixel = pixel_distance(out, y, settings.pixel_loss, x, absolute)
+    return out, {f"{settings.pixel_loss}-absolute" if absolute else settings.pixel_loss: pixel}
+
+
 def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], settings: TrainSettings,
                 feature_net: Any, amp: bool, adversarial_weight: float | None = None,
                 absolute: bool = False) -> dict[str, torch.Tensor]:
@@ -269,15 +282,8 @@ def _train_step(trainee: Trainee, batch: tuple[torch.Tensor, torch.Tensor, torch
     x, y, s = batch
     device_type = x.device.type
     with torch.autocast(device_type, torch.bfloat16, enabled=amp):
-        if trainee.student.config.head == "paint":
-            out, terms = paint_terms(trainee.student, x, y, s)
-            out = out.float()
-            loss = terms["coverage"] + terms["colour"]
-        else:
-            out = trainee.student(x, s).float()
-            pixel = pixel_distance(out, y, settings.pixel_loss, x, absolute)
-            terms = {f"{settings.pixel_loss}-absolute" if absolute else settings.pixel_loss: pixel}
-            loss = pixel
+        out, terms = _image_terms(trainee.student, batch, settings, absolute)
+        loss = sum(terms.values())
         if feature_net is not None and settings.feature_weight > 0:
             terms["feature"] = perceptual_distance(feature_net, out, y).mean()
             loss = loss + settings.feature_weight * terms["feature"]
