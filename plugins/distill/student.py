@@ -58,7 +58,8 @@
   paints a pixel; hardened, the coverage paints all or nothing where the teacher's
   drawings differ from face to face (the ends of longer hair), where a residual or the
   flattening head draws their see-through average (docs/distillation.md, session 40).
-  It suits edits that paint a region (hair, a beard, frames), not ones that reshade it.
+  It is for edits that paint a region (longer hair; a beard or frames untried), not for
+  ones that reshade it (age, a smile).
 * **One conv per level** below the top (the strided conv of the encoder, one conv after
   each decoder merge) and **skips added, not concatenated**; the top level (R/2) and
   the bottleneck keep two convs.
