@@ -10,6 +10,9 @@ Unlike the head as built afterwards, the colour here is clamped to [-1, 1] (harm
 this learning rate; the head leaves it unclamped so its gradient never stops).
 Run in the folder of bank-hair.pt, writes TAG.pt.
 argv: tag steps; THREADS (2), SEED (0), LOSS (image), LOW (0.06), HIGH (0.2) from the environment.
+BANK (bank-hair.pt), HELD (0: its last faces left out), STRENGTH (8) and SCALE (12), added
+for session 24's encoder-read beard bank (bank.py beard 1536 7000: float16, the last 64
+held out, strength 1 of 1): `BANK=bank-beard-enc.pt HELD=64 STRENGTH=1 SCALE=1`.
 Ran: `matte 3000` (THREADS 2); `LOSS=split THREADS=1 ... split 3000` beside
 `LOSS=split LOW=0.1 HIGH=0.3 THREADS=1 ... split-high 3000` (about 25 min)."""
 import os, sys, time
@@ -19,11 +22,13 @@ from latentroom.plugins.distill.pairs import from_bytes
 from latentroom.plugins.distill.student import Student, StudentConfig, low_pass
 torch.set_num_threads(int(os.environ.get("THREADS", "2"))); seed = int(os.environ.get("SEED", "0")); torch.manual_seed(seed)
 LOSS = os.environ.get("LOSS", "image")
+BANK, HELD = os.environ.get("BANK", "bank-hair.pt"), int(os.environ.get("HELD", "0"))
+STRENGTH, SCALE = float(os.environ.get("STRENGTH", "8")), float(os.environ.get("SCALE", "12"))
 LOW, HIGH = float(os.environ.get("LOW", "0.06")), float(os.environ.get("HIGH", "0.2"))
 
 
 def paint(model, x, s, hardness=1.0):
-    out = model.residual(x, s / 12.0)
+    out = model.residual(x, s / SCALE)
     m = torch.sigmoid(hardness * out[:, :1])
     c = torch.clamp(low_pass(x) + out[:, 1:], -1, 1)
     return x + m * (c - x), out[:, :1], c
@@ -36,14 +41,14 @@ def coverage_target(x, y):
 
 if __name__ == "__main__":
     tag, steps = sys.argv[1], int(sys.argv[2])
-    bank = torch.load("bank-hair.pt"); X, Y = bank["x"], bank["y"]
-    model = Student(StudentConfig(strength_scale=12.0, head="smooth-flatten"))
+    bank = torch.load(BANK); X, Y = bank["x"][:len(bank["x"]) - HELD], bank["y"][:len(bank["y"]) - HELD]
+    model = Student(StudentConfig(strength_scale=SCALE, head="smooth-flatten"))
     opt = torch.optim.Adam(model.parameters(), 2e-3, betas=(0.9, 0.99))
     gen = torch.Generator().manual_seed(5 + seed); start = time.time()
-    s = torch.full((32,), 8.0)
+    s = torch.full((32,), STRENGTH)
     for step in range(1, steps + 1):
         b = torch.randint(len(X), (32,), generator=gen)
-        x, y = from_bytes(X[b]), from_bytes(Y[b])
+        x, y = (X[b].float(), Y[b].float()) if X.dtype == torch.float16 else (from_bytes(X[b]), from_bytes(Y[b]))
         target = coverage_target(x, y)
         out, logit, c = paint(model, x, s)
         image = F.mse_loss(out, y)
