@@ -11,9 +11,8 @@ import sys
 import numpy as np, torch
 from PIL import Image
 from torch.nn import functional as F
-from latentroom.plugins.distill.student import Student, StudentConfig
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
-from matte_bank_train import paint
+from matte_bank_train import run_student
 torch.set_num_threads(2)
 params = sample_params(60000, 200)
 before, after = render(params, 128), render(edit(params, "beard", 1.0), 128)
@@ -26,16 +25,7 @@ band, beyond = near & (t2 < 1), ~near & (t2 < 1)
 print(f"{len(x)} faces without a beard")
 columns = [x[:8]]
 for spec in sys.argv[2:]:
-    name, _, hard = spec.partition("@")
-    model = Student(StudentConfig(strength_scale=1.0, head="smooth-flatten")); model.load_state_dict(torch.load(name)); model.eval()
-    outs = []
-    with torch.no_grad():
-        t = torch.from_numpy(x).permute(0, 3, 1, 2).float() / 127.5 - 1
-        for i in range(0, len(t), 50):
-            s = torch.ones(len(t[i:i + 50]))
-            o = paint(model, t[i:i + 50], s, float(hard))[0] if hard else model(t[i:i + 50], s)
-            outs.append(((o.clamp(-1, 1) + 1) * 127.5).round().permute(0, 2, 3, 1).numpy())
-    out = np.concatenate(outs)
+    out = run_student(spec, x, 1.0)
     alpha = ((out - x) * truth).sum(-1) / np.maximum(t2, 1)
     change = np.abs(out - x).mean(-1)
     print(f"{spec}: share of the true change median {np.median(alpha[moved]):.3f}, 10th pct {np.percentile(alpha[moved], 10):.3f}; "

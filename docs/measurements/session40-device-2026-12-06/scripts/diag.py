@@ -1,7 +1,7 @@
 """A painting bank student's coverage and colour on 8 held-out renders (3 shown): input |
 coverage (sigmoid(a), unhardened) | colour c | output, 2x. As matte_bank_eval.py, with
 this folder on PYTHONPATH. argv: student.pt out.png"""
-import sys, numpy as np, torch
+import sys, torch
 from PIL import Image
 from latentroom.plugins.distill.student import Student, StudentConfig
 from latentroom.plugins.toyfaces.renderer import render, sample_params

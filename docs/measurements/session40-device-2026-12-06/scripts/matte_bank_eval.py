@@ -9,12 +9,10 @@ Run from the repository root with this folder on PYTHONPATH (for matte_bank_trai
 (none.pt: session 39's grain_bank_train.py student without the grain, seed 0).
 argv: sheet.png student..."""
 import sys
-import numpy as np, torch
+import numpy as np
 from PIL import Image
-from latentroom.plugins.distill.student import Student, StudentConfig
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
-from matte_bank_train import paint
-torch.set_num_threads(2)
+from matte_bank_train import run_student
 params = sample_params(60000, 200)
 x = render(params, 128)
 truth = render(edit(params, "hair_length", 0.2305), 128).astype(float) - x
@@ -23,16 +21,7 @@ beside = (t2 > 40 ** 2) & (np.arange(128)[None, :, None] < 110)
 outside = t2 < 1
 columns = [x[:8]]
 for spec in sys.argv[2:]:
-    name, _, hard = spec.partition("@")
-    model = Student(StudentConfig(strength_scale=12.0, head="smooth-flatten")); model.load_state_dict(torch.load(name)); model.eval()
-    outs = []
-    with torch.no_grad():
-        t = torch.from_numpy(x).permute(0, 3, 1, 2).float() / 127.5 - 1
-        for i in range(0, len(t), 50):
-            s = torch.full((len(t[i:i + 50]),), 8.0)
-            o = paint(model, t[i:i + 50], s, float(hard))[0] if hard else model(t[i:i + 50], s)
-            outs.append(((o.clamp(-1, 1) + 1) * 127.5).round().permute(0, 2, 3, 1).numpy())
-    out = np.concatenate(outs)
+    out = run_student(spec, x, 8.0)
     alpha = ((out - x) * truth).sum(-1) / np.maximum(t2, 1)
     print(f"{spec}: of the true change beside the face median {np.median(alpha[beside]):.3f}, "
           f"10th pct {np.percentile(alpha[beside], 10):.3f}; outside mean change {np.abs(out - x)[outside].mean():.2f}", flush=True)

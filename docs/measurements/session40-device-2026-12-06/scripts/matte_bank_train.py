@@ -16,6 +16,7 @@ held out, strength 1 of 1): `BANK=bank-beard-enc.pt HELD=64 STRENGTH=1 SCALE=1`.
 Ran: `matte 3000` (THREADS 2); `LOSS=split THREADS=1 ... split 3000` beside
 `LOSS=split LOW=0.1 HIGH=0.3 THREADS=1 ... split-high 3000` (about 25 min)."""
 import os, sys, time
+import numpy as np
 import torch
 from torch.nn import functional as F
 from latentroom.plugins.distill.pairs import from_bytes
@@ -32,6 +33,21 @@ def paint(model, x, s, hardness=1.0):
     m = torch.sigmoid(hardness * out[:, :1])
     c = torch.clamp(low_pass(x) + out[:, 1:], -1, 1)
     return x + m * (c - x), out[:, :1], c
+
+
+def run_student(spec, images, strength):
+    """uint8 renders [N, H, W, 3] through NAME.pt (a smooth-flatten student) or NAME.pt@K (a
+    painting student hardened by K) at one strength of SCALE; the outputs in 0-255."""
+    name, _, hard = spec.partition("@")
+    model = Student(StudentConfig(strength_scale=SCALE, head="smooth-flatten")); model.load_state_dict(torch.load(name)); model.eval()
+    outs = []
+    with torch.no_grad():
+        t = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+        for i in range(0, len(t), 50):
+            s = torch.full((len(t[i:i + 50]),), float(strength))
+            o = paint(model, t[i:i + 50], s, float(hard))[0] if hard else model(t[i:i + 50], s)
+            outs.append(((o.clamp(-1, 1) + 1) * 127.5).round().permute(0, 2, 3, 1).numpy())
+    return np.concatenate(outs)
 
 
 def coverage_target(x, y):
