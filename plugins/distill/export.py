@@ -58,7 +58,7 @@ class _Half(nn.Module):
         self.model = model
 
     def forward(self, image: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
-        s_n = strength.reshape(-1) / self.model.config.strength_scale
+        s_n = self.model.normalised_strength(strength, image.dtype)
         head_out = self.model.residual(image.half(), s_n.half()).float()
         return self.model.combine(image, s_n, head_out)
 

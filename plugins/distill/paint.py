@@ -37,7 +37,7 @@ def paint_terms(student: Student, x: torch.Tensor, y: torch.Tensor,
                 strength: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The student's edited batch (hardened, as exported) and its two loss terms,
     ``coverage`` and ``colour``."""
-    s_n = strength.reshape(-1).to(x.dtype) / student.config.strength_scale
+    s_n = student.normalised_strength(strength, x.dtype)
     head_out = student.residual(x, s_n)
     target = teacher_coverage(x, y)
     coverage = F.binary_cross_entropy_with_logits(head_out[:, :1].float(), target)

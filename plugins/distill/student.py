@@ -294,8 +294,12 @@ class Student(nn.Module):
         return self.head(h)
 
     def forward(self, image: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
-        s_n = strength.reshape(-1).to(image.dtype) / self.config.strength_scale
+        s_n = self.normalised_strength(strength, image.dtype)
         return self.combine(image, s_n, self.residual(image, s_n))
+
+    def normalised_strength(self, strength: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """``s_n``: each pair's strength ``[N]`` over the config's ``strength_scale``."""
+        return strength.reshape(-1).to(dtype) / self.config.strength_scale
 
     def combine(self, image: torch.Tensor, s_n: torch.Tensor, head_out: torch.Tensor) -> torch.Tensor:
         """The edited image from the input and the head's output (:meth:`residual`)."""
