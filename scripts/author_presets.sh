@@ -95,7 +95,9 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # mouth kept in its targets (--keep-mouth; session 37: the mouth back on most faces, the
 # error in its box 14.8 -> 13.6 levels and in the rest of the beard 12.5 -> 11.9). Its
 # flattening head's outputs are smoothed (--head smooth-flatten; session 39: the plain head's
-# 2-pixel dot hatching gone from the beard, which is as opaque).
+# 2-pixel dot hatching gone from the beard, which is as opaque; session 41: the painting
+# head's edge crisp but ragged, every truth figure but one worse, so neither glasses nor
+# beard paints).
 # Their pairs are written by
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \
