@@ -13,6 +13,8 @@ argv: tag steps; THREADS (2), SEED (0), LOSS (image), LOW (0.06), HIGH (0.2) fro
 BANK (bank-hair.pt), HELD (0: its last faces left out), STRENGTH (8) and SCALE (12), added
 for session 24's encoder-read beard bank (bank.py beard 1536 7000: float16, the last 64
 held out, strength 1 of 1): `BANK=bank-beard-enc.pt HELD=64 STRENGTH=1 SCALE=1`.
+LOSS=flat (added in session 41) trains the plain smooth-flatten student on the squared
+error instead, as session 39's grain_bank_train.py does, for a bank of any dtype.
 Ran: `matte 3000` (THREADS 2); `LOSS=split THREADS=1 ... split 3000` beside
 `LOSS=split LOW=0.1 HIGH=0.3 THREADS=1 ... split-high 3000` (about 25 min)."""
 import os, sys, time
@@ -65,13 +67,18 @@ if __name__ == "__main__":
     for step in range(1, steps + 1):
         b = torch.randint(len(X), (32,), generator=gen)
         x, y = (X[b].float(), Y[b].float()) if X.dtype == torch.float16 else (from_bytes(X[b]), from_bytes(Y[b]))
-        target = coverage_target(x, y)
-        out, logit, c = paint(model, x, s)
-        image = F.mse_loss(out, y)
-        cover = F.binary_cross_entropy_with_logits(logit, target)
-        colour = (target * (c - y) ** 2).sum() / (3 * target.sum()).clamp(min=1)
-        loss = image + 0.01 * cover + colour if LOSS == "image" else cover + colour
+        if LOSS == "flat":
+            loss = F.mse_loss(model(x, s), y)
+            shown = f"mse {loss.item():.5f}"
+        else:
+            target = coverage_target(x, y)
+            out, logit, c = paint(model, x, s)
+            image = F.mse_loss(out, y)
+            cover = F.binary_cross_entropy_with_logits(logit, target)
+            colour = (target * (c - y) ** 2).sum() / (3 * target.sum()).clamp(min=1)
+            loss = image + 0.01 * cover + colour if LOSS == "image" else cover + colour
+            shown = f"image {image.item():.5f} cover {cover.item():.4f} colour {colour.item():.5f}"
         opt.zero_grad(); loss.backward(); opt.step()
         if step % 200 == 0:
-            print(step, f"image {image.item():.5f} cover {cover.item():.4f} colour {colour.item():.5f} {time.time() - start:.0f}s", flush=True)
+            print(step, f"{shown} {time.time() - start:.0f}s", flush=True)
     torch.save(model.state_dict(), f"{tag}.pt")
