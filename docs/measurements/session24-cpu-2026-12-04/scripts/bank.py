@@ -6,7 +6,7 @@ mask file as `author --region` reads it (the attribute's own region); OUT, the b
 file (bank-ATTRIBUTE-enc.pt)."""
 import os, sys, time
 from pathlib import Path
-import numpy as np, torch
+import torch
 from latentroom.engine.plugins import get_inverter, resolve_generator
 from latentroom.plugins.distill.quality import to_model
 from latentroom.plugins.stylegan2.fast import FastSynthesis, FastConfig
