@@ -693,7 +693,8 @@ def test_author_trains_a_painting_student_on_its_own_terms_and_refuses_the_pixel
     assert "painting head: coverage and colour terms" in log and "pixel loss" not in log
     steps = [line for line in log.splitlines() if line.startswith("step ")]
     assert steps and all(" coverage " in line and " colour " in line and " mse " not in line for line in steps)
-    assert json.loads((out / "preset.json").read_text())["x-distill"]["student"]["head"] == "paint"
+    recorded = json.loads((out / "preset.json").read_text())["x-distill"]
+    assert recorded["student"]["head"] == "paint" and recorded["training"]["pixel_loss"] is None
 
 
 def test_author_switches_to_the_absolute_error_it_is_told_and_resumes_only_with_it(world: dict, tmp_path: Path) -> None:

@@ -402,8 +402,8 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
     settings = TrainSettings(steps=opts.steps, batch_size=opts.batch_size, lr=opts.lr,
                              feature_weight=opts.feature_weight if feature_net is not None else 0.0,
                              adversarial_weight=opts.adversarial_weight,
-                             adversarial_start=opts.adversarial_start, pixel_loss=opts.pixel_loss,
-                             l1_start=opts.l1_start,
+                             adversarial_start=opts.adversarial_start,
+                             pixel_loss=None if opts.head == "paint" else opts.pixel_loss, l1_start=opts.l1_start,
                              save_every=opts.save_every,
                              log_every=opts.log_every, time_limit=opts.time_limit, time_budget=opts.time_budget)
     echo(f"author {opts.name}: {setup.direction.attribute} on {opts.generator or 'toyfaces'} ({resolution}px), "

@@ -83,8 +83,9 @@ class TrainSettings:
     adversarial_start: float = 0.5
     """Share of training (steps or time budget, whichever is further) before the
     adversarial term switches on; it then ramps to full weight over ADVERSARIAL_RAMP."""
-    pixel_loss: str = "mse"
-    """``"mse"``, ``"l1"`` or ``"relative"`` (see the module docstring)."""
+    pixel_loss: str | None = "mse"
+    """``"mse"``, ``"l1"`` or ``"relative"`` (see the module docstring); None for the
+    painting head, whose own terms take the pixel term's place."""
     l1_start: float | None = None
     """Share of training after which the pixel term takes each pixel's absolute error
     instead of its square (see the module docstring); None: never."""
