@@ -15,5 +15,5 @@ source presets/_authoring/device-setup.sh
 set +e
 J=--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3
 ROW="hair_length hair_length-pairs x1.5 x1.5 --share=0.2,--feather=0 $J,--partial-edit,latent,--head,paint" \
-    ATTRIBUTE=hair_length FACES=2500 CEILING_IMAGES=0 LIMIT=${LIMIT:-560} EXPORT_SECONDS=${EXPORT_SECONDS:-110} \
+    ATTRIBUTE=hair_length FACES=${FACES:-2500} CEILING_IMAGES=0 LIMIT=${LIMIT:-560} EXPORT_SECONDS=${EXPORT_SECONDS:-110} \
     OUT=${RESULTS:-/tmp/o} bash scripts/pairs_preset.sh
