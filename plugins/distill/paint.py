@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from latentroom.plugins.distill.student import Student, paint_colour
+from latentroom.plugins.distill.student import Student, paint_colour, paint_over
 
 COVERAGE_LOW = 0.06
 COVERAGE_HIGH = 0.2
@@ -41,9 +41,9 @@ def paint_terms(student: Student, x: torch.Tensor, y: torch.Tensor,
     head_out = student.residual(x, s_n)
     target = teacher_coverage(x, y)
     coverage = F.binary_cross_entropy_with_logits(head_out[:, :1].float(), target)
-    colour_error = (paint_colour(x, head_out).float() - y).pow(2)
-    colour = (target * colour_error).sum() / (3 * target.sum()).clamp(min=1.0)
-    return student.combine(x, s_n, head_out), {"coverage": coverage, "colour": colour}
+    painted = paint_colour(x, head_out)
+    colour = (target * (painted.float() - y).pow(2)).sum() / (3 * target.sum()).clamp(min=1.0)
+    return paint_over(x, s_n, head_out, painted), {"coverage": coverage, "colour": colour}
 
 
 __all__ = ["COVERAGE_HIGH", "COVERAGE_LOW", "paint_terms", "teacher_coverage"]

@@ -305,8 +305,7 @@ class Student(nn.Module):
         """The edited image from the input and the head's output (:meth:`residual`)."""
         s = s_n[:, None, None, None]
         if self.config.head == "paint":
-            coverage = strength_fade(s, PAINT_FULL_AT) * torch.sigmoid(PAINT_HARDNESS * head_out[:, :1])
-            return torch.clamp(image + coverage * (paint_colour(image, head_out) - image), -1.0, 1.0)
+            return paint_over(image, s_n, head_out, paint_colour(image, head_out))
         if self.config.head in FLATTENING_HEADS:
             flattening = strength_fade(s, FLATTEN_FULL_AT) * torch.sigmoid(head_out[:, :1])
             image = image - flattening * (image - low_pass(image))
@@ -325,6 +324,15 @@ def paint_colour(image: torch.Tensor, head_out: torch.Tensor) -> torch.Tensor:
     flat where the input is and never carries the input's fine texture into the paint.
     Not clamped (a clamp would stop the colour's gradient); the output is."""
     return low_pass(image) + head_out[:, 1:]
+
+
+def paint_over(image: torch.Tensor, s_n: torch.Tensor, head_out: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
+    """The painting head's output: ``colour`` (:func:`paint_colour`, passed in so that
+    training computes it once for its loss and the image) laid over the input by the
+    hardened coverage the strength allows."""
+    fade = strength_fade(s_n[:, None, None, None], PAINT_FULL_AT)
+    coverage = fade * torch.sigmoid(PAINT_HARDNESS * head_out[:, :1])
+    return torch.clamp(image + coverage * (colour - image), -1.0, 1.0)
 
 
 def low_pass(image: torch.Tensor) -> torch.Tensor:
@@ -388,4 +396,4 @@ def build_student(config: StudentConfig, resolution: int) -> Student:
 __all__ = ["BinomialBlur", "DEFAULT_WIDTHS", "FLATTEN_FULL_AT", "FLATTEN_START_LOGIT", "FLATTENING_HEADS",
            "FOUR_CHANNEL_HEADS", "HEADS", "MAX_PARAMETERS", "PAINT_FULL_AT", "PAINT_HARDNESS",
            "SmoothedTransposedHead", "Student", "StudentConfig", "build_student", "conv_macs", "count_parameters",
-           "paint_colour", "strength_fade"]
+           "paint_colour", "paint_over", "strength_fade"]
