@@ -341,6 +341,26 @@ def test_jitter_moves_both_images_of_a_pair_by_one_transform(world: dict) -> Non
     assert not Jitter().active and PairSampler(world["g"], world["direction"], (-2.0, 2.0), jitter=Jitter()).jitter is None
 
 
+def test_jitter_keeps_a_thin_line_sharp_and_the_images_in_range() -> None:
+    """A one-pixel line (a glasses ring's width) moved by random sub-pixel amounts keeps
+    more of its contrast than linear interpolation keeps (students learn their teacher's
+    lines as the jitter leaves them: session 43), and a hard edge between the range's
+    ends does not overshoot it."""
+    image = torch.full((64, 1, 32, 32), 0.5)
+    image[:, :, :, 16] = -1.0
+    jitter = Jitter(shift=3)
+    theta = jitter.draw(64, torch.Generator().manual_seed(0), 32)
+    (moved,) = jitter.warp(theta, image)
+    grid = F.affine_grid(theta, list(image.shape), align_corners=False)
+    linear = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    contrast = lambda batch: float((0.5 - batch.amin(dim=(1, 2, 3))).mean() / 1.5)
+    assert contrast(moved) > 0.85 and contrast(linear) < 0.8, (contrast(moved), contrast(linear))
+    edge = torch.where(torch.arange(32) < 16, -1.0, 1.0).expand(4, 3, 32, 32)
+    (warped,) = jitter.warp(jitter.draw(4, torch.Generator().manual_seed(1), 32), edge)
+    assert warped.min() >= -1.0 and warped.max() <= 1.0
+    assert Jitter(shift=3).to_json() == {"shift": 3, "scale": 0.0, "rotate": 0.0, "interpolation": "bicubic"}
+
+
 def test_grain_jitter_takes_a_share_of_the_inputs_grain_off_both_images(world: dict) -> None:
     """Each pair loses its own drawn share of the input's grain (the input less its
     binomial blur), from input and target alike: the teacher's change is kept."""

@@ -143,7 +143,7 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     assert math.isfinite(manifest["metrics"]["psnr_edited_pixels_trained_faces"])
     assert "on faces it trained on" in result.output
     # Pairs from a fixed set of faces are moved as apply's face crops move faces.
-    assert distill["jitter"] == {"shift": 13.0, "scale": 0.12, "rotate": 3.0}
+    assert distill["jitter"] == {"shift": 13.0, "scale": 0.12, "rotate": 3.0, "interpolation": "bicubic"}
     assert distill["grain_jitter"] == {"share": 0.5} and "up to 0.5 of the input's grain taken off" in result.output
     # Measured as apply runs it: the label is of the aligned path.
     figures = distill["quality"]["truth"]["figures"]
