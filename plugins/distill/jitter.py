@@ -19,8 +19,9 @@ is bicubic, as apply's face crop resamples, and clamped to the images' range (bi
 overshoots at a hard edge). A bilinear one, as before session 43 (a jitter record without
 ``interpolation``), halves a one-pixel line at a half-pixel move, and the student learns
 its teacher's thin lines (glasses' rings) that soft: on the renderer's own glasses pairs
-a student jittered bilinearly drew its rings 2.1 dB further from the truth over the
-pixels the edit changes than one jittered bicubically (docs/distillation.md, session 43).
+students jittered bilinearly drew their rings 1.6-2.1 dB further from the truth over the
+pixels the edit changes than ones jittered bicubically (two seeds; docs/distillation.md,
+session 43).
 """
 
 from __future__ import annotations

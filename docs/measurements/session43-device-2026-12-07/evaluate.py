@@ -3,15 +3,17 @@ as rendered, and through an apply-like crop (both images moved by one held-out s
 transform of the author jitter's size, bicubic, as apply's crop resamples). Per student:
 PSNR over the pixels the truth changes by > 8 levels; the share of the truth's change the
 output makes there (per pixel, projected, median); the pixels it changes by > 24 levels
-against the truth's count (a thicker ring changes more). argv: sheet.png student.pt..."""
-import sys
+against the truth's count (a thicker ring changes more). argv: sheet.png student.pt...;
+from the environment HELD (held.pt) and ROWS, "top,height" of the sheet's crop ("40,40":
+the eyes)."""
+import os, sys
 import numpy as np, torch
 from PIL import Image
 from torch.nn import functional as F
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.student import Student, StudentConfig
 torch.set_num_threads(2)
-held = torch.load("held.pt"); X, Y = held["x"].float(), held["y"].float()
+held = torch.load(os.environ.get("HELD", "held.pt")); X, Y = held["x"].float(), held["y"].float()
 theta = Jitter(13, 0.12, 3).draw(len(X), torch.Generator().manual_seed(99), 128)
 grid = F.affine_grid(theta, list(X.shape), align_corners=False)
 crop = lambda t: F.grid_sample(t, grid, mode="bicubic", padding_mode="border", align_corners=False).clamp(-1, 1)
@@ -48,5 +50,6 @@ for path in sys.argv[2:]:
 pick = range(8)
 to8 = lambda t: ((t + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
 cols = [X] + sheet_rows + [Y]
-rows = [np.concatenate([to8(c[i:i + 1])[0][40:80, 24:104] for c in cols], 1) for i in pick]
-Image.fromarray(np.concatenate(rows, 0)).resize((80 * len(cols) * 4, 40 * len(pick) * 4), Image.NEAREST).save(sys.argv[1])
+top, height = (int(v) for v in os.environ.get("ROWS", "40,40").split(","))
+rows = [np.concatenate([to8(c[i:i + 1])[0][top:top + height, 24:104] for c in cols], 1) for i in pick]
+Image.fromarray(np.concatenate(rows, 0)).resize((80 * len(cols) * 4, height * len(pick) * 4), Image.NEAREST).save(sys.argv[1])

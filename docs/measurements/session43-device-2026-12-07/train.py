@@ -1,7 +1,7 @@
-"""A glasses student (the bundled head, strength 1 of 1) on the truth bank, its pairs
+"""A student (the bundled glasses head, strength 1 of 1) on a truth bank, its pairs
 jittered as `author --jitter-shift 13 --jitter-scale 0.12 --jitter-rotate 3` does, with
 the warp's interpolation MODE (none: no jitter; bilinear: as author does; bicubic: as
-apply's face crop resamples). argv: mode steps out.pt; THREADS (1), SEED (0)."""
+apply's face crop resamples). argv: mode steps out.pt; THREADS (1), SEED (0), BANK (bank.pt)."""
 import os, sys, time
 import torch
 from torch.nn import functional as F
@@ -10,7 +10,7 @@ from latentroom.plugins.distill.student import Student, StudentConfig
 mode, steps, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 SEED = int(os.environ.get("SEED", "0"))
 torch.set_num_threads(int(os.environ.get("THREADS", "1"))); torch.manual_seed(SEED)
-bank = torch.load("bank.pt"); X, Y = bank["x"], bank["y"]
+bank = torch.load(os.environ.get("BANK", "bank.pt")); X, Y = bank["x"], bank["y"]
 jitter = Jitter(13, 0.12, 3)
 model = Student(StudentConfig(strength_scale=1.0))
 opt = torch.optim.Adam(model.parameters(), 2e-3, betas=(0.9, 0.99))
