@@ -1,6 +1,6 @@
 """A student (the bundled glasses head, strength 1 of 1) on a truth bank, its pairs
 jittered as `author --jitter-shift 13 --jitter-scale 0.12 --jitter-rotate 3` does, with
-the warp's interpolation MODE (none: no jitter; bilinear: as author does; bicubic: as
+the warp's interpolation MODE (none: no jitter; bilinear: as author did before session 43; bicubic: as
 apply's face crop resamples). argv: mode steps out.pt; THREADS (1), SEED (0), BANK (bank.pt)."""
 import os, sys, time
 import torch
