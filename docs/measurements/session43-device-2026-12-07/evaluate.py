@@ -9,15 +9,12 @@ the eyes)."""
 import os, sys
 import numpy as np, torch
 from PIL import Image
-from torch.nn import functional as F
 from latentroom.plugins.distill.jitter import Jitter
 from latentroom.plugins.distill.student import Student, StudentConfig
 torch.set_num_threads(2)
 held = torch.load(os.environ.get("HELD", "held.pt")); X, Y = held["x"].float(), held["y"].float()
-theta = Jitter(13, 0.12, 3).draw(len(X), torch.Generator().manual_seed(99), 128)
-grid = F.affine_grid(theta, list(X.shape), align_corners=False)
-crop = lambda t: F.grid_sample(t, grid, mode="bicubic", padding_mode="border", align_corners=False).clamp(-1, 1)
-sets = {"rendered": (X, Y), "cropped": (crop(X), crop(Y))}
+jitter = Jitter(13, 0.12, 3)  # its warp is bicubic and clamped, as apply's crop resamples
+sets = {"rendered": (X, Y), "cropped": jitter.warp(jitter.draw(len(X), torch.Generator().manual_seed(99), 128), X, Y)}
 
 
 def run(path, x):
@@ -46,7 +43,7 @@ for path in sys.argv[2:]:
         print(f"{path:12s} {name:9s} {figures(x, y, out)}", flush=True)
         if name == "rendered":
             sheet_rows.append(out)
-    print(f"{'identity':12s}", figures(*sets["rendered"], sets["rendered"][0]))
+print(f"{'identity':12s}", figures(*sets["rendered"], sets["rendered"][0]))
 pick = range(8)
 to8 = lambda t: ((t + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
 cols = [X] + sheet_rows + [Y]

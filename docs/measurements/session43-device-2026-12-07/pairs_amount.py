@@ -4,7 +4,8 @@ draws them at the preset's strengths (the bundled region, latent partial edits, 
 jitter). teacher_amount measures a direction's teacher the same way, and the shipped
 direction preset is graded against the truth at that amount; a preset of latent pairs
 is graded against the pairs' own amount (pairs_amounts). argv: direction.json pairs.npz
-region.png strength...; BATCHES of 64 pairs per set (8). Written in session 43 for the device (the pairs are made there)."""
+region.png strength...; BATCHES of 64 pairs per set (8). Written in session 43 for the
+device (the pairs are made there)."""
 import os, sys
 from pathlib import Path
 import numpy as np, torch
