@@ -150,6 +150,61 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
     assert set(figures) == {"preset", "applied"} and list(figures["applied"]) == list(figures["preset"])
 
 
+@pytest.fixture(scope="module")
+def hair(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """hair_length (a continuous attribute) found on 12 faces through the encoder: one
+    face held out."""
+    root = tmp_path_factory.mktemp("hair-pairs")
+    direction, pairs = root / "hair_length.json", root / "hair_length-pairs.npz"
+    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "hair_length", "--layers", "all",
+                                      "--samples", "12", "--param", f"pairs={pairs}", "--device", "cpu",
+                                      "-o", str(direction)])
+    assert result.exit_code == 0, result.output
+    assert load_latent_pairs(pairs).held_out == 1
+    return {"direction": direction, "pairs": pairs}
+
+
+def test_continuous_pairs_are_graded_at_the_amount_their_teacher_makes(hair: dict, tmp_path: Path) -> None:
+    from latentroom.plugins.toyfaces.classifier import load as load_network
+    from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES
+
+    torch.set_num_threads(1)
+    pairs = load_latent_pairs(hair["pairs"])
+    t = pairs.truth_strength
+    out = tmp_path / "hair"
+    result = CliRunner().invoke(cli, [
+        "author", "hair_length", "--direction", str(hair["direction"]), "--latent-pairs", str(hair["pairs"]),
+        "--strength-range", f"{-t},{t}", "--default-strength", f"{t}", "--steps", "2", "--batch-size", "2",
+        "--widths", "4,8", "--eval-images", "4", "--held-out-pairs", "4", "--jitter-shift", "13",
+        "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    distill = json.loads((out / "preset.json").read_text())["x-distill"]
+    recorded = distill["latent_pairs"]["teacher_amounts"]
+    assert recorded == distill["quality"]["truth"]["truth_amounts"]
+    assert list(recorded) == [f"{t:g}", f"{t / 2:g}", f"{-t:g}"]
+    # At the truth strength every pair is the held-out face and its own edit, in place
+    # (unjittered): the judge's change between the two, drawn here by the generator.
+    generator = plugins.resolve_generator("toyfaces", "cpu")
+    judge = load_network(torch.device("cpu"), arch="judge")
+    hair_column = ATTRIBUTE_NAMES.index("hair_length")
+    face = pairs.faces - 1
+    for strength, side in ((t, pairs.up), (-t, pairs.down)):
+        x, y = _renders(generator, pairs.before[face:]), _renders(generator, side[face:])
+        change = float(judge.predict(y)[0, hair_column] - judge.predict(x)[0, hair_column])
+        assert recorded[f"{strength:g}"] == pytest.approx(change, abs=1e-3)
+    assert recorded[f"{t:g}"] != pytest.approx(pairs.record["made_by"]["amount"], abs=0.01)
+    # toyfaces evaluate grades the preset again from the recorded amounts (the pairs are
+    # not shipped): between them, in proportion to the nearest strength on the same side.
+    measured = tmp_path / "e.json"
+    again = CliRunner().invoke(cli, ["toyfaces", "evaluate", str(out), "--direction", str(hair["direction"]),
+                                     "--strength", "0.2", "--images", "4", "--device", "cpu",
+                                     "--json", str(measured)])
+    assert again.exit_code == 0, again.output
+    half = f"{t / 2:g}"
+    expected = recorded[half] * 0.2 / float(half)
+    assert json.loads(measured.read_text())["truth_amounts"] == {"0.2": pytest.approx(expected)}
+
+
 def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_path: Path) -> None:
     pairs = load_latent_pairs(found["pairs"])
     other = tmp_path / "other.npz"

@@ -196,26 +196,33 @@ def test_evaluate_command_labels_the_preset_as_applied(tmp_path: Path) -> None:
     assert f"truth_region_error {applied.group(1)}" in result.output.split("label:")[1]
 
 
-def test_a_preset_of_latent_pairs_is_measured_at_the_pairs_amount() -> None:
+def test_a_preset_of_latent_pairs_is_graded_at_its_recorded_teacher_amounts() -> None:
     from latentroom.engine.errors import LatentroomError
-    from latentroom.plugins.toyfaces.evaluate_preset import pairs_amounts
+    from latentroom.plugins.toyfaces.evaluate_preset import recorded_pairs_amounts
 
-    record = {"truth_strength": 0.5, "made_by": {"source": "inverted-truth", "amount": 0.35}}
-    amount_at = pairs_amounts(record, "preset p")
-    assert amount_at(0.5) == pytest.approx(0.35) and amount_at(-0.25) == pytest.approx(-0.175)
-    assert pairs_amounts(None, "preset p") is None and pairs_amounts({"made_by": {}}, "preset p") is None
-    assert pairs_amounts([1, 2], "preset p") is None  # an x-distill section is untrusted
-    for bad in ({"truth_strength": 0, "made_by": {"amount": 0.35}}, {"truth_strength": 0.5, "made_by": {"amount": "x"}},
-                {"made_by": {"amount": 0.35}}):
-        with pytest.raises(LatentroomError, match="preset p: latent pairs' amount"):
-            pairs_amounts(bad, "preset p")
+    amount_at = recorded_pairs_amounts({"teacher_amounts": {"0.5": 0.25, "0.25": 0.1, "-0.5": -0.3}}, "preset p")
+    assert amount_at(0.5) == pytest.approx(0.25) and amount_at(0.25) == pytest.approx(0.1)
+    assert amount_at(0.2) == pytest.approx(0.08)  # the nearest strength's amount, in proportion
+    assert amount_at(1.0) == pytest.approx(0.5) and amount_at(-0.25) == pytest.approx(-0.15)
+    assert recorded_pairs_amounts(None, "preset p") is None
+    assert recorded_pairs_amounts([1, 2], "preset p") is None  # an x-distill section is untrusted
+    # Only a continuous attribute's truth asks for an amount: the refusal comes then.
+    for bad, message in (({"made_by": {"amount": 0.35}}, "record no teacher_amounts"),
+                         ({"teacher_amounts": {"0.5": "x"}}, "finite numbers, not '0.5': 'x'"),
+                         ({"teacher_amounts": {"half": 0.2}}, "not 'half': 0.2"),
+                         ({"teacher_amounts": {"0.5": float("nan")}}, "finite numbers"),
+                         ({"teacher_amounts": {"0.5": 0.25}}, "no teacher amount is recorded on the side of "
+                                                              "strength -0.5 \\(recorded at 0.5\\)")):
+        amount_of = recorded_pairs_amounts(bad, "preset p")
+        with pytest.raises(LatentroomError, match=f"preset p: .*{message}"):
+            amount_of(-0.5 if "side" in message else 0.5)
 
 
 def test_evaluate_command_takes_the_truth_amount_from_the_presets_pairs(tmp_path: Path) -> None:
-    # A student of each face's own true edit is graded against that edit (here 0.35 of
-    # the hair scale at a truth strength of 16, so 0.175 at 8), not against what the
-    # direction's edit makes of the generator's samples (0.255 at 8 for the bundled
-    # hair_length direction).
+    # A student of each face's own true edit is graded against the edit its pairs'
+    # teacher makes (recorded by author: here 0.3 of the hair scale at strength 16, so
+    # 0.15 at 8), not against what the direction's edit makes of the generator's
+    # samples (0.255 at 8 for the bundled hair_length direction).
     import json
     import shutil
 
@@ -224,14 +231,21 @@ def test_evaluate_command_takes_the_truth_amount_from_the_presets_pairs(tmp_path
     bundle = tmp_path / "hair"
     shutil.copytree(load_preset("hair_length", provider="cpu").path, bundle)
     manifest = json.loads((bundle / "preset.json").read_text())
-    manifest["x-distill"]["latent_pairs"] = {"truth_strength": 16.0, "made_by": {"amount": 0.35}}
+    manifest["x-distill"]["latent_pairs"] = {"truth_strength": 16.0, "made_by": {"amount": 0.35},
+                                             "teacher_amounts": {"16": 0.3}}
     (bundle / "preset.json").write_text(json.dumps(manifest))
     out = tmp_path / "e.json"
     result = CliRunner().invoke(cli, ["toyfaces", "evaluate", str(bundle), "--direction",
                                       "plugins/directions/shipped/hair_length.json", "--strength", "8", "--images",
                                       "8", "--device", "cpu", "--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["truth_amounts"] == {"8": pytest.approx(0.175)}
+    assert json.loads(out.read_text())["truth_amounts"] == {"8": pytest.approx(0.15)}
+    del manifest["x-distill"]["latent_pairs"]["teacher_amounts"]  # authored before they were measured
+    (bundle / "preset.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(cli, ["toyfaces", "evaluate", str(bundle), "--direction",
+                                      "plugins/directions/shipped/hair_length.json", "--strength", "8", "--images",
+                                      "8", "--device", "cpu"])
+    assert result.exit_code != 0 and f"preset {bundle}: its latent pairs record no teacher_amounts" in result.output
 
 
 def test_region_command_writes_a_mask(tmp_path: Path) -> None:

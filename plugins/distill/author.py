@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -530,20 +531,23 @@ def _quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: Pai
              echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
     # Held-out renders are chosen only for a toyfaces generator: the renderer's truth is known.
     if setup.eval_source == "renders":
-        return _truth_quality(opts, setup, model_bytes, echo)
+        return _truth_quality(opts, setup, model_bytes, sampler, echo)
     return _measure(opts, setup, model_bytes, echo)
 
 
-def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
+def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes, sampler: PairSampler,
                    echo: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
     """The renderer's truth and the independent judge, at the default strength, half of
     it and its opposite (``evaluation_strengths``), for the preset, the preset as
     ``apply`` runs it (with a face template; the label is of that) and (unless
-    ``--inverter none``) the generator path."""
+    ``--inverter none``) the generator path. A continuous attribute's truth is drawn at
+    the amount the teacher makes: the direction's edit of the generator's samples, or
+    with latent pairs the pairs' own on their held-out faces (``pairs_teacher_amount``),
+    as a direction's student is graded at its direction's."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.plugins.toyfaces.classifier import load as load_network
     from latentroom.plugins.toyfaces.evaluate_preset import (applied_edit, evaluate_preset, evaluation_strengths,
-                                                             pairs_amounts, preset_edit)
+                                                             pairs_teacher_amount, preset_edit)
 
     judge = load_network(setup.device, arch="judge")
     inverter = None
@@ -553,7 +557,8 @@ def _truth_quality(opts: AuthorOptions, setup: Setup, model_bytes: bytes,
     applied = None if setup.alignment is None else applied_edit(model_bytes, setup.alignment)
     amount_of = None
     if setup.pairs is not None:
-        amount_of = pairs_amounts(setup.pairs.describe(), f"--latent-pairs {setup.pairs.path}")
+        amount_of = partial(pairs_teacher_amount, sampler.in_place(), judge=judge, samples=opts.held_out_pairs,
+                            batch_size=min(opts.batch_size, 64))
     evaluation = evaluate_preset(preset_edit(model_bytes), setup.direction, strengths, setup.generator, judge,
                                  setup.region, inverter, opts.eval_images, echo, applied, amount_of)
     if opts.sheet is not None:
@@ -664,8 +669,7 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
         "direction_scale": direction.scale,
         "region": None if opts.region is None else {"file": Path(opts.region).name, "sha256": setup.region_sha256},
         "presence_gate": _gate_name(setup),
-        "latent_pairs": None if setup.pairs is None else {**setup.pairs.describe(),
-                                                          "partial_edit": opts.partial_edit},
+        "latent_pairs": None if setup.pairs is None else _pairs_record(opts, setup, details),
         "jitter": opts.jitter.to_json(),
         "grain_jitter": opts.grain.to_json(),
         "keep_mouth": _mouth_record(setup),
@@ -678,6 +682,15 @@ def _distill_record(opts: AuthorOptions, setup: Setup, size: StudentSize, settin
                  "scorer": "toyfaces judge" if setup.scorer is None else scorer_name(setup.scorer),
                  "inverter": opts.inverter, "inverter_options": opts.inverter_options},
     }
+
+
+def _pairs_record(opts: AuthorOptions, setup: Setup, details: dict[str, Any]) -> dict[str, Any]:
+    """The latent pairs' record, with the amounts their teacher makes at the strengths
+    measured (the truth's, ``_truth_quality``): ``toyfaces evaluate`` grades the preset
+    at them again without the pairs file, which is not shipped."""
+    amounts = details.get("truth", {}).get("truth_amounts")
+    return {**setup.pairs.describe(), "partial_edit": opts.partial_edit,
+            **({"teacher_amounts": amounts} if amounts else {})}
 
 
 def _write(opts: AuthorOptions, out: Path, manifest: dict[str, Any], model_bytes: bytes, preview: bytes) -> None:

@@ -54,6 +54,7 @@ direction's layers)``, generated on the fly.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -113,6 +114,14 @@ class PairSampler:
                                                         cuda_graphs=True))
         # The graph's output buffer is reused by the next replay: copy it out.
         return lambda ws: fast(ws).clone()
+
+    def in_place(self) -> "PairSampler":
+        """The same pairs without the jitter and grain that teach the student to
+        take faces as apply's crops give them: the edit itself, on faces where the
+        generator draws them (what the truth it is measured against shows)."""
+        plain = copy.copy(self)
+        plain.jitter = plain.grain = None
+        return plain
 
     def _rng(self, stream: int, index: int) -> torch.Generator:
         return torch.Generator().manual_seed(((self.seed * 7919 + stream) * 1_000_003 + index) % (2**63))

@@ -75,8 +75,8 @@ def region_command(attribute: str, size: int, share: float, grow: int, sigma: fl
 @toyfaces_group.command("evaluate")
 @click.argument("preset")
 @click.option("--direction", "direction_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The direction the preset was distilled from (the truth's amount comes from its edit, "
-                   "or from the preset's latent pairs).")
+              help="The direction the preset was distilled from (the truth's amount comes from its edit; for a "
+                   "preset of latent pairs, from the amounts author measured of the pairs' teacher).")
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The region the preset was authored with (author --region), if any.")
 @click.option("--inverter", default="none", show_default=True,
@@ -92,8 +92,8 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     The sheet shows input | generator path | preset (as applied) | truth."""
     from latentroom.engine.plugins import get_inverter
     from latentroom.engine.presets import load_preset
-    from latentroom.plugins.toyfaces.evaluate_preset import (evaluate_preset, evaluation_strengths, pairs_amounts,
-                                                             truth_setup)
+    from latentroom.plugins.toyfaces.evaluate_preset import (evaluate_preset, evaluation_strengths,
+                                                             recorded_pairs_amounts, truth_setup)
 
     generator, judge, direction, mask = truth_setup(device, direction_path, region)
     loaded = load_preset(preset)
@@ -103,7 +103,7 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
     applied = None if loaded.template is None else (lambda pixels, s: loaded.apply(pixels, strength=s))
     distilled = loaded.manifest.get("x-distill")
     pairs = distilled.get("latent_pairs") if isinstance(distilled, dict) else None
-    amount_of = pairs_amounts(pairs, f"preset {preset}")
+    amount_of = recorded_pairs_amounts(pairs, f"preset {preset}")
     evaluation = evaluate_preset(lambda pixels, s: loaded.run(pixels, s), direction, chosen, generator, judge,
                                  mask, inverting, images, echo=lambda line: click.echo(line, err=True),
                                  applied_fn=applied, amount_of=amount_of)

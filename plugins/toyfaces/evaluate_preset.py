@@ -7,7 +7,8 @@ training) and an edit at strength ``s`` giving ``out``:
 * **truth**: the renderer's edit of the same faces. Binary attributes are switched
   on (off) on every face that lacks (has) them, following the strength's sign.
   Continuous ones move by the amount the *teacher* edit achieves on average (the
-  generator's own samples edited by the direction, measured by the judge), matched
+  generator's own samples edited by the direction, or for a preset of latent pairs
+  the pairs' held-out faces as author draws them, measured by the judge), matched
   on the clipped 0-1 scale (:func:`latentroom.plugins.toyfaces.truth.matched_truth_edit`): the
   amount comes from the edit being distilled, never from the output under test.
 * **inside the region** the truth changes (per face, :func:`regions.changed_region`):
@@ -348,27 +349,68 @@ AmountFn = Callable[[float], float]
 """A strength -> the amount of a continuous attribute the distilled edit truly makes."""
 
 
-def pairs_amounts(latent_pairs: Mapping[str, Any] | None, source: str) -> AmountFn | None:
-    """The true amount at each strength of a preset distilled from latent pairs (their
-    record, as a manifest's ``x-distill.latent_pairs`` keeps it): at ``truth_strength``
-    every face's own true edit moves it by the pairs' ``made_by.amount``, in proportion
-    at other strengths. What the direction's mean offset makes of the generator's
-    samples (:func:`teacher_amount`) is another, smaller edit (hair_length's pairs: a
-    sixth of theirs), and the truth drawn at it would grade a student of the pairs
-    against an edit it was not taught. None without pairs or an amount."""
-    made_by = latent_pairs.get("made_by") if isinstance(latent_pairs, Mapping) else None
-    amount = made_by.get("amount") if isinstance(made_by, Mapping) else None
-    if amount is None:
+@torch.no_grad()
+def pairs_teacher_amount(sampler: Any, strength: float, judge: Any, samples: int = 256,
+                         batch_size: int = 64) -> float:
+    """:func:`teacher_amount` of a preset of latent pairs: the judge's mean change of the
+    attribute between the two images of ``samples`` held-out pairs that ``sampler`` (a
+    ``PairSampler`` without jitter: faces in place, as the truth is drawn) makes at
+    ``strength``. The pairs hold each face's own true edit, as the inverter read it and
+    the generator draws it back; that is less than the renderer's amount they were
+    made at (session 30: 0.70 of it for hair_length), and the student is taught it."""
+    x, y, _ = sampler.held_out(samples, batch_size, strength=strength)
+    column = ATTRIBUTE_NAMES.index(sampler.direction.attribute)
+    return float((judge.predict(y) - judge.predict(x))[:, column].mean())
+
+
+def recorded_pairs_amounts(latent_pairs: Any, source: str) -> AmountFn | None:
+    """The truth amounts a preset of latent pairs was graded at, from its record (as a
+    manifest's ``x-distill.latent_pairs`` keeps it): author measures ``teacher_amounts``
+    at each strength it evaluates (:func:`pairs_teacher_amount`; the pairs file is not
+    shipped). At another strength, the recorded amount of the nearest strength on the
+    same side of zero, in proportion. None without a pairs record; the amount function
+    raises, naming ``source``, where the record cannot give the amount a continuous
+    attribute's truth needs (a binary attribute's truth needs none)."""
+    if not isinstance(latent_pairs, Mapping):
         return None
-    return _proportional_amounts(amount, latent_pairs.get("truth_strength"), source)
+    recorded = latent_pairs.get("teacher_amounts")
+
+    def amount_at(strength: float) -> float:
+        if not isinstance(recorded, Mapping):
+            raise LatentroomError(f"{source}: its latent pairs record no teacher_amounts (authored before they were "
+                                  "measured); author it again to evaluate it against the truth")
+        known = _strength_amounts(recorded, source)
+        same_side = [s for s in known if s * strength > 0]
+        if not same_side:
+            raise LatentroomError(f"{source}: no teacher amount is recorded on the side of strength {strength:g} "
+                                  f"(recorded at {', '.join(f'{s:g}' for s in known)})")
+        nearest = min(same_side, key=lambda s: abs(s - strength))
+        return known[nearest] * strength / nearest
+
+    return amount_at
+
+
+def _strength_amounts(recorded: Mapping[str, Any], source: str) -> dict[float, float]:
+    amounts: dict[float, float] = {}
+    for key, amount in recorded.items():
+        try:
+            strength = float(key)
+        except (TypeError, ValueError):
+            strength = float("nan")
+        if not (is_finite_number(amount) and np.isfinite(strength)):
+            raise LatentroomError(f"{source}: latent pairs' teacher_amounts must map strengths to finite numbers, "
+                                  f"not {key!r}: {amount!r}")
+        amounts[strength] = float(amount)
+    return amounts
 
 
 def direction_pairs_amounts(direction: Any, source: str) -> AmountFn | None:
-    """:func:`pairs_amounts` of a direction found with latent pairs (``inverted-truth``
-    with ``pairs=FILE``): the find's ``amount`` at its ``truth_strength``. The inverted
-    truth (:meth:`GeneratorPath.transfer`) of such a direction is the most a student of
-    its pairs can reach, and those pairs hold each face's edit at that amount. None for
-    any other direction."""
+    """The renderer's amounts a direction found with latent pairs (``inverted-truth``
+    with ``pairs=FILE``) made its pairs at: the find's ``amount`` at its
+    ``truth_strength``, in proportion at other strengths. The inverted truth
+    (:meth:`GeneratorPath.transfer`) of such a direction, the most a student of its
+    pairs can reach, is measured against them: how much of the renderer's edit the
+    inverter and the generator keep. None for any other direction."""
     provenance = direction.provenance
     if provenance.source != "inverted-truth" or not provenance.details.get("pairs"):
         return None
@@ -401,7 +443,7 @@ def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Seque
                     ) -> tuple[dict[str, dict[str, Figures]], dict[str, float], TruthSet, dict[str, np.ndarray]]:
     """Figures per method and strength against the truth of ``direction``'s edit
     (the truth drawn once per strength and shared by the methods; a continuous
-    attribute's at ``amount_of(strength)`` when given, :func:`pairs_amounts`); also the
+    attribute's at ``amount_of(strength)`` when given, else :func:`teacher_amount`); also the
     amounts, and the first strength's truth and outputs (for a contact sheet)."""
     attribute = _check_attribute(direction, strengths)
     figures: dict[str, dict[str, Figures]] = {m: {} for m in methods}
@@ -411,6 +453,7 @@ def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Seque
         amount = _truth_amount(generator, direction, strength, judge, region, amount_samples, amount_of)
         if amount is not None:
             amounts[f"{strength:g}"] = amount
+            echo(f"evaluate: the truth at strength {strength:g} moves {attribute} by {amount:.4g} (the teacher's)")
         truth = TruthSet.draw(attribute, strength, amount or 0.0, judge, images, int(generator.size))
         outputs: dict[str, np.ndarray] = {}
         for method, fn in methods.items():
@@ -457,7 +500,8 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
     preset's ``run``), as applied (``applied_fn``, e.g. :func:`applied_edit`, for a
     preset with a face template) and the generator path (with ``inverter``) at each
     strength, against the truth at ``amount_of`` (a preset of latent pairs,
-    :func:`pairs_amounts`) or at the direction's own amount; the contact sheet shows
+    :func:`pairs_teacher_amount` or :func:`recorded_pairs_amounts`) or at the
+    direction's own amount; the contact sheet shows
     input | generator path | preset (as applied, when measured) | truth at the first."""
     methods: dict[str, EditFn] = {"preset": preset_fn}
     if applied_fn is not None:
@@ -511,5 +555,6 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "applied_edit", "contact_sheet",
            "direction_pairs_amounts", "evaluate_direction", "evaluate_edit", "evaluate_preset", "evaluation_strengths",
-           "generator_path_edit", "judge_figures", "measure_methods", "pairs_amounts", "preset_edit", "region_figures",
+           "generator_path_edit", "judge_figures", "measure_methods", "pairs_teacher_amount", "preset_edit",
+           "recorded_pairs_amounts", "region_figures",
            "teacher_amount", "truth_params", "truth_setup"]
