@@ -23,17 +23,21 @@ from latentroom.plugins.toyfaces.truth_direction import true_edit_sides
 from test_untrusted import finishes
 
 
-@pytest.fixture(scope="module")
-def found(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Glasses found on 40 faces through the encoder, with their pairs written."""
-    plugins.reset()
-    root = tmp_path_factory.mktemp("pairs")
-    direction, pairs = root / "glasses.json", root / "glasses-pairs.npz"
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "glasses", "--layers", "all",
-                                      "--samples", "40", "--param", f"pairs={pairs}", "--device", "cpu",
+def _find_with_pairs(root: Path, attribute: str, faces: int) -> dict:
+    """``attribute`` found on ``faces`` faces through the encoder, with their pairs written."""
+    direction, pairs = root / f"{attribute}.json", root / f"{attribute}-pairs.npz"
+    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", attribute, "--layers", "all",
+                                      "--samples", str(faces), "--param", f"pairs={pairs}", "--device", "cpu",
                                       "-o", str(direction)])
     assert result.exit_code == 0, result.output
     return {"root": root, "direction": direction, "pairs": pairs}
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Glasses found on 40 faces."""
+    plugins.reset()
+    return _find_with_pairs(tmp_path_factory.mktemp("pairs"), "glasses", 40)
 
 
 def test_a_find_writes_every_faces_latents_and_records_their_digest(found: dict) -> None:
@@ -152,16 +156,10 @@ def test_author_trains_on_the_pairs_jittered_and_records_them(found: dict, tmp_p
 
 @pytest.fixture(scope="module")
 def hair(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """hair_length (a continuous attribute) found on 12 faces through the encoder: one
-    face held out."""
-    root = tmp_path_factory.mktemp("hair-pairs")
-    direction, pairs = root / "hair_length.json", root / "hair_length-pairs.npz"
-    result = CliRunner().invoke(cli, ["direction", "find", "inverted-truth", "-a", "hair_length", "--layers", "all",
-                                      "--samples", "12", "--param", f"pairs={pairs}", "--device", "cpu",
-                                      "-o", str(direction)])
-    assert result.exit_code == 0, result.output
-    assert load_latent_pairs(pairs).held_out == 1
-    return {"direction": direction, "pairs": pairs}
+    """hair_length (a continuous attribute) found on 12 faces: one held out."""
+    found = _find_with_pairs(tmp_path_factory.mktemp("hair-pairs"), "hair_length", 12)
+    assert load_latent_pairs(found["pairs"]).held_out == 1
+    return found
 
 
 def test_continuous_pairs_are_graded_at_the_amount_their_teacher_makes(hair: dict, tmp_path: Path) -> None:
