@@ -72,7 +72,12 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # 1.11, its new hair more opaque), smoothed (session 39: the plain head's 2-pixel grid
 # gone from the new hair, every truth figure a little closer), then with the painting
 # head in its place (session 40: beside the face 0.85 of the true change against 0.81,
-# crisper edges, 2.3 levels outside against 2.9). glasses from
+# crisper edges, 2.3 levels outside against 2.9). Since session 44 hair_length is painted
+# from each face's own true edit read through the hybrid (latent pairs of 2,500 faces,
+# the latent path below the truth's strength, range and default at 1.5 times it; the
+# direction's teacher drew light and grey hair see-through and a halo round the head,
+# the pairs' teacher draws it solid: against the same truths it is closer in the region
+# and changes less outside, docs/distillation.md). glasses from
 # each face's own true edit read through the hybrid (latent pairs of 4,000 faces,
 # weighted by the size of each edit, jittered as hair_length's; session 22: every
 # direction drew a tinted box round the eyes), up to the truth's strength (beyond it the
@@ -99,6 +104,7 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # head's edge crisp but ragged, every truth figure but one worse, so neither glasses nor
 # beard paints).
 # Their pairs are written by
+#   CEILING_IMAGES=0 ATTRIBUTE=hair_length FACES=2500 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \
 #       bash scripts/pairs_preset.sh
@@ -106,7 +112,7 @@ mkdir -p "$LOGS" "$LOGS/regions"
 presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
   "age age -3,3 3 -"
-  "hair_length hair_length -12,12 8 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--head,paint"
+  "hair_length hair_length-pairs x1.5 x1.5 --share=0.2,--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent,--head,paint"
   "glasses glasses-pairs x1 x1 - --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3"
   "beard beard-pairs x1.75 x1.5 --feather=0 --pixel-loss,relative,--jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent,--head,smooth-flatten,--l1-start,0.6,--keep-mouth"
 )

@@ -220,9 +220,9 @@ def test_a_preset_of_latent_pairs_is_graded_at_its_recorded_teacher_amounts() ->
 
 def test_evaluate_command_takes_the_truth_amount_from_the_presets_pairs(tmp_path: Path) -> None:
     # A student of each face's own true edit is graded against the edit its pairs'
-    # teacher makes (recorded by author: here 0.3 of the hair scale at strength 16, so
-    # 0.15 at 8), not against what the direction's edit makes of the generator's
-    # samples (0.255 at 8 for the bundled hair_length direction).
+    # teacher makes, as author recorded it (here 0.3 of the hair scale at strength 0.6,
+    # so 0.15 at 0.3), not against what the direction's mean offset makes of the
+    # generator's samples.
     import json
     import shutil
 
@@ -231,20 +231,17 @@ def test_evaluate_command_takes_the_truth_amount_from_the_presets_pairs(tmp_path
     bundle = tmp_path / "hair"
     shutil.copytree(load_preset("hair_length", provider="cpu").path, bundle)
     manifest = json.loads((bundle / "preset.json").read_text())
-    manifest["x-distill"]["latent_pairs"] = {"truth_strength": 16.0, "made_by": {"amount": 0.35},
-                                             "teacher_amounts": {"16": 0.3}}
+    manifest["x-distill"]["latent_pairs"]["teacher_amounts"] = {"0.6": 0.3}
     (bundle / "preset.json").write_text(json.dumps(manifest))
+    evaluate = ["toyfaces", "evaluate", str(bundle), "--direction", "plugins/directions/shipped/hair_length-pairs.json",
+                "--strength", "0.3", "--images", "8", "--device", "cpu"]
     out = tmp_path / "e.json"
-    result = CliRunner().invoke(cli, ["toyfaces", "evaluate", str(bundle), "--direction",
-                                      "plugins/directions/shipped/hair_length.json", "--strength", "8", "--images",
-                                      "8", "--device", "cpu", "--json", str(out)])
+    result = CliRunner().invoke(cli, evaluate + ["--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["truth_amounts"] == {"8": pytest.approx(0.15)}
+    assert json.loads(out.read_text())["truth_amounts"] == {"0.3": pytest.approx(0.15)}
     del manifest["x-distill"]["latent_pairs"]["teacher_amounts"]  # authored before they were measured
     (bundle / "preset.json").write_text(json.dumps(manifest))
-    result = CliRunner().invoke(cli, ["toyfaces", "evaluate", str(bundle), "--direction",
-                                      "plugins/directions/shipped/hair_length.json", "--strength", "8", "--images",
-                                      "8", "--device", "cpu"])
+    result = CliRunner().invoke(cli, evaluate)
     assert result.exit_code != 0 and f"preset {bundle}: its latent pairs record no teacher_amounts" in result.output
 
 
