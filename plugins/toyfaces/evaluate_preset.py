@@ -357,7 +357,8 @@ def pairs_teacher_amount(sampler: Any, strength: float, judge: Any, samples: int
     ``PairSampler`` without jitter: faces in place, as the truth is drawn) makes at
     ``strength``. The pairs hold each face's own true edit, as the inverter read it and
     the generator draws it back; that is less than the renderer's amount they were
-    made at (session 30: 0.70 of it for hair_length), and the student is taught it."""
+    made at (hair_length's: 0.70 of it at their truth strength, 0.51 at 1.5 times it),
+    and the student is taught it."""
     x, y, _ = sampler.held_out(samples, batch_size, strength=strength)
     column = ATTRIBUTE_NAMES.index(sampler.direction.attribute)
     return float((judge.predict(y) - judge.predict(x))[:, column].mean())
