@@ -1,6 +1,6 @@
-"""Beard bank students taught by the encoder-read teacher at t against 1.5 t (bank_k.py
-K=1 and K=1.5, session 24's bank otherwise; matte_bank_train.py LOSS=flat, 2,000 steps
-at 1 thread each): on 200 held-out renders lacking a beard (seed 91,000), each run at its
+"""Beard bank students taught by the encoder-read teacher at t against 1.5 t (session 24's
+bank.py with K=1, its own bank, and K=1.5; session 40's matte_bank_train.py LOSS=flat,
+2,000 steps at 1 thread each): on 200 held-out renders lacking a beard (seed 91,000), each run at its
 one strength. Per student: median over faces of the mean absolute error to the truth
 over the pixels the truth changes (levels), and the mean change where the truth changes
 nothing; a sheet of eight lower faces: render | each student | truth.
