@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 45, the first of two calls on one warm machine: hair_length from its latent
-# pairs, the bundled row unchanged (session 41's call script), with one anneal spread
+# pairs, the bundled row of scripts/author_presets.sh unchanged, with one anneal spread
 # over both calls. The student underfits its teacher (session 44: 22.3 dB to it on the
 # edited pixels of faces it trained on, 22.0 on held-out ones; the loss still falling
 # at the end) and draws grey hair see-through where its teacher draws it solid, on the
@@ -11,5 +11,8 @@
 # of about 650 (LIMIT - find - EXPORT_SECONDS), then saves the state;
 # hair-long-call-b.sh resumes it. From the repository root:
 #   RESULTS=/tmp/o bash docs/measurements/session45-device-2026-12-07/hair-long-call-a.sh
-EXTRA="--time-limit ${TRAIN_SECONDS:-330}" LIMIT=${LIMIT:-1100} EXPORT_SECONDS=${EXPORT_SECONDS:-300} \
-    bash docs/measurements/session41-device-2026-12-06/hair-pairs-paint-call.sh
+set -u
+source presets/_authoring/device-setup.sh
+set +e
+EXTRA="--time-limit ${TRAIN_SECONDS:-330}" ATTRIBUTE=hair_length FACES=2500 CEILING_IMAGES=0 \
+    LIMIT=${LIMIT:-1100} EXPORT_SECONDS=${EXPORT_SECONDS:-300} OUT=${RESULTS:-/tmp/o} bash scripts/pairs_preset.sh
