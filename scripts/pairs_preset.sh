@@ -17,7 +17,9 @@
 # INVERTER_OPTIONS, KEY=VALUE pairs split by spaces (e.g. "lr=0.02"), go to the hybrid
 # that reads the pairs and to the one that reads the ceiling's renders, alike.
 # PAIRS_UNREAD=drop leaves out the faces whose true edit the hybrid did not read
-# (inverted-truth's pairs_unread; binary attributes).
+# (inverted-truth's pairs_unread; binary attributes). PAIRS_MISREAD=L (levels; 0, every
+# face kept) leaves out those whose read edit, as the generator draws it, is more than L
+# from their true edit (inverted-truth's pairs_misread).
 set -u
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -42,6 +44,7 @@ stamp() { echo "$(date -u +%FT%TZ) $*"; }
 find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all --samples "$FACES"
           --param inverter=hybrid --param inverter_batch=256 --param "inverter_options=$inverter_json"
           --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz" --param "pairs_unread=${PAIRS_UNREAD:-keep}"
+          --param "pairs_misread=${PAIRS_MISREAD:-0}"
           --device "$DEVICE" -o "$direction")
 stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
 timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }

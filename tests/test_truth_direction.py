@@ -198,6 +198,62 @@ def test_unread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
     assert "pass pairs=FILE and a binary attribute" in find("y", "pairs_unread=drop").output
 
 
+def test_misread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
+    # A face whose read beard, as the generator draws it, is not its true beard (another
+    # size or place, a faint one) teaches a student another edit; pairs_misread=L drops
+    # every face whose drawn edit is more than L levels from its true edit on average
+    # over the pixels the truth changes. Measured here on the kept file's own latents.
+    import torch
+
+    from latentroom.engine.plugins import resolve_generator
+    from latentroom.plugins.distill.latent_pairs import load_latent_pairs
+    from latentroom.plugins.toyfaces.truth_direction import true_edit_sides
+
+    def find(name: str, *params: str) -> Result:
+        return find_inverted_truth("beard", "all", 48, tmp_path / f"{name}.json", *params)
+
+    assert find("kept", f"pairs={tmp_path}/kept.npz").exit_code == 0
+    kept = load_latent_pairs(tmp_path / "kept.npz")
+    generator = resolve_generator("toyfaces", "cpu")
+    before, up, down, _ = true_edit_sides("beard", 48, 0, 0.35, 128)
+
+    def drawn(latents: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            images = generator.synthesis(torch.from_numpy(latents), noise_mode="const").clamp(-1, 1)
+        return ((images + 1) * 127.5).round().permute(0, 2, 3, 1).numpy()
+
+    misread = np.zeros(48)
+    for latents, after in ((kept.up, up), (kept.down, down)):
+        for face in np.flatnonzero((after != before).any((1, 2, 3))):
+            true_change = after[face].astype(float) - before[face]
+            read_change = drawn(latents[face:face + 1])[0] - drawn(kept.before[face:face + 1])[0]
+            pixels = np.abs(true_change).max(-1) > 8
+            misread[face] = max(misread[face], np.abs(read_change - true_change)[pixels].mean())
+    ranked = np.sort(misread)
+    levels = float((ranked[35] + ranked[36]) / 2)  # between two faces: the 12 worst go
+    faithful = misread <= levels
+    assert (~faithful).sum() == 12 and ranked[0] > 0  # every face changes on one side
+
+    result = find("dropped", f"pairs={tmp_path}/dropped.npz", f"pairs_misread={levels}")
+    assert result.exit_code == 0, result.output
+    dropped = load_latent_pairs(tmp_path / "dropped.npz")
+    for side in ("before", "up", "down"):
+        assert np.array_equal(getattr(dropped, side), getattr(kept, side)[faithful])
+    assert dropped.record["made_by"]["misread_dropped"] == int((~faithful).sum())
+    assert dropped.record["made_by"]["pairs_misread"] == levels
+    details = json.loads((tmp_path / "dropped.json").read_text())["provenance"]["details"]
+    assert details["pairs_misread_dropped"] == int((~faithful).sum())
+    assert details["pairs_misread_quartiles"][1] == pytest.approx(np.median(misread), abs=0.01)
+    kept_direction, dropped_direction = (Direction.load(tmp_path / f"{name}.json") for name in ("kept", "dropped"))
+    assert np.array_equal(dropped_direction.vector, kept_direction.vector)
+
+    assert "a number of levels of 255" in find("x", f"pairs={tmp_path}/x.npz", "pairs_misread=-1").output
+    assert "a number of levels of 255" in find("x", f"pairs={tmp_path}/x.npz", "pairs_misread=some").output
+    assert "pass pairs=FILE too" in find("y", "pairs_misread=10").output
+    assert "no face is left" in find("z", f"pairs={tmp_path}/z.npz", "pairs_misread=0.01").output
+    assert not (tmp_path / "z.npz").exists()
+
+
 def test_teacher_pairs_read_each_sample_through_the_corrections_inverter(tmp_path: Path) -> None:
     # A correction fitted on the encoder's latents predicts each face's residual from
     # the encoder's reading of the sample x = G(w), not from w (a different part of W).

@@ -59,7 +59,14 @@ class InvertedTruth(DirectionSourceBase):
     to leave such faces alone. "drop" leaves out of the pairs every face whose changed
     side the scorer does not read as changed (put on: p < 0.5; taken off: p >= 0.5);
     the direction is still the mean offset of all faces, and the pairs' record and the
-    details count what was dropped.
+    details count what was dropped. ``pairs_misread`` (levels of 255; 0, the default,
+    keeps every face) leaves out every face whose read edit, as the generator draws it,
+    differs from its true edit by more than that on average over the pixels the true
+    edit changes by more than 8 levels, on either side the truth changed: the inverter
+    reads many faces' edits as other edits (a beard of another size or place, the mouth
+    moved, a faint one on long hair), and a student of such pairs draws their average,
+    a blur (docs/distillation.md, session 46). It is counted and recorded as the unread
+    ones are, and the details give the misreading's quartiles.
     With a correction or pairs, every face is read with its edits both ways: a
     positive edit's truth on a face that already has a binary attribute is no change,
     and a negative edit takes the attribute off (the direction itself stays the mean
@@ -79,7 +86,7 @@ class InvertedTruth(DirectionSourceBase):
     supports_conditioning = True
     defaults = {"inverter": "encoder", "inverter_options": {}, "amount": 0.35, "inverter_batch": 64,
                 "condition_by": "response", "correction": 0, "correction_reads": "", "pairs": "",
-                "pairs_unread": "keep"}
+                "pairs_unread": "keep", "pairs_misread": 0.0}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -119,11 +126,7 @@ class InvertedTruth(DirectionSourceBase):
         norm = float(np.linalg.norm(vector))
         ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
         if p["pairs"]:
-            sides = (inputs, reached_up, reached_down)
-            if p["pairs_unread"] == "drop":
-                read = _read_faces(ctx, sides, (before, up, down), batch)
-                sides = tuple(latents[read] for latents in sides)
-                ctx.details["pairs_unread_dropped"] = int((~read).sum())
+            sides = _kept_faces(ctx, (inputs, reached_up, reached_down), (before, up, down), batch)
             ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, sides)
         if components:
             read = inputs if reads == str(p["inverter"]) else _inverted(generator, _inverter(generator, reads, {}),
@@ -155,6 +158,12 @@ def _check_params(attribute: str, p: Mapping[str, Any]) -> None:
     if p["pairs_unread"] == "drop" and (not p["pairs"] or ATTRIBUTE_SPECS[attribute].kind != "binary"):
         raise LatentroomError("inverted-truth: pairs_unread=drop checks a binary attribute's latent pairs: "
                               "pass pairs=FILE and a binary attribute")
+    misread = p["pairs_misread"]
+    if isinstance(misread, bool) or not isinstance(misread, (int, float)) or not 0 <= misread < 256:
+        raise LatentroomError(f"inverted-truth: pairs_misread is a number of levels of 255 (0 keeps every face), "
+                              f"got {misread!r}")
+    if misread and not p["pairs"]:
+        raise LatentroomError("inverted-truth: pairs_misread checks the faces of latent pairs: pass pairs=FILE too")
     if not isinstance(p["inverter_options"], dict):
         raise LatentroomError(f"inverted-truth: inverter_options must be a JSON object of the inverter's options, "
                               f'e.g. {{"steps": 96}}; got {p["inverter_options"]!r}')
@@ -227,6 +236,60 @@ def _read_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
     return read
 
 
+def _kept_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
+                renders: tuple[np.ndarray, np.ndarray, np.ndarray],
+                batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs' three sides less the faces ``pairs_unread`` and ``pairs_misread`` leave
+    out, each count in the details."""
+    p = ctx.params
+    kept = np.ones(len(sides[0]), bool)
+    if p["pairs_unread"] == "drop":
+        kept = _read_faces(ctx, sides, renders, batch)
+        ctx.details["pairs_unread_dropped"] = int((~kept).sum())
+    if float(p["pairs_misread"]) > 0:
+        misread = _misread_levels(ctx.generator, sides, renders, batch)
+        faithful = misread <= float(p["pairs_misread"])
+        ctx.details["pairs_misread_dropped"] = int((kept & ~faithful).sum())
+        # Where the threshold falls among these faces, for choosing the next one.
+        ctx.details["pairs_misread_quartiles"] = [round(float(v), 2) for v in np.percentile(misread[kept], [25, 50, 75])]
+        kept &= faithful
+    if not kept.any():
+        counts = {k: v for k, v in ctx.details.items() if k.startswith(("pairs_unread", "pairs_misread"))}
+        raise LatentroomError(f"inverted-truth: no face is left in the latent pairs ({counts}); "
+                              "keep more with pairs_unread=keep or a larger pairs_misread")
+    return sides[0][kept], sides[1][kept], sides[2][kept]
+
+
+def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
+                    renders: tuple[np.ndarray, np.ndarray, np.ndarray], batch: int) -> np.ndarray:
+    """How far each face's read edits are from its true ones, ``[N]`` levels: for each
+    side the truth changed, the mean absolute difference between the generator's change
+    (its image of that side's latents less its image of the face's) and the renders'
+    change, over the pixels the renders' change moves by more than 8 levels; the worse
+    side counts. 0 where the truth changed nothing. A batch of images at a time."""
+    before = renders[0]
+    levels = np.zeros(len(before))
+    for latents, after in zip(sides[1:], renders[1:]):
+        changed = np.flatnonzero(_changed(before, after))
+        for start in range(0, len(changed), batch):
+            faces = changed[start:start + batch]
+            read_change = _drawn(generator, latents[faces]) - _drawn(generator, sides[0][faces])
+            true_change = after[faces].astype(np.float32) - before[faces]
+            moved = np.abs(true_change).max(-1, keepdims=True) > 8
+            misread = (np.abs(read_change - true_change) * moved).sum((1, 2, 3)) / np.maximum(3 * moved.sum((1, 2, 3)), 1)
+            levels[faces] = np.maximum(levels[faces], misread)
+    return levels
+
+
+def _drawn(generator: Any, latents: np.ndarray) -> np.ndarray:
+    """The generator's float32 images ``[N, H, W, 3]``, 0-255, of W+ latents."""
+    from latentroom.plugins.distill.quality import to_pixels
+
+    with torch.no_grad():
+        images = generator.synthesis(torch.from_numpy(latents).to(generator.device), noise_mode="const")
+    return to_pixels(images.float().cpu().numpy()).astype(np.float32)
+
+
 def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
     """Write the faces' latents and their two edits' (``latent_pairs``); the record for the details."""
     from latentroom.plugins.distill.latent_pairs import write_latent_pairs
@@ -238,7 +301,9 @@ def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.nda
                           "inverter_options": dict(p["inverter_options"]), "samples": int(p["samples"]),
                           "renderer_seed": TRUTH_DIRECTION_SEED + int(p["seed"]), "amount": float(p["amount"]),
                           "pairs_unread": str(p["pairs_unread"]),
-                          "unread_dropped": int(ctx.details.get("pairs_unread_dropped", 0))}}
+                          "unread_dropped": int(ctx.details.get("pairs_unread_dropped", 0)),
+                          "pairs_misread": float(p["pairs_misread"]),
+                          "misread_dropped": int(ctx.details.get("pairs_misread_dropped", 0))}}
     digest = write_latent_pairs(path, *latents, record)
     return {"file": path.name, "sha256": digest, "faces": len(latents[0])}
 
