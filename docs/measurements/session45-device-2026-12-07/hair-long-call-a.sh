@@ -11,8 +11,9 @@
 # of about 650 (LIMIT - find - EXPORT_SECONDS), then saves the state;
 # hair-long-call-b.sh resumes it. From the repository root:
 #   RESULTS=/tmp/o bash docs/measurements/session45-device-2026-12-07/hair-long-call-a.sh
+# FACES (2,500, as it ran in session 46) was added in session 46 for a find of more faces.
 set -u
 source presets/_authoring/device-setup.sh
 set +e
-EXTRA="--time-limit ${TRAIN_SECONDS:-330}" ATTRIBUTE=hair_length FACES=2500 CEILING_IMAGES=0 \
+EXTRA="--time-limit ${TRAIN_SECONDS:-330}" ATTRIBUTE=hair_length FACES=${FACES:-2500} CEILING_IMAGES=0 \
     LIMIT=${LIMIT:-1100} EXPORT_SECONDS=${EXPORT_SECONDS:-300} OUT=${RESULTS:-/tmp/o} bash scripts/pairs_preset.sh

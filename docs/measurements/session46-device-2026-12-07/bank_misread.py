@@ -4,18 +4,21 @@ between the teacher's change (y - x) and the truth's (truth render - render) ove
 pixels the truth changes by more than 8 levels. Faces the truth leaves alone (they have a
 beard) get -1. Writes a filtered bank keeping those and the faces within LEVELS (and the
 last 64, which matte_bank_train.py HELD=64 leaves out of training).
+From the environment: ATTRIBUTE (beard) and AMOUNT (1.0), the bank's true edit (session
+41's hair bank at 0.35: ATTRIBUTE=hair_length AMOUNT=0.35).
 argv: bank.pt levels out.pt figures.npz"""
-import sys
+import os, sys
 import numpy as np
 import torch
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
 bank_file, levels, out, figures = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+attribute, amount = os.environ.get("ATTRIBUTE", "beard"), float(os.environ.get("AMOUNT", "1.0"))
 bank = torch.load(bank_file)
 n, seed = len(bank["x"]), 7000
 errors, hair = [], []
 for start in range(0, n, 64):
     p = sample_params(seed + start, min(64, n - start))
-    before, truth = render(p, 128).astype(np.float32), render(edit(p, "beard", 1.0), 128).astype(np.float32)
+    before, truth = render(p, 128).astype(np.float32), render(edit(p, attribute, amount), 128).astype(np.float32)
     true_change = truth - before
     x, y = bank["x"][start:start + len(before)].float(), bank["y"][start:start + len(before)].float()
     taught = ((y - x) * 127.5).permute(0, 2, 3, 1).numpy()
