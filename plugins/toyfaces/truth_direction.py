@@ -266,18 +266,26 @@ def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndar
     side the truth changed, the mean absolute difference between the generator's change
     (its image of that side's latents less its image of the face's) and the renders'
     change, over the pixels the renders' change moves by more than 8 levels; the worse
-    side counts. 0 where the truth changed nothing. A batch of images at a time."""
+    side counts. 0 where the truth changed nothing. A batch of faces at a time, each
+    face's own image drawn once for both sides."""
     before = renders[0]
     levels = np.zeros(len(before))
-    for latents, after in zip(sides[1:], renders[1:]):
-        changed = np.flatnonzero(_changed(before, after))
-        for start in range(0, len(changed), batch):
-            faces = changed[start:start + batch]
-            read_change = _drawn(generator, latents[faces]) - _drawn(generator, sides[0][faces])
-            true_change = after[faces].astype(np.float32) - before[faces]
+    for start in range(0, len(before), batch):
+        faces = slice(start, start + batch)
+        sides_changed = [(latents[faces], after[faces], _changed(before[faces], after[faces]))
+                         for latents, after in zip(sides[1:], renders[1:])]
+        if not any(changed.any() for _, _, changed in sides_changed):
+            continue
+        drawn_before = _drawn(generator, sides[0][faces])
+        for latents, after, changed in sides_changed:
+            if not changed.any():
+                continue
+            read_change = _drawn(generator, latents[changed]) - drawn_before[changed]
+            true_change = after[changed].astype(np.float32) - before[faces][changed]
             moved = np.abs(true_change).max(-1, keepdims=True) > 8
             misread = (np.abs(read_change - true_change) * moved).sum((1, 2, 3)) / np.maximum(3 * moved.sum((1, 2, 3)), 1)
-            levels[faces] = np.maximum(levels[faces], misread)
+            rows = start + np.flatnonzero(changed)
+            levels[rows] = np.maximum(levels[rows], misread)
     return levels
 
 
