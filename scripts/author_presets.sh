@@ -85,10 +85,7 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # 0.06 the reading of 18% of the true edits wears no frames, at 0.02 of 3%). beard the
 # same way, on a hard-edged region, without the faces whose true edit the hybrid could
 # not read (pairs_unread=drop: a beard on long hair, which the generator hardly draws;
-# kept, they taught the student to leave such faces bare) nor those it read more than 10
-# levels from their true beard (pairs_misread=10; session 48: 0.149 / 0.279 region error
-# and outside change through apply against 0.162 / 0.311, and 6.2 levels from the truth
-# where it changes on long-haired faces against 8.5), to 1.25 times the truth's
+# kept, they taught the student to leave such faces bare), to 1.25 times the truth's
 # strength both ways with its default at the truth's (session 46: taught to 1.75 times
 # with its default at 1.5, the student learnt a teacher extrapolated past each face's
 # own edit, which draws every face's beard differently, and came out farther from the
@@ -110,8 +107,8 @@ mkdir -p "$LOGS" "$LOGS/regions"
 # Their pairs are written by
 #   CEILING_IMAGES=0 ATTRIBUTE=hair_length FACES=2500 OUT=DIR bash scripts/pairs_preset.sh
 #   INVERTER_OPTIONS="lr=0.02" ATTRIBUTE=glasses FACES=4000 OUT=DIR bash scripts/pairs_preset.sh
-#   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop PAIRS_MISREAD=10 CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 \
-#       OUT=DIR bash scripts/pairs_preset.sh
+#   INVERTER_OPTIONS="lr=0.06" PAIRS_UNREAD=drop CEILING_IMAGES=0 ATTRIBUTE=beard FACES=4000 OUT=DIR \
+#       bash scripts/pairs_preset.sh
 # which then run their rows (beard's were read at the hybrid's default then, lr 0.06).
 presets=(
   "smile smile-hybrid-enc-k128 -1.7,1.7 1.1 -"
