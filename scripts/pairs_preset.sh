@@ -19,7 +19,8 @@
 # PAIRS_UNREAD=drop leaves out the faces whose true edit the hybrid did not read
 # (inverted-truth's pairs_unread; binary attributes). PAIRS_MISREAD=L (levels; 0, every
 # face kept) leaves out those whose read edit, as the generator draws it, is more than L
-# from their true edit (inverted-truth's pairs_misread).
+# from their true edit (inverted-truth's pairs_misread); PAIRS_MISREAD_SIDE=up checks only
+# the edit that puts the attribute on (pairs_misread_side; default either).
 set -u
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -44,7 +45,7 @@ stamp() { echo "$(date -u +%FT%TZ) $*"; }
 find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all --samples "$FACES"
           --param inverter=hybrid --param inverter_batch=256 --param "inverter_options=$inverter_json"
           --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz" --param "pairs_unread=${PAIRS_UNREAD:-keep}"
-          --param "pairs_misread=${PAIRS_MISREAD:-0}"
+          --param "pairs_misread=${PAIRS_MISREAD:-0}" --param "pairs_misread_side=${PAIRS_MISREAD_SIDE:-either}"
           --device "$DEVICE" -o "$direction")
 stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
 timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }

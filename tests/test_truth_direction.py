@@ -222,13 +222,14 @@ def test_misread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
             images = generator.synthesis(torch.from_numpy(latents), noise_mode="const").clamp(-1, 1)
         return ((images + 1) * 127.5).round().permute(0, 2, 3, 1).numpy()
 
-    misread = np.zeros(48)
-    for latents, after in ((kept.up, up), (kept.down, down)):
+    by_side = np.full((2, 48), np.nan)  # up, down; nan where the truth left the face alone
+    for side, (latents, after) in enumerate(((kept.up, up), (kept.down, down))):
         for face in np.flatnonzero((after != before).any((1, 2, 3))):
             true_change = after[face].astype(float) - before[face]
             read_change = drawn(latents[face:face + 1])[0] - drawn(kept.before[face:face + 1])[0]
             pixels = np.abs(true_change).max(-1) > 8
-            misread[face] = max(misread[face], np.abs(read_change - true_change)[pixels].mean())
+            by_side[side, face] = np.abs(read_change - true_change)[pixels].mean()
+    misread = np.nanmax(by_side, 0)
     ranked = np.sort(misread)
     levels = float((ranked[35] + ranked[36]) / 2)  # between two faces: the 12 worst go
     faithful = misread <= levels
@@ -247,6 +248,21 @@ def test_misread_pairs_are_dropped_on_request(tmp_path: Path) -> None:
     kept_direction, dropped_direction = (Direction.load(tmp_path / f"{name}.json") for name in ("kept", "dropped"))
     assert np.array_equal(dropped_direction.vector, kept_direction.vector)
 
+    # pairs_misread_side=up checks only the edit that puts the beard on: the bearded faces,
+    # which teach taking it off, all stay, however their removal was read.
+    result = find("up", f"pairs={tmp_path}/up.npz", f"pairs_misread={levels}", "pairs_misread_side=up")
+    assert result.exit_code == 0, result.output
+    faithful_up = ~(by_side[0] > levels)
+    assert (faithful_up & ~faithful).any() and (~faithful_up).any()
+    assert np.array_equal(load_latent_pairs(tmp_path / "up.npz").before, kept.before[faithful_up])
+    details = json.loads((tmp_path / "up.json").read_text())["provenance"]["details"]
+    assert details["pairs_misread_dropped"] == int((~faithful_up).sum())
+    assert details["pairs_misread_quartiles"][1] == pytest.approx(np.nanmedian(by_side[0]), abs=0.01)
+    assert load_latent_pairs(tmp_path / "up.npz").record["made_by"]["pairs_misread_side"] == "up"
+
+    assert "one of either, up, down" in find("s", f"pairs={tmp_path}/s.npz", "pairs_misread=10",
+                                              "pairs_misread_side=off").output
+    assert "pass pairs_misread=L too" in find("s", f"pairs={tmp_path}/s.npz", "pairs_misread_side=up").output
     assert "a number of levels of 255" in find("x", f"pairs={tmp_path}/x.npz", "pairs_misread=-1").output
     assert "a number of levels of 255" in find("x", f"pairs={tmp_path}/x.npz", "pairs_misread=some").output
     assert "pass pairs=FILE too" in find("y", "pairs_misread=10").output

@@ -30,6 +30,8 @@ from latentroom.plugins.directions.source_base import DirectionSourceBase, FindC
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 
 TRUTH_DIRECTION_SEED = 70_000
+# pairs_misread_side: which of a face's two read edits (up, down) its misreading counts.
+MISREAD_SIDES = {"either": (True, True), "up": (True, False), "down": (False, True)}
 
 
 class InvertedTruth(DirectionSourceBase):
@@ -66,7 +68,12 @@ class InvertedTruth(DirectionSourceBase):
     reads many faces' edits as other edits (a beard of another size or place, the mouth
     moved, a faint one on long hair), and a student of such pairs draws their average,
     a blur (docs/distillation.md, session 46). It is counted and recorded as the unread
-    ones are, and the details give the misreading's quartiles.
+    ones are, and the details give the misreading's quartiles. ``pairs_misread_side``
+    ("either", the default; "up"; "down") says which side's misreading counts: "up"
+    checks only the edit that puts the attribute on (or moves it up), so the faces that
+    teach the opposite edit all stay (session 48: beard's pairs filtered on either side
+    lost many of the bearded faces that teach taking a beard off, and its student left
+    the beard on a tenth of them).
     With a correction or pairs, every face is read with its edits both ways: a
     positive edit's truth on a face that already has a binary attribute is no change,
     and a negative edit takes the attribute off (the direction itself stays the mean
@@ -86,7 +93,7 @@ class InvertedTruth(DirectionSourceBase):
     supports_conditioning = True
     defaults = {"inverter": "encoder", "inverter_options": {}, "amount": 0.35, "inverter_batch": 64,
                 "condition_by": "response", "correction": 0, "correction_reads": "", "pairs": "",
-                "pairs_unread": "keep", "pairs_misread": 0.0}
+                "pairs_unread": "keep", "pairs_misread": 0.0, "pairs_misread_side": "either"}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -164,6 +171,12 @@ def _check_params(attribute: str, p: Mapping[str, Any]) -> None:
                               f"got {misread!r}")
     if misread and not p["pairs"]:
         raise LatentroomError("inverted-truth: pairs_misread checks the faces of latent pairs: pass pairs=FILE too")
+    if p["pairs_misread_side"] not in MISREAD_SIDES:
+        raise LatentroomError(f"inverted-truth: pairs_misread_side is one of {', '.join(MISREAD_SIDES)}, "
+                              f"got {p['pairs_misread_side']!r}")
+    if p["pairs_misread_side"] != "either" and not misread:
+        raise LatentroomError("inverted-truth: pairs_misread_side says which side pairs_misread checks: "
+                              "pass pairs_misread=L too")
     if not isinstance(p["inverter_options"], dict):
         raise LatentroomError(f"inverted-truth: inverter_options must be a JSON object of the inverter's options, "
                               f'e.g. {{"steps": 96}}; got {p["inverter_options"]!r}')
@@ -247,11 +260,14 @@ def _kept_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
         kept = _read_faces(ctx, sides, renders, batch)
         ctx.details["pairs_unread_dropped"] = int((~kept).sum())
     if float(p["pairs_misread"]) > 0:
-        misread = _misread_levels(ctx.generator, sides, renders, batch)
-        faithful = misread <= float(p["pairs_misread"])
+        checked = MISREAD_SIDES[p["pairs_misread_side"]]
+        misread = _misread_levels(ctx.generator, sides, renders, batch, checked)
+        faithful = ~(misread > float(p["pairs_misread"]))  # nan: no checked side to misread
         ctx.details["pairs_misread_dropped"] = int((kept & ~faithful).sum())
-        # Where the threshold falls among these faces, for choosing the next one.
-        ctx.details["pairs_misread_quartiles"] = [round(float(v), 2) for v in np.percentile(misread[kept], [25, 50, 75])]
+        # Where the threshold falls among the faces it checked, for choosing the next one.
+        looked_at = misread[kept & ~np.isnan(misread)]
+        ctx.details["pairs_misread_quartiles"] = [round(float(v), 2) for v in np.percentile(looked_at, [25, 50, 75])] \
+            if len(looked_at) else []
         kept &= faithful
     if not kept.any():
         counts = {k: v for k, v in ctx.details.items() if k.startswith(("pairs_unread", "pairs_misread"))}
@@ -261,19 +277,20 @@ def _kept_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
-                    renders: tuple[np.ndarray, np.ndarray, np.ndarray], batch: int) -> np.ndarray:
+                    renders: tuple[np.ndarray, np.ndarray, np.ndarray], batch: int,
+                    checked: tuple[bool, bool]) -> np.ndarray:
     """How far each face's read edits are from its true ones, ``[N]`` levels: for each
-    side the truth changed, the mean absolute difference between the generator's change
-    (its image of that side's latents less its image of the face's) and the renders'
-    change, over the pixels the renders' change moves by more than 8 levels; the worse
-    side counts. 0 where the truth changed nothing. A batch of faces at a time, each
-    face's own image drawn once for both sides."""
+    ``checked`` side (up, down) the truth changed, the mean absolute difference between
+    the generator's change (its image of that side's latents less its image of the
+    face's) and the renders' change, over the pixels the renders' change moves by more
+    than 8 levels; the worse side counts. nan where no checked side changed. A batch of
+    faces at a time, each face's own image drawn once for both sides."""
     before = renders[0]
-    levels = np.zeros(len(before))
+    levels = np.full(len(before), np.nan)
     for start in range(0, len(before), batch):
         faces = slice(start, start + batch)
-        sides_changed = [(latents[faces], after[faces], _changed(before[faces], after[faces]))
-                         for latents, after in zip(sides[1:], renders[1:])]
+        sides_changed = [(latents[faces], after[faces], _changed(before[faces], after[faces]) & check)
+                         for latents, after, check in zip(sides[1:], renders[1:], checked)]
         if not any(changed.any() for _, _, changed in sides_changed):
             continue
         drawn_before = _drawn(generator, sides[0][faces])
@@ -285,7 +302,7 @@ def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndar
             moved = np.abs(true_change).max(-1, keepdims=True) > 8
             misread = (np.abs(read_change - true_change) * moved).sum((1, 2, 3)) / np.maximum(3 * moved.sum((1, 2, 3)), 1)
             rows = start + np.flatnonzero(changed)
-            levels[rows] = np.maximum(levels[rows], misread)
+            levels[rows] = np.fmax(levels[rows], misread)
     return levels
 
 
@@ -311,6 +328,7 @@ def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.nda
                           "pairs_unread": str(p["pairs_unread"]),
                           "unread_dropped": int(ctx.details.get("pairs_unread_dropped", 0)),
                           "pairs_misread": float(p["pairs_misread"]),
+                          "pairs_misread_side": str(p["pairs_misread_side"]),
                           "misread_dropped": int(ctx.details.get("pairs_misread_dropped", 0))}}
     digest = write_latent_pairs(path, *latents, record)
     return {"file": path.name, "sha256": digest, "faces": len(latents[0])}
