@@ -36,7 +36,8 @@ def main() -> None:
     attribute = preset.manifest["provenance"]["attribute"]
     strength = preset.resolve_strength(args.strength)
     judge = classifier.load("cpu", arch="judge")
-    truth = TruthSet.draw(attribute, strength, args.amount, judge, args.images, preset.resolution)
+    truth = TruthSet.draw(attribute, strength, args.amount, judge, args.images, preset.resolution,
+                          scale="renderer")
     # The model on the whole render, as `latentroom toyfaces evaluate` runs it.
     judge_outputs = judge.predict(preset.run(truth.inputs, strength))
     rows = {"preset": np.abs(judge_outputs - truth.judge_inputs),

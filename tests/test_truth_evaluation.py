@@ -16,8 +16,9 @@ from PIL import Image
 from latentroom.engine.cli import cli
 from latentroom.engine.presets.manifest import quality_label
 from latentroom.plugins.toyfaces.classifier import load as load_network
-from latentroom.plugins.toyfaces.evaluate_preset import evaluate_edit, region_figures, truth_params
-from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
+from latentroom.plugins.toyfaces.evaluate_preset import (JUDGED_TOLERANCE, TruthSet, evaluate_edit, region_figures,
+                                                         truth_params)
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, edit, render, sample_params
 
 
 @pytest.fixture(scope="module")
@@ -125,18 +126,34 @@ def test_evaluation_of_a_random_change(judge) -> None:
     assert quality_label(figures).startswith("poor (")
 
 
-def test_evaluation_of_a_continuous_attribute_at_the_matched_amount(judge) -> None:
+def test_a_continuous_truth_is_the_amount_the_judge_reads(judge) -> None:
+    # Teacher amounts are the judge's readings, and the judge reads the renderer's smile
+    # low: the truth moves every face further than the amount, until the judge reads it.
     amount = 0.25
-
-    def truth(pixels: np.ndarray, strength: float) -> np.ndarray:
-        return render(truth_params(sample_params(60_000, len(pixels)), "smile", strength, amount)[0])
-
-    perfect, images = evaluate_edit(truth, "smile", 2.0, amount, judge, images=24)
+    truth = TruthSet.draw("smile", 2.0, amount, judge, images=24)
+    column = ATTRIBUTE_NAMES.index("smile")
+    assert (truth.judge_truths - truth.judge_inputs)[:, column].mean() == pytest.approx(amount, abs=JUDGED_TOLERANCE)
+    assert truth.render_amount > amount + 0.004
+    moved = sample_params(60_000, 24)
+    assert np.array_equal(truth.truths, render(truth_params(moved, "smile", 2.0, truth.render_amount)[0]))
+    on_scale = TruthSet.draw("smile", 2.0, amount, judge, images=24, scale="renderer")
+    assert on_scale.render_amount == pytest.approx(amount, abs=1e-5)
+    assert np.array_equal(on_scale.truths, render(truth_params(moved, "smile", 2.0, amount)[0]))
+    perfect = truth.measure(truth.truths, judge)
     assert perfect.region_error == 0.0 and perfect.judge_target_ratio == pytest.approx(1.0)
-    assert perfect.judge_truth_target_change > 0.05 and perfect.judge_appear_rate is None  # smile is continuous
-    assert np.array_equal(images["output"], images["truth"])
-    nothing, _ = evaluate_edit(lambda pixels, s: pixels, "smile", 2.0, amount, judge, images=24)
+    assert perfect.judge_appear_rate is None  # smile is continuous
+    nothing, images = evaluate_edit(lambda pixels, s: pixels, "smile", 2.0, amount, judge, images=24)
     assert nothing.region_error == pytest.approx(1.0) and abs(nothing.judge_target_ratio) < 1e-9
+    assert np.array_equal(images["truth"], truth.truths)
+
+
+def test_a_truth_the_judge_cannot_read_goes_to_the_end_of_the_scale(judge) -> None:
+    # The judge reads a lowered age at most ~0.22 on renders (every face at the young
+    # end), less than a teacher can reach: the truth is then every face at that end.
+    truth = TruthSet.draw("age", -3.0, -0.6, judge, images=24)
+    ages = sample_params(60_000, 24)["age"]
+    assert truth.render_amount == pytest.approx(-ages.mean(), abs=1e-5)
+    assert np.array_equal(truth.truths, render(edit(sample_params(60_000, 24), "age", -1.0)))
 
 
 def test_a_preset_is_measured_on_both_sides_of_zero_when_its_range_allows() -> None:
@@ -238,7 +255,11 @@ def test_evaluate_command_takes_the_truth_amount_from_the_presets_pairs(tmp_path
     out = tmp_path / "e.json"
     result = CliRunner().invoke(cli, evaluate + ["--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["truth_amounts"] == {"0.3": pytest.approx(0.15)}
+    measured = json.loads(out.read_text())
+    assert measured["truth_amounts"] == {"0.3": pytest.approx(0.15)}
+    # ... as the judge reads it: the renderer moves hair further than that.
+    assert measured["figures"]["preset"]["0.3"]["judge_truth_target_change"] == pytest.approx(0.15, abs=1e-3)
+    assert measured["truth_render_amounts"]["0.3"] > 0.15
     del manifest["x-distill"]["latent_pairs"]["teacher_amounts"]  # authored before they were measured
     (bundle / "preset.json").write_text(json.dumps(manifest))
     result = CliRunner().invoke(cli, evaluate)

@@ -8,9 +8,12 @@ training) and an edit at strength ``s`` giving ``out``:
   on (off) on every face that lacks (has) them, following the strength's sign.
   Continuous ones move by the amount the *teacher* edit achieves on average (the
   generator's own samples edited by the direction, or for a preset of latent pairs
-  the pairs' held-out faces as author draws them, measured by the judge), matched
-  on the clipped 0-1 scale (:func:`latentroom.plugins.toyfaces.truth.matched_truth_edit`): the
-  amount comes from the edit being distilled, never from the output under test.
+  the pairs' held-out faces as author draws them, measured by the judge): every face
+  moves by the one amount (clipped to the 0-1 scale,
+  :func:`latentroom.plugins.toyfaces.truth.matched_truth_edit`) whose truth the judge
+  reads, in the mean, as that change (:func:`judged_amount`), since the judge's units
+  are not the renderer's. The amount comes from the edit being distilled, never from
+  the output under test.
 * **inside the region** the truth changes (per face, :func:`regions.changed_region`):
   ``region_error`` = sum |out - truth| / sum |x - truth| (0 a perfect edit, 1 no
   progress, above 1 away from the truth);
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -151,6 +154,42 @@ def teacher_amount(generator: Any, direction: Any, strength: float, judge: Any, 
 EditFn = Callable[[np.ndarray, float], np.ndarray]
 """uint8 ``[N, H, W, 3]`` renders and a strength -> uint8 edited images of the same shape."""
 
+AmountScale = Literal["judge", "renderer"]
+"""The units of a continuous truth's amount: the judge's mean reading of the change, or the
+renderer's mean move on the attribute's 0-1 scale."""
+
+JUDGED_TOLERANCE = 0.001  # judge units: how close the truth's mean reading comes to the amount
+JUDGED_READS = 6  # truths the search may render and read; two or three reach the tolerance
+
+
+def judged_amount(params: Params, attribute: str, amount: float, judge: Any, judge_inputs: np.ndarray,
+                  size: int = 128) -> float:
+    """The renderer's mean move of ``attribute`` (:func:`matched_truth_edit`) whose true
+    edit of ``params`` the judge reads, in the mean, as a change of ``amount``.
+
+    Teacher amounts are the judge's readings, and the judge does not read the renderer's
+    scale one to one (on evaluation's renders hair_length's truth moved by 0.268 reads as
+    0.253, age's by 0.245 as 0.201), so a truth matched on the renderer's scale is
+    weaker than the edit it grades. A secant search on the reading, which grows with the
+    move. Where the judge cannot read ``amount``, the move of the closest reading: the
+    judge reads age lowered by at most 0.224 on evaluation's renders (every face at the
+    young end of the scale), and the age teacher at -3 by 0.26."""
+    column = ATTRIBUTE_NAMES.index(attribute)
+
+    def reading(move: float) -> float:
+        truths = render(matched_truth_edit(params, attribute, move), size)
+        return float((judge.predict(truths)[:, column] - judge_inputs[:, column]).mean())
+
+    tried = [(0.0, 0.0), (amount, reading(amount))]  # no move reads no change
+    while len(tried) <= JUDGED_READS and abs(tried[-1][1] - amount) > JUDGED_TOLERANCE:
+        (last_move, last_read), (move, read) = tried[-2:]
+        slope = (read - last_read) / (move - last_move) if move != last_move else 0.0
+        if slope <= 0:  # the readings no longer grow with the move: noise or the judge's ceiling
+            break
+        move = float(np.clip(move + (amount - read) / slope, -1.0, 1.0))
+        tried.append((move, reading(move)))
+    return min(tried[1:], key=lambda t: abs(t[1] - amount))[0]
+
 
 @dataclass
 class TruthSet:
@@ -164,15 +203,25 @@ class TruthSet:
     lacked: np.ndarray | None
     judge_inputs: np.ndarray
     judge_truths: np.ndarray
+    render_amount: float | None = None  # a continuous truth's mean move on the renderer's 0-1 scale
 
     @classmethod
     def draw(cls, attribute: str, strength: float, amount: float, judge: Any, images: int = 500,
-             size: int = 128, seed: int = EVAL_SEED) -> "TruthSet":
+             size: int = 128, seed: int = EVAL_SEED, scale: AmountScale = "judge") -> "TruthSet":
+        """The truth at ``amount``: a continuous attribute's in the judge's units (the
+        mean change the judge reads of the truth, as teacher amounts are measured) or
+        with ``scale="renderer"`` on the renderer's 0-1 scale."""
         params = sample_params(seed, images)
         inputs = render(params, size)
+        judge_inputs = judge.predict(inputs)
+        continuous = ATTRIBUTE_SPECS[attribute].kind == "continuous"
+        if continuous and scale == "judge":
+            amount = judged_amount(params, attribute, amount, judge, judge_inputs, size)
         edited, lacked = truth_params(params, attribute, strength, amount)
         truths = render(edited, size)
-        return cls(attribute, strength, inputs, truths, lacked, judge.predict(inputs), judge.predict(truths))
+        # The move the truth makes: the amount asked, or less where every face reached the scale's end.
+        render_amount = float((edited[attribute] - params[attribute]).mean()) if continuous else None
+        return cls(attribute, strength, inputs, truths, lacked, judge_inputs, judge.predict(truths), render_amount)
 
     def measure(self, outputs: np.ndarray, judge: Any) -> Figures:
         """Figures of ``outputs`` (the edited ``inputs``) against this truth."""
@@ -183,10 +232,12 @@ class TruthSet:
 
 
 def evaluate_edit(edit_fn: EditFn, attribute: str, strength: float, amount: float, judge: Any,
-                  images: int = 500, size: int = 128, seed: int = EVAL_SEED) -> tuple[Figures, dict[str, np.ndarray]]:
-    """Figures of ``edit_fn`` at ``strength`` on ``images`` held-out renders, and the
-    image sets (``input``, ``output``, ``truth``) they were measured on."""
-    truth = TruthSet.draw(attribute, strength, amount, judge, images, size, seed)
+                  images: int = 500, size: int = 128, seed: int = EVAL_SEED, scale: AmountScale = "judge"
+                  ) -> tuple[Figures, dict[str, np.ndarray]]:
+    """Figures of ``edit_fn`` at ``strength`` on ``images`` held-out renders against the
+    truth at ``amount`` (in ``scale``'s units), and the image sets (``input``,
+    ``output``, ``truth``) they were measured on."""
+    truth = TruthSet.draw(attribute, strength, amount, judge, images, size, seed, scale)
     outputs = edit_fn(truth.inputs, strength)
     return truth.measure(outputs, judge), {"input": truth.inputs, "output": outputs, "truth": truth.truths}
 
@@ -314,14 +365,16 @@ def generator_path_edit(generator: Any, inverter: Any, direction: Any, batch_siz
 @dataclass
 class Evaluation:
     """Figures per method (``preset``, ``applied``, ``generator_path``, ``teacher``) and strength, and a
-    contact sheet. A continuous attribute's truth is drawn at ``amounts`` per strength, or
-    for a method in ``method_amounts`` at its own."""
+    contact sheet. A continuous attribute's truth is drawn at ``amounts`` per strength (the
+    judge's reading; ``render_amounts``: the renderer's move that gives it), or for a
+    method in ``method_amounts`` at its own (on the renderer's scale)."""
 
     attribute: str
     figures: dict[str, dict[str, Figures]]
     amounts: dict[str, float]
     sheet: np.ndarray
     method_amounts: dict[str, dict[str, float]] = field(default_factory=dict)
+    render_amounts: dict[str, float] = field(default_factory=dict)
 
     def headline(self, method: str | None = None) -> dict[str, float]:
         """The figures at the first (default) strength, as manifest metric names: of
@@ -332,7 +385,8 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         own = {"method_truth_amounts": self.method_amounts} if self.method_amounts else {}
-        return {"attribute": self.attribute, "eval_seed": EVAL_SEED, "truth_amounts": self.amounts, **own,
+        moves = {"truth_render_amounts": self.render_amounts} if self.render_amounts else {}
+        return {"attribute": self.attribute, "eval_seed": EVAL_SEED, "truth_amounts": self.amounts, **moves, **own,
                 "figures": {m: {s: f.to_json() for s, f in per.items()} for m, per in self.figures.items()}}
 
 
@@ -441,14 +495,17 @@ def _truth_amount(generator: Any, direction: Any, strength: float, judge: Any, r
 def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Sequence[float], generator: Any,
                     judge: Any, region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
                     echo: Callable[[str], None] = lambda _: None, amount_of: AmountFn | None = None
-                    ) -> tuple[dict[str, dict[str, Figures]], dict[str, float], TruthSet, dict[str, np.ndarray]]:
+                    ) -> tuple[dict[str, dict[str, Figures]], dict[str, float], dict[str, float], TruthSet,
+                               dict[str, np.ndarray]]:
     """Figures per method and strength against the truth of ``direction``'s edit
     (the truth drawn once per strength and shared by the methods; a continuous
-    attribute's at ``amount_of(strength)`` when given, else :func:`teacher_amount`); also the
-    amounts, and the first strength's truth and outputs (for a contact sheet)."""
+    attribute's at ``amount_of(strength)`` when given, else :func:`teacher_amount`, as the
+    judge reads it); also the amounts, the renderer's moves that make them, and the first
+    strength's truth and outputs (for a contact sheet)."""
     attribute = _check_attribute(direction, strengths)
     figures: dict[str, dict[str, Figures]] = {m: {} for m in methods}
     amounts: dict[str, float] = {}
+    moves: dict[str, float] = {}
     first: tuple[TruthSet, dict[str, np.ndarray]] | None = None
     for strength in strengths:
         amount = _truth_amount(generator, direction, strength, judge, region, amount_samples, amount_of)
@@ -456,6 +513,9 @@ def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Seque
             amounts[f"{strength:g}"] = amount
             echo(f"evaluate: the truth at strength {strength:g} moves {attribute} by {amount:.4g} (the teacher's)")
         truth = TruthSet.draw(attribute, strength, amount or 0.0, judge, images, int(generator.size))
+        if truth.render_amount is not None:
+            moves[f"{strength:g}"] = truth.render_amount
+            echo(f"evaluate: the renderer's edit the judge reads so moves {attribute} by {truth.render_amount:.4g}")
         outputs: dict[str, np.ndarray] = {}
         for method, fn in methods.items():
             echo(f"evaluate: {method} at strength {strength:g} on {images} held-out renders")
@@ -463,7 +523,7 @@ def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Seque
             figures[method][f"{strength:g}"] = truth.measure(outputs[method], judge)
         first = first or (truth, outputs)
     assert first is not None
-    return figures, amounts, first[0], first[1]
+    return figures, amounts, moves, first[0], first[1]
 
 
 def truth_setup(device: str, direction_path: Path, region: Path | None) -> tuple[Any, Any, Any, Any]:
@@ -509,11 +569,11 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
         methods["applied"] = applied_fn
     if inverter is not None:
         methods["generator_path"] = generator_path_edit(generator, inverter, direction)
-    figures, amounts, truth, outputs = measure_methods(methods, direction, strengths, generator, judge, region,
-                                                       images, echo=echo, amount_of=amount_of)
+    figures, amounts, moves, truth, outputs = measure_methods(methods, direction, strengths, generator, judge,
+                                                              region, images, echo=echo, amount_of=amount_of)
     columns = [truth.inputs] + ([outputs["generator_path"]] if inverter is not None else [])
     sheet = contact_sheet(columns + [outputs["applied" if applied_fn is not None else "preset"], truth.truths])
-    return Evaluation(direction.attribute, figures, amounts, sheet)
+    return Evaluation(direction.attribute, figures, amounts, sheet, render_amounts=moves)
 
 
 def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[float], judge: Any,
@@ -527,9 +587,9 @@ def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[
     attribute at ``inverted_amount_of(strength)`` when given
     (:func:`direction_pairs_amounts`: the ceiling of a student of the direction's pairs).
     The contact sheet shows input | teacher | truth."""
-    figures, amounts, truth, outputs = measure_methods({"teacher": path.edit(direction, region)}, direction,
-                                                       strengths, path.generator, judge, region, images,
-                                                       amount_samples, echo)
+    figures, amounts, moves, truth, outputs = measure_methods({"teacher": path.edit(direction, region)},
+                                                              direction, strengths, path.generator, judge, region,
+                                                              images, amount_samples, echo)
     own: dict[str, dict[str, float]] = {}
     if inverted_truth:
         key = f"{strengths[0]:g}"
@@ -539,12 +599,12 @@ def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[
         if amount is not None:
             own["inverted_truth"] = {key: amount}
             reference = TruthSet.draw(direction.attribute, strengths[0], amount, judge, images,
-                                      int(path.generator.size))
+                                      int(path.generator.size), scale="renderer")
         echo(f"evaluate: the inverted truth at strength {key}")
         figures["inverted_truth"] = {key: reference.measure(path.transfer(reference.inputs, reference.truths, region),
                                                             judge)}
     return Evaluation(direction.attribute, figures, amounts,
-                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]), own)
+                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]), own, moves)
 
 
 def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
@@ -556,6 +616,5 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "applied_edit", "contact_sheet",
            "direction_pairs_amounts", "evaluate_direction", "evaluate_edit", "evaluate_preset", "evaluation_strengths",
-           "generator_path_edit", "judge_figures", "measure_methods", "pairs_teacher_amount", "preset_edit",
-           "recorded_pairs_amounts", "region_figures",
-           "teacher_amount", "truth_params", "truth_setup"]
+           "generator_path_edit", "judge_figures", "judged_amount", "measure_methods", "pairs_teacher_amount",
+           "preset_edit", "recorded_pairs_amounts", "region_figures", "teacher_amount", "truth_params", "truth_setup"]
