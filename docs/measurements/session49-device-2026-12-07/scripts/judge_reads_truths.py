@@ -1,15 +1,16 @@
-"""What the judge reads of each continuous preset's matched truth on evaluation's renders."""
-import json, time
-import numpy as np
+"""Session 49: the judge's mean reading of each continuous bundled preset's recorded truth
+amounts, drawn as evaluation drew them before 8b97cdf (every face moved by the one clipped
+amount with that mean on the renderer's scale), on evaluation's 500 renders (seed 60,000).
+Run from the repository root at 5949301 (later, truth_params is unchanged)."""
+import json
 from latentroom.plugins.toyfaces import classifier
 from latentroom.plugins.toyfaces.evaluate_preset import EVAL_SEED, truth_params
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
 judge = classifier.load(arch="judge")
 params = sample_params(EVAL_SEED, 500)
-t0 = time.time(); x = render(params, 128); print("render 500", time.time() - t0)
-jx = judge.predict(x)
+jx = judge.predict(render(params, 128))
 for name in ["age", "smile", "hair_length"]:
-    m = json.load(open(f"/work/s49/wt/presets/{name}/preset.json"))
+    m = json.load(open(f"presets/{name}/preset.json"))
     col = ATTRIBUTE_NAMES.index(name)
     for s, amount in m["x-distill"]["quality"]["truth"]["truth_amounts"].items():
         edited, _ = truth_params(params, name, float(s), amount)
