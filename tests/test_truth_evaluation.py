@@ -148,8 +148,8 @@ def test_a_continuous_truth_is_the_amount_the_judge_reads(judge) -> None:
 
 
 def test_a_truth_the_judge_cannot_read_goes_to_the_end_of_the_scale(judge) -> None:
-    # The judge reads a lowered age at most ~0.22 on renders (every face at the young
-    # end), less than a teacher can reach: the truth is then every face at that end.
+    # The judge reads a lowered age at most ~0.22 on renders (its reading stops falling
+    # before every face is young): asked for more, the truth goes to the scale's end.
     truth = TruthSet.draw("age", -3.0, -0.6, judge, images=24)
     ages = sample_params(60_000, 24)["age"]
     assert truth.render_amount == pytest.approx(-ages.mean(), abs=1e-5)

@@ -172,8 +172,9 @@ def judged_amount(params: Params, attribute: str, amount: float, judge: Any, jud
     0.253, age's by 0.245 as 0.201), so a truth matched on the renderer's scale is
     weaker than the edit it grades. A secant search on the reading, which grows with the
     move. Where the judge cannot read ``amount``, the move of the closest reading: the
-    judge reads age lowered by at most 0.224 on evaluation's renders (every face at the
-    young end of the scale), and the age teacher at -3 by 0.26."""
+    judge reads age lowered by at most 0.224 on evaluation's renders (its reading stops
+    falling from a mean move of -0.40, of their mean age 0.51), and the age teacher at
+    -3 by 0.26."""
     column = ATTRIBUTE_NAMES.index(attribute)
 
     def reading(move: float) -> float:
