@@ -516,7 +516,7 @@ def measure_methods(methods: dict[str, EditFn], direction: Any, strengths: Seque
         truth = TruthSet.draw(attribute, strength, amount or 0.0, judge, images, int(generator.size))
         if truth.render_amount is not None:
             moves[f"{strength:g}"] = truth.render_amount
-            echo(f"evaluate: the renderer's edit the judge reads so moves {attribute} by {truth.render_amount:.4g}")
+            echo(f"evaluate: the judge reads that in a true edit moving {attribute} by {truth.render_amount:.4g}")
         outputs: dict[str, np.ndarray] = {}
         for method, fn in methods.items():
             echo(f"evaluate: {method} at strength {strength:g} on {images} held-out renders")
