@@ -11,7 +11,9 @@
 # The pairs are large (4,000 faces: 150 MB) and made in about two minutes on an H200,
 # so they stay in PAIRS_DIR and are never shipped; the find is seeded, so this script
 # writes them again. LIMIT is the call's length in seconds: the author run gets what the
-# find leaves, less EXPORT_SECONDS for its export and evaluation. Writes OUT/dirs (the
+# find leaves, less EXPORT_SECONDS for its export and evaluation, or AUTHOR_BUDGET seconds
+# where that is less (to train two calls' students equally long: a find that drops more
+# faces takes longer and would leave less). Writes OUT/dirs (the
 # direction), OUT/logs (find, ceiling, author log, sheet), OUT/presets/ATTRIBUTE.
 # CEILING_IMAGES=0 skips the ceiling (the find is seeded: it measures the same pairs).
 # INVERTER_OPTIONS, KEY=VALUE pairs split by spaces (e.g. "lr=0.02"), go to the hybrid
@@ -53,7 +55,9 @@ echo "find done at $(( $(date +%s) - T0 ))s"
 
 # The ceiling runs beside the author run (it needs the GPU for seconds, not minutes), in
 # the row's region, which author_presets.sh writes before it starts training.
-DEVICE=$DEVICE ONLY=$ATTRIBUTE BUDGET=$(( $(left) - EXPORT_SECONDS )) DIRECTIONS=$OUT/dirs PAIRS_DIR=$PAIRS_DIR LOGS=$logs \
+budget=$(( $(left) - EXPORT_SECONDS ))
+(( ${AUTHOR_BUDGET:-budget} < budget )) && budget=$AUTHOR_BUDGET
+DEVICE=$DEVICE ONLY=$ATTRIBUTE BUDGET=$budget DIRECTIONS=$OUT/dirs PAIRS_DIR=$PAIRS_DIR LOGS=$logs \
     PRESETS=$OUT/presets timeout $(( $(left) + 20 )) bash scripts/author_presets.sh &
 author=$!
 region=$logs/regions/$ATTRIBUTE.png
