@@ -3,7 +3,8 @@ hair_teacher_sheet.py's faces (same reading through the hybrid), per face: the m
 as pairs_misread measures it (the mean |read change - true change| where the true change
 moves a pixel by more than 8 levels), and the area the pair's target at t draws past the
 truth (pixels inside the region where the target moves more than 24 levels and the truth
-at most 8) with its mean change there; and the misreading over the pixels either change
+at most 8) with its mean change there, and the same over the whole frame (the read change,
+as a find sees it without the preset's region); and the misreading over the pixels either change
 moves by more than 8 levels (drawing past the truth counts), as a mean over those pixels
 and as their sum over the pixels the truth moves. argv: count region.png"""
 import sys
@@ -40,9 +41,11 @@ misread_either = either_sum / np.maximum(3 * either.sum((1, 2, 3)), 1)
 misread_per_truth = either_sum / np.maximum(3 * moved.sum((1, 2, 3)), 1)
 target_change = np.abs(region * read_change).max(-1)
 past = (target_change > 24) & ~moved[..., 0]
+past_frame = (np.abs(read_change).max(-1) > 24) & ~moved[..., 0]
 for i in range(len(x)):
     group = "old" if i < count else "random"
     mean_past = target_change[i][past[i]].mean() if past[i].any() else 0.0
     print(f"{group} row {i % count + 1}: misread {misread[i]:.1f} levels (over either change {misread_either[i]:.1f}, "
           f"per truth pixel {misread_per_truth[i]:.1f}); "
-          f"drawn past the truth {int(past[i].sum())} px (mean change there {mean_past:.0f})")
+          f"drawn past the truth {int(past[i].sum())} px (mean change there {mean_past:.0f}; "
+          f"over the whole frame {int(past_frame[i].sum())} px)")
