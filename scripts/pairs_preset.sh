@@ -56,7 +56,7 @@ echo "find done at $(( $(date +%s) - T0 ))s"
 # The ceiling runs beside the author run (it needs the GPU for seconds, not minutes), in
 # the row's region, which author_presets.sh writes before it starts training.
 budget=$(( $(left) - EXPORT_SECONDS ))
-(( ${AUTHOR_BUDGET:-budget} < budget )) && budget=$AUTHOR_BUDGET
+if [[ -n "${AUTHOR_BUDGET:-}" ]] && (( AUTHOR_BUDGET < budget )); then budget=$AUTHOR_BUDGET; fi
 DEVICE=$DEVICE ONLY=$ATTRIBUTE BUDGET=$budget DIRECTIONS=$OUT/dirs PAIRS_DIR=$PAIRS_DIR LOGS=$logs \
     PRESETS=$OUT/presets timeout $(( $(left) + 20 )) bash scripts/author_presets.sh &
 author=$!

@@ -134,11 +134,11 @@ def test_a_continuous_truth_is_the_amount_the_judge_reads(judge) -> None:
     column = ATTRIBUTE_NAMES.index("smile")
     assert (truth.judge_truths - truth.judge_inputs)[:, column].mean() == pytest.approx(amount, abs=JUDGED_TOLERANCE)
     assert truth.render_amount > amount + 0.004
-    moved = sample_params(60_000, 24)
-    assert np.array_equal(truth.truths, render(truth_params(moved, "smile", 2.0, truth.render_amount)[0]))
+    params = sample_params(60_000, 24)
+    assert np.array_equal(truth.truths, render(truth_params(params, "smile", 2.0, truth.render_amount)[0]))
     on_scale = TruthSet.draw("smile", 2.0, amount, judge, images=24, scale="renderer")
     assert on_scale.render_amount == pytest.approx(amount, abs=1e-5)
-    assert np.array_equal(on_scale.truths, render(truth_params(moved, "smile", 2.0, amount)[0]))
+    assert np.array_equal(on_scale.truths, render(truth_params(params, "smile", 2.0, amount)[0]))
     perfect = truth.measure(truth.truths, judge)
     assert perfect.region_error == 0.0 and perfect.judge_target_ratio == pytest.approx(1.0)
     assert perfect.judge_appear_rate is None  # smile is continuous
@@ -151,9 +151,9 @@ def test_a_truth_the_judge_cannot_read_goes_to_the_end_of_the_scale(judge) -> No
     # The judge reads a lowered age at most ~0.22 on renders (its reading stops falling
     # before every face is young): asked for more, the truth goes to the scale's end.
     truth = TruthSet.draw("age", -3.0, -0.6, judge, images=24)
-    ages = sample_params(60_000, 24)["age"]
-    assert truth.render_amount == pytest.approx(-ages.mean(), abs=1e-5)
-    assert np.array_equal(truth.truths, render(edit(sample_params(60_000, 24), "age", -1.0)))
+    params = sample_params(60_000, 24)
+    assert truth.render_amount == pytest.approx(-params["age"].mean(), abs=1e-5)
+    assert np.array_equal(truth.truths, render(edit(params, "age", -1.0)))
 
 
 def test_a_preset_is_measured_on_both_sides_of_zero_when_its_range_allows() -> None:
