@@ -67,7 +67,7 @@ from latentroom.plugins.textimage.toyclip import load as load_clip
 from latentroom.plugins.toyfaces import classifier as classifiers
 from latentroom.plugins.toyfaces.generator import load_toyfaces
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
-from latentroom.plugins.toyfaces.truth import frechet_distance, matched_truth_edit
+from latentroom.plugins.toyfaces.truth import classifier_matched_truth, frechet_distance
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "plugins" / "directions" / "shipped"
@@ -103,7 +103,7 @@ class Bench:
         self.ws = to_wplus(sample_w(generator, samples, SEED), generator.n_latent)
         self.params = sample_params(SEED, samples)
         self.base_judge, self.base_pred, base_feat = self.read(None, 0.0)
-        _, render_feat = classifier.predict_with_features(render(self.params), batch)
+        self.render_pred, render_feat = classifier.predict_with_features(render(self.params), batch)
         self.fd_generator = frechet_distance(base_feat, render_feat)
 
     @torch.no_grad()
@@ -130,7 +130,8 @@ class Bench:
         if len(targets) == 1:
             t = ATTRIBUTE_NAMES.index(targets[0])
             delta = float((pred[:, t] - self.base_pred[:, t]).mean())
-            truth = render(matched_truth_edit(self.params, targets[0], delta, SEED))
+            truth, _ = classifier_matched_truth(self.params, targets[0], delta, self.classifier, self.render_pred,
+                                                SEED, self.batch)
             _, truth_feat = self.classifier.predict_with_features(truth, self.batch)
             row["truth_fd_ratio"] = frechet_distance(feat, truth_feat) / self.fd_generator
         return row

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, sample_params
-from latentroom.plugins.toyfaces.truth import TruthReference, matched_truth_edit
+from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, attribute_matrix, render, sample_params
+from latentroom.plugins.toyfaces.truth import READ_TOLERANCE, TruthReference, matched_truth_edit
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("delta", [0.2, -0.3, 0.0])
@@ -35,18 +39,42 @@ def test_binary_truth_edit_flips_as_many_faces_as_delta_asks(delta: float) -> No
     assert np.array_equal(np.delete(before, column, axis=1), np.delete(after, column, axis=1))
 
 
-def test_truth_distance_is_one_at_strength_zero_and_grows_off_the_data() -> None:
-    from latentroom.engine.direction import Direction, Provenance
+@pytest.fixture(scope="module")
+def reference() -> TruthReference:
     from latentroom.engine.plugins import resolve_generator
     from latentroom.plugins.toyfaces import load_classifier
 
-    generator = resolve_generator("toyfaces", "cpu")
-    reference = TruthReference(generator, load_classifier("cpu"), samples=48, seed=5, batch_size=16)
+    return TruthReference(resolve_generator("toyfaces", "cpu"), load_classifier("cpu"), samples=48, seed=5,
+                          batch_size=16)
+
+
+def test_truth_distance_is_one_at_strength_zero_and_grows_off_the_data(reference: TruthReference) -> None:
+    from latentroom.engine.direction import Direction, Provenance
+
     assert reference.fd_generator > 0
+    generator = reference.generator
     vector = np.random.default_rng(0).standard_normal(generator.style_dim)
     direction = Direction.from_vector(vector, generator.n_latent, Provenance("test", "smile"))
     still = reference.measure(direction, 0.0)
-    assert still.delta == 0.0 and still.ratio == pytest.approx(1.0)
+    assert still.delta == 0.0 and still.truth_move == 0.0 and still.ratio == pytest.approx(1.0)
     far = reference.measure(direction, 25.0)
     assert far.ratio > 2.0
     assert far.to_json()["ratio"] == far.ratio
+
+
+def test_the_truth_moves_as_far_as_the_classifier_reads_the_edit(reference: TruthReference) -> None:
+    """The classifier reads age's true edit long (on these renders a move of 0.422 as
+    0.433): matched on the renderer's scale, the truth would move further than the edit."""
+    from latentroom.engine.direction import Direction
+
+    direction = Direction.load(ROOT / "plugins" / "directions" / "shipped" / "age.json")
+    column = ATTRIBUTE_NAMES.index("age")
+    measured = reference.measure(direction, 3.0)
+
+    def read(move: float) -> float:
+        truth = render(matched_truth_edit(reference.params, "age", move))
+        return float((reference.classifier.predict(truth)[:, column] - reference.render_pred[:, column]).mean())
+
+    assert read(measured.truth_move) == pytest.approx(measured.delta, abs=READ_TOLERANCE)
+    assert abs(read(measured.delta) - measured.delta) > 5 * READ_TOLERANCE
+    assert measured.to_json()["truth_move"] == measured.truth_move

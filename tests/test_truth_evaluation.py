@@ -16,9 +16,9 @@ from PIL import Image
 from latentroom.engine.cli import cli
 from latentroom.engine.presets.manifest import quality_label
 from latentroom.plugins.toyfaces.classifier import load as load_network
-from latentroom.plugins.toyfaces.evaluate_preset import (JUDGED_TOLERANCE, TruthSet, evaluate_edit, region_figures,
-                                                         truth_params)
+from latentroom.plugins.toyfaces.evaluate_preset import TruthSet, evaluate_edit, region_figures, truth_params
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, edit, render, sample_params
+from latentroom.plugins.toyfaces.truth import READ_TOLERANCE
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_a_continuous_truth_is_the_amount_the_judge_reads(judge) -> None:
     amount = 0.25
     truth = TruthSet.draw("smile", 2.0, amount, judge, images=24)
     column = ATTRIBUTE_NAMES.index("smile")
-    assert (truth.judge_truths - truth.judge_inputs)[:, column].mean() == pytest.approx(amount, abs=JUDGED_TOLERANCE)
+    assert (truth.judge_truths - truth.judge_inputs)[:, column].mean() == pytest.approx(amount, abs=READ_TOLERANCE)
     assert truth.render_amount > amount + 0.004
     params = sample_params(60_000, 24)
     assert np.array_equal(truth.truths, render(truth_params(params, "smile", 2.0, truth.render_amount)[0]))

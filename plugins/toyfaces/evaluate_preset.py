@@ -52,7 +52,7 @@ from latentroom.engine.presets.manifest import is_finite_number
 from latentroom.plugins.distill.quality import to_model, to_pixels
 from latentroom.plugins.toyfaces.regions import changed_region
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
-from latentroom.plugins.toyfaces.truth import matched_truth_edit
+from latentroom.plugins.toyfaces.truth import matched_truth_edit, read_matched_move
 
 EVAL_SEED = 60_000
 TEACHER_SEED = 61_000
@@ -158,38 +158,21 @@ AmountScale = Literal["judge", "renderer"]
 """The units of a continuous truth's amount: the judge's mean reading of the change, or the
 renderer's mean move on the attribute's 0-1 scale."""
 
-JUDGED_TOLERANCE = 0.001  # judge units: how close the truth's mean reading comes to the amount
-JUDGED_READS = 6  # truths the search may render and read; two or three reach the tolerance
-
 
 def judged_amount(params: Params, attribute: str, amount: float, judge: Any, judge_inputs: np.ndarray,
                   size: int = 128) -> float:
     """The renderer's mean move of ``attribute`` (:func:`matched_truth_edit`) whose true
-    edit of ``params`` the judge reads, in the mean, as a change of ``amount``.
-
-    Teacher amounts are the judge's readings, and the judge does not read the renderer's
-    scale one to one (on evaluation's renders hair_length's truth moved by 0.268 reads as
-    0.253, age's by 0.245 as 0.201), so a truth matched on the renderer's scale is
-    weaker than the edit it grades. A secant search on the reading, which grows with the
-    move. Where the judge cannot read ``amount``, the move of the closest reading: the
-    judge reads age lowered by at most 0.224 on evaluation's renders (its reading stops
-    falling from a mean move of -0.40, of their mean age 0.51), and the age teacher at
-    -3 by 0.26."""
+    edit of ``params`` the judge reads, in the mean, as a change of ``amount``
+    (:func:`read_matched_move`): teacher amounts are the judge's readings. The age
+    teacher at -3 reaches 0.26, past the judge's reach of lowered age (0.224 on
+    evaluation's renders); its truth is the move of the closest reading."""
     column = ATTRIBUTE_NAMES.index(attribute)
 
     def reading(move: float) -> float:
         truths = render(matched_truth_edit(params, attribute, move), size)
         return float((judge.predict(truths)[:, column] - judge_inputs[:, column]).mean())
 
-    tried = [(0.0, 0.0), (amount, reading(amount))]  # no move reads no change
-    while len(tried) <= JUDGED_READS and abs(tried[-1][1] - amount) > JUDGED_TOLERANCE:
-        (last_move, last_read), (move, read) = tried[-2:]
-        slope = (read - last_read) / (move - last_move) if move != last_move else 0.0
-        if slope <= 0:  # the readings no longer grow with the move: noise or the judge's ceiling
-            break
-        move = float(np.clip(move + (amount - read) / slope, -1.0, 1.0))
-        tried.append((move, reading(move)))
-    return min(tried[1:], key=lambda t: abs(t[1] - amount))[0]
+    return read_matched_move(amount, reading)
 
 
 @dataclass
