@@ -22,7 +22,9 @@
 # (inverted-truth's pairs_unread; binary attributes). PAIRS_MISREAD=L (levels; 0, every
 # face kept) leaves out those whose read edit, as the generator draws it, is more than L
 # from their true edit (inverted-truth's pairs_misread); PAIRS_MISREAD_SIDE=up checks only
-# the edit that puts the attribute on (pairs_misread_side; default either).
+# the edit that puts the attribute on (pairs_misread_side; default either). PAIRS_REGIONS=N
+# also writes each face's own region, its true edit's pixels grown by N (pairs_regions,
+# pairs_region_grow), and author keeps each target's edit there.
 set -u
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -35,6 +37,8 @@ CEILING_IMAGES=${CEILING_IMAGES:-500}
 PAIRS_DIR=${PAIRS_DIR:-/tmp/pairs}
 DEVICE=${DEVICE:-cuda}
 read -r -a inverter_pairs <<<"${INVERTER_OPTIONS:-}"
+face_regions=()
+[[ -n "${PAIRS_REGIONS:-}" ]] && face_regions=(--param pairs_regions=true --param "pairs_region_grow=$PAIRS_REGIONS")
 inverter_json=$(python3 -c "import json, sys; from latentroom.engine.cli_options import parse_options; print(json.dumps(parse_options(sys.argv[1:], 'INVERTER_OPTIONS')))" "${inverter_pairs[@]}") || exit 1
 ceiling_options=()
 for pair in "${inverter_pairs[@]}"; do ceiling_options+=(-O "$pair"); done
@@ -48,7 +52,7 @@ find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all 
           --param inverter=hybrid --param inverter_batch=256 --param "inverter_options=$inverter_json"
           --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz" --param "pairs_unread=${PAIRS_UNREAD:-keep}"
           --param "pairs_misread=${PAIRS_MISREAD:-0}" --param "pairs_misread_side=${PAIRS_MISREAD_SIDE:-either}"
-          --device "$DEVICE" -o "$direction")
+          "${face_regions[@]}" --device "$DEVICE" -o "$direction")
 stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
 timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }
 echo "find done at $(( $(date +%s) - T0 ))s"

@@ -217,6 +217,65 @@ def test_author_refuses_pairs_the_direction_was_not_found_with(found: dict, tmp_
         assert result.exit_code != 0 and message in result.output and str(path) in result.output
 
 
+def _with_regions(found: dict, path: Path, up: np.ndarray, down: np.ndarray) -> Path:
+    """The fixture's pairs written again with each face's regions ``up`` and ``down``."""
+    pairs = load_latent_pairs(found["pairs"])
+    write_latent_pairs(path, pairs.before, pairs.up, pairs.down, dict(pairs.record), (up, down))
+    return path
+
+
+def test_each_faces_own_region_confines_its_target(found: dict, tmp_path: Path) -> None:
+    from latentroom.engine.plugins import resolve_generator
+
+    generator = resolve_generator("toyfaces", "cpu")
+    up = np.zeros((40, 128, 128), bool)
+    up[:, :, :64] = True  # every face's edit up kept on the left half only
+    down = np.zeros_like(up)  # and taking them off nowhere
+    pairs = load_latent_pairs(_with_regions(found, tmp_path / "regions.npz", up, down))
+    assert pairs.describe()["face_regions"] is True
+    ts = pairs.truth_strength
+    direction = Direction.load(found["direction"])
+    sampler = PairSampler(generator, direction, (-ts, ts), pairs=pairs)
+    x, y, _ = sampler.batch(12, 0, TRAIN, strength=ts)
+    ups = _renders(generator, pairs.up)[_which(x, _renders(generator, pairs.before))]
+    assert torch.allclose(y[..., :64], ups[..., :64], atol=1e-4)
+    assert torch.equal(y[..., 64:], x[..., 64:])
+    assert not torch.allclose(y[..., :64], x[..., :64], atol=0.05)  # some face was put glasses on
+    x, y, _ = sampler.batch(12, 1, TRAIN, strength=-ts)
+    assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize("regions, message", [
+    (lambda up: (up.astype(np.uint8), up), "'region_up' is uint8, not a bool array"),
+    (lambda up: (up, up[:, :, :64]), "'region_down' has shape"),
+    (lambda up: (up[:39], up[:39]), "regions for 39 faces, latents for 40"),
+])
+def test_damaged_face_regions_are_refused_naming_the_file(found: dict, tmp_path: Path, regions,
+                                                          message: str) -> None:
+    pairs = load_latent_pairs(found["pairs"])
+    bad = tmp_path / "bad.npz"
+    up, down = regions(np.ones((40, 128, 128), bool))
+    np.savez(bad, before=pairs.before, up=pairs.up, down=pairs.down, region_up=up, region_down=down,
+             record=np.array(json.dumps(pairs.record)))
+    with pytest.raises(DistillError, match=message) as raised:
+        load_latent_pairs(bad)
+    assert str(bad) in str(raised.value)
+    np.savez(bad, before=pairs.before, up=pairs.up, down=pairs.down, region_up=up,
+             record=np.array(json.dumps(pairs.record)))
+    with pytest.raises(DistillError, match="optionally region_up and region_down"):
+        load_latent_pairs(bad)
+
+
+def test_face_regions_must_be_the_generators_size(found: dict, tmp_path: Path) -> None:
+    from latentroom.engine.plugins import resolve_generator
+
+    small = np.ones((40, 64, 64), bool)
+    pairs = load_latent_pairs(_with_regions(found, tmp_path / "small.npz", small, small))
+    with pytest.raises(DistillError, match="regions are 64x64 px, the generator draws 128x128") as raised:
+        pairs.check_fits(resolve_generator("toyfaces", "cpu"), Direction.load(found["direction"]))
+    assert str(tmp_path / "small.npz") in str(raised.value)
+
+
 def test_the_sampler_keeps_each_inputs_mouth_in_its_target(found: dict) -> None:
     from latentroom.engine.plugins import resolve_generator
     from latentroom.plugins.distill.mouth import MouthFinder, keep_mouth

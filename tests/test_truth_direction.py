@@ -347,3 +347,55 @@ def test_inverted_truth_conditioned_by_response_keeps_the_named_attribute() -> N
     with pytest.raises(LatentroomError, match="response only"):
         InvertedTruth().find(g, "glasses", layers="coarse", samples=8, scorer=scorer, condition_on=["eye_size"],
                              condition_by="boundary")
+
+
+def _grown(moved: np.ndarray, grow: int) -> np.ndarray:
+    """``moved`` ``[N, R, R]`` grown by ``grow`` pixels in every direction, shift by shift."""
+    padded = np.pad(moved, ((0, 0), (grow, grow), (grow, grow)))
+    size = moved.shape[1]
+    return np.any([padded[:, grow + dy:grow + dy + size, grow + dx:grow + dx + size]
+                   for dy in range(-grow, grow + 1) for dx in range(-grow, grow + 1)], axis=0)
+
+
+def test_each_kept_faces_region_is_where_its_true_edit_moves(tmp_path: Path) -> None:
+    # pairs_regions writes, for every face the pairs keep, the pixels each of its true
+    # edits moves, grown; author then keeps each target's edit there alone.
+    from latentroom.plugins.distill.latent_pairs import load_latent_pairs
+    from latentroom.plugins.toyfaces.truth_direction import true_edit_sides
+
+    def find(name: str, *params: str) -> Result:
+        return find_inverted_truth("beard", "all", 32, tmp_path / f"{name}.json", f"pairs={tmp_path / name}.npz",
+                                   *params)
+
+    assert find("plain").exit_code == 0
+    result = find("regions", "pairs_unread=drop", "pairs_regions=true", "pairs_region_grow=2")
+    assert result.exit_code == 0, result.output
+    plain, regions = load_latent_pairs(tmp_path / "plain.npz"), load_latent_pairs(tmp_path / "regions.npz")
+    assert plain.regions is None and not plain.record["made_by"]["pairs_regions"]
+    assert regions.record["made_by"]["pairs_regions"] and regions.record["made_by"]["pairs_region_grow"] == 2
+    kept = [int(np.flatnonzero((plain.before == face).all((1, 2)))[0]) for face in regions.before]
+    assert 0 < len(kept) < 32  # the unread faces left, and their regions with them
+    assert np.array_equal(regions.up, plain.up[kept]) and np.array_equal(regions.down, plain.down[kept])
+    before, up, down, lacked = true_edit_sides("beard", 32, 0, 0.35, 128)
+    for region, after in zip(regions.regions, (up, down)):
+        moved = np.abs(after[kept].astype(int) - before[kept]).max(-1) > 8
+        assert region.shape == (len(kept), 128, 128)
+        assert np.array_equal(region, _grown(moved, 2))
+    # A face its edit leaves alone has no region on that side: a bearded face's up side.
+    assert not regions.regions[0][~lacked[kept]].any() and regions.regions[0][lacked[kept]].any(axis=(1, 2)).all()
+
+    out = tmp_path / "beard"
+    authored = CliRunner().invoke(cli, [
+        "author", "beard", "--direction", str(tmp_path / "regions.json"), "--latent-pairs",
+        str(tmp_path / "regions.npz"), "--steps", "2", "--batch-size", "2", "--widths", "4,8", "--eval-images", "4",
+        "--held-out-pairs", "4", "--inverter", "none", "--variants", "none", "--device", "cpu", "-o", str(out)])
+    assert authored.exit_code == 0, authored.output
+    assert "each in its own region" in authored.output
+    assert json.loads((out / "preset.json").read_text())["x-distill"]["latent_pairs"]["face_regions"] is True
+
+    assert "true or false" in find("a", "pairs_regions=1").output
+    assert "pass pairs=FILE too" in find_inverted_truth("beard", "all", 32, tmp_path / "b.json",
+                                                        "pairs_regions=true").output
+    for grow in ("-1", "33", "1.5"):
+        assert "a whole number of pixels from 0 to 32" in find("c", "pairs_regions=true",
+                                                               f"pairs_region_grow={grow}").output

@@ -418,8 +418,9 @@ def _train(opts: AuthorOptions, setup: Setup, echo: Callable[[str], None]) -> tu
          + f"; region {opts.region or 'none'}; presence gate {setup.gate_note}"
          + (f"; the input's mouth kept (aligner {setup.mouth.name})" if setup.mouth is not None else "")
          + (f"; up to {opts.grain.share:g} of the input's grain taken off" if opts.grain.active else "")
-         + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out), "
-            f"partial edits {opts.partial_edit}" if setup.pairs is not None else "")
+         + (f"; latent pairs {setup.pairs.path} ({setup.pairs.faces} faces, {setup.pairs.held_out} held out"
+            + (", each in its own region" if setup.pairs.regions is not None else "")
+            + f"), partial edits {opts.partial_edit}" if setup.pairs is not None else "")
          + f"; device {setup.device}")
     started = time.time()  # the time limit and budget count the mouths found below
     if setup.mouth is not None and setup.pairs is not None:

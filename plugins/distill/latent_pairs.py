@@ -29,9 +29,19 @@ the latent.
 The faces are fixed, so the last ``held_out`` of them are kept out of training: the
 held-out pairs that measure the student against its teacher come from those.
 
+A file may also give each face its own region per side (``region_up``,
+``region_down``): where that edit may change the face's pixels, e.g. where its true edit
+does (``inverted-truth --param pairs_regions=true``). The target then keeps the edit only
+there, ``y = x + region * (y - x)``, as a preset's fixed region does for every face. The
+generator draws a read edit past where the truth ends (hair_length's new hair falls past
+the truth's bob, and a fixed region cuts it into a band over the shirt; session 50); a
+face's own region ends it where its truth does.
+
 The file is a plain ``.npz`` (``np.savez``, no pickle) of ``before``, ``up`` and
-``down`` ``[N, L, D]`` and ``record``, a JSON string: the format, the attribute, the
-generator and its weights' digest, the truth strength and how the faces were made.
+``down`` ``[N, L, D]``, optionally ``region_up`` and ``region_down`` (bool
+``[N, R, R]`` at the generator's resolution), and ``record``, a JSON string: the format,
+the attribute, the generator and its weights' digest, the truth strength and how the
+faces were made.
 The direction found with them records the file's digest (``details.pairs``), and
 ``author`` takes the pairs only beside that direction: the strengths are its units. It is untrusted input: bounded in size, checked array by
 array, errors name the file.
@@ -58,6 +68,7 @@ from latentroom.plugins.distill.errors import DistillError, read_option_file
 FORMAT = "latentroom-latent-pairs"
 VERSION = 1
 ARRAYS = ("before", "up", "down")
+REGION_ARRAYS = ("region_up", "region_down")
 PARTIAL_EDITS = ("fade", "latent")
 MAX_PAIRS_BYTES = 2 * 1024**3
 """Four thousand faces of a 1024-px StyleGAN2 (18 x 512 latents, float32) are about
@@ -72,15 +83,17 @@ def held_out_count(faces: int) -> int:
 
 
 def write_latent_pairs(path: Path, before: np.ndarray, up: np.ndarray, down: np.ndarray,
-                       record: dict[str, Any]) -> str:
-    """Write the file (temp file, then rename); returns its sha256."""
+                       record: dict[str, Any], regions: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+    """Write the file (temp file, then rename), with each face's region per side (up,
+    down) when given; returns its sha256."""
     record = {"format": FORMAT, "version": VERSION, "held_out": held_out_count(len(before)), **record}
     missing = [key for key in RECORD_KEYS if key not in record]
     if missing:
         raise ValueError(f"latent pairs record lacks {', '.join(missing)}")
     buffer = io.BytesIO()
+    sides = {} if regions is None else {name: np.asarray(region, bool) for name, region in zip(REGION_ARRAYS, regions)}
     np.savez(buffer, before=np.asarray(before, np.float32), up=np.asarray(up, np.float32),
-             down=np.asarray(down, np.float32), record=np.array(json.dumps(record)))
+             down=np.asarray(down, np.float32), **sides, record=np.array(json.dumps(record)))
     data = buffer.getvalue()
     atomic_write(path, lambda f: f.write(data))
     return hashlib.sha256(data).hexdigest()
@@ -96,6 +109,7 @@ class LatentPairs:
     down: np.ndarray
     record: dict[str, Any]
     sha256: str
+    regions: tuple[np.ndarray, np.ndarray] | None = None  # each face's, up and down: bool [N, R, R]
 
     @property
     def faces(self) -> int:
@@ -122,6 +136,11 @@ class LatentPairs:
         if self.record["attribute"] != direction.attribute:
             raise DistillError(f"--latent-pairs {self.path}: pairs for {self.record['attribute']!r}, the direction "
                                f"edits {direction.attribute!r}")
+        size = int(generator.size)
+        if self.regions is not None and self.regions[0].shape[1:] != (size, size):
+            raise DistillError(f"--latent-pairs {self.path}: its faces' regions are "
+                               f"{'x'.join(map(str, self.regions[0].shape[1:]))} px, the generator draws "
+                               f"{size}x{size}")
         found_with = (direction.provenance.details.get("pairs") or {}).get("sha256")
         if found_with != self.sha256:
             raise DistillError(f"--latent-pairs {self.path}: not the pairs the direction was found with "
@@ -130,22 +149,29 @@ class LatentPairs:
 
     def describe(self) -> dict[str, Any]:
         return {"file": self.path.name, "sha256": self.sha256, "faces": self.faces, "held_out": self.held_out,
-                "truth_strength": self.truth_strength, "made_by": self.record["made_by"]}
+                "truth_strength": self.truth_strength, "made_by": self.record["made_by"],
+                "face_regions": self.regions is not None}
 
 
 def load_latent_pairs(path: Path) -> LatentPairs:
     """Read and check ``path``; every problem raises :class:`DistillError` naming it."""
     data = read_option_file("--latent-pairs", path, MAX_PAIRS_BYTES)
     arrays, record = _unpack(path, data)
+    regions = _checked_regions(path, [arrays.pop(name) for name in REGION_ARRAYS if name in arrays])
     _check_arrays(path, arrays)
     _check_record(path, record, len(arrays["before"]))
+    if regions is not None and len(regions[0]) != len(arrays["before"]):
+        raise DistillError(f"--latent-pairs {path}: regions for {len(regions[0])} faces, latents for "
+                           f"{len(arrays['before'])}")
     return LatentPairs(path, arrays["before"], arrays["up"], arrays["down"], record,
-                       hashlib.sha256(data).hexdigest())
+                       hashlib.sha256(data).hexdigest(), regions)
 
 
 def _unpack(path: Path, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     try:
-        arrays = read_npz(data, MAX_PAIRS_BYTES, [set(ARRAYS) | {"record"}], f"{', '.join(ARRAYS)} and record",
+        layout = set(ARRAYS) | {"record"}
+        arrays = read_npz(data, MAX_PAIRS_BYTES, [layout, layout | set(REGION_ARRAYS)],
+                          f"{', '.join(ARRAYS)} and record, and optionally {' and '.join(REGION_ARRAYS)}",
                           kind="a latent-pairs .npz")
         record = loads_bounded(str(arrays.pop("record")[()]))
     except NpzProblem as exc:
@@ -170,6 +196,19 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
         arrays[name] = array.astype(np.float32, copy=False)
     if shape[0] < 2:
         raise DistillError(f"--latent-pairs {path}: {shape[0]} face(s); at least 2 are needed (one held out)")
+
+
+def _checked_regions(path: Path, regions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The faces' regions, up and down, as bool ``[N, R, R]`` of one shape, or None."""
+    if not regions:
+        return None
+    for name, region in zip(REGION_ARRAYS, regions):
+        if region.dtype != np.bool_:
+            raise DistillError(f"--latent-pairs {path}: '{name}' is {region.dtype}, not a bool array")
+        if region.ndim != 3 or region.shape[1] != region.shape[2] or region.shape != regions[0].shape:
+            raise DistillError(f"--latent-pairs {path}: '{name}' has shape {list(region.shape)}; expected "
+                               f"[faces, size, size] like '{REGION_ARRAYS[0]}' {list(regions[0].shape)}")
+    return regions[0], regions[1]
 
 
 def _check_record(path: Path, record: dict[str, Any], faces: int) -> None:
@@ -199,6 +238,7 @@ class PairLatents:
         self.before = torch.from_numpy(pairs.before).to(device)
         self.offset_up = torch.from_numpy(pairs.up).to(device) - self.before
         self.offset_down = torch.from_numpy(pairs.down).to(device) - self.before
+        self.regions = None if pairs.regions is None else [torch.from_numpy(r).to(device) for r in pairs.regions]
         self.training = pairs.faces - pairs.held_out
 
     def draw(self, n: int, gen: torch.Generator, held_out: bool) -> torch.Tensor:
@@ -220,6 +260,15 @@ class PairLatents:
         edited[:, self.layers] += drawn.reshape(-1, 1, 1) * offset[:, self.layers]
         return before, edited, opacity
 
+    def region(self, faces: torch.Tensor, strength: torch.Tensor) -> torch.Tensor | None:
+        """Each face's own region for the side ``strength`` edits, ``[B, 1, R, R]`` in
+        0-1 on the device, or None when the file gives none."""
+        if self.regions is None:
+            return None
+        faces = faces.to(self.before.device)
+        up, down = (region[faces] for region in self.regions)
+        return torch.where((strength >= 0).reshape(-1, 1, 1), up, down)[:, None].float()
 
-__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PARTIAL_EDITS", "PairLatents", "held_out_count",
-           "load_latent_pairs", "write_latent_pairs"]
+
+__all__ = ["FORMAT", "LatentPairs", "MAX_PAIRS_BYTES", "PARTIAL_EDITS", "PairLatents", "REGION_ARRAYS",
+           "held_out_count", "load_latent_pairs", "write_latent_pairs"]

@@ -32,9 +32,10 @@ direction's layers)``, generated on the fly.
   held-out faces, the held-out and calibration streams from those), so the teacher is
   each face's own offset instead of what the direction predicts of it; below the truth
   strength that edit is faded in on the image or drawn from a share of the offset
-  (``partial_edit``). The fit stream measures how well the student fits the faces it
-  trained on, beside the held-out ones: a student no closer on the first underfits its
-  teacher rather than overfits.
+  (``partial_edit``), and where the file gives each face its own region the target
+  keeps the edit only there (before the preset's region). The fit stream measures how
+  well the student fits the faces it trained on, beside the held-out ones: a student no
+  closer on the first underfits its teacher rather than overfits.
 * Strengths are uniform over the preset's range, one per image.
 * With a ``mouth`` finder (:mod:`latentroom.plugins.distill.mouth`, ``author
   --keep-mouth``) each target keeps the input's own lips, where the teacher redrew
@@ -147,6 +148,9 @@ class PairSampler:
             before, edited, opacity = self.pairs.latents(faces, s)
             x, y = self._both(before, edited)
             y = x + opacity.reshape(-1, 1, 1, 1) * (y - x)
+            face_region = self.pairs.region(faces, s)
+            if face_region is not None:
+                y = x + face_region * (y - x)
         if self.region is not None:
             y = x + self.region * (y - x)
         if self.gate is not None:

@@ -32,6 +32,8 @@ from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPEC
 TRUTH_DIRECTION_SEED = 70_000
 # pairs_misread_side: which of a face's two read edits (up, down) its misreading counts.
 MISREAD_SIDES = {"either": (True, True), "up": (True, False), "down": (False, True)}
+MOVED_LEVELS = 8  # a true edit moves a pixel when some channel changes by more than this (of 255)
+MAX_REGION_GROW = 32
 
 
 class InvertedTruth(DirectionSourceBase):
@@ -73,7 +75,12 @@ class InvertedTruth(DirectionSourceBase):
     checks only the edit that puts the attribute on (or moves it up), so the faces that
     teach the opposite edit all stay (session 48: beard's pairs filtered on either side
     lost many of the bearded faces that teach taking a beard off, and its student left
-    the beard on a tenth of them).
+    the beard on a tenth of them). ``pairs_regions`` (false; true) also writes each kept
+    face's own region per side, the pixels its true edit moves by more than 8 levels,
+    grown by ``pairs_region_grow`` pixels (2; at most 32): ``author`` then keeps each
+    target's edit only there. The generator draws a read edit past where the truth ends,
+    hair_length's new hair past the truth's bob, and a preset's fixed region cuts it into
+    a band (session 50).
     With a correction or pairs, every face is read with its edits both ways: a
     positive edit's truth on a face that already has a binary attribute is no change,
     and a negative edit takes the attribute off (the direction itself stays the mean
@@ -93,7 +100,8 @@ class InvertedTruth(DirectionSourceBase):
     supports_conditioning = True
     defaults = {"inverter": "encoder", "inverter_options": {}, "amount": 0.35, "inverter_batch": 64,
                 "condition_by": "response", "correction": 0, "correction_reads": "", "pairs": "",
-                "pairs_unread": "keep", "pairs_misread": 0.0, "pairs_misread_side": "either"}
+                "pairs_unread": "keep", "pairs_misread": 0.0, "pairs_misread_side": "either",
+                "pairs_regions": False, "pairs_region_grow": 2}
 
     def _labels_samples(self, merged: Mapping[str, Any]) -> bool:
         # The renderer's true edits, not a scorer, say what the edit is; only the
@@ -133,8 +141,11 @@ class InvertedTruth(DirectionSourceBase):
         norm = float(np.linalg.norm(vector))
         ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
         if p["pairs"]:
-            sides = _kept_faces(ctx, (inputs, reached_up, reached_down), (before, up, down), batch)
-            ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, sides)
+            kept = _kept_faces(ctx, (inputs, reached_up, reached_down), (before, up, down), batch)
+            regions = _true_regions(before[kept], (up[kept], down[kept]), int(p["pairs_region_grow"])) \
+                if p["pairs_regions"] else None
+            sides = (inputs[kept], reached_up[kept], reached_down[kept])
+            ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, sides, regions)
         if components:
             read = inputs if reads == str(p["inverter"]) else _inverted(generator, _inverter(generator, reads, {}),
                                                                          (before,), batch)[0]
@@ -177,6 +188,15 @@ def _check_params(attribute: str, p: Mapping[str, Any]) -> None:
     if p["pairs_misread_side"] != "either" and not misread:
         raise LatentroomError("inverted-truth: pairs_misread_side says which side pairs_misread checks: "
                               "pass pairs_misread=L too")
+    if not isinstance(p["pairs_regions"], bool):
+        raise LatentroomError(f"inverted-truth: pairs_regions is true or false, got {p['pairs_regions']!r}")
+    if p["pairs_regions"] and not p["pairs"]:
+        raise LatentroomError("inverted-truth: pairs_regions writes each face's region into the latent pairs: "
+                              "pass pairs=FILE too")
+    grow = p["pairs_region_grow"]
+    if isinstance(grow, bool) or not isinstance(grow, int) or not 0 <= grow <= MAX_REGION_GROW:
+        raise LatentroomError(f"inverted-truth: pairs_region_grow is a whole number of pixels from 0 to "
+                              f"{MAX_REGION_GROW}, got {grow!r}")
     if not isinstance(p["inverter_options"], dict):
         raise LatentroomError(f"inverted-truth: inverter_options must be a JSON object of the inverter's options, "
                               f'e.g. {{"steps": 96}}; got {p["inverter_options"]!r}')
@@ -250,10 +270,9 @@ def _read_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _kept_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
-                renders: tuple[np.ndarray, np.ndarray, np.ndarray],
-                batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs' three sides less the faces ``pairs_unread`` and ``pairs_misread`` leave
-    out, each count in the details."""
+                renders: tuple[np.ndarray, np.ndarray, np.ndarray], batch: int) -> np.ndarray:
+    """Which faces the pairs keep, ``[N]`` bool: all but those ``pairs_unread`` and
+    ``pairs_misread`` leave out, each count in the details."""
     p = ctx.params
     kept = np.ones(len(sides[0]), bool)
     if p["pairs_unread"] == "drop":
@@ -273,7 +292,23 @@ def _kept_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
         counts = {k: v for k, v in ctx.details.items() if k.startswith(("pairs_unread", "pairs_misread"))}
         raise LatentroomError(f"inverted-truth: no face is left in the latent pairs ({counts}); "
                               "keep more with pairs_unread=keep or a larger pairs_misread")
-    return sides[0][kept], sides[1][kept], sides[2][kept]
+    return kept
+
+
+def _true_regions(before: np.ndarray, edited: tuple[np.ndarray, np.ndarray],
+                  grow: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each face's region for each true edit (up, down), bool ``[N, R, R]``: the pixels
+    the edit moves, grown by ``grow`` pixels; empty where the edit left the face as it was."""
+    regions = []
+    for after in edited:
+        region = np.empty(before.shape[:3], bool)
+        for start in range(0, len(before), 256):  # 256 faces at a time bound the float copies
+            faces = slice(start, start + 256)
+            moved = np.abs(after[faces].astype(np.int16) - before[faces]).max(-1) > MOVED_LEVELS
+            grown = torch.nn.functional.max_pool2d(torch.from_numpy(moved[:, None]).float(), 2 * grow + 1, 1, grow)
+            region[faces] = grown[:, 0].numpy() > 0
+        regions.append(region)
+    return regions[0], regions[1]
 
 
 def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -299,7 +334,7 @@ def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndar
                 continue
             read_change = _drawn(generator, latents[changed]) - drawn_before[changed]
             true_change = after[changed].astype(np.float32) - before[faces][changed]
-            moved = np.abs(true_change).max(-1, keepdims=True) > 8
+            moved = np.abs(true_change).max(-1, keepdims=True) > MOVED_LEVELS
             misread = (np.abs(read_change - true_change) * moved).sum((1, 2, 3)) / np.maximum(3 * moved.sum((1, 2, 3)), 1)
             rows = start + np.flatnonzero(changed)
             levels[rows] = np.fmax(levels[rows], misread)
@@ -315,8 +350,10 @@ def _drawn(generator: Any, latents: np.ndarray) -> np.ndarray:
     return to_pixels(images.float().cpu().numpy()).astype(np.float32)
 
 
-def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
-    """Write the faces' latents and their two edits' (``latent_pairs``); the record for the details."""
+def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 regions: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+    """Write the faces' latents, their two edits' and, when given, each face's region per
+    side (``latent_pairs``); the record for the details."""
     from latentroom.plugins.distill.latent_pairs import write_latent_pairs
 
     p, generator = ctx.params, ctx.generator
@@ -329,8 +366,10 @@ def _write_pairs(path: Path, ctx: FindContext, latents: tuple[np.ndarray, np.nda
                           "unread_dropped": int(ctx.details.get("pairs_unread_dropped", 0)),
                           "pairs_misread": float(p["pairs_misread"]),
                           "pairs_misread_side": str(p["pairs_misread_side"]),
-                          "misread_dropped": int(ctx.details.get("pairs_misread_dropped", 0))}}
-    digest = write_latent_pairs(path, *latents, record)
+                          "misread_dropped": int(ctx.details.get("pairs_misread_dropped", 0)),
+                          "pairs_regions": regions is not None,
+                          **({"pairs_region_grow": int(p["pairs_region_grow"])} if regions is not None else {})}}
+    digest = write_latent_pairs(path, *latents, record, regions)
     return {"file": path.name, "sha256": digest, "faces": len(latents[0])}
 
 
