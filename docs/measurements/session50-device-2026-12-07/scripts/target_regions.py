@@ -1,12 +1,14 @@
-"""Session 50: hair_length's pair targets at t under other regions. hair_sheet.py's faces
-(session 49; seed 91,000: COUNT old short-haired, then COUNT at random) and their true edits
-at the find's amount (0.35), read through the hybrid as the pairs are (cached in
-LATENTS.npz). For each region PNG, the target x + region (G(w_up) - x) with x = G(w), as
-author trains on it, against the true change (truth - render): the mean |difference| where
-the truth moves a pixel by more than 8 levels, the mean |target change| where it moves none
-(drawn past the truth), and the pixels there moved by more than 24. Sheet, 2x: render |
-truth | each region's target | the target inside the truth's own change grown by 2 px.
-argv: count latents.npz out.png region.png..."""
+"""Session 50: a pairs preset's targets at t under other regions. Faces of seed 91,000:
+for hair_length (hair_sheet.py's, session 49) COUNT old short-haired, then COUNT at random,
+with their true edits at the find's amount (0.35); for a binary attribute COUNT lacking it
+with long hair (hair_length > 0.6), then COUNT lacking it at random, with it put on. Both
+read through the hybrid as the pairs are (cached in LATENTS.npz). For each region PNG,
+the target x + region (G(w_up) - x) with x = G(w), as author trains on it, against the
+true change (truth - render): the mean |difference| where the truth moves a pixel by more
+than 8 levels, the mean |target change| where it moves none (drawn past the truth), and
+the pixels there moved by more than 24. Sheet, 2x: render | truth | each region's target
+| the target inside the truth's own change grown by 2 px.
+argv: attribute count latents.npz out.png region.png..."""
 import sys
 from pathlib import Path
 import numpy as np
@@ -15,14 +17,18 @@ from PIL import Image
 from latentroom.engine.plugins import get_inverter, resolve_generator
 from latentroom.plugins.distill.quality import to_model, to_pixels
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
-count, cache, out, regions = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4:]
+attribute, count, cache, out, regions = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], sys.argv[5:]
 generator = resolve_generator("toyfaces", "cpu")
 if not cache.exists():
     params = sample_params(91000, 40 * count)
-    old = np.flatnonzero((params["age"] > 0.6) & (params["hair_length"] < 0.4))[:count]
-    rest = np.setdiff1d(np.arange(len(params["age"])), old)[:count]
-    faces = {k: v[np.concatenate([old, rest])] for k, v in params.items()}
-    renders, truths = render(faces, 128), render(edit(faces, "hair_length", 0.35), 128)
+    if attribute == "hair_length":
+        first, allowed, step = (params["age"] > 0.6) & (params["hair_length"] < 0.4), True, 0.35
+    else:
+        first, allowed, step = params["hair_length"] > 0.6, params[attribute] < 0.5, 1.0
+    chosen = np.flatnonzero(first & allowed)[:count]
+    rest = np.setdiff1d(np.flatnonzero(np.ones(len(first), bool) & allowed), chosen)[:count]
+    faces = {k: v[np.concatenate([chosen, rest])] for k, v in params.items()}
+    renders, truths = render(faces, 128), render(edit(faces, attribute, step), 128)
     hybrid = get_inverter("hybrid").value(generator, torch.device("cpu"))
     np.savez(cache, w0=hybrid.invert(torch.from_numpy(to_model(renders))).numpy(),
              w1=hybrid.invert(torch.from_numpy(to_model(truths))).numpy(), render=renders, truth=truths)
