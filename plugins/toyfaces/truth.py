@@ -11,8 +11,8 @@ Fréchet distance between the two (classifier features): a clean, realistic edit
 lands where the true edit lands; entanglement and artefacts both push it away.
 
 The same mean amount is the classifier's: it does not read the renderer's 0-1 scale one
-to one (it reads a continuous true edit a little short), so the renders are moved by
-what it reads as the edit's change (:func:`read_matched_move`).
+to one (on 48 renders age's true edit a little long, hair_length's a little short), so
+the renders are moved by what it reads as the edit's change (:func:`read_matched_move`).
 
 The result is reported relative to the generator's own distance from the renders
 (the same Fréchet distance at strength 0): ``ratio`` 1 means the edit adds nothing to
