@@ -17,8 +17,8 @@ On toyfaces with its classifier, every candidate that moves its attribute is als
 measured against the renderer's true edit (``latentroom.plugins.toyfaces.truth``): at plus and
 minus half the strength that spans the attribute's 10th-90th percentiles (at most
 ``TRUTH_MAX_STRENGTH``), the Fréchet distance between the edited generated faces and
-renders edited by the same mean amount, relative to the generator's own distance
-from the renders. Scores alone miss what the classifier does not score and what
+renders edited by the same mean amount as the classifier reads it, relative to the
+generator's own distance from the renders. Scores alone miss what the classifier does not score and what
 breaks; this distance does not, so it ranks the candidates: the best direction per
 attribute is the one meeting the criterion, else the one landing closest to the true
 edit.
@@ -236,7 +236,8 @@ def table_markdown(results: dict[str, Any]) -> str:
         "direction) on the scorer's 0-1 scale; \"others\" is over every other attribute the scorer reports. "
         + (f"Distance to true edit: at +- half the strength p10->p90 (at most {TRUTH_MAX_STRENGTH:g}), the Fréchet "
            "distance (classifier features) between edited generated faces and renders edited by the renderer by "
-           f"the same mean amount, {cfg['truth_samples']} of each, as a multiple of the generator's own distance "
+           f"the same mean amount as the classifier reads it, {cfg['truth_samples']} of each, as a multiple of the "
+           "generator's own distance "
            f"from the renders ({cfg['truth_generator_distance']:.2f}); mean of the two signs."
            if cfg.get("truth_samples") else ""),
         "",

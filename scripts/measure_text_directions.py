@@ -10,8 +10,8 @@ shipped direction at strength ``--strength`` and a text offset of the same norm.
 independent judge scores the faces before and after: target change, the mean
 |change| of the other attributes (leakage), and the text/shipped ratio of the target
 changes. The renderer's truth: the Fréchet distance (classifier features) of each
-edited population from renders truly edited by the same mean amount
-(``plugins.toyfaces.truth``), over the generator's own distance. A composed text
+edited population from renders truly edited by the same mean amount, as the classifier
+reads it (``plugins.toyfaces.truth``), over the generator's own distance. A composed text
 ("an old smiling face") is measured on both its attributes. ``--shipped-layers``
 finds each text on the layers of its attribute's shipped direction instead of all. Preprocessing and
 per-text times are recorded; the relevance cache lands next to ``--out``.
