@@ -18,10 +18,10 @@ measured against the renderer's true edit (``latentroom.plugins.toyfaces.truth``
 minus half the strength that spans the attribute's 10th-90th percentiles (at most
 ``TRUTH_MAX_STRENGTH``), the Fréchet distance between the edited generated faces and
 renders edited by the same mean amount as the classifier reads it, relative to the
-generator's own distance from the renders. Scores alone miss what the classifier does not score and what
-breaks; this distance does not, so it ranks the candidates: the best direction per
-attribute is the one meeting the criterion, else the one landing closest to the true
-edit.
+generator's own distance from the renders. Scores alone miss what the classifier does
+not score and what breaks; this distance does not, so it ranks the candidates: the best
+direction per attribute is the one meeting the criterion, else the one landing closest
+to the true edit.
 
 The suggested range is then measured, not assumed, for the ``REALISM_CANDIDATES``
 best-ranked directions (the rank compares distances at half the needed strength, not
