@@ -91,9 +91,10 @@ def write_latent_pairs(path: Path, before: np.ndarray, up: np.ndarray, down: np.
     if missing:
         raise ValueError(f"latent pairs record lacks {', '.join(missing)}")
     buffer = io.BytesIO()
-    sides = {} if regions is None else {name: np.asarray(region, bool) for name, region in zip(REGION_ARRAYS, regions)}
+    region_arrays = {} if regions is None else {name: np.asarray(region, bool)
+                                                for name, region in zip(REGION_ARRAYS, regions)}
     np.savez(buffer, before=np.asarray(before, np.float32), up=np.asarray(up, np.float32),
-             down=np.asarray(down, np.float32), **sides, record=np.array(json.dumps(record)))
+             down=np.asarray(down, np.float32), **region_arrays, record=np.array(json.dumps(record)))
     data = buffer.getvalue()
     atomic_write(path, lambda f: f.write(data))
     return hashlib.sha256(data).hexdigest()

@@ -11,7 +11,8 @@ training) and an edit at strength ``s`` giving ``out``:
   the pairs' held-out faces as author draws them, measured by the judge): every face
   moves by the one amount (clipped to the 0-1 scale,
   :func:`latentroom.plugins.toyfaces.truth.matched_truth_edit`) whose truth the judge
-  reads, in the mean, as that change (:func:`judged_amount`), since the judge's units
+  reads, in the mean, as that change
+  (:func:`latentroom.plugins.toyfaces.truth.read_matched_move`), since the judge's units
   are not the renderer's. The amount comes from the edit being distilled, never from
   the output under test.
 * **inside the region** the truth changes (per face, :func:`regions.changed_region`):
@@ -159,22 +160,6 @@ AmountScale = Literal["judge", "renderer"]
 renderer's mean move on the attribute's 0-1 scale."""
 
 
-def judged_amount(params: Params, attribute: str, amount: float, judge: Any, judge_inputs: np.ndarray,
-                  size: int = 128) -> float:
-    """The renderer's mean move of ``attribute`` (:func:`matched_truth_edit`) whose true
-    edit of ``params`` the judge reads, in the mean, as a change of ``amount``
-    (:func:`read_matched_move`): teacher amounts are the judge's readings. The age
-    teacher at -3 reaches 0.26, past the judge's reach of lowered age (0.224 on
-    evaluation's renders); its truth is the move of the closest reading."""
-    column = ATTRIBUTE_NAMES.index(attribute)
-
-    def reading(move: float) -> float:
-        truths = render(matched_truth_edit(params, attribute, move), size)
-        return float((judge.predict(truths)[:, column] - judge_inputs[:, column]).mean())
-
-    return read_matched_move(amount, reading)
-
-
 @dataclass
 class TruthSet:
     """Held-out renders, their true edit at one strength, and the judge's scores of
@@ -200,7 +185,7 @@ class TruthSet:
         judge_inputs = judge.predict(inputs)
         continuous = ATTRIBUTE_SPECS[attribute].kind == "continuous"
         if continuous and scale == "judge":
-            amount = judged_amount(params, attribute, amount, judge, judge_inputs, size)
+            amount = read_matched_move(params, attribute, amount, judge, judge_inputs, size)
         edited, lacked = truth_params(params, attribute, strength, amount)
         truths = render(edited, size)
         # The move the truth makes: the amount asked, or less where every face reached the scale's end.
@@ -600,5 +585,5 @@ def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:
 
 __all__ = ["EVAL_SEED", "Evaluation", "Figures", "GeneratorPath", "TruthSet", "applied_edit", "contact_sheet",
            "direction_pairs_amounts", "evaluate_direction", "evaluate_edit", "evaluate_preset", "evaluation_strengths",
-           "generator_path_edit", "judge_figures", "judged_amount", "measure_methods", "pairs_teacher_amount",
+           "generator_path_edit", "judge_figures", "measure_methods", "pairs_teacher_amount",
            "preset_edit", "recorded_pairs_amounts", "region_figures", "teacher_amount", "truth_params", "truth_setup"]

@@ -27,6 +27,7 @@ from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.correction_fit import fit_correction
 from latentroom.plugins.directions.sampling import std_along
 from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext
+from latentroom.plugins.toyfaces.regions import changed_region
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 
 TRUTH_DIRECTION_SEED = 70_000
@@ -304,7 +305,7 @@ def _true_regions(before: np.ndarray, edited: tuple[np.ndarray, np.ndarray],
         region = np.empty(before.shape[:3], bool)
         for start in range(0, len(before), 256):  # 256 faces at a time bound the float copies
             faces = slice(start, start + 256)
-            moved = np.abs(after[faces].astype(np.int16) - before[faces]).max(-1) > MOVED_LEVELS
+            moved = changed_region(before[faces], after[faces], MOVED_LEVELS)
             grown = torch.nn.functional.max_pool2d(torch.from_numpy(moved[:, None]).float(), 2 * grow + 1, 1, grow)
             region[faces] = grown[:, 0].numpy() > 0
         regions.append(region)
