@@ -24,7 +24,7 @@
 # from their true edit (inverted-truth's pairs_misread); PAIRS_MISREAD_SIDE=up checks only
 # the edit that puts the attribute on (pairs_misread_side; default either). PAIRS_REGIONS=N
 # also writes each face's own region, its true edit's pixels grown by N (pairs_regions,
-# pairs_region_grow), and author keeps each target's edit there.
+# pairs_region_grow), and author keeps each target's edit there (the ceiling too).
 set -u
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -38,7 +38,11 @@ PAIRS_DIR=${PAIRS_DIR:-/tmp/pairs}
 DEVICE=${DEVICE:-cuda}
 read -r -a inverter_pairs <<<"${INVERTER_OPTIONS:-}"
 face_regions=()
-[[ -n "${PAIRS_REGIONS:-}" ]] && face_regions=(--param pairs_regions=true --param "pairs_region_grow=$PAIRS_REGIONS")
+ceiling_regions=()
+if [[ -n "${PAIRS_REGIONS:-}" ]]; then
+    face_regions=(--param pairs_regions=true --param "pairs_region_grow=$PAIRS_REGIONS")
+    ceiling_regions=(--face-regions "$PAIRS_REGIONS")
+fi
 inverter_json=$(python3 -c "import json, sys; from latentroom.engine.cli_options import parse_options; print(json.dumps(parse_options(sys.argv[1:], 'INVERTER_OPTIONS')))" "${inverter_pairs[@]}") || exit 1
 ceiling_options=()
 for pair in "${inverter_pairs[@]}"; do ceiling_options+=(-O "$pair"); done
@@ -69,7 +73,8 @@ for _ in $(seq 60); do [[ -s "$region" ]] && break; sleep 1; done
 if (( CEILING_IMAGES > 0 )); then
     truth_strength=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['provenance']['details']['truth_strength'])" "$direction")
     ceiling_cmd=(latentroom toyfaces evaluate-direction "$direction" --region "$region" --inverter hybrid
-                 "${ceiling_options[@]}" --inverted-truth --strength "$truth_strength" --images "$CEILING_IMAGES" --device "$DEVICE"
+                 "${ceiling_options[@]}" --inverted-truth "${ceiling_regions[@]}" --strength "$truth_strength"
+                 --images "$CEILING_IMAGES" --device "$DEVICE"
                  --json "$logs/ceiling-$ATTRIBUTE.json")
     stamp "${ceiling_cmd[*]}" > "$logs/ceiling-$ATTRIBUTE.log"
     "${ceiling_cmd[@]}" >> "$logs/ceiling-$ATTRIBUTE.log" 2>&1

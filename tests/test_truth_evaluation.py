@@ -406,6 +406,40 @@ def test_teacher_in_a_region_adds_the_generators_change_to_the_input(generator_p
     assert np.abs(change[..., :64]).mean() > 0.01
 
 
+def test_the_inverted_truth_in_each_faces_region_moves_nothing_else(generator_path) -> None:
+    from latentroom.plugins.toyfaces.regions import moved_region
+
+    path, _ = generator_path
+    params = sample_params(60_000, 4)
+    pixels, truths = render(params), render(edit(params, "glasses", 1.0))
+    region = torch.zeros(128, 128)
+    region[:, :64] = 1.0
+    own = moved_region(pixels, truths, 2)
+    assert own.any() and not own.all()
+    whole = path.transfer(pixels, truths, region)
+    kept = path.transfer(pixels, truths, region, own)
+    inside = np.broadcast_to((own & (region.numpy() > 0))[..., None], pixels.shape)
+    assert np.array_equal(kept[~inside], pixels[~inside])
+    assert np.array_equal(kept[inside], whole[inside])
+    assert (whole[~inside] != pixels[~inside]).mean() > 0.05  # the reconstructions differ elsewhere too
+
+
+def test_moved_region_is_each_faces_visible_change_grown_by_a_square() -> None:
+    from latentroom.plugins.toyfaces.regions import MOVED_LEVELS, moved_region
+
+    before = np.full((3, 12, 12, 3), 100, np.uint8)
+    after = before.copy()
+    after[0, 5, 6, 1] += MOVED_LEVELS + 1  # one channel of one pixel moves
+    after[1, 2, 2] += MOVED_LEVELS  # a change no larger than the threshold is not a move
+    grown = moved_region(before, after, 2)
+    assert grown[0, 3:8, 4:9].all() and grown[0].sum() == 25  # the 5x5 square round it
+    assert not grown[1:].any()
+    assert np.array_equal(moved_region(before, after, 0)[0], after[0, ..., 1] != 100)
+    edge = after.copy()
+    edge[2, 0, 11] = 0
+    assert moved_region(before, edge, 1)[2].sum() == 4  # cut off at the frame's corner
+
+
 def test_evaluate_direction_command_measures_a_teacher(tmp_path: Path) -> None:
     import json
 
@@ -464,6 +498,18 @@ def test_the_inverted_truth_of_a_pairs_direction_is_drawn_at_the_pairs_amount(tm
     without = evaluate("--json", str(tmp_path / "g.json"))
     assert without.exit_code == 0, without.output
     assert "method_truth_amounts" not in json.loads((tmp_path / "g.json").read_text())
+    # Kept inside each face's own region the inverted truth moves less where the truth moves nothing.
+    own = evaluate("--inverted-truth", "--face-regions", "2", "--json", str(tmp_path / "o.json"))
+    assert own.exit_code == 0, own.output
+    assert "in its own region grown by 2 px" in own.output
+    kept = json.loads((tmp_path / "o.json").read_text())
+    assert kept["method_face_regions"] == {"inverted_truth": 2}
+    assert (kept["figures"]["inverted_truth"]["8"]["outside_change"]
+            < 0.8 * figures["inverted_truth"]["8"]["outside_change"])
+    assert kept["figures"]["teacher"] == figures["teacher"]
+    alone = evaluate("--face-regions", "2")
+    assert alone.exit_code != 0 and "add --inverted-truth" in alone.output
+    assert evaluate("--inverted-truth", "--face-regions", "33").exit_code != 0
     # A binary attribute's truth is a switch: its pairs' inverted truth shares the teacher's.
     binary = CliRunner().invoke(cli, ["toyfaces", "evaluate-direction", "plugins/directions/shipped/glasses-pairs.json",
                                       "--strength", "0.83", "--images", "4", "--inverted-truth", "--device", "cpu",

@@ -20,7 +20,7 @@ import click
 
 from latentroom.engine.cli_options import key_value_option, parse_options
 from latentroom.engine.errors import LatentroomError
-from latentroom.plugins.toyfaces.regions import FEATHER_SIGMA, FOOTPRINT_SHARE
+from latentroom.plugins.toyfaces.regions import FEATHER_SIGMA, FOOTPRINT_SHARE, MAX_REGION_GROW
 
 _EVALUATION_OPTIONS = [
     click.option("--strength", "strengths", type=float, multiple=True,
@@ -124,11 +124,15 @@ def evaluate_command(preset: str, direction_path: Path, region: Path | None, inv
               help="Also measure the inverted truth (the change between the reconstructions of the truth and "
                    "of the input, added to the input): the truth as the inverter sees it, a reference; for a "
                    "direction found with latent pairs, at the pairs' amount.")
+@click.option("--face-regions", "face_region_grow", type=click.IntRange(0, MAX_REGION_GROW), default=None,
+              metavar="GROW",
+              help="Keep the inverted truth inside each face's own region too: the pixels its true edit moves, "
+                   "grown by GROW px (the ceiling of latent pairs made with inverted-truth's pairs_regions).")
 @evaluation_options
 def evaluate_direction_command(direction_path: Path, region: Path | None, inverter: str,
                                option_pairs: tuple[str, ...], amount_samples: int, inverted_truth: bool,
-                               strengths: tuple[float, ...], images: int, device: str, sheet: Path | None,
-                               json_path: Path | None) -> None:
+                               face_region_grow: int | None, strengths: tuple[float, ...], images: int,
+                               device: str, sheet: Path | None, json_path: Path | None) -> None:
     """Measure DIRECTION as a teacher against the renderer's true edit: invert held-out
     renders, edit at each --strength (required), generate, blend into --region the way
     author's pairs do. The sheet shows input | teacher | truth."""
@@ -138,13 +142,15 @@ def evaluate_direction_command(direction_path: Path, region: Path | None, invert
 
     if not strengths:
         raise click.UsageError("give at least one --strength")
+    if face_region_grow is not None and not inverted_truth:
+        raise click.UsageError("--face-regions keeps the inverted truth in each face's region: add --inverted-truth")
     generator, judge, direction, mask = truth_setup(device, direction_path, region)
     options = parse_options(option_pairs, "--inverter-option")
     path = GeneratorPath(generator, get_inverter(inverter).value(generator, generator.device, **options))
     pairs_amount = direction_pairs_amounts(direction, f"direction {direction_path}") if inverted_truth else None
     evaluation = evaluate_direction(path, direction, list(strengths), judge, mask, images, amount_samples,
                                     inverted_truth, echo=lambda line: click.echo(line, err=True),
-                                    inverted_amount_of=pairs_amount)
+                                    inverted_amount_of=pairs_amount, face_region_grow=face_region_grow)
     _report(evaluation, "teacher", sheet, json_path)
 
 

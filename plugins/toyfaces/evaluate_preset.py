@@ -51,7 +51,7 @@ import torch
 from latentroom.engine.errors import LatentroomError
 from latentroom.engine.presets.manifest import is_finite_number
 from latentroom.plugins.distill.quality import to_model, to_pixels
-from latentroom.plugins.toyfaces.regions import changed_region
+from latentroom.plugins.toyfaces.regions import changed_region, moved_region
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 from latentroom.plugins.toyfaces.truth import matched_truth_edit, read_matched_move
 
@@ -288,20 +288,26 @@ class GeneratorPath:
             self._inversions[key] = chunks
         return self._inversions[key]
 
-    def _blend(self, pixels: np.ndarray, index: int, change: torch.Tensor, region: torch.Tensor | None) -> np.ndarray:
-        x = torch.from_numpy(to_model(pixels[index * self.batch_size:(index + 1) * self.batch_size]))
+    def _blend(self, pixels: np.ndarray, index: int, change: torch.Tensor, region: torch.Tensor | None,
+               face_regions: np.ndarray | None = None) -> np.ndarray:
+        chunk = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        x = torch.from_numpy(to_model(pixels[chunk]))
         mask = torch.ones(()) if region is None else region.to(torch.float32)[None, None]
+        if face_regions is not None:
+            mask = mask * torch.from_numpy(face_regions[chunk]).to(torch.float32)[:, None]
         return to_pixels((x + mask * change.cpu()).clamp(-1, 1).numpy())
 
-    def transfer(self, pixels: np.ndarray, targets: np.ndarray, region: torch.Tensor | None = None) -> np.ndarray:
+    def transfer(self, pixels: np.ndarray, targets: np.ndarray, region: torch.Tensor | None = None,
+                 face_regions: np.ndarray | None = None) -> np.ndarray:
         """``pixels`` plus the change between the reconstructions of ``targets`` and of
-        ``pixels`` (inside ``region``): with the true edit as targets, the truth as this
+        ``pixels`` (inside ``region``, and inside each face's own bool ``[R, R]`` of
+        ``face_regions`` when given): with the true edit as targets, the truth as this
         inverter sees it. A reference for teachers measured through the inverter: where
         its reconstruction misplaces a thin feature (glasses frames) no latent edit lands
         on the truth's pixels either; where it weakens one (a beard) a teacher can still
         push further than this does."""
         pairs = zip(self._inverted(pixels), self._inverted(targets))
-        return np.concatenate([self._blend(pixels, i, after[2] - before[2], region)
+        return np.concatenate([self._blend(pixels, i, after[2] - before[2], region, face_regions)
                                for i, (before, after) in enumerate(pairs)])
 
     def edit(self, direction: Any, region: torch.Tensor | None = None) -> EditFn:
@@ -336,7 +342,8 @@ class Evaluation:
     """Figures per method (``preset``, ``applied``, ``generator_path``, ``teacher``) and strength, and a
     contact sheet. A continuous attribute's truth is drawn at ``amounts`` per strength (the
     judge's reading; ``render_amounts``: the renderer's move that gives it), or for a
-    method in ``method_amounts`` at its own (on the renderer's scale)."""
+    method in ``method_amounts`` at its own (on the renderer's scale). A method in
+    ``method_face_regions`` was kept inside each face's own region, grown by that many pixels."""
 
     attribute: str
     figures: dict[str, dict[str, Figures]]
@@ -344,6 +351,7 @@ class Evaluation:
     sheet: np.ndarray
     method_amounts: dict[str, dict[str, float]] = field(default_factory=dict)
     render_amounts: dict[str, float] = field(default_factory=dict)
+    method_face_regions: dict[str, int] = field(default_factory=dict)
 
     def headline(self, method: str | None = None) -> dict[str, float]:
         """The figures at the first (default) strength, as manifest metric names: of
@@ -355,7 +363,9 @@ class Evaluation:
     def to_json(self) -> dict[str, Any]:
         own = {"method_truth_amounts": self.method_amounts} if self.method_amounts else {}
         moves = {"truth_render_amounts": self.render_amounts} if self.render_amounts else {}
+        regions = {"method_face_regions": self.method_face_regions} if self.method_face_regions else {}
         return {"attribute": self.attribute, "eval_seed": EVAL_SEED, "truth_amounts": self.amounts, **moves, **own,
+                **regions,
                 "figures": {m: {s: f.to_json() for s, f in per.items()} for m, per in self.figures.items()}}
 
 
@@ -548,18 +558,22 @@ def evaluate_preset(preset_fn: EditFn, direction: Any, strengths: Sequence[float
 def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[float], judge: Any,
                        region: torch.Tensor | None = None, images: int = 500, amount_samples: int = 256,
                        inverted_truth: bool = False, echo: Callable[[str], None] = lambda _: None,
-                       inverted_amount_of: AmountFn | None = None) -> Evaluation:
+                       inverted_amount_of: AmountFn | None = None, face_region_grow: int | None = None
+                       ) -> Evaluation:
     """Figures of a *teacher*: ``direction``'s generator path (:class:`GeneratorPath`),
     blended into ``region`` as author's pairs are, at each strength. With
     ``inverted_truth`` also that method at the first strength
     (:meth:`GeneratorPath.transfer`): the truth as the inverter sees it, of a continuous
     attribute at ``inverted_amount_of(strength)`` when given
-    (:func:`direction_pairs_amounts`: the ceiling of a student of the direction's pairs).
-    The contact sheet shows input | teacher | truth."""
+    (:func:`direction_pairs_amounts`: the ceiling of a student of the direction's pairs),
+    and with ``face_region_grow`` kept inside each face's own region too, the pixels its
+    true edit moves grown by that many (the ceiling of pairs that carry those regions,
+    ``inverted-truth``'s ``pairs_regions``). The contact sheet shows input | teacher | truth."""
     figures, amounts, moves, truth, outputs = measure_methods({"teacher": path.edit(direction, region)},
                                                               direction, strengths, path.generator, judge, region,
                                                               images, amount_samples, echo)
     own: dict[str, dict[str, float]] = {}
+    kept_in_own: dict[str, int] = {}
     if inverted_truth:
         key = f"{strengths[0]:g}"
         reference = truth
@@ -569,11 +583,16 @@ def evaluate_direction(path: GeneratorPath, direction: Any, strengths: Sequence[
             own["inverted_truth"] = {key: amount}
             reference = TruthSet.draw(direction.attribute, strengths[0], amount, judge, images,
                                       int(path.generator.size), scale="renderer")
-        echo(f"evaluate: the inverted truth at strength {key}")
-        figures["inverted_truth"] = {key: reference.measure(path.transfer(reference.inputs, reference.truths, region),
-                                                            judge)}
+        face_regions = None
+        if face_region_grow is not None:
+            face_regions = moved_region(reference.inputs, reference.truths, face_region_grow)
+            kept_in_own["inverted_truth"] = face_region_grow
+        echo(f"evaluate: the inverted truth at strength {key}"
+             + ("" if face_regions is None else f", each face's in its own region grown by {face_region_grow} px"))
+        inverted = path.transfer(reference.inputs, reference.truths, region, face_regions)
+        figures["inverted_truth"] = {key: reference.measure(inverted, judge)}
     return Evaluation(direction.attribute, figures, amounts,
-                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]), own, moves)
+                      contact_sheet([truth.inputs, outputs["teacher"], truth.truths]), own, moves, kept_in_own)
 
 
 def contact_sheet(columns: Sequence[np.ndarray], rows: int = 6) -> np.ndarray:

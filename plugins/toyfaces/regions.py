@@ -4,7 +4,9 @@ The renderer edits one attribute and leaves every other pixel alone, so the pixe
 true edit changes are that attribute's region on that face. Two uses:
 
 * :func:`changed_region`: per face, the pixels where two renders differ (the
-  evaluation's inside/outside split, :mod:`latentroom.plugins.toyfaces.evaluate_preset`);
+  evaluation's inside/outside split, :mod:`latentroom.plugins.toyfaces.evaluate_preset`),
+  and :func:`moved_region`, those a true edit visibly moves, grown (each face's own
+  region for latent pairs and their ceiling);
 * :func:`attribute_region`: the attribute's footprint over a population of faces,
   a soft ``[R, R]`` mask in the aligned frame every toyfaces image shares. Authoring
   uses it to keep a teacher edit local (``latentroom author --region``): the GAN's
@@ -31,6 +33,12 @@ of faces."""
 CONTINUOUS_AMOUNT = 0.35
 """The continuous attributes are moved by this much of their 0-1 scale either way:
 far enough to reach every pixel a typical edit touches."""
+MOVED_LEVELS = 8
+"""A true edit *moves* a pixel when some channel changes by more than this many levels:
+the misread filter's and each face's own region's threshold, above the anti-aliasing
+ramps a change's edge leaves at :data:`CHANGE_THRESHOLD`."""
+MAX_REGION_GROW = 32
+"""The most pixels :func:`moved_region` grows a face's region by, where it is asked for."""
 FEATHER_SIGMA = 2.0
 """Pixels of Gaussian feathering on the footprint's edge, so a blended edit has no seam."""
 
@@ -39,6 +47,26 @@ def changed_region(before: np.ndarray, after: np.ndarray, threshold: int = CHANG
     """bool ``[N, H, W]``: where two uint8 ``[N, H, W, 3]`` image sets differ."""
     diff = np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=-1)
     return diff > threshold
+
+
+def moved_region(before: np.ndarray, after: np.ndarray, grow: int = 0) -> np.ndarray:
+    """bool ``[N, H, W]``: the pixels ``after`` moves from ``before`` by more than
+    :data:`MOVED_LEVELS`, grown by ``grow`` pixels each way (a square, so a grown region
+    covers every pixel within ``grow`` of a moved one along both axes)."""
+    region = np.empty(before.shape[:3], bool)
+    for start in range(0, len(before), 256):  # 256 faces at a time bound the int16 copies
+        faces = slice(start, start + 256)
+        region[faces] = _grow_square(changed_region(before[faces], after[faces], MOVED_LEVELS), grow)
+    return region
+
+
+def _grow_square(mask: np.ndarray, grow: int) -> np.ndarray:
+    window = 2 * grow + 1
+    for axis in (1, 2):
+        padding = [(0, 0)] * 3
+        padding[axis] = (grow, grow)
+        mask = np.lib.stride_tricks.sliding_window_view(np.pad(mask, padding), window, axis=axis).any(-1)
+    return mask
 
 
 def _true_edits(attribute: str) -> tuple[float, ...]:

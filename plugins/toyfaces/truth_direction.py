@@ -27,14 +27,12 @@ from latentroom.engine.errors import LatentroomError
 from latentroom.plugins.directions.correction_fit import fit_correction
 from latentroom.plugins.directions.sampling import std_along
 from latentroom.plugins.directions.source_base import DirectionSourceBase, FindContext
-from latentroom.plugins.toyfaces.regions import changed_region
+from latentroom.plugins.toyfaces.regions import MAX_REGION_GROW, MOVED_LEVELS, moved_region
 from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Params, edit, render, sample_params
 
 TRUTH_DIRECTION_SEED = 70_000
 # pairs_misread_side: which of a face's two read edits (up, down) its misreading counts.
 MISREAD_SIDES = {"either": (True, True), "up": (True, False), "down": (False, True)}
-MOVED_LEVELS = 8  # a true edit moves a pixel when some channel changes by more than this (of 255)
-MAX_REGION_GROW = 32
 
 
 class InvertedTruth(DirectionSourceBase):
@@ -143,7 +141,9 @@ class InvertedTruth(DirectionSourceBase):
         ctx.details["truth_strength"] = norm / std_along(generator, vector / norm)
         if p["pairs"]:
             kept = _kept_faces(ctx, (inputs, reached_up, reached_down), (before, up, down), batch)
-            regions = _true_regions(before[kept], (up[kept], down[kept]), int(p["pairs_region_grow"])) \
+            grow = int(p["pairs_region_grow"])
+            # Each face's own region for each true edit (up, down): empty where it left the face as it was.
+            regions = tuple(moved_region(before[kept], after[kept], grow) for after in (up, down)) \
                 if p["pairs_regions"] else None
             sides = (inputs[kept], reached_up[kept], reached_down[kept])
             ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, sides, regions)
@@ -294,22 +294,6 @@ def _kept_faces(ctx: FindContext, sides: tuple[np.ndarray, np.ndarray, np.ndarra
         raise LatentroomError(f"inverted-truth: no face is left in the latent pairs ({counts}); "
                               "keep more with pairs_unread=keep or a larger pairs_misread")
     return kept
-
-
-def _true_regions(before: np.ndarray, edited: tuple[np.ndarray, np.ndarray],
-                  grow: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each face's region for each true edit (up, down), bool ``[N, R, R]``: the pixels
-    the edit moves, grown by ``grow`` pixels; empty where the edit left the face as it was."""
-    regions = []
-    for after in edited:
-        region = np.empty(before.shape[:3], bool)
-        for start in range(0, len(before), 256):  # 256 faces at a time bound the float copies
-            faces = slice(start, start + 256)
-            moved = changed_region(before[faces], after[faces], MOVED_LEVELS)
-            grown = torch.nn.functional.max_pool2d(torch.from_numpy(moved[:, None]).float(), 2 * grow + 1, 1, grow)
-            region[faces] = grown[:, 0].numpy() > 0
-        regions.append(region)
-    return regions[0], regions[1]
 
 
 def _misread_levels(generator: Any, sides: tuple[np.ndarray, np.ndarray, np.ndarray],
