@@ -10,10 +10,13 @@
 #
 # The pairs are large (4,000 faces: 150 MB) and made in about two minutes on an H200,
 # so they stay in PAIRS_DIR and are never shipped; the find is seeded, so this script
-# writes them again. LIMIT is the call's length in seconds: the author run gets what the
-# find leaves, less EXPORT_SECONDS for its export and evaluation, or AUTHOR_BUDGET seconds
-# where that is less (to train two calls' students equally long: a find that drops more
-# faces takes longer and would leave less). Writes OUT/dirs (the
+# writes them again. LIMIT is the call's length in seconds, counted from STARTED (epoch
+# seconds; by default when this script starts: a call script that installs the tree first
+# sets it before, so the install counts too); the author run may end up to 20 s past it,
+# so wrap a device call in a timeout that leaves time to pack what it wrote. The author
+# run gets what the find leaves, less EXPORT_SECONDS for its export and evaluation, or
+# AUTHOR_BUDGET seconds where that is less (to train two calls' students equally long: a
+# find that drops more faces takes longer and would leave less). Writes OUT/dirs (the
 # direction), OUT/logs (find, ceiling, author log, sheet), OUT/presets/ATTRIBUTE.
 # CEILING_IMAGES=0 skips the ceiling (the find is seeded: it measures the same pairs).
 # INVERTER_OPTIONS, KEY=VALUE pairs split by spaces (e.g. "lr=0.02"), go to the hybrid
@@ -27,7 +30,7 @@
 # pairs_region_grow), and author keeps each target's edit there (the ceiling too).
 set -u
 cd "$(dirname "$0")/.."
-T0=$(date +%s)
+T0=${STARTED:-$(date +%s)}
 ATTRIBUTE=${ATTRIBUTE:?name the attribute}
 OUT=${OUT:?name the output folder}
 FACES=${FACES:-4000}
@@ -57,6 +60,7 @@ find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all 
           --param "pairs=$PAIRS_DIR/$ATTRIBUTE-pairs.npz" --param "pairs_unread=${PAIRS_UNREAD:-keep}"
           --param "pairs_misread=${PAIRS_MISREAD:-0}" --param "pairs_misread_side=${PAIRS_MISREAD_SIDE:-either}"
           "${face_regions[@]}" --device "$DEVICE" -o "$direction")
+(( $(left) > 0 )) || { echo "no time left: LIMIT $LIMIT s from STARTED $T0 has passed"; exit 1; }
 stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
 timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }
 echo "find done at $(( $(date +%s) - T0 ))s"

@@ -12,6 +12,9 @@
 # Judge each against the other and against call A with session 48's beard_removal.py,
 # session 46's beard_truth_fit.py and beard_cmp.py, and tests/test_bundled_presets.py.
 set -u
+# LIMIT counts the install too (session 51: a cold call ran past the device's 600 s and
+# returned nothing); run it as docs/measurements/session51-device-2026-12-07/README.md shows.
+export STARTED=${STARTED:-$(date +%s)}
 source presets/_authoring/device-setup.sh
 set +e
 case "${VARIANT:?shipped or up}" in

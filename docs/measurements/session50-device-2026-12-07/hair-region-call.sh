@@ -13,6 +13,9 @@
 # (PAIRS_REGIONS=2: each face's own region, inverted-truth's pairs_regions, inside the
 # widest fixed region, every pixel a true edit changes on 1% of faces.)
 set -u
+# LIMIT counts the install too (session 51: a cold call ran past the device's 600 s and
+# returned nothing); run it as docs/measurements/session51-device-2026-12-07/README.md shows.
+export STARTED=${STARTED:-$(date +%s)}
 source presets/_authoring/device-setup.sh
 set +e
 ROW="hair_length hair_length-pairs x1.5 x1.5 --share=${SHARE:?give SHARE, the fixed region share},--feather=0 --jitter-shift,13,--jitter-scale,0.12,--jitter-rotate,3,--partial-edit,latent,--head,paint" \
