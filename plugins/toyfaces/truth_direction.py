@@ -143,7 +143,7 @@ class InvertedTruth(DirectionSourceBase):
             kept = _kept_faces(ctx, (inputs, reached_up, reached_down), (before, up, down), batch)
             grow = int(p["pairs_region_grow"])
             # Each face's own region for each true edit (up, down): empty where it left the face as it was.
-            regions = tuple(moved_region(before[kept], after[kept], grow) for after in (up, down)) \
+            regions = (moved_region(before[kept], up[kept], grow), moved_region(before[kept], down[kept], grow)) \
                 if p["pairs_regions"] else None
             sides = (inputs[kept], reached_up[kept], reached_down[kept])
             ctx.details["pairs"] = _write_pairs(Path(str(p["pairs"])), ctx, sides, regions)
