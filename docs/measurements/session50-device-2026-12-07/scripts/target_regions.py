@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from latentroom.engine.plugins import get_inverter, resolve_generator
 from latentroom.plugins.distill.quality import to_model, to_pixels
+from latentroom.plugins.toyfaces.regions import moved_region
 from latentroom.plugins.toyfaces.renderer import edit, render, sample_params
 attribute, count, cache, out, regions = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], sys.argv[5:]
 generator = resolve_generator("toyfaces", "cpu")
@@ -43,12 +44,12 @@ def drawn(w: np.ndarray) -> np.ndarray:
 
 x, y, renders, truths = drawn(data["w0"]), drawn(data["w1"]), data["render"], data["truth"]
 true_change = truths.astype(np.float32) - renders
-moves = np.abs(true_change).max(-1) > 8
+moves = moved_region(renders, truths)
 still = ~moves
-grown = torch.nn.functional.max_pool2d(torch.from_numpy(moves[:, None].astype(np.float32)), 5, 1, 2)[:, 0, ..., None]
+grown = moved_region(renders, truths, 2)[..., None].astype(np.float32)
 columns = [renders, truths]
 for name, region in [(png, np.asarray(Image.open(png), np.float32)[..., None] / 255) for png in regions] + \
-        [("the truth's change grown 2 px", grown.numpy())]:
+        [("the truth's change grown 2 px", grown)]:
     change = region * (y - x)
     error = (np.abs(change - true_change).mean(-1) * moves).sum((1, 2)) / moves.sum((1, 2))
     past = (np.abs(change).mean(-1) * still).sum((1, 2)) / still.sum((1, 2))
