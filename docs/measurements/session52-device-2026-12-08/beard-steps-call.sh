@@ -6,7 +6,8 @@
 # bundled pairs' setting) and 9.1 at 128, and the generator draws a median 0.76 of the true
 # change there at 32 steps, 0.96 at 128. At 128 steps the find takes about four times as
 # long (session 52's at 32: 154 s on an H100 for 4,000 faces), so the find and the author
-# run are two calls on one warm machine. The pairs stay in the ignored .pairs/ of the
+# run are two calls on one warm machine, and the find reads 3,000 faces (FACES), not the
+# bundled 4,000, to stay well inside its 560 s. The pairs stay in the ignored .pairs/ of the
 # repository root, which a warm machine keeps between calls (before the first call, here:
 # echo /.pairs/ >> .git/info/exclude). From the repository root, one call each:
 #   timeout 585 env STAGE=find bash docs/measurements/session52-device-2026-12-08/beard-steps-call.sh > $OUT/find.out 2>&1; cp -r .pairs/o $OUT/
@@ -23,7 +24,7 @@ found=.pairs/o
 mkdir -p "$found/dirs" "$found/logs"
 case "${STAGE:?find or author}" in
     find)
-        cmd=(latentroom direction find inverted-truth -a beard --layers all --samples "${FACES:-4000}"
+        cmd=(latentroom direction find inverted-truth -a beard --layers all --samples "${FACES:-3000}"
              --param inverter=hybrid --param inverter_batch=256
              --param "inverter_options={\"lr\": 0.06, \"steps\": ${STEPS:-128}}"
              --param pairs=.pairs/beard-pairs.npz --param pairs_unread=drop
