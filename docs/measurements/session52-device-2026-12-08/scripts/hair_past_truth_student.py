@@ -11,7 +11,7 @@ import json, sys
 import numpy as np
 from latentroom.plugins.toyfaces import classifier
 from latentroom.plugins.toyfaces.evaluate_preset import preset_edit
-from latentroom.plugins.toyfaces.renderer import ATTRIBUTE_NAMES, render, sample_params
+from latentroom.plugins.toyfaces.renderer import render, sample_params
 from latentroom.plugins.toyfaces.truth import matched_truth_edit, read_matched_move
 count, folders = int(sys.argv[1]), sys.argv[2:]
 params = sample_params(91000, count)
@@ -31,7 +31,6 @@ for folder in folders:
     manifest = json.load(open(f"{folder}/preset.json"))
     default = manifest["strength"]["default"]
     recorded = manifest["x-distill"]["latent_pairs"]["teacher_amounts"][f"{default:g}"]
-    column = ATTRIBUTE_NAMES.index("hair_length")
     move = read_matched_move(params, "hair_length", recorded, judge, scores)
     truth = render(matched_truth_edit(params, "hair_length", move), 128)
     student = preset_edit(open(f"{folder}/model.onnx", "rb").read())
