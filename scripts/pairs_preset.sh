@@ -19,6 +19,10 @@
 # find that drops more faces takes longer and would leave less). Writes OUT/dirs (the
 # direction), OUT/logs (find, ceiling, author log, sheet), OUT/presets/ATTRIBUTE.
 # CEILING_IMAGES=0 skips the ceiling (the find is seeded: it measures the same pairs).
+# STAGE=find stops after the find (which then gets all of LIMIT, not half), and
+# STAGE=author starts from its direction and pairs, so a find too long to share one
+# device call with an author run takes a call of its own (same OUT and PAIRS_DIR, on
+# the same warm machine); the default, all, runs both.
 # INVERTER_OPTIONS, KEY=VALUE pairs split by spaces (e.g. "lr=0.02"), go to the hybrid
 # that reads the pairs and to the one that reads the ceiling's renders, alike.
 # PAIRS_UNREAD=drop leaves out the faces whose true edit the hybrid did not read
@@ -39,6 +43,8 @@ EXPORT_SECONDS=${EXPORT_SECONDS:-100}
 CEILING_IMAGES=${CEILING_IMAGES:-500}
 PAIRS_DIR=${PAIRS_DIR:-/tmp/pairs}
 DEVICE=${DEVICE:-cuda}
+STAGE=${STAGE:-all}
+case "$STAGE" in all | find | author) ;; *) echo "STAGE must be all, find or author"; exit 2 ;; esac
 read -r -a inverter_pairs <<<"${INVERTER_OPTIONS:-}"
 face_regions=()
 ceiling_regions=()
@@ -61,9 +67,17 @@ find_cmd=(latentroom direction find inverted-truth -a "$ATTRIBUTE" --layers all 
           --param "pairs_misread=${PAIRS_MISREAD:-0}" --param "pairs_misread_side=${PAIRS_MISREAD_SIDE:-either}"
           "${face_regions[@]}" --device "$DEVICE" -o "$direction")
 (( $(left) > 0 )) || { echo "no time left: LIMIT $LIMIT s from STARTED $T0 has passed"; exit 1; }
-stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
-timeout $(( $(left) / 2 )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }
-echo "find done at $(( $(date +%s) - T0 ))s"
+if [[ "$STAGE" == author ]]; then
+    [[ -s "$direction" && -s "$PAIRS_DIR/$ATTRIBUTE-pairs.npz" ]] \
+        || { echo "no pairs in $PAIRS_DIR or direction in $OUT/dirs: run STAGE=find first"; exit 1; }
+else
+    find_share=2
+    [[ "$STAGE" == find ]] && find_share=1
+    stamp "${find_cmd[*]}" > "$logs/find-$ATTRIBUTE.log"
+    timeout $(( $(left) / find_share )) "${find_cmd[@]}" >> "$logs/find-$ATTRIBUTE.log" 2>&1 || { echo "find failed"; exit 1; }
+    echo "find done at $(( $(date +%s) - T0 ))s"
+    [[ "$STAGE" == find ]] && exit 0
+fi
 
 # The ceiling runs beside the author run (it needs the GPU for seconds, not minutes), in
 # the row's region, which author_presets.sh writes before it starts training.
